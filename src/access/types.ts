@@ -1,0 +1,37 @@
+/** Why a door did or did not open. Stored verbatim in the audit log; never rename a value. */
+export type Reason =
+  | 'granted'
+  | 'unknown_credential'
+  | 'credential_disabled'
+  | 'person_suspended'
+  | 'no_grant'
+  | 'outside_window'
+  | 'door_unknown'
+  | 'bad_parity'
+  | 'malformed_read'
+  | 'rate_limited'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_revoked'
+  | 'visit_unknown'
+  | 'visit_expected'
+  | 'visit_checked_out'
+  | 'visit_cancelled'
+  | 'visit_outside_window'
+  | 'visit_door_not_allowed'
+  | 'visit_offline_denied'
+  | 'visit_offline_cached';
+
+export interface Decision {
+  readonly result: 'granted' | 'denied';
+  readonly reason: Reason;
+  readonly personId: number | null;
+}
+
+export function deny(reason: Reason, personId: number | null = null): Decision {
+  return { result: 'denied', reason, personId };
+}
+
+export function grant(personId: number | null, reason: Reason = 'granted'): Decision {
+  return { result: 'granted', reason, personId };
+}

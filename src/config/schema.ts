@@ -1,0 +1,220 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every field has a default where a safe one exists, so a
+ * minimal file is short; cross-references (reader → door, resource → door) are checked
+ * here so a typo fails `lintel check-config` instead of silently locking a door.
+ */
+
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only (used in MQTT topics)');
+
+export const CARD_FORMATS = [
+  'decimal',
+  'hex-msb',
+  'hex-lsb',
+  'wiegand26',
+  'wiegand34',
+  'wiegand37',
+  'raw-bits',
+] as const;
+export type CardFormat = (typeof CARD_FORMATS)[number];
+
+const terminator = z.enum(['lf', 'cr', 'crlf', 'tab']);
+
+const doorSchema = z.object({
+  id,
+  name: z.string().min(1).max(128).optional(),
+  pulseMs: z.number().int().min(100).max(30_000).default(3000),
+  relay: z
+    .object({
+      /** Relay output on the door controller board (firmware-protocol/README.md). */
+      channel: z.number().int().min(1).max(64).default(1),
+    })
+    .default({ channel: 1 }),
+  /** Unlock commands older than this are dropped by the firmware and the broker. */
+  commandTtlMs: z.number().int().min(200).max(10_000).default(2000),
+  /** Whether visitors with a valid checked-in visit may open this door. */
+  visitors: z.boolean().default(false),
+});
+
+const usbSelector = z
+  .object({
+    vendorId: z.number().int().min(0).max(0xffff).optional(),
+    productId: z.number().int().min(0).max(0xffff).optional(),
+    serialNumber: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
+  })
+  .refine((u) => u.path !== undefined || (u.vendorId !== undefined && u.productId !== undefined), {
+    message: 'give either path, or vendorId and productId',
+  });
+
+const readerBase = {
+  id,
+  door: id,
+  direction: z.enum(['in', 'out']).default('in'),
+  cardFormat: z.enum(CARD_FORMATS).default('decimal'),
+  /** What the reader produces: badge numbers, QR payloads, or either (classified per read). */
+  payload: z.enum(['card', 'qr', 'auto']).default('card'),
+  maxLineLength: z.number().int().min(8).max(4096).default(256),
+};
+
+const serialReader = z.object({
+  ...readerBase,
+  kind: z.literal('serial'),
+  /** Prefer a stable /dev/serial/by-id/... path: ttyUSB numbering changes across reboots. */
+  path: z.string().min(1),
+  baudRate: z.number().int().positive().default(9600),
+  terminator: terminator.default('crlf'),
+});
+
+const hidReader = z.object({
+  ...readerBase,
+  kind: z.literal('hid'),
+  usb: usbSelector,
+  terminator: z.enum(['enter', 'tab']).default('enter'),
+});
+
+const stdinReader = z.object({ ...readerBase, kind: z.literal('stdin') });
+
+const readerSchema = z.discriminatedUnion('kind', [serialReader, hidReader, stdinReader]);
+
+const graceMinutes = z.number().int().min(0).max(24 * 60);
+
+const resourceSchema = z.object({
+  id: z.string().min(1).max(128),
+  doors: z.array(id).min(1),
+  graceBeforeMinutes: graceMinutes.optional(),
+  graceAfterMinutes: graceMinutes.optional(),
+});
+
+const secretValue = z.string().min(1);
+
+const mqttSchema = z
+  .object({
+    /** `embedded` starts an in-process broker (demo, or a single-box site). */
+    url: z.string().min(1).default('embedded'),
+    embeddedPort: z.number().int().min(0).max(65535).default(1883),
+    username: z.string().optional(),
+    password: secretValue.optional(),
+    passwordFile: z.string().optional(),
+    clientId: z.string().min(1).max(128).optional(),
+    topicPrefix: z.string().min(1).max(64).regex(/^[^#+]+$/, 'no MQTT wildcards').default('lintel'),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    keepaliveSec: z.number().int().min(5).max(600).default(30),
+    tls: z
+      .object({
+        caFile: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .optional(),
+  })
+  .default({ url: 'embedded', embeddedPort: 1883, topicPrefix: 'lintel', protocolVersion: 5, keepaliveSec: 30 });
+
+const upstreamSchema = z.object({
+  baseUrl: z.url(),
+  token: secretValue.optional(),
+  tokenFile: z.string().optional(),
+  /** Public URL the platform calls back; must route to this gateway's /webhooks/offision. */
+  callbackUrl: z.url(),
+  reconcileIntervalSec: z.number().int().min(10).max(86_400).default(300),
+  requestTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  renewBeforeSec: z.number().int().min(60).max(6 * 86_400).default(86_400),
+  maxCallbackBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+});
+
+const visitorsSchema = z
+  .object({
+    /** What a visit that is `expected` (not yet checked in) gets at a reception gate. */
+    expectedPolicy: z.enum(['deny', 'allow-at-reception']).default('deny'),
+    receptionDoors: z.array(id).default([]),
+    /** When the platform cannot be reached. */
+    offlinePolicy: z.enum(['deny', 'allow-cached-checked-in']).default('deny'),
+    verifyTimeoutMs: z.number().int().min(100).max(10_000).default(2000),
+    deviceId: z.string().min(1).max(128).optional(),
+  })
+  .default({ expectedPolicy: 'deny', receptionDoors: [], offlinePolicy: 'deny', verifyTimeoutMs: 2000 });
+
+const qrSchema = z
+  .object({
+    /** File holding the gateway's token key; created with mode 0600 if missing. */
+    keyFile: z.string().optional(),
+    ttlSeconds: z.number().int().min(10).max(86_400).default(300),
+  })
+  .default({ ttlSeconds: 300 });
+
+const bruteForceSchema = z
+  .object({
+    maxFailures: z.number().int().min(1).max(1000).default(5),
+    windowSec: z.number().int().min(1).max(3600).default(60),
+    lockoutSec: z.number().int().min(1).max(86_400).default(60),
+  })
+  .default({ maxFailures: 5, windowSec: 60, lockoutSec: 60 });
+
+export const configSchema = z
+  .object({
+    site: z.object({ id, name: z.string().max(128).optional() }),
+    dataDir: z.string().min(1).default('./data'),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .default({ level: 'info' }),
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Bearer token for /api and the status page when bound beyond loopback. */
+        authToken: secretValue.optional(),
+        authTokenFile: z.string().optional(),
+      })
+      .default({ host: '127.0.0.1', port: 8080 }),
+    mqtt: mqttSchema,
+    access: z
+      .object({ graceBeforeMinutes: graceMinutes.default(30), graceAfterMinutes: graceMinutes.default(30) })
+      .default({ graceBeforeMinutes: 30, graceAfterMinutes: 30 }),
+    doors: z.array(doorSchema).min(1),
+    readers: z.array(readerSchema).default([]),
+    resources: z.array(resourceSchema).default([]),
+    upstream: upstreamSchema.optional(),
+    visitors: visitorsSchema,
+    qr: qrSchema,
+    bruteForce: bruteForceSchema,
+  })
+  .superRefine((cfg, ctx) => {
+    const doors = new Set<string>();
+    cfg.doors.forEach((d, i) => {
+      if (doors.has(d.id)) ctx.addIssue({ code: 'custom', path: ['doors', i, 'id'], message: `duplicate door id "${d.id}"` });
+      doors.add(d.id);
+    });
+    const readers = new Set<string>();
+    cfg.readers.forEach((r, i) => {
+      if (readers.has(r.id)) ctx.addIssue({ code: 'custom', path: ['readers', i, 'id'], message: `duplicate reader id "${r.id}"` });
+      readers.add(r.id);
+      if (!doors.has(r.door)) ctx.addIssue({ code: 'custom', path: ['readers', i, 'door'], message: `unknown door "${r.door}"` });
+    });
+    const resources = new Set<string>();
+    cfg.resources.forEach((res, i) => {
+      if (resources.has(res.id)) ctx.addIssue({ code: 'custom', path: ['resources', i, 'id'], message: `duplicate resource id "${res.id}"` });
+      resources.add(res.id);
+      res.doors.forEach((d, j) => {
+        if (!doors.has(d)) ctx.addIssue({ code: 'custom', path: ['resources', i, 'doors', j], message: `unknown door "${d}"` });
+      });
+    });
+    cfg.visitors.receptionDoors.forEach((d, i) => {
+      if (!doors.has(d)) ctx.addIssue({ code: 'custom', path: ['visitors', 'receptionDoors', i], message: `unknown door "${d}"` });
+    });
+    if (cfg.upstream && !cfg.upstream.token && !cfg.upstream.tokenFile) {
+      ctx.addIssue({ code: 'custom', path: ['upstream', 'token'], message: 'give token or tokenFile' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type DoorConfig = Config['doors'][number];
+export type ReaderConfig = Config['readers'][number];
+export type ResourceConfig = Config['resources'][number];
+export type UpstreamConfig = NonNullable<Config['upstream']>;
+export type VisitorsConfig = Config['visitors'];

@@ -1,0 +1,44 @@
+import type { Db } from './db.js';
+
+export interface AuditEntry {
+  at: number;
+  readerId: string | null;
+  doorId: string | null;
+  /** Already masked: the full card number never reaches the audit table. */
+  credential: string | null;
+  personId: number | null;
+  result: 'granted' | 'denied';
+  reason: string;
+  relay: 'sent' | 'unreachable' | 'none';
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  reader_id: string | null;
+  door_id: string | null;
+  credential: string | null;
+  person_id: number | null;
+  result: 'granted' | 'denied';
+  reason: string;
+  relay: string | null;
+}
+
+/** Append-only decision log (triggers in migration 1 refuse UPDATE and DELETE). */
+export class AuditLog {
+  private readonly insert;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(
+      'INSERT INTO audit (at, reader_id, door_id, credential, person_id, result, reason, relay) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  append(e: AuditEntry): void {
+    this.insert.run(e.at, e.readerId, e.doorId, e.credential, e.personId, e.result, e.reason, e.relay);
+  }
+
+  recent(limit = 50): AuditRow[] {
+    return this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as AuditRow[];
+  }
+}

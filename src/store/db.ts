@@ -1,0 +1,38 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { migrations, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens the gateway database: WAL so readers (status page, CLI) never block the writer,
+ * synchronous=NORMAL (durable across process crashes; at most the last commit is lost on
+ * power loss, which reconciliation repairs), foreign keys on, and all migrations applied.
+ */
+export function openDatabase(file: string, list: readonly Migration[] = migrations): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, list);
+  return db;
+}
+
+export function migrate(db: Db, list: readonly Migration[] = migrations): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this lintel (${latest}); refusing to run`);
+  }
+  for (const m of [...list].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return latest;
+}

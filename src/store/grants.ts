@@ -1,0 +1,45 @@
+import type { Tx } from './store.js';
+
+export type GrantSource = 'booking' | 'subscription' | 'visit' | 'staff';
+
+export interface GrantInput {
+  personId: number;
+  doorId: string;
+  /** ms since epoch; null = open */
+  validFrom: number | null;
+  /** ms since epoch, exclusive; null = open */
+  validTo: number | null;
+}
+
+export interface GrantRow {
+  id: number;
+  person_id: number;
+  door_id: string;
+  valid_from: number | null;
+  valid_to: number | null;
+  source: GrantSource;
+  source_id: string;
+}
+
+/**
+ * Makes the grants of one source item (an appointment, a subscription, a visit, a staff import)
+ * exactly `grants`. Everyone who had or now has a grant from it is refreshed in the index, so a
+ * shrunk, moved or cancelled item revokes in the same commit.
+ */
+export function replaceSourceGrants(tx: Tx, source: GrantSource, sourceId: string, grants: readonly GrantInput[]): void {
+  const before = tx.db
+    .prepare('DELETE FROM grants WHERE source = ? AND source_id = ? RETURNING person_id')
+    .all(source, sourceId) as { person_id: number }[];
+  for (const row of before) tx.touchPerson(row.person_id);
+  const insert = tx.db.prepare(
+    'INSERT INTO grants (person_id, door_id, valid_from, valid_to, source, source_id) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  for (const g of grants) {
+    insert.run(g.personId, g.doorId, g.validFrom, g.validTo, source, sourceId);
+    tx.touchPerson(g.personId);
+  }
+}
+
+export function grantsOfSource(tx: Tx, source: GrantSource, sourceId: string): GrantRow[] {
+  return tx.db.prepare('SELECT * FROM grants WHERE source = ? AND source_id = ? ORDER BY id').all(source, sourceId) as GrantRow[];
+}

@@ -1,0 +1,120 @@
+/**
+ * Numbered, forward-only migrations. Each runs in its own transaction together with the
+ * bump of `PRAGMA user_version`, so a crash mid-migration leaves the previous version intact.
+ * Never edit a shipped migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core: people, credentials, doors, resources, grants, audit',
+    sql: `
+      CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,            -- stored lower-cased; emails compare case-insensitively
+        name TEXT,
+        state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'suspended')),
+        tokens_valid_after INTEGER NOT NULL DEFAULT 0, -- member QR tokens issued before this (ms) are void
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE credentials (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        number TEXT NOT NULL UNIQUE,           -- canonical card number (see src/readers/card-formats.ts)
+        format TEXT NOT NULL,                  -- the format it was imported in, for the operator
+        state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'disabled', 'lost')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX credentials_person ON credentials(person_id);
+      CREATE TABLE doors (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+      );
+      CREATE TABLE resource_doors (
+        resource_id TEXT NOT NULL,
+        door_id TEXT NOT NULL REFERENCES doors(id) ON DELETE CASCADE,
+        PRIMARY KEY (resource_id, door_id)
+      );
+      CREATE TABLE grants (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        door_id TEXT NOT NULL,
+        valid_from INTEGER,                    -- ms since epoch, NULL = open start
+        valid_to INTEGER,                      -- ms since epoch, exclusive, NULL = open end
+        source TEXT NOT NULL CHECK (source IN ('booking', 'subscription', 'visit', 'staff')),
+        source_id TEXT NOT NULL
+      );
+      CREATE INDEX grants_person ON grants(person_id);
+      CREATE INDEX grants_source ON grants(source, source_id);
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        reader_id TEXT,
+        door_id TEXT,
+        credential TEXT,                       -- masked, never the full number
+        person_id INTEGER,
+        result TEXT NOT NULL CHECK (result IN ('granted', 'denied')),
+        reason TEXT NOT NULL,
+        relay TEXT                             -- sent | unreachable | none
+      );
+      CREATE INDEX audit_at ON audit(at);
+      CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    `,
+  },
+  {
+    version: 2,
+    name: 'upstream: appointments, subscriptions, webhook replay guard',
+    sql: `
+      CREATE TABLE appointments (
+        appointment_id TEXT PRIMARY KEY,
+        resource_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
+        start_at INTEGER NOT NULL,
+        end_at INTEGER NOT NULL,
+        participants TEXT NOT NULL,            -- JSON array of lower-cased emails, organizer first
+        updated_at TEXT,
+        fetched_at INTEGER NOT NULL
+      );
+      CREATE INDEX appointments_resource ON appointments(resource_id, start_at);
+      CREATE TABLE upstream_subscriptions (
+        subscription_id TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        resource_ids TEXT NOT NULL,            -- JSON array, sorted
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('active', 'replaced'))
+      );
+      CREATE TABLE webhook_events (
+        webhook_id TEXT PRIMARY KEY,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_events_received ON webhook_events(received_at);
+    `,
+  },
+  {
+    version: 3,
+    name: 'visitors: cached visit verifications',
+    sql: `
+      CREATE TABLE visits (
+        code_hash TEXT PRIMARY KEY,            -- sha256 of the registration code; the code itself is not kept
+        visit_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        visitor_email TEXT,
+        valid_from INTEGER NOT NULL,
+        valid_to INTEGER NOT NULL,
+        fetched_at INTEGER NOT NULL
+      );
+      CREATE INDEX visits_valid_to ON visits(valid_to);
+    `,
+  },
+];

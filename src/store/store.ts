@@ -1,0 +1,58 @@
+import type { Db } from './db.js';
+
+/** What a committed transaction touched, so the in-memory index can refresh just that. */
+export interface ChangeSet {
+  people: ReadonlySet<number>;
+  doors: boolean;
+}
+
+export interface Tx {
+  readonly db: Db;
+  /** Marks a person whose credentials, state or grants changed in this transaction. */
+  touchPerson(id: number): void;
+  touchDoors(): void;
+}
+
+type Listener = (change: ChangeSet) => void;
+
+/**
+ * The single write path. Every mutation runs inside `transact`; when the SQLite transaction
+ * commits, listeners (the access index) are told synchronously what changed. better-sqlite3 is
+ * synchronous, so no badge decision can run between the commit and the index refresh.
+ * A transaction that throws rolls back and notifies nobody: a rejected input changes nothing.
+ */
+export class Store {
+  private readonly listeners: Listener[] = [];
+
+  constructor(readonly db: Db) {}
+
+  onCommit(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  transact<T>(fn: (tx: Tx) => T): T {
+    const people = new Set<number>();
+    let doors = false;
+    const tx: Tx = {
+      db: this.db,
+      touchPerson: (id) => void people.add(id),
+      touchDoors: () => {
+        doors = true;
+      },
+    };
+    const result = this.db.transaction(() => fn(tx))();
+    if (people.size > 0 || doors) {
+      const change: ChangeSet = { people, doors };
+      for (const l of this.listeners) l(change);
+    }
+    return result;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
