@@ -1,0 +1,17 @@
+import type { DecisionEvent } from '../pipeline/recent-decisions.js';
+
+/** Everything the status page, /api/status and /health show. Built by the composition root. */
+export interface GatewayStatus {
+  site: string;
+  version: string;
+  startedAt: number;
+  now: number;
+  health: 'ok' | 'degraded' | 'failing';
+  checks: Record<string, { ok: boolean; detail: string }>;
+  index: { people: number; cards: number; grants: number; doors: number };
+  doors: Array<{ id: string; name: string; online: boolean | null; relay: string; contact: string; lastAck: string | null }>;
+  readers: Array<{ id: string; kind: string; door: string; connected: boolean; lines: number; dropped: { overlong: number; garbage: number }; reconnects: number; lastError: string | null }>;
+  mqtt: { connected: boolean; url: string };
+  upstream: { state: string; lastError: string | null; lastSuccessAt: number | null; detail: unknown } | null;
+  recent: DecisionEvent[];
+}

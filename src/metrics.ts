@@ -1,0 +1,35 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics on a registry of our own (no global default registry: two gateways in
+ * one test process must not share counters). Gauges read live state at scrape time.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly decisions = new Counter({
+    name: 'lintel_decisions_total',
+    help: 'Badge and QR decisions by result and reason',
+    labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly relayUnreachable = new Counter({
+    name: 'lintel_relay_unreachable_total',
+    help: 'Granted decisions whose unlock could not be sent because the broker was unreachable',
+    registers: [this.registry],
+  });
+
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AccessIndex } from '../../src/access/access-index.js';
+import { decideCard, decidePerson } from '../../src/access/decide.js';
+import { openDatabase } from '../../src/store/db.js';
+import { syncDoorsAndResources } from '../../src/store/doors.js';
+import { replaceSourceGrants } from '../../src/store/grants.js';
+import { loadIndex, refreshDoors, refreshPeople } from '../../src/store/index-loader.js';
+import { assignCredential, setCredentialState, setPersonState, upsertPerson } from '../../src/store/people.js';
+import { Store } from '../../src/store/store.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const H = 3600_000;
+
+describe('store → index → decision', () => {
+  let store: Store;
+  let index: AccessIndex;
+  let cleanup: () => void;
+
+  beforeEach(() => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    store = new Store(openDatabase(join(t.dir, 'lintel.db')));
+    index = new AccessIndex();
+    store.onCommit((c) => {
+      if (c.doors) refreshDoors(store.db, index);
+      refreshPeople(store.db, index, c.people);
+    });
+    store.transact((tx) =>
+      syncDoorsAndResources(tx, [{ id: 'front', name: 'Front' }, { id: 'lab', name: 'Lab' }], new Map([['R-1', ['lab']]])),
+    );
+  });
+  afterEach(() => {
+    store.close();
+    cleanup();
+  });
+
+  function person(email: string, card?: string): number {
+    return store.transact((tx) => {
+      const id = upsertPerson(tx, email, null, T0);
+      if (card) assignCredential(tx, id, card, 'decimal', 'active', T0);
+      return id;
+    });
+  }
+
+  it('gives every reason explicitly', () => {
+    const ana = person('Ana@Example.com', '1001');
+    store.transact((tx) =>
+      replaceSourceGrants(tx, 'staff', 'import:ana', [{ personId: ana, doorId: 'front', validFrom: T0, validTo: T0 + H }]),
+    );
+    expect(decideCard(index, '1001', 'front', T0 + 1)).toEqual({ result: 'granted', reason: 'granted', personId: ana });
+    expect(decideCard(index, '1001', 'front', T0 + H).reason).toBe('outside_window'); // valid_to is exclusive
+    expect(decideCard(index, '1001', 'front', T0 - 1).reason).toBe('outside_window');
+    expect(decideCard(index, '1001', 'lab', T0 + 1).reason).toBe('no_grant');
+    expect(decideCard(index, '9999', 'front', T0).reason).toBe('unknown_credential');
+    expect(decideCard(index, '1001', 'vault', T0).reason).toBe('door_unknown');
+    store.transact((tx) => setCredentialState(tx, '1001', 'lost', T0));
+    expect(decideCard(index, '1001', 'front', T0 + 1)).toEqual({ result: 'denied', reason: 'credential_disabled', personId: ana });
+    store.transact((tx) => setCredentialState(tx, '1001', 'active', T0));
+    store.transact((tx) => setPersonState(tx, ana, 'suspended', T0));
+    expect(decideCard(index, '1001', 'front', T0 + 1).reason).toBe('person_suspended');
+    expect(decidePerson(index, ana, 'front', T0 + 1).reason).toBe('person_suspended');
+  });
+
+  it('open-ended grants and emails that differ only in case', () => {
+    const a = person('li@example.com', '2002');
+    expect(person('LI@EXAMPLE.COM')).toBe(a);
+    store.transact((tx) => replaceSourceGrants(tx, 'staff', 's', [{ personId: a, doorId: 'lab', validFrom: null, validTo: null }]));
+    expect(decideCard(index, '2002', 'lab', 0).result).toBe('granted');
+    expect(decideCard(index, '2002', 'lab', 8e15).result).toBe('granted');
+  });
+
+  it('a pending person (no card) gets access the moment a card is added', () => {
+    const p = person('pending@example.com');
+    store.transact((tx) => replaceSourceGrants(tx, 'booking', 'A-1', [{ personId: p, doorId: 'lab', validFrom: T0, validTo: T0 + H }]));
+    expect(decideCard(index, '3003', 'lab', T0 + 1).reason).toBe('unknown_credential');
+    store.transact((tx) => assignCredential(tx, p, '3003', 'decimal', 'active', T0));
+    expect(decideCard(index, '3003', 'lab', T0 + 1).result).toBe('granted');
+  });
+
+  it('replacing a source revokes what it no longer grants, and a rolled-back change touches nothing', () => {
+    const a = person('a@example.com', '1');
+    const b = person('b@example.com', '2');
+    store.transact((tx) =>
+      replaceSourceGrants(tx, 'booking', 'A-9', [
+        { personId: a, doorId: 'lab', validFrom: T0, validTo: T0 + H },
+        { personId: b, doorId: 'lab', validFrom: T0, validTo: T0 + H },
+      ]),
+    );
+    store.transact((tx) => replaceSourceGrants(tx, 'booking', 'A-9', [{ personId: a, doorId: 'lab', validFrom: T0, validTo: T0 + H }]));
+    expect(decideCard(index, '1', 'lab', T0 + 1).result).toBe('granted');
+    expect(decideCard(index, '2', 'lab', T0 + 1).reason).toBe('no_grant');
+    expect(() =>
+      store.transact((tx) => {
+        replaceSourceGrants(tx, 'booking', 'A-9', []);
+        throw new Error('rejected input');
+      }),
+    ).toThrow('rejected input');
+    expect(decideCard(index, '1', 'lab', T0 + 1).result).toBe('granted');
+  });
+
+  it('a card cannot silently move to another person', () => {
+    person('a@example.com', '77');
+    const b = person('b@example.com');
+    expect(() => store.transact((tx) => assignCredential(tx, b, '77', 'decimal', 'active', T0))).toThrow(/another person/);
+    expect(decideCard(index, '77', 'lab', T0).personId).not.toBe(b);
+  });
+
+  it('a full rebuild from SQLite equals the incrementally maintained index', () => {
+    const ids = ['x@e.com', 'y@e.com', 'z@e.com'].map((e, i) => person(e, String(100 + i)));
+    store.transact((tx) =>
+      replaceSourceGrants(tx, 'staff', 'k', ids.map((id, i) => ({ personId: id, doorId: i % 2 ? 'lab' : 'front', validFrom: T0, validTo: null }))),
+    );
+    const rebuilt = new AccessIndex();
+    loadIndex(store.db, rebuilt);
+    expect(rebuilt.stats()).toEqual(index.stats());
+    for (const card of ['100', '101', '102', '999'])
+      for (const door of ['front', 'lab']) expect(decideCard(rebuilt, card, door, T0 + 5)).toEqual(decideCard(index, card, door, T0 + 5));
+  });
+
+  it('the audit log is append-only', () => {
+    store.db.prepare("INSERT INTO audit (at, result, reason) VALUES (1, 'denied', 'x')").run();
+    expect(() => store.db.prepare('UPDATE audit SET reason = ?').run('y')).toThrow(/append-only/);
+    expect(() => store.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
+  });
+});
