@@ -1,0 +1,62 @@
+/**
+ * Badge decision latency with 1,000,000 cards and 1,000,000 grants.
+ * Run: npm run build && node --expose-gc dist/bench/decision.js
+ * Target: p99 ≤ 5 µs. Prints p50/p99/p99.9 and the index's heap footprint.
+ */
+import { AccessIndex, type GrantWindow } from '../src/access/access-index.js';
+import { decideCard } from '../src/access/decide.js';
+import { fmtUs, heapUsedMb, percentiles } from './stats.js';
+
+const PEOPLE = Number(process.env.PEOPLE ?? 1_000_000);
+const DOORS = 200;
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+const H = 3600_000;
+
+function build(): AccessIndex {
+  const index = new AccessIndex();
+  const doors = Array.from({ length: DOORS }, (_, i) => `door-${i}`);
+  index.setDoors(doors);
+  for (let id = 1; id <= PEOPLE; id++) {
+    // One grant each: a third are current, a third ended, a third for another door.
+    const k = id % 3;
+    const grants: GrantWindow[] = [
+      { door: doors[id % DOORS]!, from: k === 1 ? NOW - 3 * H : NOW - H, to: k === 1 ? NOW - 2 * H : NOW + H },
+    ];
+    index.putPerson({ id, active: true, tokensValidAfter: 0, grants, cards: [{ number: String(10_000_000 + id), active: id % 50 !== 0 }] });
+  }
+  return index;
+}
+
+const before = heapUsedMb();
+const t0 = performance.now();
+const index = build();
+const buildMs = performance.now() - t0;
+const indexMb = heapUsedMb() - before;
+const stats = index.stats();
+
+const N = 1_000_000;
+// Pre-generate the lookups so the loop measures only the decision.
+const cards: string[] = new Array(N);
+const doorsFor: string[] = new Array(N);
+let seed = 42;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+for (let i = 0; i < N; i++) {
+  const id = 1 + Math.floor(rnd() * PEOPLE * 1.1); // ~9 % unknown cards
+  cards[i] = String(10_000_000 + id);
+  doorsFor[i] = `door-${rnd() < 0.8 ? id % DOORS : (id + 7) % DOORS}`;
+}
+for (let i = 0; i < 200_000; i++) decideCard(index, cards[i]!, doorsFor[i]!, NOW); // warm up the JIT
+
+const samples = new Float64Array(N);
+const reasons = new Map<string, number>();
+for (let i = 0; i < N; i++) {
+  const s = process.hrtime.bigint();
+  const d = decideCard(index, cards[i]!, doorsFor[i]!, NOW);
+  samples[i] = Number(process.hrtime.bigint() - s);
+  reasons.set(d.reason, (reasons.get(d.reason) ?? 0) + 1);
+}
+const p = percentiles(samples);
+console.log(`decision bench: ${stats.cards.toLocaleString()} cards, ${stats.grants.toLocaleString()} grants, ${stats.doors} doors`);
+console.log(`  index build ${buildMs.toFixed(0)} ms, index heap ≈ ${indexMb.toFixed(0)} MB`);
+console.log(`  ${N.toLocaleString()} decisions: p50 ${fmtUs(p.p50)}  p99 ${fmtUs(p.p99)}  p99.9 ${fmtUs(p.p999)}  max ${fmtUs(p.max)}  (target p99 ≤ 5 µs; includes ~0.05 µs hrtime overhead)`);
+console.log(`  reasons: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}`);
