@@ -117,4 +117,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX visits_valid_to ON visits(valid_to);
     `,
   },
+  {
+    version: 4,
+    name: 'upstream: last-seen time zone of each booking resource',
+    sql: `
+      -- Reconciliation fetches yesterday/today/tomorrow in the resource's own zone; the zone is
+      -- only known from a daily list, so it is kept across restarts.
+      CREATE TABLE upstream_resource_zones (
+        resource_id TEXT PRIMARY KEY,
+        time_zone TEXT NOT NULL,
+        seen_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
