@@ -1,0 +1,93 @@
+import type { Db } from './db.js';
+import type { Tx } from './store.js';
+
+/*
+ * Durable state of the booking-platform link: our webhook subscriptions (with the secrets that
+ * sign their callbacks), the replay guard of webhook ids, and each resource's last-seen zone.
+ */
+
+export interface SubscriptionRecord {
+  subscriptionId: string;
+  /** `whsec_…`; never logged */
+  secret: string;
+  resourceIds: string[];
+  createdAt: number;
+  expiresAt: number;
+  /** `replaced`: a newer subscription exists; still accepted until deleted upstream or expired */
+  state: 'active' | 'replaced';
+}
+
+interface SubscriptionSql {
+  subscription_id: string;
+  secret: string;
+  resource_ids: string;
+  created_at: number;
+  expires_at: number;
+  state: 'active' | 'replaced';
+}
+
+/** Subscriptions that may still sign callbacks: not yet expired, active or replaced. */
+export function liveSubscriptions(db: Db, now: number): SubscriptionRecord[] {
+  const rows = db
+    .prepare('SELECT * FROM upstream_subscriptions WHERE expires_at > ? ORDER BY created_at, subscription_id')
+    .all(now) as SubscriptionSql[];
+  return rows.map((r) => ({
+    subscriptionId: r.subscription_id,
+    secret: r.secret,
+    resourceIds: JSON.parse(r.resource_ids) as string[],
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    state: r.state,
+  }));
+}
+
+export function insertSubscription(tx: Tx, s: SubscriptionRecord): void {
+  tx.db
+    .prepare(
+      `INSERT INTO upstream_subscriptions (subscription_id, secret, resource_ids, created_at, expires_at, state)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    )
+    .run(s.subscriptionId, s.secret, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, s.state);
+}
+
+export function markSubscriptionReplaced(tx: Tx, subscriptionId: string): void {
+  tx.db.prepare("UPDATE upstream_subscriptions SET state = 'replaced' WHERE subscription_id = ?").run(subscriptionId);
+}
+
+export function deleteSubscriptionRecord(tx: Tx, subscriptionId: string): void {
+  tx.db.prepare('DELETE FROM upstream_subscriptions WHERE subscription_id = ?').run(subscriptionId);
+}
+
+export function deleteExpiredSubscriptions(tx: Tx, now: number): number {
+  return tx.db.prepare('DELETE FROM upstream_subscriptions WHERE expires_at <= ?').run(now).changes;
+}
+
+export function webhookSeen(db: Db, webhookId: string): boolean {
+  return db.prepare('SELECT 1 FROM webhook_events WHERE webhook_id = ?').get(webhookId) !== undefined;
+}
+
+export function rememberWebhook(tx: Tx, webhookId: string, now: number): void {
+  tx.db.prepare('INSERT OR IGNORE INTO webhook_events (webhook_id, received_at) VALUES (?, ?)').run(webhookId, now);
+}
+
+export function pruneWebhooks(tx: Tx, receivedBefore: number): number {
+  return tx.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(receivedBefore).changes;
+}
+
+export function resourceTimeZones(db: Db): Map<string, string> {
+  const rows = db.prepare('SELECT resource_id, time_zone FROM upstream_resource_zones').all() as {
+    resource_id: string;
+    time_zone: string;
+  }[];
+  return new Map(rows.map((r) => [r.resource_id, r.time_zone]));
+}
+
+export function setResourceTimeZone(tx: Tx, resourceId: string, timeZone: string, now: number): void {
+  tx.db
+    .prepare(
+      `INSERT INTO upstream_resource_zones (resource_id, time_zone, seen_at) VALUES (?, ?, ?)
+       ON CONFLICT(resource_id) DO UPDATE SET time_zone = excluded.time_zone, seen_at = excluded.seen_at
+       WHERE upstream_resource_zones.time_zone IS NOT excluded.time_zone`,
+    )
+    .run(resourceId, timeZone, now);
+}

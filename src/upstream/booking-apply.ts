@@ -1,0 +1,158 @@
+import {
+  appointmentsOfResource,
+  appointmentsTouching,
+  deleteAppointment,
+  getAppointment,
+  upsertAppointment,
+  type AppointmentRecord,
+} from '../store/appointments.js';
+import { resourceDoorMap } from '../store/doors.js';
+import { replaceSourceGrants, type GrantInput } from '../store/grants.js';
+import { normalizeEmail, upsertPerson } from '../store/people.js';
+import type { Store, Tx } from '../store/store.js';
+import { setResourceTimeZone } from '../store/upstream-state.js';
+import type { DailyList, UpstreamAppointment } from './schemas.js';
+import { localDayRange } from './tz-dates.js';
+
+export interface Grace {
+  beforeMin: number;
+  afterMin: number;
+}
+
+/** What the gateway itself knows about a resource: its doors (SQLite) and its grace (config). */
+export interface BookingPolicy {
+  doorsOf(resourceId: string): readonly string[];
+  graceOf(resourceId: string): Grace;
+}
+
+export function policyFrom(
+  tx: Tx,
+  defaults: Grace,
+  overrides: ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>,
+): BookingPolicy {
+  const doors = resourceDoorMap(tx.db);
+  return {
+    doorsOf: (id) => doors.get(id) ?? [],
+    graceOf: (id) => {
+      const o = overrides.get(id);
+      return { beforeMin: o?.graceBeforeMinutes ?? defaults.beforeMin, afterMin: o?.graceAfterMinutes ?? defaults.afterMin };
+    },
+  };
+}
+
+export interface ApplyResult {
+  appointments: number;
+  changed: number;
+}
+
+function participantsOf(a: UpstreamAppointment): { emails: string[]; names: Map<string, string | null> } {
+  const names = new Map<string, string | null>();
+  for (const p of [a.organizer, ...a.attendees]) {
+    const email = normalizeEmail(p.email);
+    if (!names.has(email)) names.set(email, p.name ?? null);
+  }
+  return { emails: [...names.keys()], names };
+}
+
+/** Organizer and attendees get the resource's doors from start − grace to end + grace. */
+export function deriveGrants(tx: Tx, a: AppointmentRecord, policy: BookingPolicy, now: number, names?: Map<string, string | null>): void {
+  if (a.status !== 'confirmed') {
+    replaceSourceGrants(tx, 'booking', a.appointmentId, []);
+    return;
+  }
+  const grace = policy.graceOf(a.resourceId);
+  const from = a.startAt - grace.beforeMin * 60_000;
+  const to = a.endAt + grace.afterMin * 60_000;
+  const grants: GrantInput[] = [];
+  for (const email of a.participants) {
+    // A participant without a card is "pending": the person exists, grants exist, and the
+    // moment a card is assigned the index picks them up.
+    const personId = upsertPerson(tx, email, names?.get(email) ?? null, now);
+    for (const doorId of policy.doorsOf(a.resourceId)) grants.push({ personId, doorId, validFrom: from, validTo: to });
+  }
+  replaceSourceGrants(tx, 'booking', a.appointmentId, grants);
+}
+
+function sameBooking(x: AppointmentRecord, y: AppointmentRecord): boolean {
+  return (
+    x.resourceId === y.resourceId &&
+    x.status === y.status &&
+    x.startAt === y.startAt &&
+    x.endAt === y.endAt &&
+    x.participants.join('\n') === y.participants.join('\n')
+  );
+}
+
+/**
+ * Applies one fetched daily list inside the caller's transaction: listed appointments are
+ * created, moved (also across resources) or cancelled; stored ones of this resource that touch
+ * this local date but are absent from the list have vanished and lose their grants. An entry
+ * older (updatedAt) than what is stored is ignored: a slower fetch of another date must not
+ * undo a newer one.
+ */
+export function applyDailyList(tx: Tx, list: DailyList, policy: BookingPolicy, now: number): ApplyResult {
+  setResourceTimeZone(tx, list.resourceId, list.timeZone, now);
+  let changed = 0;
+  const listed = new Set<string>();
+  for (const a of list.appointments) {
+    listed.add(a.appointmentId);
+    const { emails, names } = participantsOf(a);
+    const next: AppointmentRecord = {
+      appointmentId: a.appointmentId,
+      resourceId: list.resourceId,
+      status: a.status,
+      startAt: Date.parse(a.start),
+      endAt: Date.parse(a.end),
+      participants: emails,
+      updatedAt: a.updatedAt,
+      fetchedAt: now,
+    };
+    const stored = getAppointment(tx.db, a.appointmentId);
+    if (stored?.updatedAt && Date.parse(a.updatedAt) < Date.parse(stored.updatedAt)) continue;
+    if (stored && sameBooking(stored, next)) continue;
+    // A cancelled booking stays as a tombstone (with its updatedAt) so a stale list cannot revive it.
+    upsertAppointment(tx, next);
+    deriveGrants(tx, next, policy, now, names);
+    changed++;
+  }
+  const day = localDayRange(list.date, list.timeZone);
+  for (const stored of appointmentsTouching(tx.db, list.resourceId, day.start, day.end)) {
+    if (listed.has(stored.appointmentId)) continue;
+    deleteAppointment(tx, stored.appointmentId);
+    replaceSourceGrants(tx, 'booking', stored.appointmentId, []);
+    if (stored.status === 'confirmed') changed++;
+  }
+  return { appointments: list.appointments.length, changed };
+}
+
+/**
+ * Re-derives the booking grants of the given resources from the stored appointments, in one
+ * transaction: a changed door mapping or grace applies to ongoing and future bookings alike.
+ */
+export function rederiveBookingGrants(
+  store: Store,
+  resourceIds: readonly string[],
+  defaults: Grace,
+  overrides: ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>,
+  now: number,
+): number {
+  return store.transact((tx) => {
+    const policy = policyFrom(tx, defaults, overrides);
+    let n = 0;
+    for (const resourceId of resourceIds) {
+      for (const a of appointmentsOfResource(tx.db, resourceId)) {
+        deriveGrants(tx, a, policy, now);
+        n++;
+      }
+    }
+    return n;
+  });
+}
+
+/** Forgets appointments that ended long ago, with their (expired) grants. */
+export function pruneEndedAppointments(tx: Tx, ids: readonly string[]): void {
+  for (const id of ids) {
+    deleteAppointment(tx, id);
+    replaceSourceGrants(tx, 'booking', id, []);
+  }
+}

@@ -1,0 +1,212 @@
+import type { z } from 'zod';
+import type { Clock } from '../util/clock.js';
+import { UpstreamHealth, type FailureKind } from './health.js';
+import {
+  createSubscriptionResponseSchema,
+  dailyListSchema,
+  informationSchema,
+  resourcesSchema,
+  visitSchema,
+  type DailyList,
+  type Information,
+  type UpstreamResource,
+} from './schemas.js';
+import type { VisitLookup, VisitVerifier } from './visit-lookup.js';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly status: number | null = null,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+export interface UpstreamClientOptions {
+  baseUrl: string;
+  token: string;
+  requestTimeoutMs: number;
+  clock: Clock;
+  health: UpstreamHealth;
+  fetch?: typeof fetch;
+}
+
+/** `retry-after` as delta seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Math.min(Number(v), 86_400) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * The booking platform's API (upstream-api.md). Every call carries the token, has a deadline,
+ * passes the backoff gate and has its body validated whole; every outcome feeds the health.
+ */
+export class UpstreamClient implements VisitVerifier {
+  private token: string;
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly opts: UpstreamClientOptions) {
+    this.token = opts.token;
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? globalThis.fetch;
+  }
+
+  get health(): UpstreamHealth {
+    return this.opts.health;
+  }
+
+  setToken(token: string): void {
+    this.token = token;
+    this.opts.health.tokenChanged(token.length > 0);
+  }
+
+  information(): Promise<Information> {
+    return this.call('GET', '/API/external/system/v1/information', undefined, informationSchema);
+  }
+
+  async resources(): Promise<UpstreamResource[]> {
+    return (await this.call('GET', '/API/external/booking/v1/resources', undefined, resourcesSchema)).resources;
+  }
+
+  async createSubscription(callUrl: string, resourceIds: readonly string[], secret: string): Promise<{ subscriptionId: string; expiresAt: number }> {
+    const r = await this.call('POST', '/API/external/booking/v1/subscriptions', { callUrl, resourceIds, secret }, createSubscriptionResponseSchema, 201);
+    return { subscriptionId: r.subscriptionId, expiresAt: Date.parse(r.expiresAt) };
+  }
+
+  /** 204; a 404 means it is already gone, which is what we wanted. */
+  async deleteSubscription(subscriptionId: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/API/external/booking/v1/subscriptions/${encodeURIComponent(subscriptionId)}`, undefined, null, 204, { notFoundOk: true });
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === 'not_found') return;
+      throw err;
+    }
+  }
+
+  async dailyList(resourceId: string, date: string): Promise<DailyList> {
+    const path = `/API/external/booking/v1/resources/${encodeURIComponent(resourceId)}/appointments?date=${encodeURIComponent(date)}`;
+    const list = await this.call('GET', path, undefined, dailyListSchema);
+    if (list.resourceId !== resourceId || list.date !== date) {
+      const err = new UpstreamError('invalid', `daily list for ${resourceId} ${date} names ${list.resourceId} ${list.date}`);
+      this.opts.health.failure(err.kind, err.message);
+      throw err;
+    }
+    return list;
+  }
+
+  /**
+   * Section 6. Not held back by the backoff gate: a visitor stands at the door and the call has
+   * its own short deadline; its outcome still feeds the health.
+   */
+  async verifyVisit(registrationCode: string, deviceId: string, timeoutMs = 2000): Promise<VisitLookup> {
+    try {
+      const v = await this.call('POST', '/API/external/receptionist/v1/visits/verify', { registrationCode, deviceId }, visitSchema, 200, {
+        timeoutMs,
+        bypassGate: true,
+        notFoundOk: true,
+      });
+      return {
+        kind: 'found',
+        visit: {
+          visitId: v.visitId,
+          status: v.status,
+          validFrom: Date.parse(v.validFrom),
+          validTo: Date.parse(v.validTo),
+          visitorEmail: v.visitor.email?.toLowerCase() ?? null,
+          hostEmail: v.host.email?.toLowerCase() ?? null,
+        },
+      };
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === 'not_found') return { kind: 'unknown' };
+      return { kind: 'unreachable', error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private authHeader(): string {
+    return this.token;
+  }
+
+  private async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S | null,
+    expect = 200,
+    /** notFoundOk: a 404 is an answer (unknown visit code, subscription already gone), not a fault. */
+    opt: { timeoutMs?: number; bypassGate?: boolean; notFoundOk?: boolean } = {},
+  ): Promise<z.infer<S>> {
+    const health = this.opts.health;
+    const label = `${method} ${path.split('?')[0]}`;
+    if (this.token.length === 0) throw new UpstreamError('backoff', 'no upstream token configured');
+    if (!opt.bypassGate && health.blocked()) {
+      throw new UpstreamError('backoff', `backing off until ${new Date(health.blockedUntil).toISOString()}: ${health.lastError ?? ''}`);
+    }
+    let res: Response;
+    let text: string;
+    try {
+      const headers: Record<string, string> = { authorization: this.authHeader(), accept: 'application/json' };
+      if (body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
+      res = await this.fetchFn(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(opt.timeoutMs ?? this.opts.requestTimeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      throw this.fail(new UpstreamError(timedOut ? 'timeout' : 'network', `${label}: ${timedOut ? 'timed out' : errorText(err)}`));
+    }
+    if (res.status === 404 && opt.notFoundOk) {
+      health.success();
+      throw new UpstreamError('not_found', `404 ${label}`, 404);
+    }
+    if (res.status !== expect) throw this.fail(statusError(label, res, this.opts.clock.now()));
+    if (schema === null) {
+      health.success();
+      return undefined as z.infer<S>;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw this.fail(new UpstreamError('invalid', `${label}: body is not JSON`, res.status));
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw this.fail(new UpstreamError('invalid', `${label}: body does not match the contract (${issue?.path.join('.')}: ${issue?.message})`, res.status));
+    }
+    health.success();
+    return parsed.data;
+  }
+
+  private fail(err: UpstreamError): UpstreamError {
+    this.opts.health.failure(err.kind, err.message, err.retryAfterMs);
+    return err;
+  }
+}
+
+function statusError(label: string, res: Response, now: number): UpstreamError {
+  const s = res.status;
+  if (s === 401) return new UpstreamError('unauthorized', `401 ${label}: token rejected (wrong or revoked)`, s);
+  if (s === 404) return new UpstreamError('not_found', `404 ${label}`, s);
+  if (s === 429) return new UpstreamError('rate_limited', `429 ${label}: rate limited`, s, parseRetryAfter(res.headers.get('retry-after'), now));
+  if (s >= 500) return new UpstreamError('server', `${s} ${label}`, s);
+  return new UpstreamError('http', `${s} ${label}: unexpected status`, s);
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    return cause?.code ? `${err.message} (${cause.code})` : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,163 @@
+import { performance } from 'node:perf_hooks';
+import { endedAppointmentIds } from '../store/appointments.js';
+import type { Store } from '../store/store.js';
+import { resourceTimeZones } from '../store/upstream-state.js';
+import type { Clock, Timer } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { applyDailyList, policyFrom, pruneEndedAppointments, type ApplyResult, type Grace } from './booking-apply.js';
+import { UpstreamError, type UpstreamClient } from './client.js';
+import { FetchCoalescer } from './fetch-coalescer.js';
+import { addDays, hostTimeZone, localDateOf } from './tz-dates.js';
+
+export interface ReconcileReport {
+  at: number;
+  durationMs: number;
+  resources: number;
+  appointments: number;
+  changed: number;
+  /** (resource, date) fetches that failed; their cached grants were kept */
+  failed: number;
+}
+
+type Outcome = { ok: true; result: ApplyResult } | { ok: false; error: string };
+
+/** Appointments ended this long ago are forgotten (their grants expired long before). */
+const KEEP_ENDED_MS = 7 * 86_400_000;
+const CONCURRENCY = 16;
+const RETRYABLE = new Set(['unauthorized', 'rate_limited', 'server', 'network', 'timeout', 'backoff']);
+
+export interface ReconcilerOptions {
+  client: UpstreamClient;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  grace: () => Grace;
+  overrides: () => ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>;
+  mappedResources: () => readonly string[];
+}
+
+/**
+ * Fetches daily lists and applies them, one transaction per list. Every fetch — from a callback,
+ * a retry or the periodic sweep — goes through one coalescer, so a (resource, date) is never
+ * fetched twice at once. A failed fetch deletes nothing: the cache keeps deciding, and the key is
+ * retried when the backoff gate opens.
+ */
+export class Reconciler {
+  private readonly coalescer = new FetchCoalescer<Outcome>((key) => this.fetchAndApply(key));
+  private readonly retryKeys = new Set<string>();
+  private retryTimer: Timer | null = null;
+  private sweep: Promise<ReconcileReport> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: ReconcilerOptions) {}
+
+  /** Fetch (resource, date) now, or once more after the fetch already in flight. */
+  refresh(resourceId: string, date: string): Promise<Outcome> {
+    return this.coalescer.request(`${resourceId}\n${date}`);
+  }
+
+  /** Yesterday, today and tomorrow in each resource's last-seen zone, for every mapped resource. */
+  reconcile(only?: readonly string[]): Promise<ReconcileReport> {
+    if (this.sweep && !only) return this.sweep;
+    const run = this.runSweep(only ?? this.opts.mappedResources());
+    if (!only) this.sweep = run.finally(() => (this.sweep = null));
+    return run;
+  }
+
+  /** Housekeeping on each sweep: ended appointments and their grants. */
+  pruneEnded(): void {
+    const ids = endedAppointmentIds(this.opts.store.db, this.opts.clock.now() - KEEP_ENDED_MS);
+    if (ids.length > 0) this.opts.store.transact((tx) => pruneEndedAppointments(tx, ids));
+  }
+
+  /** The retry queue, now (a new token, a recovered link). */
+  retryNow(): void {
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
+    void this.drainRetries();
+  }
+
+  async idle(): Promise<void> {
+    await this.sweep?.catch(() => undefined);
+    await this.coalescer.idle();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
+  }
+
+  private async runSweep(resources: readonly string[]): Promise<ReconcileReport> {
+    const at = this.opts.clock.now();
+    const started = performance.now();
+    const zones = resourceTimeZones(this.opts.store.db);
+    const host = hostTimeZone();
+    const keys: [string, string][] = [];
+    for (const r of resources) {
+      const today = localDateOf(at, zones.get(r) ?? host);
+      for (const d of [addDays(today, -1), today, addDays(today, 1)]) keys.push([r, d]);
+    }
+    const report: ReconcileReport = { at, durationMs: 0, resources: resources.length, appointments: 0, changed: 0, failed: 0 };
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length) {
+        const [r, d] = keys[next++]!;
+        const outcome = await this.refresh(r, d);
+        if (outcome.ok) {
+          report.appointments += outcome.result.appointments;
+          report.changed += outcome.result.changed;
+        } else report.failed++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, keys.length) }, worker));
+    report.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    return report;
+  }
+
+  private async fetchAndApply(key: string): Promise<Outcome> {
+    const [resourceId, date] = key.split('\n') as [string, string];
+    const { client, store, clock, logger } = this.opts;
+    try {
+      const list = await client.dailyList(resourceId, date);
+      const result = store.transact((tx) => applyDailyList(tx, list, policyFrom(tx, this.opts.grace(), this.opts.overrides()), clock.now()));
+      if (result.changed > 0) logger.debug({ resourceId, date, changed: result.changed }, 'booking list applied');
+      return { ok: true, result };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof UpstreamError && RETRYABLE.has(err.kind)) this.queueRetry(key);
+      if (!(err instanceof UpstreamError && err.kind === 'backoff')) logger.warn({ resourceId, date, err: message }, 'daily list fetch failed; keeping cached grants');
+      return { ok: false, error: message };
+    }
+  }
+
+  private queueRetry(key: string): void {
+    if (this.stopped) return;
+    this.retryKeys.add(key);
+    if (this.retryTimer) return;
+    const health = this.opts.client.health;
+    const delay = Math.max(1000, health.blockedUntil - this.opts.clock.now());
+    this.retryTimer = this.opts.clock.setTimeout(() => {
+      this.retryTimer = null;
+      void this.drainRetries();
+    }, delay);
+  }
+
+  /** One key first as a probe (a revoked token costs one call, not hundreds), then the rest. */
+  private async drainRetries(): Promise<void> {
+    const keys = [...this.retryKeys];
+    this.retryKeys.clear();
+    const [probe, ...rest] = keys;
+    if (probe === undefined) return;
+    const first = await this.coalescer.request(probe);
+    if (!first.ok) {
+      for (const k of rest) this.queueRetry(k);
+      return;
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < rest.length) await this.coalescer.request(rest[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rest.length) }, worker));
+  }
+}

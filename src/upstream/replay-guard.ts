@@ -1,0 +1,30 @@
+import type { Store } from '../store/store.js';
+import { pruneWebhooks, rememberWebhook, webhookSeen } from '../store/upstream-state.js';
+import type { Clock } from '../util/clock.js';
+
+/** The platform retries one event for 24 h; ids are kept twice as long, so a late retry is still known. */
+export const REPLAY_WINDOW_MS = 48 * 3_600_000;
+
+/**
+ * Remembers accepted `webhook-id`s durably (SQLite), so a retry of an event already accepted —
+ * even across a restart — is answered 200 and does nothing.
+ */
+export class ReplayGuard {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  seen(webhookId: string): boolean {
+    return webhookSeen(this.store.db, webhookId);
+  }
+
+  remember(webhookId: string): void {
+    this.store.transact((tx) => rememberWebhook(tx, webhookId, this.clock.now()));
+  }
+
+  prune(): number {
+    const before = this.clock.now() - REPLAY_WINDOW_MS;
+    return this.store.transact((tx) => pruneWebhooks(tx, before));
+  }
+}

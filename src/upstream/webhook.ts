@@ -1,0 +1,117 @@
+import { Hono } from 'hono';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import type { ReplayGuard } from './replay-guard.js';
+import { callbackSchema, type CallbackBody } from './schemas.js';
+import { matchingSecrets, parseSignatures, parseTimestamp, timestampFresh } from './signature.js';
+import type { SubscriptionManager } from './subscriptions.js';
+
+export interface CallbackCounters {
+  accepted: number;
+  /** a replayed webhook-id: answered 200, nothing done */
+  duplicates: number;
+  rejected: Record<string, number>;
+}
+
+export interface WebhookDeps {
+  subscriptions: Pick<SubscriptionManager, 'live'>;
+  replay: ReplayGuard;
+  clock: Clock;
+  logger: Logger;
+  maxBytes: number;
+  isMapped(resourceId: string): boolean;
+  /** Called after the answer is sent; must not throw (errors are its own to log). */
+  onEvent(event: CallbackBody): void;
+  counters: CallbackCounters;
+}
+
+/** Reads at most `max` bytes; never buffers more than that however large the body claims to be. */
+export async function readCapped(req: Request, max: number): Promise<Buffer | null> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > max) return null;
+  if (!req.body) return Buffer.alloc(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * POST /webhooks/offision (mounted by the composition root). Order matters: size, then the
+ * signature over the raw bytes against every live secret, and only then is the body trusted
+ * enough to parse. Nothing is written before an event is accepted, so a rejected callback
+ * leaves the database untouched. The fetch happens after the answer (setImmediate).
+ */
+export function createWebhookApp(deps: WebhookDeps): Hono {
+  const app = new Hono();
+  const { counters, logger } = deps;
+
+  app.post('/', async (c) => {
+    const reject = (status: 400 | 401 | 413 | 202, reason: string, extra: Record<string, unknown> = {}) => {
+      counters.rejected[status] = (counters.rejected[status] ?? 0) + 1;
+      if (status === 202) logger.warn({ reason, ...extra }, 'callback ignored');
+      else logger.warn({ status, reason, ...extra }, 'callback rejected');
+      return c.json({ error: reason }, status);
+    };
+
+    const body = await readCapped(c.req.raw, deps.maxBytes);
+    if (body === null) return reject(413, 'body too large');
+
+    const webhookId = c.req.header('webhook-id');
+    const timestamp = c.req.header('webhook-timestamp');
+    const signature = c.req.header('webhook-signature');
+    if (!webhookId || !timestamp || !signature || webhookId.length > 256) return reject(401, 'missing signature headers');
+    const ts = parseTimestamp(timestamp);
+    if (ts === null || !timestampFresh(ts, deps.clock.now())) return reject(401, 'timestamp outside the 5 minute tolerance');
+
+    const live = deps.subscriptions.live();
+    const matched = matchingSecrets(
+      live.map((s) => s.secret),
+      webhookId,
+      timestamp,
+      body,
+      parseSignatures(signature),
+    ).map((i) => live[i]!);
+    if (matched.length === 0) return reject(401, 'bad signature');
+
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      return reject(400, 'body is not JSON');
+    }
+    const parsed = callbackSchema.safeParse(json);
+    if (!parsed.success) return reject(400, 'body does not match the callback contract');
+    const event = parsed.data;
+
+    if (deps.replay.seen(webhookId)) {
+      counters.duplicates++;
+      return c.json({ status: 'duplicate' }, 200);
+    }
+    const sub = matched.find((s) => s.subscriptionId === event.subscriptionId);
+    if (!sub) {
+      // Signed by one of ours but naming another of ours: not trustworthy for that one.
+      if (live.some((s) => s.subscriptionId === event.subscriptionId)) return reject(401, 'signature does not match the named subscription');
+      return reject(202, 'unknown subscription', { subscriptionId: event.subscriptionId });
+    }
+    if (!sub.resourceIds.includes(event.resourceId) || !deps.isMapped(event.resourceId)) {
+      return reject(202, 'resource not mapped', { resourceId: event.resourceId });
+    }
+
+    deps.replay.remember(webhookId);
+    counters.accepted++;
+    setImmediate(() => deps.onEvent(event));
+    return c.json({ status: 'accepted' }, 200);
+  });
+  return app;
+}
