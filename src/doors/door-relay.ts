@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { DoorConfig } from '../config/schema.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { AckTracker, type AckEvent, type LastAck } from './ack-tracker.js';
+import { buildClientOptions, redactUrl, type MqttConfig } from './mqtt-options.js';
+import { DoorAck, DoorState, GatewayStatus, ProtocolError, PulseCommand, topics, type Topics } from './protocol.js';
+
+export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
+export type { AckEvent, LastAck };
+
+export interface StateEvent {
+  doorId: string;
+  state: DoorState;
+}
+
+export interface DoorStatusEntry {
+  doorId: string;
+  /** null: no state received yet, or the gateway itself is disconnected and cannot know. */
+  online: boolean | null;
+  relay: 'locked' | 'unlocked' | 'unknown';
+  contact: 'closed' | 'open' | 'unknown';
+  stateAt: number | null;
+  fw: string | null;
+  lastAck: LastAck | null;
+  pendingAcks: number;
+}
+
+export interface DoorRelayOptions {
+  mqtt: MqttConfig;
+  siteId: string;
+  doors: DoorConfig[];
+  clock: Clock;
+  logger: Logger;
+  /** Injected seam (tests, alternative transports); mqtt.js' connect by default. */
+  connect?: typeof mqtt.connect;
+  /** Resolved secret; otherwise mqtt.password or the first line of mqtt.passwordFile. */
+  password?: string;
+  /** The broker URL to use; required when mqtt.url is "embedded" (the embedded broker's URL). */
+  url?: string;
+  /** Overrides mqtt.protocolVersion, e.g. 4 for the embedded broker, which has no MQTT 5. */
+  protocolVersion?: 4 | 5;
+  /** How long to wait for a door's ack before counting it missing. Default 5000 ms. */
+  ackTimeoutMs?: number;
+  reconnectPeriodMs?: number;
+  readFile?: (path: string) => Buffer;
+}
+
+type Listener<T> = (event: T) => void;
+
+/**
+ * The gateway side of firmware-protocol/README.md: sends pulse commands, tracks acks, keeps
+ * the last retained state per door and announces its own status (with an offline last-will).
+ */
+export class DoorRelay {
+  private readonly t: Topics;
+  private readonly doors: Map<string, DoorConfig>;
+  private readonly protocolVersion: 4 | 5;
+  private readonly states = new Map<string, DoorState>();
+  private readonly acks: AckTracker;
+  private readonly stateListeners = new Set<Listener<StateEvent>>();
+  private readonly connectionListeners = new Set<Listener<boolean>>();
+  private client: MqttClient | null = null;
+  private stopping = false;
+  private counts = { sent: 0, unreachable: 0, invalidMessages: 0, reconnects: 0 };
+
+  constructor(private readonly opts: DoorRelayOptions) {
+    this.t = topics(opts.mqtt.topicPrefix, opts.siteId);
+    this.doors = new Map(opts.doors.map((d) => [d.id, d]));
+    this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
+    this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
+  }
+
+  /**
+   * Connects and resolves once the first attempt has an outcome: connected, subscribed and
+   * announced — or failed, in which case mqtt.js keeps retrying and pulse() says unreachable.
+   * A broker that is down must not stop the gateway from starting (readers still log denials).
+   */
+  async start(): Promise<void> {
+    if (this.client) throw new Error('DoorRelay already started');
+    const { mqtt: cfg, logger } = this.opts;
+    const url = this.opts.url ?? cfg.url;
+    if (url === 'embedded') throw new Error('mqtt.url is "embedded": start the embedded broker and pass its url');
+    const offline = new GatewayStatus('offline', this.opts.clock.now()).serialize();
+    const client = (this.opts.connect ?? mqtt.connect)(url, buildClientOptions({
+      mqtt: cfg,
+      siteId: this.opts.siteId,
+      protocolVersion: this.protocolVersion,
+      password: this.opts.password,
+      will: { topic: this.t.gatewayStatus, payload: offline },
+      reconnectPeriodMs: this.opts.reconnectPeriodMs ?? 1000,
+      readFile: this.opts.readFile,
+    }));
+    this.client = client;
+    const where = redactUrl(url);
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => logger.warn({ broker: where, err: err.message }, 'mqtt error'));
+    client.on('reconnect', () => void (this.counts.reconnects += 1));
+    client.on('close', () => {
+      if (!this.stopping) logger.warn({ broker: where }, 'mqtt connection lost; unlocks are refused until it is back');
+      this.emitConnection(false);
+    });
+    await new Promise<void>((resolve) => {
+      client.on('connect', () => {
+        this.announce(client).then(
+          () => {
+            logger.info({ broker: where, protocolVersion: this.protocolVersion }, 'mqtt connected');
+            this.emitConnection(true);
+            resolve();
+          },
+          (err: Error) => logger.warn({ broker: where, err: err.message }, 'mqtt announce failed'),
+        );
+      });
+      client.once('close', () => resolve());
+    });
+  }
+
+  /** Clean shutdown: retained offline status first (the will is only for unclean deaths). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client || this.stopping) return;
+    this.stopping = true;
+    this.acks.clear();
+    if (client.connected) {
+      const offline = new GatewayStatus('offline', this.opts.clock.now()).serialize();
+      try {
+        await client.publishAsync(this.t.gatewayStatus, offline, { qos: 1, retain: true });
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message }, 'could not publish offline status');
+      }
+      await client.endAsync();
+    } else {
+      await client.endAsync(true);
+    }
+    this.client = null;
+  }
+
+  /**
+   * The badge hot path: synchronous, no await, no I/O wait. Refuses (`unreachable`) unless the
+   * connection is up right now — an unlock is never queued to be sent when the broker returns,
+   * because by then the person has walked away and a late open door is a security hole. If the
+   * connection dies with this command in flight, it is not replayed (NoReplayStore), and were
+   * it delivered late anyway, the firmware drops it by `expiresAt` and an MQTT 5 broker by
+   * message expiry. With MQTT 3.1.1 (protocolVersion 4) only `expiresAt` protects.
+   */
+  pulse(doorId: string): PulseOutcome {
+    const door = this.doors.get(doorId);
+    const client = this.client;
+    if (!door) {
+      this.opts.logger.error({ door: doorId }, 'pulse for a door that is not configured');
+      this.counts.unreachable += 1;
+      return { status: 'unreachable', commandId: null };
+    }
+    if (!client || this.stopping || !client.connected || client.disconnecting) {
+      this.counts.unreachable += 1;
+      return { status: 'unreachable', commandId: null };
+    }
+    const now = this.opts.clock.now();
+    const command = new PulseCommand(randomBytes(16).toString('base64url'), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
+    const options = this.protocolVersion === 5
+      ? { qos: 1 as const, retain: false, properties: { messageExpiryInterval: command.messageExpiryIntervalSec() } }
+      : { qos: 1 as const, retain: false };
+    client.publish(this.t.cmd(doorId), command.serialize(), options, (err) => {
+      if (err) this.opts.logger.warn({ door: doorId, commandId: command.id, err: err.message }, 'pulse publish failed');
+    });
+    this.counts.sent += 1;
+    this.acks.expect(doorId, command.id);
+    return { status: 'sent', commandId: command.id };
+  }
+
+  connected(): boolean {
+    return !this.stopping && this.client?.connected === true;
+  }
+
+  doorStatus(): DoorStatusEntry[] {
+    const live = this.connected();
+    return [...this.doors.keys()].map((doorId) => {
+      const s = this.states.get(doorId);
+      return {
+        doorId,
+        online: s && live ? s.online : null,
+        relay: s?.relay ?? 'unknown',
+        contact: s?.contact ?? 'unknown',
+        stateAt: s?.at ?? null,
+        fw: s?.fw ?? null,
+        lastAck: this.acks.last(doorId),
+        pendingAcks: this.acks.pending(doorId),
+      };
+    });
+  }
+
+  stats(): { sent: number; unreachable: number; acked: number; missingAcks: number; lateAcks: number; invalidMessages: number; reconnects: number } {
+    return { ...this.counts, ...this.acks.counts() };
+  }
+
+  /** Each returns an unsubscribe function. */
+  onAck(fn: Listener<AckEvent>): () => void {
+    return this.acks.onAck(fn);
+  }
+
+  onState(fn: Listener<StateEvent>): () => void {
+    this.stateListeners.add(fn);
+    return () => void this.stateListeners.delete(fn);
+  }
+
+  onConnection(fn: Listener<boolean>): () => void {
+    this.connectionListeners.add(fn);
+    return () => void this.connectionListeners.delete(fn);
+  }
+
+  /** On every (re)connect: clean session, so subscribe again, then say we are online. */
+  private async announce(client: MqttClient): Promise<void> {
+    await client.subscribeAsync([this.t.allStates, this.t.allAcks], { qos: 1 });
+    const online = new GatewayStatus('online', this.opts.clock.now()).serialize();
+    await client.publishAsync(this.t.gatewayStatus, online, { qos: 1, retain: true });
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const where = this.t.parse(topic);
+    if (!where || !this.doors.has(where.doorId) || where.kind === 'cmd') return;
+    // A zero-length retained message is how a state is cleared (e.g. a door decommissioned).
+    if (where.kind === 'state' && payload.length === 0) {
+      this.states.delete(where.doorId);
+      return;
+    }
+    try {
+      if (where.kind === 'state') {
+        const state = DoorState.parse(payload);
+        this.states.set(where.doorId, state);
+        for (const fn of this.stateListeners) {
+          try {
+            fn({ doorId: where.doorId, state });
+          } catch (err) {
+            this.opts.logger.error({ err: (err as Error).message }, 'state listener threw');
+          }
+        }
+      } else {
+        this.acks.received(where.doorId, DoorAck.parse(payload));
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.counts.invalidMessages += 1;
+      this.opts.logger.warn({ door: where.doorId, kind: where.kind, code: err.code, err: err.message }, 'invalid door message discarded');
+    }
+  }
+
+  private emitConnection(up: boolean): void {
+    for (const fn of this.connectionListeners) fn(up);
+  }
+}

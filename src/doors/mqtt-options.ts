@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Store, type IClientOptions } from 'mqtt';
+import type { Config } from '../config/schema.js';
+
+export type MqttConfig = Config['mqtt'];
+/** mqtt-packet's Packet, taken from mqtt.js' own signature rather than a transitive import. */
+type Packet = Parameters<Store['put']>[0];
+
+/**
+ * mqtt.js' outgoing store, minus the replay. mqtt.js re-sends every unacknowledged QoS 1
+ * PUBLISH after a reconnect, even with a clean session; for an unlock that is exactly the
+ * "executed late" failure we must not have. The firmware would drop it by `expiresAt` and a
+ * v5 broker by message expiry (but a re-sent packet restarts the broker's expiry clock), so
+ * the gateway simply never replays: an unlock whose PUBACK was lost is reported missing, not
+ * sent again. Packets are still stored while in flight because mqtt.js needs them for PUBACK.
+ */
+export class NoReplayStore extends Store {
+  private readonly inFlight = new Set<number>();
+  dropped = 0;
+
+  override put(packet: Packet, cb: (err?: Error) => void): this {
+    if (packet.messageId !== undefined) this.inFlight.add(packet.messageId);
+    return super.put(packet, cb);
+  }
+
+  override del(packet: Pick<Packet, 'messageId'>, cb: (err?: Error, packet?: Packet) => void): this {
+    if (packet.messageId !== undefined) this.inFlight.delete(packet.messageId);
+    return super.del(packet, cb);
+  }
+
+  /** Called by mqtt.js right after CONNACK to replay in-flight packets: forget them instead. */
+  override createStream(): ReturnType<Store['createStream']> {
+    for (const messageId of [...this.inFlight]) {
+      this.dropped += 1;
+      this.del({ messageId }, () => undefined);
+    }
+    return super.createStream();
+  }
+}
+
+export interface ClientOptionsInput {
+  mqtt: MqttConfig;
+  siteId: string;
+  protocolVersion: 4 | 5;
+  password?: string;
+  will: { topic: string; payload: string };
+  reconnectPeriodMs: number;
+  readFile?: (path: string) => Buffer;
+}
+
+/** mqtt.js options from the config section: auth, TLS files, will, no offline queueing. */
+export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
+  const { mqtt: cfg } = input;
+  const readFile = input.readFile ?? ((path: string) => readFileSync(path));
+  const password = input.password ?? cfg.password ?? (cfg.passwordFile ? readFile(cfg.passwordFile).toString('utf8').trim() : undefined);
+  const options: IClientOptions = {
+    protocolVersion: input.protocolVersion,
+    // A random suffix by default: two processes with one client id would kick each other off
+    // the broker in a loop. Sites that key ACLs on client id set mqtt.clientId explicitly.
+    clientId: cfg.clientId ?? `lintel-${input.siteId}-${randomBytes(4).toString('hex')}`,
+    clean: true,
+    keepalive: cfg.keepaliveSec,
+    reconnectPeriod: input.reconnectPeriodMs,
+    connectTimeout: 10_000,
+    // Nothing is queued while disconnected: pulse() refuses instead (see door-relay.ts).
+    queueQoSZero: false,
+    resubscribe: false,
+    outgoingStore: new NoReplayStore(),
+    will: { topic: input.will.topic, payload: Buffer.from(input.will.payload), qos: 1, retain: true },
+  };
+  if (cfg.username !== undefined) options.username = cfg.username;
+  if (password !== undefined) options.password = password;
+  if (cfg.tls) {
+    if (cfg.tls.caFile) options.ca = readFile(cfg.tls.caFile);
+    if (cfg.tls.certFile) options.cert = readFile(cfg.tls.certFile);
+    if (cfg.tls.keyFile) options.key = readFile(cfg.tls.keyFile);
+    options.rejectUnauthorized = cfg.tls.rejectUnauthorized;
+  }
+  return options;
+}
+
+/** The broker URL as it may appear in logs and on the status page: no user:password@. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = '';
+      parsed.password = '';
+    }
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '[unparseable url]';
+  }
+}
