@@ -4,7 +4,7 @@ import type { DoorConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AckTracker, type AckEvent, type LastAck } from './ack-tracker.js';
-import { buildClientOptions, redactUrl, type MqttConfig } from './mqtt-options.js';
+import { buildClientOptions, NoReplayStore, redactUrl, type MqttConfig } from './mqtt-options.js';
 import { DoorAck, DoorState, GatewayStatus, ProtocolError, PulseCommand, topics, type Topics } from './protocol.js';
 
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
@@ -62,6 +62,7 @@ export class DoorRelay {
   private readonly stateListeners = new Set<Listener<StateEvent>>();
   private readonly connectionListeners = new Set<Listener<boolean>>();
   private client: MqttClient | null = null;
+  private readonly outgoingStore = new NoReplayStore();
   private stopping = false;
   private counts = { sent: 0, unreachable: 0, invalidMessages: 0, reconnects: 0 };
 
@@ -90,6 +91,7 @@ export class DoorRelay {
       password: this.opts.password,
       will: { topic: this.t.gatewayStatus, payload: offline },
       reconnectPeriodMs: this.opts.reconnectPeriodMs ?? 1000,
+      outgoingStore: this.outgoingStore,
       readFile: this.opts.readFile,
     }));
     this.client = client;
@@ -98,6 +100,8 @@ export class DoorRelay {
     client.on('error', (err) => logger.warn({ broker: where, err: err.message }, 'mqtt error'));
     client.on('reconnect', () => void (this.counts.reconnects += 1));
     client.on('close', () => {
+      const abandoned = this.outgoingStore.abandonInFlight(client);
+      if (abandoned > 0) logger.warn({ abandoned }, 'unlocks in flight when the connection dropped were not replayed');
       if (!this.stopping) logger.warn({ broker: where }, 'mqtt connection lost; unlocks are refused until it is back');
       this.emitConnection(false);
     });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Store, type IClientOptions } from 'mqtt';
+import { Store, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.js';
 
 export type MqttConfig = Config['mqtt'];
@@ -29,7 +29,25 @@ export class NoReplayStore extends Store {
     return super.del(packet, cb);
   }
 
-  /** Called by mqtt.js right after CONNACK to replay in-flight packets: forget them instead. */
+  /**
+   * Call on every connection loss: forgets the in-flight packets and fails their callbacks, so
+   * the next CONNACK has nothing to replay and a later end() does not wait for PUBACKs that
+   * can no longer come. Returns how many unlocks were abandoned.
+   */
+  abandonInFlight(client: Pick<MqttClient, 'outgoing'>): number {
+    let abandoned = 0;
+    for (const messageId of [...this.inFlight]) {
+      abandoned += 1;
+      const pending = client.outgoing[messageId];
+      delete client.outgoing[messageId];
+      this.del({ messageId }, () => undefined);
+      pending?.cb?.(new Error('connection lost; not replayed'));
+    }
+    this.dropped += abandoned;
+    return abandoned;
+  }
+
+  /** Called by mqtt.js right after CONNACK to replay in-flight packets: a safety net, normally empty. */
   override createStream(): ReturnType<Store['createStream']> {
     for (const messageId of [...this.inFlight]) {
       this.dropped += 1;
@@ -46,6 +64,7 @@ export interface ClientOptionsInput {
   password?: string;
   will: { topic: string; payload: string };
   reconnectPeriodMs: number;
+  outgoingStore: NoReplayStore;
   readFile?: (path: string) => Buffer;
 }
 
@@ -66,7 +85,7 @@ export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
     // Nothing is queued while disconnected: pulse() refuses instead (see door-relay.ts).
     queueQoSZero: false,
     resubscribe: false,
-    outgoingStore: new NoReplayStore(),
+    outgoingStore: input.outgoingStore,
     will: { topic: input.will.topic, payload: Buffer.from(input.will.payload), qos: 1, retain: true },
   };
   if (cfg.username !== undefined) options.username = cfg.username;
