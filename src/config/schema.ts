@@ -76,6 +76,8 @@ const hidReader = z.object({
   kind: z.literal('hid'),
   usb: usbSelector,
   terminator: z.enum(['enter', 'tab']).default('enter'),
+  /** Set when the device numbers its reports: the keyboard report's id, first byte of each report. */
+  reportId: z.number().int().min(1).max(255).optional(),
 });
 
 const stdinReader = z.object({ ...readerBase, kind: z.literal('stdin') });
