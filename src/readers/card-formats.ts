@@ -173,7 +173,7 @@ function frameFromHex(s: string): number {
 function parseWiegand(s: string, layout: WiegandLayout): CardRead {
   let frame = s.length === layout.bits ? binaryValue(s) : -1;
   if (frame < 0) frame = frameFromHex(s);
-  if (frame < 0 || frame >= 2 ** layout.bits) return MALFORMED;
+  if (frame < 0 || frame >= layout.frameLimit) return MALFORMED;
   const payload = decodeWiegandFrame(frame, layout);
   return payload === null ? BAD_PARITY : ok(String(payload));
 }
@@ -200,10 +200,26 @@ function parseTrimmed(s: string, format: CardFormat): CardRead {
   }
 }
 
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13); // space, \t \n \v \f \r
+}
+
+/**
+ * ASCII-only trim: String#trim is Unicode-aware and measurably slower on this path, and a
+ * card read with exotic whitespace in it is malformed anyway (fail closed).
+ */
+function trimAscii(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isAsciiSpace(s.charCodeAt(start))) start++;
+  while (end > start && isAsciiSpace(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
 /** One line from a badge reader → the canonical card number, or why it is not one. */
 export function parseCardRead(line: string, format: CardFormat): CardRead {
   if (line.length > MAX_UNTRIMMED_CHARS) return MALFORMED;
-  return parseTrimmed(line.trim(), format);
+  return parseTrimmed(trimAscii(line), format);
 }
 
 /** `FC:CN` in decimal, range-checked against the layout, → the canonical number. */
@@ -224,7 +240,7 @@ function parseFacilityCard(s: string, colon: number, layout: WiegandLayout): Car
  */
 export function normalizeImportedCard(value: string, format: CardFormat): CardRead {
   if (value.length > MAX_UNTRIMMED_CHARS) return MALFORMED;
-  const s = value.trim();
+  const s = trimAscii(value);
   if (isWiegandFormat(format) && s.length <= MAX_INPUT_CHARS) {
     const colon = s.indexOf(':');
     if (colon >= 0) return parseFacilityCard(s, colon, WIEGAND_LAYOUTS[format]);

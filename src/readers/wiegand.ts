@@ -18,23 +18,26 @@ export interface WiegandLayout {
   readonly oddFrom: number;
   readonly facilityBits: number;
   readonly cardBits: number;
+  /** 2^bits: every frame value is below it. */
+  readonly frameLimit: number;
 }
 
 export const WIEGAND_LAYOUTS: Readonly<Record<WiegandFormat, WiegandLayout>> = {
   // HID H10301: P FFFFFFFF CCCCCCCCCCCCCCCC P
-  wiegand26: { bits: 26, evenTo: 12, oddFrom: 13, facilityBits: 8, cardBits: 16 },
+  wiegand26: { bits: 26, evenTo: 12, oddFrom: 13, facilityBits: 8, cardBits: 16, frameLimit: 2 ** 26 },
   // Common 34-bit: P F(16) C(16) P, halves of 16 payload bits each.
-  wiegand34: { bits: 34, evenTo: 16, oddFrom: 17, facilityBits: 16, cardBits: 16 },
+  wiegand34: { bits: 34, evenTo: 16, oddFrom: 17, facilityBits: 16, cardBits: 16, frameLimit: 2 ** 34 },
   // HID H10304: P F(16) C(19) P. The two parity ranges overlap on bit 18, as published by HID.
-  wiegand37: { bits: 37, evenTo: 18, oddFrom: 18, facilityBits: 16, cardBits: 19 },
+  wiegand37: { bits: 37, evenTo: 18, oddFrom: 18, facilityBits: 16, cardBits: 19, frameLimit: 2 ** 37 },
 };
 
 export function isWiegandFormat(format: string): format is WiegandFormat {
   return format === 'wiegand26' || format === 'wiegand34' || format === 'wiegand37';
 }
 
-/** 2^n for small n without Math.pow rounding questions (exact for n ≤ 52). */
-const pow2 = (n: number): number => 2 ** n;
+/** 2^0..2^53, exact in a double. A table: `2 ** n` with a variable n is a slow Math.pow call. */
+const POW2: readonly number[] = Array.from({ length: 54 }, (_, n) => 2 ** n);
+const pow2 = (n: number): number => POW2[n] as number;
 
 /** Population count of a non-negative integer below 2^32. */
 function popcount32(x: number): number {
