@@ -39,7 +39,14 @@ type Kind = DecisionEvent['kind'];
  * row is written right after, synchronously, so no decision is ever unlogged.
  */
 export class BadgePipeline {
+  private readonly listeners: Array<(e: DecisionEvent) => void> = [];
+
   constructor(private readonly deps: BadgePipelineDeps) {}
+
+  /** Observers of every finished decision (the demo's console, future live status page). */
+  onDecision(listener: (e: DecisionEvent) => void): void {
+    this.listeners.push(listener);
+  }
 
   onLine(reader: ReaderConfig, line: string): void {
     if (reader.payload === 'qr') return this.onQr(reader, line);
@@ -100,7 +107,9 @@ export class BadgePipeline {
       relay: relayState,
     });
     metrics.decisions.inc({ result: decision.result, reason: decision.reason });
-    recent.push({ at, readerId: reader.id, doorId: reader.door, credential, kind, result: decision.result, reason: decision.reason, relay: relayState });
+    const event: DecisionEvent = { at, readerId: reader.id, doorId: reader.door, credential, kind, result: decision.result, reason: decision.reason, relay: relayState };
+    recent.push(event);
+    for (const l of this.listeners) l(event);
     logger.info(
       { reader: reader.id, door: reader.door, credential, kind, result: decision.result, reason: decision.reason, relay: relayState },
       'decision',

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { Gateway } from './gateway.js';
+import { runDemo } from './demo/demo.js';
+import { CardImportError, importCards } from './store/card-import.js';
+import { openDatabase } from './store/db.js';
+import { syncDoorsAndResources } from './store/doors.js';
+import { Store } from './store/store.js';
+import { createMemberQrIssuer } from './qr/issuer.js';
+import { loadOrCreateTokenKey } from './qr/token-key.js';
+import { systemClock } from './util/clock.js';
+import { VERSION } from './version.js';
+
+const HELP = `lintel ${VERSION} — edge access gateway for door controllers
+
+Usage: lintel <command> [options]
+
+Commands:
+  run [-c FILE]                 run the gateway with a config file
+  demo                          run on the embedded default: broker, simulated door,
+                                simulated booking platform, sample cards, stdin reader
+  check-config FILE             validate a config file without starting
+  cards import FILE.csv [-c FILE]
+                                import the card list (email,name,card,format[,state][,doors][,valid_from][,valid_to]);
+                                all rows or nothing
+  qr issue EMAIL [-c FILE]      issue a short-lived member QR token for a person
+
+Options:
+  -c, --config FILE             config file (default: $LINTEL_CONFIG or /etc/lintel/lintel.yaml)
+  -h, --help                    show this help
+  -v, --version                 print the version
+`;
+
+function configPath(value: string | undefined): string {
+  return value ?? process.env.LINTEL_CONFIG ?? '/etc/lintel/lintel.yaml';
+}
+
+function openStore(cfg: Config): Store {
+  const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')));
+  // Keep doors in step with the config so imports can check door ids.
+  store.transact((tx) =>
+    syncDoorsAndResources(tx, cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id })), new Map(cfg.resources.map((r) => [r.id, r.doors]))),
+  );
+  return store;
+}
+
+async function runGateway(file: string): Promise<void> {
+  const gateway = new Gateway({ config: loadConfigFile(file) });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.logger.info({ signal }, 'stopping');
+    await gateway.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    try {
+      void gateway.reload(loadConfigFile(file));
+    } catch (err) {
+      gateway.logger.error({ err: (err as Error).message }, 'reload rejected; keeping the running configuration');
+    }
+  });
+  try {
+    await gateway.start();
+  } catch (err) {
+    gateway.logger.fatal({ err: (err as Error).message }, 'start failed');
+    await gateway.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    console.log(VERSION);
+    return 0;
+  }
+  if (values.help || command === undefined || command === 'help') {
+    console.log(HELP);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+
+  switch (command) {
+    case 'run':
+      await runGateway(configPath(values.config));
+      return -1; // keeps running
+    case 'demo':
+      await runDemo();
+      return -1;
+    case 'check-config': {
+      const file = rest[0] ?? configPath(values.config);
+      const cfg = loadConfigFile(file);
+      console.log(`${file}: OK — site ${cfg.site.id}, ${cfg.doors.length} doors, ${cfg.readers.length} readers, ${cfg.resources.length} resources`);
+      return 0;
+    }
+    case 'cards': {
+      if (rest[0] !== 'import' || rest[1] === undefined) throw new UsageError('usage: lintel cards import FILE.csv [-c CONFIG]');
+      const cfg = loadConfigFile(configPath(values.config));
+      const store = openStore(cfg);
+      try {
+        const summary = importCards(store, readFileSync(rest[1], 'utf8'), Date.now());
+        console.log(`imported ${summary.cards} cards for ${summary.people} people, ${summary.staffGrants} staff grants`);
+      } finally {
+        store.close();
+      }
+      return 0;
+    }
+    case 'qr': {
+      if (rest[0] !== 'issue' || rest[1] === undefined) throw new UsageError('usage: lintel qr issue EMAIL [-c CONFIG]');
+      const cfg = loadConfigFile(configPath(values.config));
+      const store = openStore(cfg);
+      try {
+        const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
+        const issue = createMemberQrIssuer({ db: store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: systemClock });
+        const t = issue(rest[1]);
+        console.log(t.token);
+        console.error(`valid until ${new Date(t.expiresAt).toISOString()}`);
+      } finally {
+        store.close();
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"; see lintel --help`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof CardImportError || err instanceof UsageError) {
+      console.error(err.message);
+      process.exitCode = 2;
+    } else {
+      console.error(`lintel: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,67 @@
+import type { AccessIndex } from './access/access-index.js';
+import type { Config } from './config/schema.js';
+import type { DoorRelay } from './doors/door-relay.js';
+import type { GatewayStatus } from './http/status.js';
+import type { RecentDecisions } from './pipeline/recent-decisions.js';
+import type { ReaderSource } from './readers/reader.js';
+import type { UpstreamSync } from './upstream/upstream-sync.js';
+
+export interface StatusInputs {
+  config: Config;
+  version: string;
+  startedAt: number;
+  now: number;
+  index: AccessIndex;
+  relay: DoorRelay | undefined;
+  readers: readonly ReaderSource[];
+  upstream: UpstreamSync | null;
+  recent: RecentDecisions;
+  dbOpen: boolean;
+}
+
+/**
+ * One snapshot for /health, /api/status and the page. `failing` only when the gateway cannot
+ * decide at all (database gone); a broker, reader or platform fault is `degraded`: doors with
+ * working parts keep working.
+ */
+export function buildStatus(s: StatusInputs): GatewayStatus {
+  const mqttConnected = s.relay?.connected() ?? false;
+  const readers = s.readers.map((r) => {
+    const st = r.status();
+    const cfg = s.config.readers.find((c) => c.id === st.id);
+    return { ...st, door: cfg?.door ?? '' };
+  });
+  const up = s.upstream?.status() ?? null;
+  const checks: GatewayStatus['checks'] = {
+    database: { ok: s.dbOpen, detail: s.dbOpen ? 'open' : 'closed' },
+    mqtt: { ok: mqttConnected, detail: mqttConnected ? 'connected' : 'disconnected: granted decisions cannot unlock' },
+  };
+  for (const r of readers) checks[`reader:${r.id}`] = { ok: r.connected, detail: r.lastError ?? (r.connected ? 'connected' : 'waiting for device') };
+  if (up) checks.upstream = { ok: up.state === 'ok', detail: up.lastError ?? up.state };
+  const health = !s.dbOpen ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded';
+  const doorStates = new Map((s.relay?.doorStatus() ?? []).map((d) => [d.doorId, d]));
+  return {
+    site: s.config.site.id,
+    version: s.version,
+    startedAt: s.startedAt,
+    now: s.now,
+    health,
+    checks,
+    index: s.index.stats(),
+    doors: s.config.doors.map((d) => {
+      const st = doorStates.get(d.id);
+      return {
+        id: d.id,
+        name: d.name ?? d.id,
+        online: st?.online ?? null,
+        relay: st?.relay ?? 'unknown',
+        contact: st?.contact ?? 'unknown',
+        lastAck: st?.lastAck ? `${st.lastAck.result} at ${new Date(st.lastAck.at).toISOString()}` : null,
+      };
+    }),
+    readers,
+    mqtt: { connected: mqttConnected, url: s.config.mqtt.url.replace(/\/\/[^@/]*@/, '//***@') },
+    upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, detail: up } : null,
+    recent: s.recent.list(),
+  };
+}
