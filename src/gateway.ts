@@ -26,6 +26,7 @@ import { Store } from './store/store.js';
 import { UpstreamSync } from './upstream/upstream-sync.js';
 import { systemClock, type Clock, type Timer } from './util/clock.js';
 import { watchExternalCommits } from './store/external-changes.js';
+import { pruneEnded } from './store/housekeeping.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
 import { VisitorGate } from './visitors/visitor-gate.js';
@@ -70,6 +71,7 @@ export class Gateway {
   private readonly systemd: SystemdNotifier;
   private startedAt = 0;
   private externalWatch: Timer | null = null;
+  private housekeeping: Timer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
 
   constructor(private readonly opts: GatewayOptions) {
@@ -190,6 +192,11 @@ export class Gateway {
       this.logger.info(this.index.stats(), 'index reloaded after an external change');
     });
 
+    this.housekeeping = this.clock.setInterval(() => {
+      const pruned = pruneEnded(this.store, this.clock.now());
+      if (pruned.grants + pruned.appointments > 0) this.logger.info(pruned, 'pruned ended grants and appointments');
+    }, 3600_000);
+
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);
     this.systemd.startWatchdog(this.clock, () => this.store.db.open);
     this.logger.info({ site: cfg.site.id, http: this.httpAddress, mqtt: redactUrl(mqttUrl), ...this.index.stats() }, 'lintel started');
@@ -212,6 +219,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.systemd.stopping();
     this.externalWatch?.cancel();
+    this.housekeeping?.cancel();
     this.systemd.stopWatchdog();
     for (const r of this.readers.splice(0)) await r.stop().catch(() => undefined);
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));

@@ -125,3 +125,33 @@ describe('store → index → decision', () => {
     expect(() => store.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
   });
 });
+
+describe('housekeeping', () => {
+  it('prunes grants and appointments that ended over a week ago, and the index follows', async () => {
+    const { pruneEnded, RETAIN_ENDED_MS } = await import('../../src/store/housekeeping.js');
+    const t = tempDir();
+    const store = new Store(openDatabase(join(t.dir, 'l.db')));
+    const index = new AccessIndex();
+    store.onCommit((c) => refreshPeople(store.db, index, c.people));
+    store.transact((tx) => syncDoorsAndResources(tx, [{ id: 'front', name: 'F' }], new Map()));
+    loadIndex(store.db, index);
+    const id = store.transact((tx) => {
+      const p = upsertPerson(tx, 'a@e.com', null, T0);
+      assignCredential(tx, p, '1', 'decimal', 'active', T0);
+      return p;
+    });
+    store.transact((tx) =>
+      replaceSourceGrants(tx, 'booking', 'old', [{ personId: id, doorId: 'front', validFrom: T0 - 10 * 86_400_000, validTo: T0 - RETAIN_ENDED_MS - 1 }]),
+    );
+    store.transact((tx) => replaceSourceGrants(tx, 'staff', 'keep', [{ personId: id, doorId: 'front', validFrom: null, validTo: null }]));
+    store.db
+      .prepare("INSERT INTO appointments VALUES ('A-old', 'R', 'confirmed', 0, ?, '[]', NULL, 0)")
+      .run(T0 - RETAIN_ENDED_MS - 1);
+    expect(index.stats().grants).toBe(2);
+    expect(pruneEnded(store, T0)).toEqual({ grants: 1, appointments: 1 });
+    expect(index.stats().grants).toBe(1);
+    expect(decideCard(index, '1', 'front', T0).result).toBe('granted');
+    store.close();
+    t.cleanup();
+  });
+});
