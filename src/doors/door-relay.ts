@@ -80,6 +80,7 @@ export class DoorRelay {
    */
   async start(): Promise<void> {
     if (this.client) throw new Error('DoorRelay already started');
+    this.stopping = false;
     const { mqtt: cfg, logger } = this.opts;
     const url = this.opts.url ?? cfg.url;
     if (url === 'embedded') throw new Error('mqtt.url is "embedded": start the embedded broker and pass its url');
