@@ -28,6 +28,8 @@ export interface HarnessOptions {
   zones?: Record<string, string>;
   token?: string;
   start?: boolean;
+  /** The gateway's fetch (default: global fetch). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -112,6 +114,7 @@ export class Harness {
       clock: this.clock,
       logger: silentLogger,
       token: this.opts.token ?? TOKEN,
+      fetch: this.opts.fetch,
     });
   }
 

@@ -1,0 +1,182 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UpstreamSimulator } from '../../src/simulator/upstream-simulator.js';
+import { UpstreamClient, UpstreamError, parseRetryAfter } from '../../src/upstream/client.js';
+import { UpstreamHealth } from '../../src/upstream/health.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { at, Harness } from './harness.js';
+
+let clock: FakeClock;
+let sim: UpstreamSimulator;
+let health: UpstreamHealth;
+
+function client(opts: { token?: string; fetch?: typeof fetch; timeoutMs?: number } = {}): UpstreamClient {
+  return new UpstreamClient({ baseUrl: `${sim.baseUrl}/`, token: opts.token ?? 'sim-token', requestTimeoutMs: opts.timeoutMs ?? 2000, clock, health, fetch: opts.fetch });
+}
+
+async function failure(p: Promise<unknown>): Promise<UpstreamError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UpstreamError);
+  return err as UpstreamError;
+}
+
+const visit = {
+  visitId: 'VIS-311',
+  visitor: { name: 'Sam Roe', email: 'Sam@Partner.example', company: 'Partner BV' },
+  host: { name: 'Ana Silva', email: 'ana@example.com' },
+  status: 'checked_in' as const,
+  validFrom: '2026-11-22T09:00:00+01:00',
+  validTo: '2026-11-22T18:00:00+01:00',
+};
+
+beforeEach(async () => {
+  clock = new FakeClock();
+  sim = new UpstreamSimulator({ clock });
+  sim.addResource({ resourceId: 'R-101', timeZone: 'Europe/Amsterdam' });
+  health = new UpstreamHealth(clock, true, () => 0.5);
+  await sim.start();
+});
+afterEach(async () => sim.stop());
+
+describe('UpstreamClient', () => {
+  it('sends the token as authorization and reads information and resources', async () => {
+    const c = client();
+    expect(await c.information()).toEqual({ name: 'Offision simulator', version: '1.0' });
+    expect(await c.resources()).toEqual([{ resourceId: 'R-101', name: 'R-101', type: 'room', locationId: 'HQ' }]);
+    expect(health.state).toBe('ok');
+    expect(health.lastSuccessAt).toBe(clock.now());
+  });
+
+  it('401 → unauthorized with a long backoff: no call until it expires or the token changes', async () => {
+    const c = client({ token: 'wrong' });
+    expect((await failure(c.information())).kind).toBe('unauthorized');
+    expect(health.state).toBe('unauthorized');
+    expect(health.blockedUntil - clock.now()).toBeGreaterThanOrEqual(60_000);
+    const calls = sim.requests.length;
+    expect((await failure(c.information())).kind).toBe('backoff');
+    expect(sim.requests.length).toBe(calls);
+    c.setToken('sim-token');
+    await c.information();
+    expect(health.state).toBe('ok');
+  });
+
+  it('5xx and network faults back off exponentially; 429 honours retry-after', async () => {
+    const c = client();
+    sim.injectFault({ status: 503 });
+    expect((await failure(c.information())).kind).toBe('server');
+    expect(health.state).toBe('unreachable');
+    expect(health.blockedUntil - clock.now()).toBe(1000);
+    clock.advance(1000);
+    sim.injectFault({ status: 502 });
+    await failure(c.information());
+    expect(health.blockedUntil - clock.now()).toBe(2000);
+    clock.advance(2000);
+    sim.injectFault({ status: 429, retryAfterSec: 42 });
+    expect((await failure(c.information())).kind).toBe('rate_limited');
+    expect(health.blockedUntil - clock.now()).toBe(42_000);
+    clock.advance(42_000);
+    await c.information();
+    expect(health.state).toBe('ok');
+    const closed = new UpstreamClient({ baseUrl: 'http://127.0.0.1:1', token: 't', requestTimeoutMs: 1000, clock, health });
+    expect((await failure(closed.information())).kind).toBe('network');
+  });
+
+  it('retry-after as seconds or an HTTP date', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    expect(parseRetryAfter('30', now)).toBe(30_000);
+    expect(parseRetryAfter('Sun, 22 Nov 2026 10:01:00 GMT', now)).toBe(60_000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+
+  it('a daily list that does not match the contract is an error, nothing of it returned', async () => {
+    sim.model.create({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer: { email: 'a@x.example' }, attendees: [] });
+    const corrupt: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const body = (await res.json()) as { appointments: { start: string }[] };
+      body.appointments[0]!.start = 'tomorrow';
+      return new Response(JSON.stringify(body), { status: res.status });
+    };
+    const err = await failure(client({ fetch: corrupt }).dailyList('R-101', '2026-11-22'));
+    expect(err.kind).toBe('invalid');
+    expect(health.state).toBe('degraded');
+    expect((await failure(client().dailyList('R-999', '2026-11-22'))).kind).toBe('not_found');
+  });
+
+  it('times out per call (requestTimeoutMs)', async () => {
+    sim.delayMs = 300;
+    const err = await failure(client({ timeoutMs: 100 }).information());
+    expect(err.kind).toBe('timeout');
+    expect(health.state).toBe('unreachable');
+  });
+
+  it('deleting a subscription that is already gone is fine', async () => {
+    await client().deleteSubscription('S-nope');
+    expect(health.state).toBe('ok');
+  });
+});
+
+describe('verifyVisit (section 6)', () => {
+  it('found, unknown (404, not a fault) and unreachable', async () => {
+    sim.addVisit('V7K2-99QX', visit);
+    const c = client();
+    expect(await c.verifyVisit('V7K2-99QX', 'reception-gate-1', 2000)).toEqual({
+      kind: 'found',
+      visit: {
+        visitId: 'VIS-311',
+        status: 'checked_in',
+        validFrom: Date.parse('2026-11-22T08:00:00Z'),
+        validTo: Date.parse('2026-11-22T17:00:00Z'),
+        visitorEmail: 'sam@partner.example',
+        hostEmail: 'ana@example.com',
+      },
+    });
+    expect(await c.verifyVisit('NOPE', 'reception-gate-1', 2000)).toEqual({ kind: 'unknown' });
+    expect(health.state).toBe('ok');
+    sim.injectFault({ status: 500 });
+    expect((await c.verifyVisit('V7K2-99QX', 'g', 2000)).kind).toBe('unreachable');
+    // The gate does not hold the visitor check back: it has its own deadline.
+    expect(health.blocked()).toBe(true);
+    expect((await c.verifyVisit('V7K2-99QX', 'g', 2000)).kind).toBe('found');
+    expect((await client({ token: 'bad' }).verifyVisit('V7K2-99QX', 'g', 2000)).kind).toBe('unreachable');
+    sim.delayMs = 300;
+    expect(await client().verifyVisit('V7K2-99QX', 'g', 100)).toMatchObject({ kind: 'unreachable', error: expect.stringMatching(/timed out/) });
+  });
+
+  it('a visit body that does not match the contract is unreachable, not found', async () => {
+    sim.addVisit('BAD', { ...visit, status: 'teleported' as 'checked_in' });
+    expect((await client().verifyVisit('BAD', 'g', 2000)).kind).toBe('unreachable');
+  });
+});
+
+describe('the gateway sync stays whole on a bad list', () => {
+  it('one malformed appointment: none of the list is applied', async () => {
+    let corruptNext = true;
+    // The gateway's fetch corrupts the second appointment of the first list of R-101 on the 22nd.
+    const corrupting: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const url = String(input);
+      if (!corruptNext || !url.includes('R-101/appointments?date=2026-11-22')) return res;
+      corruptNext = false;
+      const body = (await res.json()) as { appointments: { organizer: { email: string } }[] };
+      body.appointments[1]!.organizer.email = 'not-an-email';
+      return new Response(JSON.stringify(body), { status: 200 });
+    };
+    const h = await new Harness({ start: false, fetch: corrupting }).init();
+    try {
+      h.giveCard('ana@example.com', '1001');
+      const organizer = { email: 'ana@example.com' };
+      h.sim.model.create({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer, attendees: [] });
+      h.sim.model.create({ resourceId: 'R-101', start: at('2026-11-22T13:00:00Z'), end: at('2026-11-22T14:00:00Z'), organizer, attendees: [] });
+      expect((await h.sync.reconcileNow()).failed).toBe(1);
+      expect(h.grantCount()).toBe(0);
+      expect(h.decide('1001', 'door-orion', '2026-11-22T11:30:00Z')).toBe('denied');
+      expect((await h.sync.reconcileNow()).failed).toBe(0);
+      expect(h.grantCount()).toBe(2);
+    } finally {
+      await h.close();
+    }
+  });
+});
