@@ -16,7 +16,7 @@ import { Gateway } from '../src/gateway.js';
 import { importCards } from '../src/store/card-import.js';
 import { createLogger } from '../src/util/log.js';
 import { startTestBroker } from '../test/helpers/broker.js';
-import { startPtyPair } from '../test/helpers/pty.js';
+import { startSocatPty } from '../test/helpers/pty.js';
 import { fmtUs, percentiles } from './stats.js';
 
 const READS = Number(process.env.READS ?? 1000);
@@ -25,9 +25,9 @@ const CARD = '7340861';
 
 const dir = mkdtempSync(join(tmpdir(), 'lintel-bench-'));
 const broker = await startTestBroker();
-const gwPty = await startPtyPair(join(dir));
+const gwPty = await startSocatPty(join(dir));
 const barePtyDir = mkdtempSync(join(tmpdir(), 'lintel-bench-bare-'));
-const barePty = await startPtyPair(barePtyDir);
+const barePty = await startSocatPty(barePtyDir);
 
 // --- the gateway path
 const config = parseConfig({

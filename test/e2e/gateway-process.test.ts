@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker } from '../helpers/broker.js';
-import { startPtyPair, type PtyPair } from '../helpers/pty.js';
+import { startSocatPty, type SocatPty } from '../helpers/pty.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /*
@@ -27,7 +27,7 @@ async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | un
 
 describe('lintel run (child process, pty, real broker)', () => {
   let broker: Awaited<ReturnType<typeof startTestBroker>>;
-  let pty: PtyPair;
+  let pty: SocatPty;
   let child: ChildProcess;
   let dir: string;
   let cleanup: () => void;
@@ -39,7 +39,7 @@ describe('lintel run (child process, pty, real broker)', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = tempDir());
     broker = await startTestBroker();
-    pty = await startPtyPair(dir);
+    pty = await startSocatPty(dir);
     const config = join(dir, 'lintel.yaml');
     writeFileSync(
       config,

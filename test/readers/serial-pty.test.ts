@@ -5,7 +5,7 @@ import { PRESENCE_CHECK_MS, RECONNECT_MAX_MS, SerialReader } from '../../src/rea
 import { silentLogger } from '../../src/util/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startSocatPty, type SocatPty } from './socat-pty.js';
+import { startSocatPty, type SocatPty } from '../helpers/pty.js';
 
 /*
  * The real serialport binding on a real pseudo-terminal pair (socat), the closest thing to a
