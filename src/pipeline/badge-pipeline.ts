@@ -2,6 +2,7 @@ import { decideCard } from '../access/decide.js';
 import type { AccessIndex } from '../access/access-index.js';
 import { deny, type Decision } from '../access/types.js';
 import type { ReaderConfig } from '../config/schema.js';
+import { classifyQrPayload } from '../qr/classify.js';
 import { parseCardRead } from '../readers/card-formats.js';
 import type { AuditLog } from '../store/audit.js';
 import type { Clock } from '../util/clock.js';
@@ -32,6 +33,12 @@ export interface BadgePipelineDeps {
 }
 
 type Kind = DecisionEvent['kind'];
+
+const QR_KIND: Record<ReturnType<typeof classifyQrPayload>['kind'], Kind> = {
+  member: 'member-qr',
+  visitor: 'visitor-qr',
+  garbage: 'garbage',
+};
 
 /**
  * Badge read → local decision → relay pulse → audit. Order matters on the hot path: the
@@ -67,7 +74,7 @@ export class BadgePipeline {
       this.finish(reader, 'garbage', shown, deny('malformed_read'));
       return;
     }
-    const kind: Kind = payload.startsWith('LT') ? 'member-qr' : 'visitor-qr';
+    const kind = QR_KIND[classifyQrPayload(payload).kind];
     let outcome: Decision | Promise<Decision>;
     try {
       outcome = this.deps.qr.decide(reader.id, reader.door, payload);

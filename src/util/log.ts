@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
@@ -6,7 +6,7 @@ export type { Logger };
  * Structured JSON logs (pino: fast, one line per event, journald-friendly). Secrets never reach
  * a log line: known secret keys are redacted and card numbers are masked at the call site.
  */
-export function createLogger(level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
   return pino(
     {
       level,
