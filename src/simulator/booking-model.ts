@@ -43,6 +43,10 @@ export class BookingModel {
   /** `gone`: a cancelled appointment disappears from daily lists instead of being listed. */
   cancelledMode: 'listed' | 'gone' = 'listed';
   private counter = 9000;
+  /** Appointment ids per resource and dates per appointment object: keeps daily lists cheap at 10,000 bookings. */
+  private readonly byResource = new Map<string, Set<string>>();
+  private readonly dateCache = new WeakMap<SimAppointment, string[]>();
+  private readonly wireCache = new WeakMap<SimAppointment, UpstreamAppointment>();
 
   constructor(private readonly now: () => number) {}
 
@@ -60,7 +64,7 @@ export class BookingModel {
       status: 'confirmed',
       updatedAt: this.now(),
     };
-    this.appointments.set(a.appointmentId, a);
+    this.store(a);
     return [this.event('appointment.created', a.resourceId, a.appointmentId, this.dates(a))];
   }
 
@@ -68,7 +72,8 @@ export class BookingModel {
     const old = this.get(appointmentId);
     const next: SimAppointment = { ...old, ...patch, updatedAt: Math.max(this.now(), old.updatedAt + 1) };
     this.zoneOf(next.resourceId);
-    this.appointments.set(appointmentId, next);
+    this.byResource.get(old.resourceId)?.delete(appointmentId);
+    this.store(next);
     if (next.resourceId !== old.resourceId) {
       return [
         this.event('appointment.updated', old.resourceId, appointmentId, this.dates(old)),
@@ -82,7 +87,7 @@ export class BookingModel {
   cancel(appointmentId: string): SimEvent[] {
     const old = this.get(appointmentId);
     const next: SimAppointment = { ...old, status: 'cancelled', updatedAt: Math.max(this.now(), old.updatedAt + 1) };
-    this.appointments.set(appointmentId, next);
+    this.store(next);
     return [this.event('appointment.cancelled', next.resourceId, appointmentId, this.dates(next))];
   }
 
@@ -90,19 +95,24 @@ export class BookingModel {
   dailyList(resourceId: string, date: string): { resourceId: string; date: string; timeZone: string; appointments: UpstreamAppointment[] } {
     const tz = this.zoneOf(resourceId);
     const appointments: UpstreamAppointment[] = [];
-    for (const a of this.appointments.values()) {
-      if (a.resourceId !== resourceId) continue;
+    for (const id of this.byResource.get(resourceId) ?? []) {
+      const a = this.appointments.get(id)!;
       if (a.status === 'cancelled' && this.cancelledMode === 'gone') continue;
       if (!this.dates(a).includes(date)) continue;
-      appointments.push({
-        appointmentId: a.appointmentId,
-        status: a.status,
-        start: formatInZone(a.start, tz),
-        end: formatInZone(a.end, tz),
-        organizer: a.organizer,
-        attendees: a.attendees,
-        updatedAt: formatInZone(a.updatedAt, tz),
-      });
+      let wire = this.wireCache.get(a);
+      if (!wire) {
+        wire = {
+          appointmentId: a.appointmentId,
+          status: a.status,
+          start: formatInZone(a.start, tz),
+          end: formatInZone(a.end, tz),
+          organizer: a.organizer,
+          attendees: a.attendees,
+          updatedAt: formatInZone(a.updatedAt, tz),
+        };
+        this.wireCache.set(a, wire);
+      }
+      appointments.push(wire);
     }
     appointments.sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.appointmentId.localeCompare(y.appointmentId));
     return { resourceId, date, timeZone: tz, appointments };
@@ -114,8 +124,17 @@ export class BookingModel {
     return a;
   }
 
+  private store(a: SimAppointment): void {
+    this.appointments.set(a.appointmentId, a);
+    let ids = this.byResource.get(a.resourceId);
+    if (!ids) this.byResource.set(a.resourceId, (ids = new Set()));
+    ids.add(a.appointmentId);
+  }
+
   private dates(a: SimAppointment): string[] {
-    return datesTouched(a.start, a.end, this.zoneOf(a.resourceId));
+    let dates = this.dateCache.get(a);
+    if (!dates) this.dateCache.set(a, (dates = datesTouched(a.start, a.end, this.zoneOf(a.resourceId))));
+    return dates;
   }
 
   private event(type: SimEvent['type'], resourceId: string, appointmentId: string, dates: string[]): SimEvent {

@@ -1,5 +1,16 @@
 import type { Db } from './db.js';
+import type { Statement } from 'better-sqlite3';
 import type { Tx } from './store.js';
+
+/** Prepared once per connection: compiling SQL costs more than running these statements. */
+const statements = new WeakMap<Db, Map<string, Statement>>();
+function cached(db: Db, sql: string): Statement {
+  let map = statements.get(db);
+  if (!map) statements.set(db, (map = new Map()));
+  let stmt = map.get(sql);
+  if (!stmt) map.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
 
 /**
  * Appointments as last fetched from the booking platform. They are the source of the booking
@@ -45,24 +56,23 @@ function fromSql(r: AppointmentSql): AppointmentRecord {
 }
 
 export function getAppointment(db: Db, appointmentId: string): AppointmentRecord | undefined {
-  const row = db.prepare('SELECT * FROM appointments WHERE appointment_id = ?').get(appointmentId) as AppointmentSql | undefined;
+  const row = cached(db, 'SELECT * FROM appointments WHERE appointment_id = ?').get(appointmentId) as AppointmentSql | undefined;
   return row ? fromSql(row) : undefined;
 }
 
 export function upsertAppointment(tx: Tx, a: AppointmentRecord): void {
-  tx.db
-    .prepare(
-      `INSERT INTO appointments (appointment_id, resource_id, status, start_at, end_at, participants, updated_at, fetched_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(appointment_id) DO UPDATE SET resource_id = excluded.resource_id, status = excluded.status,
-         start_at = excluded.start_at, end_at = excluded.end_at, participants = excluded.participants,
-         updated_at = excluded.updated_at, fetched_at = excluded.fetched_at`,
-    )
-    .run(a.appointmentId, a.resourceId, a.status, a.startAt, a.endAt, JSON.stringify(a.participants), a.updatedAt, a.fetchedAt);
+  cached(
+    tx.db,
+    `INSERT INTO appointments (appointment_id, resource_id, status, start_at, end_at, participants, updated_at, fetched_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(appointment_id) DO UPDATE SET resource_id = excluded.resource_id, status = excluded.status,
+       start_at = excluded.start_at, end_at = excluded.end_at, participants = excluded.participants,
+       updated_at = excluded.updated_at, fetched_at = excluded.fetched_at`,
+  ).run(a.appointmentId, a.resourceId, a.status, a.startAt, a.endAt, JSON.stringify(a.participants), a.updatedAt, a.fetchedAt);
 }
 
 export function deleteAppointment(tx: Tx, appointmentId: string): void {
-  tx.db.prepare('DELETE FROM appointments WHERE appointment_id = ?').run(appointmentId);
+  cached(tx.db, 'DELETE FROM appointments WHERE appointment_id = ?').run(appointmentId);
 }
 
 /**
@@ -70,26 +80,25 @@ export function deleteAppointment(tx: Tx, appointmentId: string): void {
  * its instant lies inside the range.
  */
 export function appointmentsTouching(db: Db, resourceId: string, fromMs: number, toMs: number): AppointmentRecord[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM appointments WHERE resource_id = ? AND start_at < ?
-         AND (end_at > ? OR (end_at = start_at AND start_at >= ?))`,
-    )
-    .all(resourceId, toMs, fromMs, fromMs) as AppointmentSql[];
+  const rows = cached(
+    db,
+    `SELECT * FROM appointments WHERE resource_id = ? AND start_at < ?
+       AND (end_at > ? OR (end_at = start_at AND start_at >= ?))`,
+  ).all(resourceId, toMs, fromMs, fromMs) as AppointmentSql[];
   return rows.map(fromSql);
 }
 
 export function appointmentsOfResource(db: Db, resourceId: string): AppointmentRecord[] {
-  return (db.prepare('SELECT * FROM appointments WHERE resource_id = ?').all(resourceId) as AppointmentSql[]).map(fromSql);
+  return (cached(db, 'SELECT * FROM appointments WHERE resource_id = ?').all(resourceId) as AppointmentSql[]).map(fromSql);
 }
 
 /** Appointments that ended before `beforeMs`: their grants can no longer open anything. */
 export function endedAppointmentIds(db: Db, beforeMs: number): string[] {
-  return (db.prepare('SELECT appointment_id FROM appointments WHERE end_at < ?').all(beforeMs) as { appointment_id: string }[]).map(
+  return (cached(db, 'SELECT appointment_id FROM appointments WHERE end_at < ?').all(beforeMs) as { appointment_id: string }[]).map(
     (r) => r.appointment_id,
   );
 }
 
 export function countAppointments(db: Db): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM appointments').get() as { n: number }).n;
+  return (cached(db, 'SELECT COUNT(*) AS n FROM appointments').get() as { n: number }).n;
 }

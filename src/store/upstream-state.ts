@@ -1,5 +1,16 @@
 import type { Db } from './db.js';
+import type { Statement } from 'better-sqlite3';
 import type { Tx } from './store.js';
+
+/** Prepared once per connection: compiling SQL costs more than running these statements. */
+const statements = new WeakMap<Db, Map<string, Statement>>();
+function cached(db: Db, sql: string): Statement {
+  let map = statements.get(db);
+  if (!map) statements.set(db, (map = new Map()));
+  let stmt = map.get(sql);
+  if (!stmt) map.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
 
 /*
  * Durable state of the booking-platform link: our webhook subscriptions (with the secrets that
@@ -28,9 +39,7 @@ interface SubscriptionSql {
 
 /** Subscriptions that may still sign callbacks: not yet expired, active or replaced. */
 export function liveSubscriptions(db: Db, now: number): SubscriptionRecord[] {
-  const rows = db
-    .prepare('SELECT * FROM upstream_subscriptions WHERE expires_at > ? ORDER BY created_at, subscription_id')
-    .all(now) as SubscriptionSql[];
+  const rows = cached(db, 'SELECT * FROM upstream_subscriptions WHERE expires_at > ? ORDER BY created_at, subscription_id').all(now) as SubscriptionSql[];
   return rows.map((r) => ({
     subscriptionId: r.subscription_id,
     secret: r.secret,
@@ -42,40 +51,39 @@ export function liveSubscriptions(db: Db, now: number): SubscriptionRecord[] {
 }
 
 export function insertSubscription(tx: Tx, s: SubscriptionRecord): void {
-  tx.db
-    .prepare(
-      `INSERT INTO upstream_subscriptions (subscription_id, secret, resource_ids, created_at, expires_at, state)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    )
-    .run(s.subscriptionId, s.secret, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, s.state);
+  cached(
+    tx.db,
+    `INSERT INTO upstream_subscriptions (subscription_id, secret, resource_ids, created_at, expires_at, state)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(s.subscriptionId, s.secret, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, s.state);
 }
 
 export function markSubscriptionReplaced(tx: Tx, subscriptionId: string): void {
-  tx.db.prepare("UPDATE upstream_subscriptions SET state = 'replaced' WHERE subscription_id = ?").run(subscriptionId);
+  cached(tx.db, "UPDATE upstream_subscriptions SET state = 'replaced' WHERE subscription_id = ?").run(subscriptionId);
 }
 
 export function deleteSubscriptionRecord(tx: Tx, subscriptionId: string): void {
-  tx.db.prepare('DELETE FROM upstream_subscriptions WHERE subscription_id = ?').run(subscriptionId);
+  cached(tx.db, 'DELETE FROM upstream_subscriptions WHERE subscription_id = ?').run(subscriptionId);
 }
 
 export function deleteExpiredSubscriptions(tx: Tx, now: number): number {
-  return tx.db.prepare('DELETE FROM upstream_subscriptions WHERE expires_at <= ?').run(now).changes;
+  return cached(tx.db, 'DELETE FROM upstream_subscriptions WHERE expires_at <= ?').run(now).changes;
 }
 
 export function webhookSeen(db: Db, webhookId: string): boolean {
-  return db.prepare('SELECT 1 FROM webhook_events WHERE webhook_id = ?').get(webhookId) !== undefined;
+  return cached(db, 'SELECT 1 FROM webhook_events WHERE webhook_id = ?').get(webhookId) !== undefined;
 }
 
 export function rememberWebhook(tx: Tx, webhookId: string, now: number): void {
-  tx.db.prepare('INSERT OR IGNORE INTO webhook_events (webhook_id, received_at) VALUES (?, ?)').run(webhookId, now);
+  cached(tx.db, 'INSERT OR IGNORE INTO webhook_events (webhook_id, received_at) VALUES (?, ?)').run(webhookId, now);
 }
 
 export function pruneWebhooks(tx: Tx, receivedBefore: number): number {
-  return tx.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(receivedBefore).changes;
+  return cached(tx.db, 'DELETE FROM webhook_events WHERE received_at < ?').run(receivedBefore).changes;
 }
 
 export function resourceTimeZones(db: Db): Map<string, string> {
-  const rows = db.prepare('SELECT resource_id, time_zone FROM upstream_resource_zones').all() as {
+  const rows = cached(db, 'SELECT resource_id, time_zone FROM upstream_resource_zones').all() as {
     resource_id: string;
     time_zone: string;
   }[];
@@ -83,11 +91,10 @@ export function resourceTimeZones(db: Db): Map<string, string> {
 }
 
 export function setResourceTimeZone(tx: Tx, resourceId: string, timeZone: string, now: number): void {
-  tx.db
-    .prepare(
-      `INSERT INTO upstream_resource_zones (resource_id, time_zone, seen_at) VALUES (?, ?, ?)
-       ON CONFLICT(resource_id) DO UPDATE SET time_zone = excluded.time_zone, seen_at = excluded.seen_at
-       WHERE upstream_resource_zones.time_zone IS NOT excluded.time_zone`,
-    )
-    .run(resourceId, timeZone, now);
+  cached(
+    tx.db,
+    `INSERT INTO upstream_resource_zones (resource_id, time_zone, seen_at) VALUES (?, ?, ?)
+     ON CONFLICT(resource_id) DO UPDATE SET time_zone = excluded.time_zone, seen_at = excluded.seen_at
+     WHERE upstream_resource_zones.time_zone IS NOT excluded.time_zone`,
+  ).run(resourceId, timeZone, now);
 }

@@ -6,7 +6,6 @@ import {
   upsertAppointment,
   type AppointmentRecord,
 } from '../store/appointments.js';
-import { resourceDoorMap } from '../store/doors.js';
 import { replaceSourceGrants, type GrantInput } from '../store/grants.js';
 import { normalizeEmail, upsertPerson } from '../store/people.js';
 import type { Store, Tx } from '../store/store.js';
@@ -30,9 +29,15 @@ export function policyFrom(
   defaults: Grace,
   overrides: ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>,
 ): BookingPolicy {
-  const doors = resourceDoorMap(tx.db);
+  // One resource's doors on demand: a list names one resource, the mapping may hold hundreds.
+  const stmt = tx.db.prepare('SELECT door_id FROM resource_doors WHERE resource_id = ? ORDER BY door_id').pluck();
+  const doors = new Map<string, string[]>();
   return {
-    doorsOf: (id) => doors.get(id) ?? [],
+    doorsOf: (id) => {
+      let list = doors.get(id);
+      if (!list) doors.set(id, (list = stmt.all(id) as string[]));
+      return list;
+    },
     graceOf: (id) => {
       const o = overrides.get(id);
       return { beforeMin: o?.graceBeforeMinutes ?? defaults.beforeMin, afterMin: o?.graceAfterMinutes ?? defaults.afterMin };

@@ -56,6 +56,7 @@ export class UpstreamSync {
   private interval: Timer | null = null;
   private readonly background = new Set<Promise<unknown>>();
   private stopped = false;
+  private overrideCache: { from: ResourceConfig[]; map: Map<string, GraceOverride> } | null = null;
 
   constructor(private readonly opts: UpstreamSyncOptions) {
     this.resources = opts.resources;
@@ -120,7 +121,7 @@ export class UpstreamSync {
       logger: this.opts.logger,
       maxBytes: this.opts.config.maxCallbackBytes,
       counters: this.counters,
-      isMapped: (id) => this.resources.some((r) => r.id === id),
+      isMapped: (id) => this.overrides().has(id),
       onEvent: (event) => {
         for (const date of event.dates) this.track(this.reconciler.refresh(event.resourceId, date));
       },
@@ -218,6 +219,11 @@ export class UpstreamSync {
   }
 
   private overrides(): Map<string, GraceOverride> {
-    return new Map(this.resources.map((r) => [r.id, { graceBeforeMinutes: r.graceBeforeMinutes, graceAfterMinutes: r.graceAfterMinutes }]));
+    // Built once per resource list: every applied daily list asks for it.
+    if (this.overrideCache?.from !== this.resources) {
+      const map = new Map(this.resources.map((r) => [r.id, { graceBeforeMinutes: r.graceBeforeMinutes, graceAfterMinutes: r.graceAfterMinutes }]));
+      this.overrideCache = { from: this.resources, map };
+    }
+    return this.overrideCache.map;
   }
 }
