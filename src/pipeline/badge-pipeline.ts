@@ -43,7 +43,7 @@ const QR_KIND: Record<ReturnType<typeof classifyQrPayload>['kind'], Kind> = {
 /**
  * Badge read → local decision → relay pulse → audit. Order matters on the hot path: the
  * unlock is published before anything is written, so logging never delays a door; the audit
- * row is written right after, synchronously, so no decision is ever unlogged.
+ * row follows in the same event-loop turn.
  */
 export class BadgePipeline {
   private readonly listeners: Array<(e: DecisionEvent) => void> = [];
@@ -96,12 +96,18 @@ export class BadgePipeline {
   }
 
   private finish(reader: ReaderConfig, kind: Kind, credential: string, decision: Decision): void {
-    const { relay, audit, metrics, logger, recent, clock } = this.deps;
     let relayState: DecisionEvent['relay'] = 'none';
-    if (decision.result === 'granted') {
-      relayState = relay.pulse(reader.door).status;
-      if (relayState === 'unreachable') metrics.relayUnreachable.inc();
-    }
+    if (decision.result === 'granted') relayState = this.deps.relay.pulse(reader.door).status;
+    // mqtt-packet corks the socket and uncorks on process.nextTick, so synchronous work here
+    // would hold the unlock's bytes in the process. The bookkeeping is queued behind that
+    // uncork: still in this turn of the event loop (no other read is handled in between), but
+    // after the command is on the wire.
+    process.nextTick(() => this.record(reader, kind, credential, decision, relayState));
+  }
+
+  private record(reader: ReaderConfig, kind: Kind, credential: string, decision: Decision, relayState: DecisionEvent['relay']): void {
+    const { audit, metrics, logger, recent, clock } = this.deps;
+    if (relayState === 'unreachable') metrics.relayUnreachable.inc();
     const at = clock.now();
     audit.append({
       at,
