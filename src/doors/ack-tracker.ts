@@ -31,7 +31,9 @@ const TIMED_OUT_MEMORY = 256;
  * reason to hold up the next badge.
  */
 export class AckTracker {
-  private readonly waiting = new Map<string, { doorId: string; sentAt: number; timer: Timer }>();
+  /** Insertion-ordered, so the oldest wait is always first: one sweep timer serves them all. */
+  private readonly waiting = new Map<string, { doorId: string; sentAt: number }>();
+  private sweeper: Timer | null = null;
   private readonly timedOut = new Map<string, string>();
   private readonly lastByDoor = new Map<string, LastAck>();
   private readonly listeners = new Set<(event: AckEvent) => void>();
@@ -43,9 +45,13 @@ export class AckTracker {
     private readonly timeoutMs: number,
   ) {}
 
+  /** On the unlock hot path: a map insert, no timer per command. */
   expect(doorId: string, commandId: string): void {
-    const timer = this.clock.setTimeout(() => this.expire(commandId), this.timeoutMs);
-    this.waiting.set(commandId, { doorId, sentAt: this.clock.now(), timer });
+    this.waiting.set(commandId, { doorId, sentAt: this.clock.now() });
+    if (this.sweeper === null) {
+      // A quarter of the timeout: a missing ack is reported between 1× and 1.25× the timeout.
+      this.sweeper = this.clock.setInterval(() => this.sweep(), Math.max(1, Math.ceil(this.timeoutMs / 4)));
+    }
   }
 
   received(doorId: string, ack: DoorAck): void {
@@ -54,7 +60,6 @@ export class AckTracker {
     let latencyMs: number | null = null;
     let late = false;
     if (entry && entry.doorId === doorId) {
-      entry.timer.cancel();
       this.waiting.delete(ack.id);
       latencyMs = now - entry.sentAt;
       this.tally.acked += 1;
@@ -102,13 +107,24 @@ export class AckTracker {
 
   /** On stop: no timer may outlive the relay. */
   clear(): void {
-    for (const entry of this.waiting.values()) entry.timer.cancel();
+    this.sweeper?.cancel();
+    this.sweeper = null;
     this.waiting.clear();
   }
 
-  private expire(commandId: string): void {
-    const entry = this.waiting.get(commandId);
-    if (!entry) return;
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const [commandId, entry] of this.waiting) {
+      if (now - entry.sentAt < this.timeoutMs) break;
+      this.expire(commandId, entry);
+    }
+    if (this.waiting.size === 0) {
+      this.sweeper?.cancel();
+      this.sweeper = null;
+    }
+  }
+
+  private expire(commandId: string, entry: { doorId: string }): void {
     this.waiting.delete(commandId);
     this.tally.missingAcks += 1;
     this.timedOut.set(commandId, entry.doorId);

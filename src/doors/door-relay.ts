@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { DoorConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
@@ -162,7 +162,7 @@ export class DoorRelay {
       return { status: 'unreachable', commandId: null };
     }
     const now = this.opts.clock.now();
-    const command = new PulseCommand(randomBytes(16).toString('base64url'), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
+    const command = new PulseCommand(randomUUID(), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
     const options = this.protocolVersion === 5
       ? { qos: 1 as const, retain: false, properties: { messageExpiryInterval: command.messageExpiryIntervalSec() } }
       : { qos: 1 as const, retain: false };
