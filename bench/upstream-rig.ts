@@ -20,7 +20,8 @@ import { silentLogger } from '../src/util/log.js';
  * simulator and the webhook endpoint on loopback, real clock.
  */
 export interface Rig {
-  sim: UpstreamSimulator;
+  /** The in-process simulator; null when the bench runs the platform as its own process. */
+  sim: UpstreamSimulator | null;
   store: Store;
   index: AccessIndex;
   sync: UpstreamSync;
@@ -28,12 +29,12 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(resourceCount: number): Promise<Rig> {
+export async function startRig(resourceCount: number, externalBaseUrl?: string): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'lintel-bench-'));
-  const sim = new UpstreamSimulator({ clock: systemClock, tokens: ['bench-token'] });
-  await sim.start();
+  const sim = externalBaseUrl ? null : new UpstreamSimulator({ clock: systemClock, tokens: ['bench-token'] });
+  await sim?.start();
   const resources: ResourceConfig[] = Array.from({ length: resourceCount }, (_, i) => ({ id: `R-${i}`, doors: [`door-${i % 50}`] }));
-  for (const r of resources) sim.addResource({ resourceId: r.id, timeZone: 'Europe/Amsterdam' });
+  for (const r of resources) sim?.addResource({ resourceId: r.id, timeZone: 'Europe/Amsterdam' });
   const store = new Store(openDatabase(join(dir, 'lintel.db')));
   const index = new AccessIndex();
   store.onCommit((change) => {
@@ -53,7 +54,7 @@ export async function startRig(resourceCount: number): Promise<Rig> {
   });
   const sync = new UpstreamSync({
     config: {
-      baseUrl: sim.baseUrl,
+      baseUrl: externalBaseUrl ?? sim!.baseUrl,
       callbackUrl: `http://127.0.0.1:${port}/webhooks/offision`,
       reconcileIntervalSec: 86_400,
       requestTimeoutMs: 10_000,
@@ -78,7 +79,7 @@ export async function startRig(resourceCount: number): Promise<Rig> {
     resources,
     async close() {
       await sync.stop();
-      await sim.stop();
+      await sim?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();
       rmSync(dir, { recursive: true, force: true });

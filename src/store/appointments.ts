@@ -1,16 +1,6 @@
-import type { Db } from './db.js';
-import type { Statement } from 'better-sqlite3';
+import { prepareCached as cached, type Db } from './db.js';
 import type { Tx } from './store.js';
 
-/** Prepared once per connection: compiling SQL costs more than running these statements. */
-const statements = new WeakMap<Db, Map<string, Statement>>();
-function cached(db: Db, sql: string): Statement {
-  let map = statements.get(db);
-  if (!map) statements.set(db, (map = new Map()));
-  let stmt = map.get(sql);
-  if (!stmt) map.set(sql, (stmt = db.prepare(sql)));
-  return stmt;
-}
 
 /**
  * Appointments as last fetched from the booking platform. They are the source of the booking

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations, type Migration } from './migrations.js';
@@ -35,4 +35,15 @@ export function migrate(db: Db, list: readonly Migration[] = migrations): number
     })();
   }
   return latest;
+}
+
+/** Prepared once per connection: compiling SQL costs more than running most of these statements. */
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+export function prepareCached(db: Db, sql: string): Statement {
+  let map = statements.get(db);
+  if (!map) statements.set(db, (map = new Map()));
+  let stmt = map.get(sql);
+  if (!stmt) map.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
 }

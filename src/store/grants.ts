@@ -1,3 +1,4 @@
+import { prepareCached as cached } from './db.js';
 import type { Tx } from './store.js';
 
 export type GrantSource = 'booking' | 'subscription' | 'visit' | 'staff';
@@ -27,11 +28,11 @@ export interface GrantRow {
  * shrunk, moved or cancelled item revokes in the same commit.
  */
 export function replaceSourceGrants(tx: Tx, source: GrantSource, sourceId: string, grants: readonly GrantInput[]): void {
-  const before = tx.db
-    .prepare('DELETE FROM grants WHERE source = ? AND source_id = ? RETURNING person_id')
-    .all(source, sourceId) as { person_id: number }[];
+  const deleteSource = cached(tx.db, 'DELETE FROM grants WHERE source = ? AND source_id = ? RETURNING person_id');
+  const before = deleteSource.all(source, sourceId) as { person_id: number }[];
   for (const row of before) tx.touchPerson(row.person_id);
-  const insert = tx.db.prepare(
+  const insert = cached(
+    tx.db,
     'INSERT INTO grants (person_id, door_id, valid_from, valid_to, source, source_id) VALUES (?, ?, ?, ?, ?, ?)',
   );
   for (const g of grants) {
@@ -41,5 +42,5 @@ export function replaceSourceGrants(tx: Tx, source: GrantSource, sourceId: strin
 }
 
 export function grantsOfSource(tx: Tx, source: GrantSource, sourceId: string): GrantRow[] {
-  return tx.db.prepare('SELECT * FROM grants WHERE source = ? AND source_id = ? ORDER BY id').all(source, sourceId) as GrantRow[];
+  return cached(tx.db, 'SELECT * FROM grants WHERE source = ? AND source_id = ? ORDER BY id').all(source, sourceId) as GrantRow[];
 }

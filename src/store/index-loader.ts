@@ -1,5 +1,5 @@
 import type { AccessIndex, GrantWindow, PersonInput } from '../access/access-index.js';
-import type { Db } from './db.js';
+import { prepareCached as cached, type Db } from './db.js';
 
 /*
  * Fills the pure access index from SQLite: everything at start, then only the people a
@@ -20,32 +20,32 @@ function toWindow(g: GrantSql): GrantWindow {
 
 export function loadIndex(db: Db, index: AccessIndex): void {
   index.clear();
-  index.setDoors((db.prepare('SELECT id FROM doors').all() as { id: string }[]).map((d) => d.id));
+  index.setDoors((cached(db, 'SELECT id FROM doors').all() as { id: string }[]).map((d) => d.id));
   const people = new Map<number, PersonInput>();
-  for (const p of db.prepare('SELECT id, state, tokens_valid_after FROM people').iterate() as Iterable<{
+  for (const p of cached(db, 'SELECT id, state, tokens_valid_after FROM people').iterate() as Iterable<{
     id: number;
     state: string;
     tokens_valid_after: number;
   }>) {
     people.set(p.id, { id: p.id, active: p.state === 'active', tokensValidAfter: p.tokens_valid_after, grants: [], cards: [] });
   }
-  for (const c of db.prepare('SELECT person_id, number, state FROM credentials').iterate() as Iterable<{
+  for (const c of cached(db, 'SELECT person_id, number, state FROM credentials').iterate() as Iterable<{
     person_id: number;
     number: string;
     state: string;
   }>) {
     people.get(c.person_id)?.cards.push({ number: c.number, active: c.state === 'active' });
   }
-  for (const g of db.prepare('SELECT person_id, door_id, valid_from, valid_to FROM grants').iterate() as Iterable<GrantSql>) {
+  for (const g of cached(db, 'SELECT person_id, door_id, valid_from, valid_to FROM grants').iterate() as Iterable<GrantSql>) {
     people.get(g.person_id)?.grants.push(toWindow(g));
   }
   for (const p of people.values()) index.putPerson(p);
 }
 
 export function refreshPeople(db: Db, index: AccessIndex, ids: Iterable<number>): void {
-  const personStmt = db.prepare('SELECT id, state, tokens_valid_after FROM people WHERE id = ?');
-  const cardStmt = db.prepare('SELECT number, state FROM credentials WHERE person_id = ?');
-  const grantStmt = db.prepare('SELECT person_id, door_id, valid_from, valid_to FROM grants WHERE person_id = ?');
+  const personStmt = cached(db, 'SELECT id, state, tokens_valid_after FROM people WHERE id = ?');
+  const cardStmt = cached(db, 'SELECT number, state FROM credentials WHERE person_id = ?');
+  const grantStmt = cached(db, 'SELECT person_id, door_id, valid_from, valid_to FROM grants WHERE person_id = ?');
   for (const id of ids) {
     const p = personStmt.get(id) as { id: number; state: string; tokens_valid_after: number } | undefined;
     if (!p) {
@@ -62,5 +62,5 @@ export function refreshPeople(db: Db, index: AccessIndex, ids: Iterable<number>)
 }
 
 export function refreshDoors(db: Db, index: AccessIndex): void {
-  index.setDoors((db.prepare('SELECT id FROM doors').all() as { id: string }[]).map((d) => d.id));
+  index.setDoors((cached(db, 'SELECT id FROM doors').all() as { id: string }[]).map((d) => d.id));
 }

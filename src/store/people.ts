@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { prepareCached as cached, type Db } from './db.js';
 import type { Tx } from './store.js';
 
 export type PersonState = 'active' | 'suspended';
@@ -24,38 +24,46 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** Returns the person's id, creating them (without any card: "pending") if new. */
+/**
+ * Returns the person's id, creating them (without any card: "pending") if new. Reads first:
+ * a booking sync names the same people over and over, and an unchanged row is not rewritten.
+ */
 export function upsertPerson(tx: Tx, email: string, name: string | null, now: number): number {
   const normalized = normalizeEmail(email);
-  const row = tx.db
-    .prepare(
-      `INSERT INTO people (email, name, created_at, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(email) DO UPDATE SET
-         name = COALESCE(excluded.name, people.name),
-         updated_at = CASE WHEN excluded.name IS NOT NULL AND excluded.name IS NOT people.name
-                           THEN excluded.updated_at ELSE people.updated_at END
-       RETURNING id`,
-    )
-    .get(normalized, name, now, now) as { id: number };
+  const found = cached(tx.db, 'SELECT id, name FROM people WHERE email = ?').get(normalized) as
+    | { id: number; name: string | null }
+    | undefined;
+  if (found) {
+    if (name !== null && name !== found.name) {
+      cached(tx.db, 'UPDATE people SET name = ?, updated_at = ? WHERE id = ?').run(name, now, found.id);
+    }
+    return found.id;
+  }
+  const row = cached(tx.db, 'INSERT INTO people (email, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id').get(
+    normalized,
+    name,
+    now,
+    now,
+  ) as { id: number };
   return row.id;
 }
 
 export function findPersonByEmail(db: Db, email: string): PersonRow | undefined {
-  return db.prepare('SELECT * FROM people WHERE email = ?').get(normalizeEmail(email)) as PersonRow | undefined;
+  return cached(db, 'SELECT * FROM people WHERE email = ?').get(normalizeEmail(email)) as PersonRow | undefined;
 }
 
 export function findPersonById(db: Db, id: number): PersonRow | undefined {
-  return db.prepare('SELECT * FROM people WHERE id = ?').get(id) as PersonRow | undefined;
+  return cached(db, 'SELECT * FROM people WHERE id = ?').get(id) as PersonRow | undefined;
 }
 
 export function setPersonState(tx: Tx, personId: number, state: PersonState, now: number): void {
-  tx.db.prepare('UPDATE people SET state = ?, updated_at = ? WHERE id = ?').run(state, now, personId);
+  cached(tx.db, 'UPDATE people SET state = ?, updated_at = ? WHERE id = ?').run(state, now, personId);
   tx.touchPerson(personId);
 }
 
 /** Voids every member QR token issued to the person before `now`. */
 export function revokePersonTokens(tx: Tx, personId: number, now: number): void {
-  tx.db.prepare('UPDATE people SET tokens_valid_after = ?, updated_at = ? WHERE id = ?').run(now, now, personId);
+  cached(tx.db, 'UPDATE people SET tokens_valid_after = ?, updated_at = ? WHERE id = ?').run(now, now, personId);
   tx.touchPerson(personId);
 }
 
@@ -78,23 +86,24 @@ export function assignCredential(
   state: CredentialState,
   now: number,
 ): void {
-  const existing = tx.db.prepare('SELECT person_id FROM credentials WHERE number = ?').get(number) as
+  const existing = cached(tx.db, 'SELECT person_id FROM credentials WHERE number = ?').get(number) as
     | { person_id: number }
     | undefined;
   if (existing && existing.person_id !== personId) throw new CredentialConflictError(number);
-  tx.db
-    .prepare(
-      `INSERT INTO credentials (person_id, number, format, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(number) DO UPDATE SET format = excluded.format, state = excluded.state, updated_at = excluded.updated_at`,
-    )
-    .run(personId, number, format, state, now, now);
+  cached(
+    tx.db,
+    `INSERT INTO credentials (person_id, number, format, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(number) DO UPDATE SET format = excluded.format, state = excluded.state, updated_at = excluded.updated_at`,
+  ).run(personId, number, format, state, now, now);
   tx.touchPerson(personId);
 }
 
 export function setCredentialState(tx: Tx, number: string, state: CredentialState, now: number): boolean {
-  const row = tx.db
-    .prepare('UPDATE credentials SET state = ?, updated_at = ? WHERE number = ? RETURNING person_id')
-    .get(state, now, number) as { person_id: number } | undefined;
+  const row = cached(tx.db, 'UPDATE credentials SET state = ?, updated_at = ? WHERE number = ? RETURNING person_id').get(
+    state,
+    now,
+    number,
+  ) as { person_id: number } | undefined;
   if (row) tx.touchPerson(row.person_id);
   return row !== undefined;
 }

@@ -9,6 +9,7 @@ import {
 import { replaceSourceGrants, type GrantInput } from '../store/grants.js';
 import { normalizeEmail, upsertPerson } from '../store/people.js';
 import type { Store, Tx } from '../store/store.js';
+import { prepareCached } from '../store/db.js';
 import { setResourceTimeZone } from '../store/upstream-state.js';
 import type { DailyList, UpstreamAppointment } from './schemas.js';
 import { localDayRange } from './tz-dates.js';
@@ -30,7 +31,7 @@ export function policyFrom(
   overrides: ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>,
 ): BookingPolicy {
   // One resource's doors on demand: a list names one resource, the mapping may hold hundreds.
-  const stmt = tx.db.prepare('SELECT door_id FROM resource_doors WHERE resource_id = ? ORDER BY door_id').pluck();
+  const stmt = prepareCached(tx.db, 'SELECT door_id FROM resource_doors WHERE resource_id = ? ORDER BY door_id').pluck();
   const doors = new Map<string, string[]>();
   return {
     doorsOf: (id) => {

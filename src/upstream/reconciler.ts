@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import { resourceTimeZones } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { ApplyBatcher } from './apply-batcher.js';
 import { applyDailyList, policyFrom, pruneEndedAppointments, type ApplyResult, type Grace } from './booking-apply.js';
 import { UpstreamError, type UpstreamClient } from './client.js';
 import { FetchCoalescer } from './fetch-coalescer.js';
@@ -44,12 +45,15 @@ export interface ReconcilerOptions {
  */
 export class Reconciler {
   private readonly coalescer = new FetchCoalescer<Outcome>((key) => this.fetchAndApply(key));
+  private readonly batcher: ApplyBatcher;
   private readonly retryKeys = new Set<string>();
   private retryTimer: Timer | null = null;
   private sweep: Promise<ReconcileReport> | null = null;
   private stopped = false;
 
-  constructor(private readonly opts: ReconcilerOptions) {}
+  constructor(private readonly opts: ReconcilerOptions) {
+    this.batcher = new ApplyBatcher(opts.store);
+  }
 
   /** Fetch (resource, date) now, or once more after the fetch already in flight. */
   refresh(resourceId: string, date: string): Promise<Outcome> {
@@ -117,10 +121,10 @@ export class Reconciler {
 
   private async fetchAndApply(key: string): Promise<Outcome> {
     const [resourceId, date] = key.split('\n') as [string, string];
-    const { client, store, clock, logger } = this.opts;
+    const { client, clock, logger } = this.opts;
     try {
       const list = await client.dailyList(resourceId, date);
-      const result = store.transact((tx) => applyDailyList(tx, list, policyFrom(tx, this.opts.grace(), this.opts.overrides()), clock.now()));
+      const result = await this.batcher.apply((tx) => applyDailyList(tx, list, policyFrom(tx, this.opts.grace(), this.opts.overrides()), clock.now()));
       if (result.changed > 0) logger.debug({ resourceId, date, changed: result.changed }, 'booking list applied');
       return { ok: true, result };
     } catch (err) {

@@ -48,7 +48,8 @@ interface WallClock {
   second: number;
 }
 
-function wallClock(ms: number, timeZone: string): WallClock {
+/** What Intl says the wall clock reads at an instant: exact, but ~20 µs a call. */
+function wallClockFromIntl(ms: number, timeZone: string): WallClock {
   const out: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(ms)) {
     if (p.type !== 'literal') out[p.type] = Number(p.value);
@@ -60,6 +61,43 @@ function wallClock(ms: number, timeZone: string): WallClock {
     hour: out.hour ?? 0,
     minute: out.minute ?? 0,
     second: out.second ?? 0,
+  };
+}
+
+/*
+ * Offsets change only at transitions, and every modern zone's transitions fall on a 15-minute
+ * UTC boundary (offsets are multiples of 15 minutes, changes happen at whole local minutes of
+ * :00/:30/:45). So the offset is asked of Intl once per zone per 15-minute bucket and cached;
+ * a reconciliation of thousands of appointments then costs a Map lookup per instant.
+ */
+const BUCKET_MS = 15 * 60_000;
+const MAX_CACHED_BUCKETS = 50_000;
+const offsetCache = new Map<string, Map<number, number>>();
+
+function cachedOffset(ms: number, timeZone: string): number {
+  let zone = offsetCache.get(timeZone);
+  if (!zone) offsetCache.set(timeZone, (zone = new Map()));
+  const bucket = Math.floor(ms / BUCKET_MS);
+  let offset = zone.get(bucket);
+  if (offset === undefined) {
+    const start = bucket * BUCKET_MS;
+    const w = wallClockFromIntl(start, timeZone);
+    offset = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - start;
+    if (zone.size >= MAX_CACHED_BUCKETS) zone.clear();
+    zone.set(bucket, offset);
+  }
+  return offset;
+}
+
+function wallClock(ms: number, timeZone: string): WallClock {
+  const d = new Date(ms + cachedOffset(ms, timeZone));
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
   };
 }
 
