@@ -150,7 +150,7 @@ export class Gateway {
           logger: this.logger.child({ part: 'visitors' }),
         })
       : null;
-    const qr = new QrAccess({ index: this.index, key, visitorGate, guard: new FailureGuard(cfg.bruteForce), clock: this.clock });
+    const qr = new QrAccess({ index: this.index, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     this.pipeline = new BadgePipeline({
       index: this.index,
       relay: this.relay,
