@@ -118,7 +118,7 @@ describe('DoorRelay ↔ DoorSimulator over a real broker', () => {
   it('announces itself retained online, and the broker delivers its offline last-will on an unclean death', async () => {
     const { relay, observer, t, clients } = await setup({ startSim: false });
     await observer.subscribe(t.gatewayStatus);
-    const retained = await observer.next('retained online', (p) => p.topic === t.gatewayStatus);
+    const retained = await observer.first('retained online', (p) => p.topic === t.gatewayStatus);
     expect(retained.retain).toBe(true);
     expect(observer.json(retained)).toMatchObject({ v: 1, state: 'online' });
     const will = observer.next('last-will offline', (p) => p.topic === t.gatewayStatus && observer.json(p).state === 'offline');
@@ -136,9 +136,11 @@ describe('DoorRelay ↔ DoorSimulator over a real broker', () => {
   it('keeps the door state retained, and the door last-will marks it offline', async () => {
     const { relay, sim, observer, t } = await setup();
     await observer.subscribe(t.state('front'));
-    const retained = await observer.next('retained state', (p) => p.topic === t.state('front'));
+    const retained = await observer.first('retained state', (p) => p.topic === t.state('front'));
     expect(retained.retain).toBe(true);
     expect(observer.json(retained)).toMatchObject({ online: true, relay: 'locked', contact: 'closed', fw: '1.0.0' });
+    // The relay's copy travels separately from the observer's: wait for it, do not assume it.
+    await waitFor('relay sees the door', (fn) => relay.onState(fn), () => relay.doorStatus()[0]?.online === true ? true : undefined);
     expect(relay.doorStatus()[0]).toMatchObject({ online: true, relay: 'locked', contact: 'closed', fw: '1.0.0' });
     const opened = waitFor('contact open', (fn) => relay.onState(fn), () => relay.doorStatus()[0]?.contact === 'open' ? true : undefined);
     sim.simulateOpen();

@@ -83,6 +83,24 @@ describe('DoorRelay never sends an unlock late', () => {
   });
 });
 
+describe('DoorRelay starting while the broker is down', () => {
+  it('starts anyway, refuses unlocks, and connects once the broker is reachable', async () => {
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.stop());
+    const { connect, gate } = gatedConnect(broker.port, await freePort());
+    gate.open = false;
+    const relay = new DoorRelay({ mqtt: mqttConfig(broker.url), siteId: SITE, doors: [door('front')], clock: new FakeClock(), logger: silentLogger, connect, reconnectPeriodMs: 50 });
+    cleanups.push(() => relay.stop());
+    await relay.start();
+    expect(relay.connected()).toBe(false);
+    expect(relay.pulse('front').status).toBe('unreachable');
+    const up = connection(relay, true);
+    gate.open = true;
+    await up;
+    expect(relay.pulse('front').status).toBe('sent');
+  });
+});
+
 describe('embedded broker (aedes, MQTT 3.1.1)', () => {
   it('carries a pulse from the relay to a door and its ack back', async () => {
     const broker = await startTestBroker({ embedded: true });

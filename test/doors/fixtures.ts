@@ -59,8 +59,17 @@ export class Observer {
     return JSON.parse(p.payload.toString()) as Record<string, unknown>;
   }
 
+  /** The first matching packet received after this call. */
   next(what: string, match: (p: IPublishPacket) => boolean, ms = 5000): Promise<IPublishPacket> {
-    const start = this.packets.length;
+    return this.matching(what, this.packets.length, match, ms);
+  }
+
+  /** The first matching packet ever received (retained ones may beat the SUBACK's promise). */
+  first(what: string, match: (p: IPublishPacket) => boolean, ms = 5000): Promise<IPublishPacket> {
+    return this.matching(what, 0, match, ms);
+  }
+
+  private matching(what: string, start: number, match: (p: IPublishPacket) => boolean, ms: number): Promise<IPublishPacket> {
     return waitFor(what, (fn) => { this.listeners.add(fn); return () => void this.listeners.delete(fn); },
       () => this.packets.slice(start).find(match), ms);
   }
