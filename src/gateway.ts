@@ -27,6 +27,7 @@ import { UpstreamSync } from './upstream/upstream-sync.js';
 import { systemClock, type Clock, type Timer } from './util/clock.js';
 import { watchExternalCommits } from './store/external-changes.js';
 import { pruneEnded } from './store/housekeeping.js';
+import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
 import { VisitorGate } from './visitors/visitor-gate.js';
@@ -72,6 +73,7 @@ export class Gateway {
   private startedAt = 0;
   private externalWatch: Timer | null = null;
   private housekeeping: Timer | null = null;
+  private checkpointer: Checkpointer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
 
   constructor(private readonly opts: GatewayOptions) {
@@ -90,7 +92,9 @@ export class Gateway {
     this.startedAt = this.clock.now();
 
     // 1. Local state: SQLite, config-owned doors and resource mapping, then the index.
-    this.store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')));
+    const dbFile = join(cfg.dataDir, 'lintel.db');
+    this.store = new Store(openDatabase(dbFile));
+    this.checkpointer = startCheckpointer(this.store.db, dbFile, this.logger.child({ part: 'store' }));
     this.audit = new AuditLog(this.store.db);
     this.store.onCommit((change) => {
       if (change.doors) refreshDoors(this.store.db, this.index);
@@ -228,6 +232,8 @@ export class Gateway {
     await this.relay?.stop();
     await this.broker?.close();
     this.broker = null;
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
     this.store?.close();
     this.logger.info('lintel stopped');
   }

@@ -17,6 +17,8 @@ export function openDatabase(file: string, list: readonly Migration[] = migratio
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // After a burst the WAL is truncated back to this size once a checkpoint has caught up.
+  db.pragma('journal_size_limit = 8388608');
   migrate(db, list);
   return db;
 }
