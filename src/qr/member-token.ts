@@ -25,9 +25,6 @@ export const MEMBER_TOKEN_LENGTH = SIGNED_CHARS + 1 + MAC_CHARS;
 export const ISSUED_AT_SKEW_MS = 30_000;
 const MAX_U32 = 0xffff_ffff;
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-/** Last char of a 16-byte base64url string: its low 4 bits must be 0, or two strings decode alike. */
-const CANONICAL_LAST_MAC_CHAR = /[AQgw]$/;
 
 export interface MemberTokenClaims {
   personId: number;
@@ -71,6 +68,37 @@ export function encodeMemberToken(key: Buffer, claims: MemberTokenClaims, nonce:
   return `${signed}.${mac(key, signed).toString('base64url')}`;
 }
 
+/*
+ * Verification runs on every member scan, so it allocates as little as it can: the token is
+ * copied once into a scratch buffer, base64url is decoded with a lookup table into fixed
+ * buffers, and the only allocation left is the HMAC itself. Single-threaded JS makes the
+ * module-level scratch space safe.
+ */
+const B64URL_VALUE = new Int16Array(256).fill(-1);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('').forEach((ch, i) => (B64URL_VALUE[ch.charCodeAt(0)] = i));
+const scratchToken = Buffer.alloc(MEMBER_TOKEN_LENGTH);
+const scratchPayload = Buffer.alloc(PAYLOAD_BYTES);
+const scratchMac = Buffer.alloc(MAC_BYTES);
+
+/** Decodes `chars` base64url characters at `from` into `out`; false on any non-alphabet byte. */
+function decodeBase64Url(src: Buffer, from: number, chars: number, out: Buffer): boolean {
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = from; i < from + chars; i++) {
+    const v = B64URL_VALUE[src[i]!]!;
+    if (v < 0) return false;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (o < out.length) out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  // Leftover bits must be zero: otherwise two spellings would decode to the same bytes.
+  return o === out.length && (acc & ((1 << bits) - 1)) === 0;
+}
+
 /**
  * Checks shape, MAC (constant time), version and time. Revocation and door access need the
  * person and are decided by the caller (src/qr/qr-access.ts).
@@ -79,15 +107,15 @@ export function verifyMemberToken(key: Buffer, token: string, now: number): Toke
   if (token.length !== MEMBER_TOKEN_LENGTH || !token.startsWith(MEMBER_TOKEN_PREFIX) || token.charCodeAt(SIGNED_CHARS) !== 0x2e) {
     return INVALID;
   }
-  const signed = token.slice(0, SIGNED_CHARS);
-  const payloadPart = token.slice(MEMBER_TOKEN_PREFIX.length, SIGNED_CHARS);
-  const macPart = token.slice(SIGNED_CHARS + 1);
-  if (!BASE64URL.test(payloadPart) || !BASE64URL.test(macPart) || !CANONICAL_LAST_MAC_CHAR.test(macPart)) return INVALID;
+  // latin1 keeps one byte per char; a non-ASCII char becomes a byte outside the alphabet.
+  if (scratchToken.write(token, 0, 'latin1') !== MEMBER_TOKEN_LENGTH) return INVALID;
+  if (!decodeBase64Url(scratchToken, MEMBER_TOKEN_PREFIX.length, PAYLOAD_CHARS, scratchPayload)) return INVALID;
+  if (!decodeBase64Url(scratchToken, SIGNED_CHARS + 1, MAC_CHARS, scratchMac)) return INVALID;
   assertKey(key);
-  const given = Buffer.from(macPart, 'base64url');
-  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(key, signed))) return INVALID;
-  const payload = Buffer.from(payloadPart, 'base64url');
-  if (payload.length !== PAYLOAD_BYTES || payload.readUInt8(0) !== MEMBER_TOKEN_VERSION) return INVALID;
+  const expected = createHmac('sha256', key).update(scratchToken.subarray(0, SIGNED_CHARS)).digest();
+  if (!timingSafeEqual(scratchMac, expected.subarray(0, MAC_BYTES))) return INVALID;
+  const payload = scratchPayload;
+  if (payload[0] !== MEMBER_TOKEN_VERSION) return INVALID;
   const personId = payload.readUInt32BE(1);
   const issuedAt = payload.readUInt32BE(5) * 1000;
   const expiresAt = payload.readUInt32BE(9) * 1000;
