@@ -10,7 +10,7 @@ import { CardImportError, importCards } from './store/card-import.js';
 import { openDatabase } from './store/db.js';
 import { syncDoorsAndResources } from './store/doors.js';
 import { Store } from './store/store.js';
-import { createMemberQrIssuer } from './qr/issuer.js';
+import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
 import { systemClock } from './util/clock.js';
 import { VERSION } from './version.js';
@@ -148,7 +148,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof CardImportError || err instanceof UsageError) {
+    if (err instanceof ConfigError || err instanceof CardImportError || err instanceof QrIssueError || err instanceof UsageError) {
       console.error(err.message);
       process.exitCode = 2;
     } else {

@@ -24,6 +24,7 @@ import { syncDoorsAndResources } from './store/doors.js';
 import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js';
 import { Store } from './store/store.js';
 import { UpstreamSync } from './upstream/upstream-sync.js';
+import { rederiveBookingGrants } from './upstream/booking-apply.js';
 import { systemClock, type Clock, type Timer } from './util/clock.js';
 import { watchExternalCommits } from './store/external-changes.js';
 import { pruneEnded } from './store/housekeeping.js';
@@ -138,8 +139,8 @@ export class Gateway {
         token: readSecret(cfg.upstream.token, cfg.upstream.tokenFile) ?? '',
       });
       await this.upstream.start();
-      if (changedResources.length > 0) await this.upstream.mappingChanged(changedResources, cfg.resources);
     }
+    if (changedResources.length > 0) await this.mappingChanged(changedResources);
 
     // 4. QR credentials and visitors, then the pipeline every reader feeds.
     const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
@@ -216,7 +217,7 @@ export class Gateway {
     }
     (this.config as { resources: Config['resources'] }).resources = next.resources;
     const changed = this.syncMapping();
-    if (changed.length > 0 && this.upstream) await this.upstream.mappingChanged(changed, next.resources);
+    if (changed.length > 0) await this.mappingChanged(changed);
     this.logger.info({ changedResources: changed.length }, 'configuration reloaded');
   }
 
@@ -260,6 +261,19 @@ export class Gateway {
       recent: this.recent,
       dbOpen: this.store?.db.open ?? false,
     });
+  }
+
+  /**
+   * Stored bookings outlive the config: a resource whose doors changed has its booking grants
+   * re-derived at once, ongoing bookings included — by the platform sync when there is one
+   * (it also resubscribes), else directly from the stored appointments.
+   */
+  private async mappingChanged(changed: string[]): Promise<void> {
+    const cfg = this.config;
+    if (this.upstream) return this.upstream.mappingChanged(changed, cfg.resources);
+    const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
+    const grace = { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes };
+    rederiveBookingGrants(this.store, changed, grace, overrides, this.clock.now());
   }
 
   private syncMapping(): string[] {
