@@ -39,13 +39,18 @@ function configPath(value: string | undefined): string {
   return value ?? process.env.LINTEL_CONFIG ?? '/etc/lintel/lintel.yaml';
 }
 
-function openStore(cfg: Config): Store {
+/** Opens the configured database for one CLI command, doors kept in step with the config. */
+function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Config) => T): T {
+  const cfg = loadConfigFile(configPath(configFile));
   const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')));
-  // Keep doors in step with the config so imports can check door ids.
-  store.transact((tx) =>
-    syncDoorsAndResources(tx, cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id })), new Map(cfg.resources.map((r) => [r.id, r.doors]))),
-  );
-  return store;
+  try {
+    store.transact((tx) =>
+      syncDoorsAndResources(tx, cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id })), new Map(cfg.resources.map((r) => [r.id, r.doors]))),
+    );
+    return fn(store, cfg);
+  } finally {
+    store.close();
+  }
 }
 
 async function runGateway(file: string): Promise<void> {
@@ -111,29 +116,20 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'cards': {
       if (rest[0] !== 'import' || rest[1] === undefined) throw new UsageError('usage: lintel cards import FILE.csv [-c CONFIG]');
-      const cfg = loadConfigFile(configPath(values.config));
-      const store = openStore(cfg);
-      try {
-        const summary = importCards(store, readFileSync(rest[1], 'utf8'), Date.now());
-        console.log(`imported ${summary.cards} cards for ${summary.people} people, ${summary.staffGrants} staff grants`);
-      } finally {
-        store.close();
-      }
+      const file = rest[1];
+      const summary = withStore(values.config, (store) => importCards(store, readFileSync(file, 'utf8'), Date.now()));
+      console.log(`imported ${summary.cards} cards for ${summary.people} people, ${summary.staffGrants} staff grants`);
       return 0;
     }
     case 'qr': {
       if (rest[0] !== 'issue' || rest[1] === undefined) throw new UsageError('usage: lintel qr issue EMAIL [-c CONFIG]');
-      const cfg = loadConfigFile(configPath(values.config));
-      const store = openStore(cfg);
-      try {
+      const email = rest[1];
+      const t = withStore(values.config, (store, cfg) => {
         const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
-        const issue = createMemberQrIssuer({ db: store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: systemClock });
-        const t = issue(rest[1]);
-        console.log(t.token);
-        console.error(`valid until ${new Date(t.expiresAt).toISOString()}`);
-      } finally {
-        store.close();
-      }
+        return createMemberQrIssuer({ db: store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: systemClock })(email);
+      });
+      console.log(t.token);
+      console.error(`valid until ${new Date(t.expiresAt).toISOString()}`);
       return 0;
     }
     default:

@@ -4,6 +4,7 @@ import type { ReaderConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { LineIntake, terminatorBytes, type LineHandler, type ReaderSource, type ReaderStatus, type Terminator } from './reader.js';
+import { errorMessage } from './reconnect.js';
 
 /**
  * Bounds memory in front of ReadlineParser. The parser keeps everything since the last
@@ -157,8 +158,4 @@ export class StreamLineReader implements ReaderSource {
     this.connected = false;
     this.lastError = reason;
   }
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

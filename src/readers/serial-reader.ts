@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import { SerialPortStream, type OpenOptions } from '@serialport/stream';
 import type { ReaderConfig } from '../config/schema.js';
-import { backoffMs, type Clock, type Timer } from '../util/clock.js';
+import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { createLinePipeline, errorMessage, type LineLengthGuard } from './line-reader.js';
+import { createLinePipeline, type LineLengthGuard } from './line-reader.js';
+import { errorMessage, Reconnector } from './reconnect.js';
 import { LineIntake, type LineHandler, type ReaderSource, type ReaderStatus } from './reader.js';
 
 /** A serialport binding: the OS one by default, `MockBinding` in tests. */
@@ -46,17 +47,22 @@ export class SerialReader implements ReaderSource {
   readonly id: string;
   private readonly intake: LineIntake;
   private connection: { port: SerialPortStream; guard: LineLengthGuard; presence: Timer } | null = null;
-  private retryTimer: Timer | null = null;
-  private failures = 0;
-  private lostSinceLastOpen = false;
-  private reconnects = 0;
+  private readonly reconnect: Reconnector;
   private stopped = true;
   /** Bumped by stop(): an open() still in flight from before must not resurrect a connection. */
   private generation = 0;
-  private lastError: string | null = null;
 
   constructor(private readonly opts: SerialReaderOptions) {
     this.id = opts.config.id;
+    this.reconnect = new Reconnector({
+      clock: opts.clock,
+      logger: opts.logger,
+      baseMs: RECONNECT_BASE_MS,
+      maxMs: RECONNECT_MAX_MS,
+      what: 'serial reader',
+      retry: () => void this.open(),
+      random: opts.random,
+    });
     this.intake = new LineIntake({
       maxLineLength: opts.config.maxLineLength,
       terminator: opts.config.terminator,
@@ -75,8 +81,7 @@ export class SerialReader implements ReaderSource {
   async stop(): Promise<void> {
     this.stopped = true;
     this.generation++;
-    this.retryTimer?.cancel();
-    this.retryTimer = null;
+    this.reconnect.cancel();
     const connection = this.connection;
     this.connection = null;
     if (connection) {
@@ -94,13 +99,12 @@ export class SerialReader implements ReaderSource {
       connected: this.connection !== null,
       lines: c.lines,
       dropped: { overlong: c.overlong, garbage: c.garbage },
-      reconnects: this.reconnects,
-      lastError: this.lastError,
+      reconnects: this.reconnect.reconnects,
+      lastError: this.reconnect.lastError,
     };
   }
 
   private async open(): Promise<void> {
-    this.retryTimer = null;
     const generation = this.generation;
     const { config, logger } = this.opts;
     let port: SerialPortStream;
@@ -125,19 +129,16 @@ export class SerialReader implements ReaderSource {
     );
     const presence = this.opts.clock.setInterval(() => void this.checkPresence(port, guard), PRESENCE_CHECK_MS);
     this.connection = { port, guard, presence };
-    this.failures = 0;
-    this.lastError = null;
-    if (this.lostSinceLastOpen) this.reconnects++;
-    this.lostSinceLastOpen = false;
+    this.reconnect.connected();
     port.on('close', (err: Error | null) => this.lost(port, guard, err ? `device lost: ${err.message}` : 'port closed'));
     // Errors on an open port (EIO from an unplugged adapter) are followed by 'close'; one that
     // leaves it closed without a 'close' still has to end this connection.
     port.on('error', (err: Error) => {
-      this.lastError = err.message;
+      this.reconnect.lastError = err.message;
       if (!port.isOpen && !port.opening) this.lost(port, guard, `port error: ${err.message}`);
     });
     port.pipe(guard);
-    logger.info({ path: config.path, baudRate: config.baudRate, reconnects: this.reconnects }, 'serial reader connected');
+    logger.info({ path: config.path, baudRate: config.baudRate, reconnects: this.reconnect.reconnects }, 'serial reader connected');
   }
 
   private lost(port: SerialPortStream, guard: LineLengthGuard, reason: string): void {
@@ -156,13 +157,7 @@ export class SerialReader implements ReaderSource {
   }
 
   private retryLater(reason: string): void {
-    if (this.stopped) return;
-    this.lastError = reason;
-    this.lostSinceLastOpen = true;
-    const delay = backoffMs(this.failures, RECONNECT_BASE_MS, RECONNECT_MAX_MS, this.opts.random);
-    this.failures++;
-    this.opts.logger.warn({ reason, retryInMs: delay, attempt: this.failures }, 'serial reader not connected, retrying');
-    this.retryTimer = this.opts.clock.setTimeout(() => void this.open(), delay);
+    if (!this.stopped) this.reconnect.retryLater(reason);
   }
 }
 

@@ -1,14 +1,11 @@
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessIndex } from '../../src/access/access-index.js';
 import { decideCard, decidePerson } from '../../src/access/decide.js';
-import { openDatabase } from '../../src/store/db.js';
-import { syncDoorsAndResources } from '../../src/store/doors.js';
 import { replaceSourceGrants } from '../../src/store/grants.js';
-import { loadIndex, refreshDoors, refreshPeople } from '../../src/store/index-loader.js';
+import { loadIndex } from '../../src/store/index-loader.js';
 import { assignCredential, setCredentialState, setPersonState, upsertPerson } from '../../src/store/people.js';
 import { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/tmp.js';
+import { testStore } from '../helpers/store.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const H = 3600_000;
@@ -19,22 +16,9 @@ describe('store → index → decision', () => {
   let cleanup: () => void;
 
   beforeEach(() => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    store = new Store(openDatabase(join(t.dir, 'lintel.db')));
-    index = new AccessIndex();
-    store.onCommit((c) => {
-      if (c.doors) refreshDoors(store.db, index);
-      refreshPeople(store.db, index, c.people);
-    });
-    store.transact((tx) =>
-      syncDoorsAndResources(tx, [{ id: 'front', name: 'Front' }, { id: 'lab', name: 'Lab' }], new Map([['R-1', ['lab']]])),
-    );
+    ({ store, index, close: cleanup } = testStore(['front', 'lab'], { 'R-1': ['lab'] }));
   });
-  afterEach(() => {
-    store.close();
-    cleanup();
-  });
+  afterEach(() => cleanup());
 
   function person(email: string, card?: string): number {
     return store.transact((tx) => {
@@ -129,12 +113,7 @@ describe('store → index → decision', () => {
 describe('housekeeping', () => {
   it('prunes grants and appointments that ended over a week ago, and the index follows', async () => {
     const { pruneEnded, RETAIN_ENDED_MS } = await import('../../src/store/housekeeping.js');
-    const t = tempDir();
-    const store = new Store(openDatabase(join(t.dir, 'l.db')));
-    const index = new AccessIndex();
-    store.onCommit((c) => refreshPeople(store.db, index, c.people));
-    store.transact((tx) => syncDoorsAndResources(tx, [{ id: 'front', name: 'F' }], new Map()));
-    loadIndex(store.db, index);
+    const { store, index, close } = testStore(['front']);
     const id = store.transact((tx) => {
       const p = upsertPerson(tx, 'a@e.com', null, T0);
       assignCredential(tx, p, '1', 'decimal', 'active', T0);
@@ -151,7 +130,6 @@ describe('housekeeping', () => {
     expect(pruneEnded(store, T0)).toEqual({ grants: 1, appointments: 1 });
     expect(index.stats().grants).toBe(1);
     expect(decideCard(index, '1', 'front', T0).result).toBe('granted');
-    store.close();
-    t.cleanup();
+    close();
   });
 });

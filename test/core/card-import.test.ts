@@ -1,13 +1,9 @@
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AccessIndex } from '../../src/access/access-index.js';
+import type { AccessIndex } from '../../src/access/access-index.js';
 import { decideCard } from '../../src/access/decide.js';
 import { CardImportError, importCards } from '../../src/store/card-import.js';
-import { openDatabase } from '../../src/store/db.js';
-import { syncDoorsAndResources } from '../../src/store/doors.js';
-import { loadIndex, refreshPeople } from '../../src/store/index-loader.js';
-import { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/tmp.js';
+import type { Store } from '../../src/store/store.js';
+import { testStore } from '../helpers/store.js';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 
@@ -22,18 +18,9 @@ describe('cards import', () => {
   let cleanup: () => void;
 
   beforeEach(() => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    store = new Store(openDatabase(join(t.dir, 'lintel.db')));
-    index = new AccessIndex();
-    store.onCommit((c) => refreshPeople(store.db, index, c.people));
-    store.transact((tx) => syncDoorsAndResources(tx, [{ id: 'front', name: 'F' }, { id: 'orion', name: 'O' }], new Map()));
-    loadIndex(store.db, index);
+    ({ store, index, close: cleanup } = testStore(['front', 'orion']));
   });
-  afterEach(() => {
-    store.close();
-    cleanup();
-  });
+  afterEach(() => cleanup());
 
   it('imports the example list: cards in every format, staff grants, dated grants, disabled cards', () => {
     const csv = [

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
-import { verifyVisitRequestSchema, visitSchema } from '../../src/upstream/schemas.js';
-import type { VisitLookup, VisitStatus, VisitVerifier } from '../../src/upstream/visit-lookup.js';
+import { verifyVisitRequestSchema } from '../../src/upstream/schemas.js';
+import type { VisitStatus } from '../../src/upstream/visit-lookup.js';
 
 /*
- * A small receptionist endpoint (upstream-api.md section 6) on 127.0.0.1, and a tiny fetch-based
- * VisitVerifier for it, so visitor tests go over real loopback HTTP with real timeouts.
+ * A small receptionist endpoint (upstream-api.md section 6) on 127.0.0.1, written from the spec
+ * independently of our simulator, so visitor tests drive the production UpstreamClient over
+ * real loopback HTTP with real timeouts.
  */
 
 export interface ServedVisit {
@@ -74,37 +74,4 @@ function safeJson(text: string): unknown {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
-}
-
-/** The smallest honest VisitVerifier: one POST with a deadline, the body validated whole. */
-export function fetchVisitVerifier(baseUrl: string, token = 'test-token'): VisitVerifier {
-  return {
-    async verifyVisit(registrationCode: string, deviceId: string, timeoutMs: number): Promise<VisitLookup> {
-      try {
-        const res = await fetch(`${baseUrl}/API/external/receptionist/v1/visits/verify`, {
-          method: 'POST',
-          headers: { authorization: token, 'content-type': 'application/json; charset=utf-8' },
-          body: JSON.stringify({ registrationCode, deviceId }),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        const text = await res.text();
-        if (res.status === 404) return { kind: 'unknown' };
-        if (res.status !== 200) return { kind: 'unreachable', error: `HTTP ${res.status}` };
-        const v: z.infer<typeof visitSchema> = visitSchema.parse(JSON.parse(text));
-        return {
-          kind: 'found',
-          visit: {
-            visitId: v.visitId,
-            status: v.status,
-            validFrom: Date.parse(v.validFrom),
-            validTo: Date.parse(v.validTo),
-            visitorEmail: v.visitor.email ?? null,
-            hostEmail: v.host.email ?? null,
-          },
-        };
-      } catch (err) {
-        return { kind: 'unreachable', error: err instanceof Error ? err.name : String(err) };
-      }
-    },
-  };
 }

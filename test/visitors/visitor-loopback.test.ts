@@ -6,7 +6,9 @@ import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import { VisitorGate } from '../../src/visitors/visitor-gate.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fetchVisitVerifier, VisitServer } from './visit-server.js';
+import { UpstreamClient } from '../../src/upstream/client.js';
+import { UpstreamHealth } from '../../src/upstream/health.js';
+import { VisitServer } from './visit-server.js';
 
 /*
  * Over real loopback HTTP: the platform answers, says 404, fails with 503, or hangs past the
@@ -49,7 +51,8 @@ describe('VisitorGate over loopback HTTP', () => {
       visitors: { verifyTimeoutMs: 2000, ...visitors },
     });
     return new VisitorGate({
-      verifier: fetchVisitVerifier(server.baseUrl),
+      // The production client, against a hand-written server of the spec's section 6.
+      verifier: new UpstreamClient({ baseUrl: server.baseUrl, token: 'test-token', requestTimeoutMs: 10_000, clock: systemClock, health: new UpstreamHealth(systemClock, true) }),
       db,
       config: cfg.visitors,
       doors: cfg.doors,

@@ -1,5 +1,6 @@
 import type { ReaderConfig } from '../../config/schema.js';
-import { backoffMs, type Clock, type Timer } from '../../util/clock.js';
+import type { Clock } from '../../util/clock.js';
+import { errorMessage, Reconnector } from '../reconnect.js';
 import type { Logger } from '../../util/log.js';
 import type { LineHandler, ReaderSource, ReaderStatus } from '../reader.js';
 import { describeSelector, loadNodeHidBinding, selectHidDevice, type HidBinding, type HidDeviceHandle } from './hid-binding.js';
@@ -33,16 +34,21 @@ export class HidReader implements ReaderSource {
   private readonly decoder: KeyboardDecoder;
   private handle: HidDeviceHandle | null = null;
   private binding: HidBinding | null;
-  private retryTimer: Timer | null = null;
-  private failures = 0;
-  private lostSinceLastOpen = false;
-  private reconnects = 0;
+  private readonly reconnect: Reconnector;
   private stopped = true;
-  private lastError: string | null = null;
 
   constructor(private readonly opts: HidReaderOptions) {
     this.id = opts.config.id;
     this.binding = opts.binding ?? null;
+    this.reconnect = new Reconnector({
+      clock: opts.clock,
+      logger: opts.logger,
+      baseMs: HID_RECONNECT_BASE_MS,
+      maxMs: HID_RECONNECT_MAX_MS,
+      what: 'HID reader',
+      retry: () => void this.open(),
+      random: opts.random,
+    });
     this.decoder = new KeyboardDecoder({
       terminator: opts.config.terminator,
       maxLineLength: opts.config.maxLineLength,
@@ -67,8 +73,7 @@ export class HidReader implements ReaderSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.retryTimer?.cancel();
-    this.retryTimer = null;
+    this.reconnect.cancel();
     const handle = this.handle;
     this.handle = null;
     if (handle) closeQuietly(handle);
@@ -82,13 +87,12 @@ export class HidReader implements ReaderSource {
       connected: this.handle !== null,
       lines: c.lines,
       dropped: { overlong: c.overlong, garbage: c.garbage },
-      reconnects: this.reconnects,
-      lastError: this.lastError,
+      reconnects: this.reconnect.reconnects,
+      lastError: this.reconnect.lastError,
     };
   }
 
   private async open(): Promise<void> {
-    this.retryTimer = null;
     if (this.stopped) return;
     const { usb } = this.opts.config;
     let handle: HidDeviceHandle;
@@ -107,15 +111,12 @@ export class HidReader implements ReaderSource {
     // onto the first line after the device comes back.
     this.decoder.reset();
     this.handle = handle;
-    this.failures = 0;
-    this.lastError = null;
-    if (this.lostSinceLastOpen) this.reconnects++;
-    this.lostSinceLastOpen = false;
+    this.reconnect.connected();
     handle.on('data', (report: Buffer) => {
       if (this.handle === handle) this.decoder.push(report);
     });
     handle.on('error', (err: Error) => this.lost(handle, `device lost: ${errorMessage(err)}`));
-    this.opts.logger.info({ device: describeSelector(usb), reconnects: this.reconnects }, 'HID reader connected');
+    this.opts.logger.info({ device: describeSelector(usb), reconnects: this.reconnect.reconnects }, 'HID reader connected');
   }
 
   private lost(handle: HidDeviceHandle, reason: string): void {
@@ -126,13 +127,7 @@ export class HidReader implements ReaderSource {
   }
 
   private retryLater(reason: string): void {
-    if (this.stopped) return;
-    this.lastError = reason;
-    this.lostSinceLastOpen = true;
-    const delay = backoffMs(this.failures, HID_RECONNECT_BASE_MS, HID_RECONNECT_MAX_MS, this.opts.random);
-    this.failures++;
-    this.opts.logger.warn({ reason, retryInMs: delay, attempt: this.failures }, 'HID reader not connected, retrying');
-    this.retryTimer = this.opts.clock.setTimeout(() => void this.open(), delay);
+    if (!this.stopped) this.reconnect.retryLater(reason);
   }
 }
 
@@ -142,8 +137,4 @@ function closeQuietly(handle: HidDeviceHandle): void {
   } catch {
     // Closing a device that is already gone throws in node-hid; there is nothing left to release.
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
