@@ -3,7 +3,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import type { ReaderConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { LineIntake, terminatorBytes, type LineHandler, type ReaderSource, type ReaderStatus, type Terminator } from './reader.js';
+import { LineIntake, readerStatus, terminatorBytes, type LineHandler, type ReaderSource, type ReaderStatus, type Terminator } from './reader.js';
 import { errorMessage } from './reconnect.js';
 
 /**
@@ -131,16 +131,7 @@ export class StreamLineReader implements ReaderSource {
   }
 
   status(): ReaderStatus {
-    const c = this.intake.counters;
-    return {
-      id: this.id,
-      kind: 'stdin',
-      connected: this.connected,
-      lines: c.lines,
-      dropped: { overlong: c.overlong, garbage: c.garbage },
-      reconnects: 0,
-      lastError: this.lastError,
-    };
+    return readerStatus(this.id, 'stdin', this.connected, this.intake.counters, { reconnects: 0, lastError: this.lastError });
   }
 
   private detach(reason: string | null): void {

@@ -19,6 +19,25 @@ export interface ReaderStatus {
   lastError: string | null;
 }
 
+/** A status from a reader's line counters and its reconnect state. */
+export function readerStatus(
+  id: string,
+  kind: ReaderStatus['kind'],
+  connected: boolean,
+  counters: { lines: number; overlong: number; garbage: number },
+  link: { reconnects: number; lastError: string | null },
+): ReaderStatus {
+  return {
+    id,
+    kind,
+    connected,
+    lines: counters.lines,
+    dropped: { overlong: counters.overlong, garbage: counters.garbage },
+    reconnects: link.reconnects,
+    lastError: link.lastError,
+  };
+}
+
 export interface ReaderSource {
   readonly id: string;
   start(): Promise<void>;

@@ -5,7 +5,7 @@ import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { createLinePipeline, type LineLengthGuard } from './line-reader.js';
 import { errorMessage, Reconnector } from './reconnect.js';
-import { LineIntake, type LineHandler, type ReaderSource, type ReaderStatus } from './reader.js';
+import { LineIntake, readerStatus, type LineHandler, type ReaderSource, type ReaderStatus } from './reader.js';
 
 /** A serialport binding: the OS one by default, `MockBinding` in tests. */
 export type SerialBinding = OpenOptions['binding'];
@@ -92,16 +92,7 @@ export class SerialReader implements ReaderSource {
   }
 
   status(): ReaderStatus {
-    const c = this.intake.counters;
-    return {
-      id: this.id,
-      kind: 'serial',
-      connected: this.connection !== null,
-      lines: c.lines,
-      dropped: { overlong: c.overlong, garbage: c.garbage },
-      reconnects: this.reconnect.reconnects,
-      lastError: this.reconnect.lastError,
-    };
+    return readerStatus(this.id, 'serial', this.connection !== null, this.intake.counters, this.reconnect);
   }
 
   private async open(): Promise<void> {

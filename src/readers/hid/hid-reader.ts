@@ -2,7 +2,7 @@ import type { ReaderConfig } from '../../config/schema.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage, Reconnector } from '../reconnect.js';
 import type { Logger } from '../../util/log.js';
-import type { LineHandler, ReaderSource, ReaderStatus } from '../reader.js';
+import { readerStatus, type LineHandler, type ReaderSource, type ReaderStatus } from '../reader.js';
 import { describeSelector, loadNodeHidBinding, selectHidDevice, type HidBinding, type HidDeviceHandle } from './hid-binding.js';
 import { KeyboardDecoder } from './keyboard-decoder.js';
 
@@ -80,16 +80,7 @@ export class HidReader implements ReaderSource {
   }
 
   status(): ReaderStatus {
-    const c = this.decoder.counters;
-    return {
-      id: this.id,
-      kind: 'hid',
-      connected: this.handle !== null,
-      lines: c.lines,
-      dropped: { overlong: c.overlong, garbage: c.garbage },
-      reconnects: this.reconnect.reconnects,
-      lastError: this.reconnect.lastError,
-    };
+    return readerStatus(this.id, 'hid', this.handle !== null, this.decoder.counters, this.reconnect);
   }
 
   private async open(): Promise<void> {
