@@ -2,7 +2,7 @@ import { decideCard } from '../access/decide.js';
 import type { AccessIndex } from '../access/access-index.js';
 import { deny, type Decision } from '../access/types.js';
 import type { ReaderConfig } from '../config/schema.js';
-import { classifyQrPayload } from '../qr/classify.js';
+import { classifyQrPayload, type QrPayload } from '../qr/classify.js';
 import { parseCardRead } from '../readers/card-formats.js';
 import type { AuditLog } from '../store/audit.js';
 import type { Clock } from '../util/clock.js';
@@ -18,7 +18,7 @@ export interface RelayPort {
 
 /** QR payloads (member tokens: sync; visitor codes: async through the platform). */
 export interface QrDecider {
-  decide(readerId: string, doorId: string, payload: string): Decision | Promise<Decision>;
+  decideClassified(readerId: string, doorId: string, read: QrPayload): Decision | Promise<Decision>;
 }
 
 export interface BadgePipelineDeps {
@@ -34,7 +34,7 @@ export interface BadgePipelineDeps {
 
 type Kind = DecisionEvent['kind'];
 
-const QR_KIND: Record<ReturnType<typeof classifyQrPayload>['kind'], Kind> = {
+const QR_KIND: Record<QrPayload['kind'], Kind> = {
   member: 'member-qr',
   visitor: 'visitor-qr',
   garbage: 'garbage',
@@ -74,10 +74,11 @@ export class BadgePipeline {
       this.finish(reader, 'garbage', shown, deny('malformed_read'));
       return;
     }
-    const kind = QR_KIND[classifyQrPayload(payload).kind];
+    const read = classifyQrPayload(payload);
+    const kind = QR_KIND[read.kind];
     let outcome: Decision | Promise<Decision>;
     try {
-      outcome = this.deps.qr.decide(reader.id, reader.door, payload);
+      outcome = this.deps.qr.decideClassified(reader.id, reader.door, read);
     } catch (err) {
       this.deps.logger.error({ err: (err as Error).message, reader: reader.id }, 'qr decision failed; denying');
       outcome = deny('malformed_read');

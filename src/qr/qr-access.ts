@@ -4,7 +4,7 @@ import type { FailureGuard } from '../access/failure-guard.js';
 import { deny, type Decision } from '../access/types.js';
 import type { Clock } from '../util/clock.js';
 import type { VisitorGate } from '../visitors/visitor-gate.js';
-import { classifyQrPayload } from './classify.js';
+import { classifyQrPayload, type QrPayload } from './classify.js';
 import { verifyMemberToken } from './member-token.js';
 
 export interface QrAccessOptions {
@@ -38,9 +38,13 @@ export class QrAccess {
   constructor(private readonly opts: QrAccessOptions) {}
 
   decide(readerId: string, doorId: string, payload: string): Decision | Promise<Decision> {
+    return this.decideClassified(readerId, doorId, classifyQrPayload(payload));
+  }
+
+  /** For a caller that has classified the payload already (the badge pipeline labels it too). */
+  decideClassified(readerId: string, doorId: string, read: QrPayload): Decision | Promise<Decision> {
     const { guard, clock } = this.opts;
     if (!guard.check(readerId, clock.now())) return RATE_LIMITED;
-    const read = classifyQrPayload(payload);
     switch (read.kind) {
       case 'garbage':
         return this.record(readerId, MALFORMED);
