@@ -145,7 +145,8 @@ export class StreamLineReader implements ReaderSource {
   }
 
   private markClosed(reason: string): void {
-    if (this.connected) this.opts.logger.warn({ reason }, 'line input closed');
+    // The end of the input is how a console session quits; only an error is worth a warning.
+    if (this.connected) this.opts.logger[reason === 'input ended' ? 'info' : 'warn']({ reason }, 'line input closed');
     this.connected = false;
     this.lastError = reason;
   }
