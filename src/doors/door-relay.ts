@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { DoorConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -56,6 +56,8 @@ type Listener<T> = (event: T) => void;
 export class DoorRelay {
   private readonly t: Topics;
   private readonly doors: Map<string, DoorConfig>;
+  /** Per door, built once: the command topic and publish options (mqtt.js copies options per call). */
+  private readonly routes: Map<string, { topic: string; options: IClientPublishOptions }>;
   private readonly protocolVersion: 4 | 5;
   private readonly states = new Map<string, DoorState>();
   private readonly acks: AckTracker;
@@ -70,6 +72,14 @@ export class DoorRelay {
     this.t = topics(opts.mqtt.topicPrefix, opts.siteId);
     this.doors = new Map(opts.doors.map((d) => [d.id, d]));
     this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
+    this.routes = new Map(
+      opts.doors.map((d) => {
+        const expiry = Math.max(1, Math.ceil(d.commandTtlMs / 1000)); // = PulseCommand.messageExpiryIntervalSec()
+        const options: IClientPublishOptions =
+          this.protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: expiry } } : { qos: 1, retain: false };
+        return [d.id, { topic: this.t.cmd(d.id), options }];
+      }),
+    );
     this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
   }
 
@@ -163,10 +173,8 @@ export class DoorRelay {
     }
     const now = this.opts.clock.now();
     const command = new PulseCommand(randomUUID(), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
-    const options = this.protocolVersion === 5
-      ? { qos: 1 as const, retain: false, properties: { messageExpiryInterval: command.messageExpiryIntervalSec() } }
-      : { qos: 1 as const, retain: false };
-    client.publish(this.t.cmd(doorId), command.serialize(), options, (err) => {
+    const route = this.routes.get(doorId)!;
+    client.publish(route.topic, command.serialize(), route.options, (err) => {
       if (err) this.opts.logger.warn({ door: doorId, commandId: command.id, err: err.message }, 'pulse publish failed');
     });
     this.counts.sent += 1;
