@@ -1,4 +1,4 @@
-import type { UpstreamAppointment, UpstreamResource } from '../upstream/schemas.js';
+import type { UpstreamAppointmentWire as UpstreamAppointment, UpstreamResource } from '../upstream/schemas.js';
 import { datesTouched, formatInZone } from '../upstream/tz-dates.js';
 
 /*

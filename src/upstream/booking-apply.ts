@@ -54,6 +54,7 @@ export interface ApplyResult {
 function participantsOf(a: UpstreamAppointment): { emails: string[]; names: Map<string, string | null> } {
   const names = new Map<string, string | null>();
   for (const p of [a.organizer, ...a.attendees]) {
+    if (p === null) continue;
     const email = normalizeEmail(p.email);
     if (!names.has(email)) names.set(email, p.name ?? null);
   }

@@ -164,13 +164,14 @@ export class UpstreamClient implements VisitVerifier {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       throw this.fail(new UpstreamError(timedOut ? 'timeout' : 'network', `${label}: ${timedOut ? 'timed out' : errorText(err)}`));
     }
+    const keepRateLimit = opt.bypassGate === true;
     if (res.status === 404 && opt.notFoundOk) {
-      health.success();
+      health.success(keepRateLimit);
       throw new UpstreamError('not_found', `404 ${label}`, 404);
     }
     if (res.status !== expect) throw this.fail(statusError(label, res, this.opts.clock.now()));
     if (schema === null) {
-      health.success();
+      health.success(keepRateLimit);
       return undefined as z.infer<S>;
     }
     let json: unknown;
@@ -184,7 +185,7 @@ export class UpstreamClient implements VisitVerifier {
       const issue = parsed.error.issues[0];
       throw this.fail(new UpstreamError('invalid', `${label}: body does not match the contract (${issue?.path.join('.')}: ${issue?.message})`, res.status));
     }
-    health.success();
+    health.success(keepRateLimit);
     return parsed.data;
   }
 

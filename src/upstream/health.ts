@@ -39,8 +39,16 @@ export class UpstreamHealth {
     return this.state === 'disabled' || this.clock.now() < this.blockedUntil;
   }
 
-  success(): void {
+  /**
+   * `keepRateLimit`: an answer to a call that bypassed the gate (the visitor check) proves the
+   * link and the token work, but not that the platform's `retry-after` has passed.
+   */
+  success(keepRateLimit = false): void {
     if (this.state === 'disabled') return;
+    if (keepRateLimit && this.state === 'degraded' && this.clock.now() < this.blockedUntil) {
+      this.lastSuccessAt = this.clock.now();
+      return;
+    }
     this.state = 'ok';
     this.lastError = null;
     this.lastSuccessAt = this.clock.now();

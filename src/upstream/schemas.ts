@@ -44,27 +44,51 @@ export const createSubscriptionRequestSchema = z.object({
 export const createSubscriptionResponseSchema = z.object({ subscriptionId: opaqueId, expiresAt: rfc3339 });
 
 export const EVENT_TYPES = ['appointment.created', 'appointment.updated', 'appointment.cancelled'] as const;
+/*
+ * The callback carries no data the gateway applies: it only says which lists to fetch again.
+ * So a type this version does not know is still a valid reason to refresh (refusing it would
+ * have the platform retry for 24 h), and `dates` is bounded only by the body cap.
+ */
 export const callbackSchema = z.object({
   subscriptionId: opaqueId,
-  type: z.enum(EVENT_TYPES),
+  type: z.string().min(1).max(64),
   resourceId: opaqueId,
   appointmentId: opaqueId,
-  dates: z.array(localDate).min(1).max(62),
+  dates: z.array(localDate).min(1).max(1000),
   occurredAt: rfc3339,
 });
 export type CallbackBody = z.infer<typeof callbackSchema>;
 
-const person = z.object({ email, name: z.string().max(256).optional() });
+/*
+ * A participant the gateway cannot use (no valid email) is dropped alone: that person simply
+ * gets no grant (fail closed), while the rest of the list — cancellations included — still
+ * applies. Refusing the whole list would leave stale grants in place. Names are display only.
+ */
+const person = z.object({
+  email,
+  name: z
+    .string()
+    .nullish()
+    .transform((n) => (n == null ? undefined : n.slice(0, 256))),
+});
+const usablePerson = person.nullable().catch(null);
 export const appointmentSchema = z.object({
   appointmentId: opaqueId,
   status: z.enum(['confirmed', 'cancelled']),
   start: rfc3339,
   end: rfc3339,
-  organizer: person,
-  attendees: z.array(person).max(1000),
+  organizer: usablePerson,
+  // The spec shows `attendees` but does not say it is always present: absent means none.
+  attendees: z
+    .array(usablePerson)
+    .max(10_000)
+    .default([])
+    .transform((list) => list.filter((p) => p !== null)),
   updatedAt: rfc3339,
 });
 export type UpstreamAppointment = z.infer<typeof appointmentSchema>;
+/** An appointment as the platform sends it (before parsing): what the simulator serves. */
+export type UpstreamAppointmentWire = z.input<typeof appointmentSchema>;
 
 export const dailyListSchema = z
   .object({

@@ -152,6 +152,33 @@ describe('verifyVisit (section 6)', () => {
 });
 
 describe('the gateway sync stays whole on a bad list', () => {
+  it('an unusable participant email drops that participant only, never the list', async () => {
+    const mangling: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).includes('R-101/appointments?date=2026-11-22')) return res;
+      const body = (await res.json()) as { appointments: { attendees: { email: string }[] }[] };
+      body.appointments[0]!.attendees[0]!.email = 'not-an-email';
+      return new Response(JSON.stringify(body), { status: 200 });
+    };
+    const h = await new Harness({ start: false, fetch: mangling }).init();
+    try {
+      h.giveCard('ana@example.com', '1001');
+      h.giveCard('li@example.com', '2002');
+      h.sim.model.create({
+        resourceId: 'R-101',
+        start: at('2026-11-22T11:00:00Z'),
+        end: at('2026-11-22T12:00:00Z'),
+        organizer: { email: 'ana@example.com' },
+        attendees: [{ email: 'li@example.com' }],
+      });
+      expect((await h.sync.reconcileNow()).failed).toBe(0);
+      expect(h.decide('1001', 'door-orion', '2026-11-22T11:30:00Z')).toBe('granted');
+      expect(h.decide('2002', 'door-orion', '2026-11-22T11:30:00Z')).toBe('denied');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('one malformed appointment: none of the list is applied', async () => {
     let corruptNext = true;
     // The gateway's fetch corrupts the second appointment of the first list of R-101 on the 22nd.
@@ -160,8 +187,8 @@ describe('the gateway sync stays whole on a bad list', () => {
       const url = String(input);
       if (!corruptNext || !url.includes('R-101/appointments?date=2026-11-22')) return res;
       corruptNext = false;
-      const body = (await res.json()) as { appointments: { organizer: { email: string } }[] };
-      body.appointments[1]!.organizer.email = 'not-an-email';
+      const body = (await res.json()) as { appointments: { start: string }[] };
+      body.appointments[1]!.start = 'half past eleven';
       return new Response(JSON.stringify(body), { status: 200 });
     };
     const h = await new Harness({ start: false, fetch: corrupting }).init();
