@@ -15,6 +15,9 @@ import { createWebhookApp, type CallbackCounters } from './webhook.js';
 export type { ReconcileReport } from './reconciler.js';
 export type { UpstreamState } from './health.js';
 
+/** Daily-list fetches one callback may have in flight at once. */
+const CALLBACK_FETCH_CONCURRENCY = 4;
+
 export interface UpstreamStatus {
   state: UpstreamState;
   lastError: string | null;
@@ -122,10 +125,20 @@ export class UpstreamSync {
       maxBytes: this.opts.config.maxCallbackBytes,
       counters: this.counters,
       isMapped: (id) => this.overrides().has(id),
-      onEvent: (event) => {
-        for (const date of event.dates) this.track(this.reconciler.refresh(event.resourceId, date));
-      },
+      onEvent: (event) => this.track(this.refreshDates(event.resourceId, event.dates)),
     });
+  }
+
+  /**
+   * The dates of one callback, a few at a time: a long booking names many dates, and a burst of
+   * callbacks must not turn into hundreds of concurrent calls (and a 429 storm).
+   */
+  private async refreshDates(resourceId: string, dates: readonly string[]): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < dates.length) await this.reconciler.refresh(resourceId, dates[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(CALLBACK_FETCH_CONCURRENCY, dates.length) }, worker));
   }
 
   /** A config reload: a new token is tried at once (a 401 backoff is forgotten). */
