@@ -88,7 +88,3 @@ export function endedAppointmentIds(db: Db, beforeMs: number): string[] {
     (r) => r.appointment_id,
   );
 }
-
-export function countAppointments(db: Db): number {
-  return (cached(db, 'SELECT COUNT(*) AS n FROM appointments').get() as { n: number }).n;
-}

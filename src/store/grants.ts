@@ -12,16 +12,6 @@ export interface GrantInput {
   validTo: number | null;
 }
 
-export interface GrantRow {
-  id: number;
-  person_id: number;
-  door_id: string;
-  valid_from: number | null;
-  valid_to: number | null;
-  source: GrantSource;
-  source_id: string;
-}
-
 /**
  * Makes the grants of one source item (an appointment, a subscription, a visit, a staff import)
  * exactly `grants`. Everyone who had or now has a grant from it is refreshed in the index, so a
@@ -39,8 +29,4 @@ export function replaceSourceGrants(tx: Tx, source: GrantSource, sourceId: strin
     insert.run(g.personId, g.doorId, g.validFrom, g.validTo, source, sourceId);
     tx.touchPerson(g.personId);
   }
-}
-
-export function grantsOfSource(tx: Tx, source: GrantSource, sourceId: string): GrantRow[] {
-  return cached(tx.db, 'SELECT * FROM grants WHERE source = ? AND source_id = ? ORDER BY id').all(source, sourceId) as GrantRow[];
 }

@@ -52,10 +52,6 @@ export function findPersonByEmail(db: Db, email: string): PersonRow | undefined 
   return cached(db, 'SELECT * FROM people WHERE email = ?').get(normalizeEmail(email)) as PersonRow | undefined;
 }
 
-export function findPersonById(db: Db, id: number): PersonRow | undefined {
-  return cached(db, 'SELECT * FROM people WHERE id = ?').get(id) as PersonRow | undefined;
-}
-
 export function setPersonState(tx: Tx, personId: number, state: PersonState, now: number): void {
   cached(tx.db, 'UPDATE people SET state = ?, updated_at = ? WHERE id = ?').run(state, now, personId);
   tx.touchPerson(personId);

@@ -43,7 +43,6 @@ export const createSubscriptionRequestSchema = z.object({
 });
 export const createSubscriptionResponseSchema = z.object({ subscriptionId: opaqueId, expiresAt: rfc3339 });
 
-export const EVENT_TYPES = ['appointment.created', 'appointment.updated', 'appointment.cancelled'] as const;
 /*
  * The callback carries no data the gateway applies: it only says which lists to fetch again.
  * So a type this version does not know is still a valid reason to refresh (refusing it would
