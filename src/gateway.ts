@@ -8,6 +8,7 @@ import { readSecret } from './config/load.js';
 import type { Config, ReaderConfig } from './config/schema.js';
 import { DoorRelay } from './doors/door-relay.js';
 import { startEmbeddedBroker } from './doors/embedded-broker.js';
+import { redactUrl } from './doors/mqtt-options.js';
 import { createHttpApp } from './http/app.js';
 import { Metrics } from './metrics.js';
 import { BadgePipeline } from './pipeline/badge-pipeline.js';
@@ -295,8 +296,4 @@ export class Gateway {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

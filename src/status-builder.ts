@@ -1,6 +1,7 @@
 import type { AccessIndex } from './access/access-index.js';
 import type { Config } from './config/schema.js';
 import type { DoorRelay } from './doors/door-relay.js';
+import { redactUrl } from './doors/mqtt-options.js';
 import type { GatewayStatus } from './http/status.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { ReaderSource } from './readers/reader.js';
@@ -60,7 +61,8 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
       };
     }),
     readers,
-    mqtt: { connected: mqttConnected, url: s.config.mqtt.url.replace(/\/\/[^@/]*@/, '//***@') },
+    // `embedded` is a keyword, not a URL: nothing in it to redact.
+    mqtt: { connected: mqttConnected, url: s.config.mqtt.url === 'embedded' ? 'embedded' : redactUrl(s.config.mqtt.url) },
     upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, detail: up } : null,
     recent: s.recent.list(),
   };

@@ -4,7 +4,7 @@ import type { ReaderConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { LineIntake, readerStatus, terminatorBytes, type LineHandler, type ReaderSource, type ReaderStatus, type Terminator } from './reader.js';
-import { errorMessage } from './reconnect.js';
+import { errorMessage } from '../util/errors.js';
 
 /**
  * Bounds memory in front of ReadlineParser. The parser keeps everything since the last

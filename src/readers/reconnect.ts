@@ -51,7 +51,3 @@ export class Reconnector {
     this.timer = null;
   }
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

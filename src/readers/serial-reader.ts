@@ -4,7 +4,8 @@ import type { ReaderConfig } from '../config/schema.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { createLinePipeline, type LineLengthGuard } from './line-reader.js';
-import { errorMessage, Reconnector } from './reconnect.js';
+import { errorMessage } from '../util/errors.js';
+import { Reconnector } from './reconnect.js';
 import { LineIntake, readerStatus, type LineHandler, type ReaderSource, type ReaderStatus } from './reader.js';
 
 /** A serialport binding: the OS one by default, `MockBinding` in tests. */

@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/errors.js';
 import type { z } from 'zod';
 import type { Clock } from '../util/clock.js';
 import { UpstreamHealth, type FailureKind } from './health.js';
@@ -125,7 +126,7 @@ export class UpstreamClient implements VisitVerifier {
       };
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'not_found') return { kind: 'unknown' };
-      return { kind: 'unreachable', error: err instanceof Error ? err.message : String(err) };
+      return { kind: 'unreachable', error: errorMessage(err) };
     }
   }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/errors.js';
 import { performance } from 'node:perf_hooks';
 import { endedAppointmentIds } from '../store/appointments.js';
 import type { Store } from '../store/store.js';
@@ -128,7 +129,7 @@ export class Reconciler {
       if (result.changed > 0) logger.debug({ resourceId, date, changed: result.changed }, 'booking list applied');
       return { ok: true, result };
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       if (err instanceof UpstreamError && RETRYABLE.has(err.kind)) this.queueRetry(key);
       if (!(err instanceof UpstreamError && err.kind === 'backoff')) logger.warn({ resourceId, date, err: message }, 'daily list fetch failed; keeping cached grants');
       return { ok: false, error: message };

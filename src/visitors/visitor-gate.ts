@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/errors.js';
 import type { Decision, Reason } from '../access/types.js';
 import { deny, grant } from '../access/types.js';
 import type { DoorConfig, VisitorsConfig } from '../config/schema.js';
@@ -111,7 +112,7 @@ export class VisitorGate {
         },
         (err: unknown) => {
           deadline.cancel();
-          resolve({ kind: 'unreachable', error: err instanceof Error ? err.message : String(err) });
+          resolve({ kind: 'unreachable', error: errorMessage(err) });
         },
       );
     });

@@ -1,6 +1,7 @@
 import type { ReaderConfig } from '../../config/schema.js';
 import type { Clock } from '../../util/clock.js';
-import { errorMessage, Reconnector } from '../reconnect.js';
+import { errorMessage } from '../../util/errors.js';
+import { Reconnector } from '../reconnect.js';
 import type { Logger } from '../../util/log.js';
 import { readerStatus, type LineHandler, type ReaderSource, type ReaderStatus } from '../reader.js';
 import { describeSelector, loadNodeHidBinding, selectHidDevice, type HidBinding, type HidDeviceHandle } from './hid-binding.js';
