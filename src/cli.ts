@@ -8,7 +8,7 @@ import { Gateway } from './gateway.js';
 import { runDemo } from './demo/demo.js';
 import { CardImportError, importCards } from './store/card-import.js';
 import { openDatabase } from './store/db.js';
-import { syncDoorsAndResources } from './store/doors.js';
+import { syncFromConfig } from './store/doors.js';
 import { Store } from './store/store.js';
 import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
@@ -44,9 +44,7 @@ function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Co
   const cfg = loadConfigFile(configPath(configFile));
   const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')));
   try {
-    store.transact((tx) =>
-      syncDoorsAndResources(tx, cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id })), new Map(cfg.resources.map((r) => [r.id, r.doors]))),
-    );
+    syncFromConfig(store, cfg);
     return fn(store, cfg);
   } finally {
     store.close();

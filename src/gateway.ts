@@ -15,13 +15,13 @@ import { BadgePipeline } from './pipeline/badge-pipeline.js';
 import { RecentDecisions } from './pipeline/recent-decisions.js';
 import { QrAccess } from './qr/qr-access.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
-import { createMemberQrIssuer } from './qr/issuer.js';
+import { createMemberQrIssuer, type IssuedToken } from './qr/issuer.js';
 import { createQrRoutes } from './qr/routes.js';
 import { createReaders, type ReaderBindings } from './readers/factory.js';
 import type { ReaderSource } from './readers/reader.js';
 import { AuditLog } from './store/audit.js';
 import { openDatabase } from './store/db.js';
-import { syncDoorsAndResources } from './store/doors.js';
+import { syncFromConfig } from './store/doors.js';
 import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js';
 import { Store } from './store/store.js';
 import { UpstreamSync } from './upstream/upstream-sync.js';
@@ -56,7 +56,8 @@ export interface GatewayOptions {
  * before the gateway can decide on it.
  */
 export class Gateway {
-  readonly config: Config;
+  /** Replaced (not mutated) by reload(): only the resource mapping changes live. */
+  config: Config;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly index = new AccessIndex();
@@ -68,6 +69,8 @@ export class Gateway {
   upstream: UpstreamSync | null = null;
   pipeline!: BadgePipeline;
   http: Hono | null = null;
+  /** Issues a member QR token for an email (the demo's /qr and the HTTP API use it). */
+  qrIssuer: ((email: string) => IssuedToken) | null = null;
   private server: ServerType | null = null;
   private readers: ReaderSource[] = [];
   private broker: { url: string; close(): Promise<void> } | null = null;
@@ -102,7 +105,7 @@ export class Gateway {
       if (change.doors) refreshDoors(this.store.db, this.index);
       if (change.people.size > 0) refreshPeople(this.store.db, this.index, change.people);
     });
-    const changedResources = this.syncMapping();
+    const changedResources = syncFromConfig(this.store, cfg);
     loadIndex(this.store.db, this.index);
     this.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.index.stats().cards);
     this.metrics.gauge('lintel_index_grants', 'Grants in the in-memory index', () => this.index.stats().grants);
@@ -208,16 +211,14 @@ export class Gateway {
     this.logger.info({ site: cfg.site.id, http: this.httpAddress, mqtt: redactUrl(mqttUrl), ...this.index.stats() }, 'lintel started');
   }
 
-  qrIssuer: ((email: string) => { token: string; expiresAt: number; personId: number }) | null = null;
-
   /** Re-applies the parts of a changed config that can change live: platform token and resource mapping. */
   async reload(next: Config): Promise<void> {
     if (next.upstream && this.upstream) {
       const token = readSecret(next.upstream.token, next.upstream.tokenFile);
       if (token) this.upstream.setToken(token);
     }
-    (this.config as { resources: Config['resources'] }).resources = next.resources;
-    const changed = this.syncMapping();
+    this.config = { ...this.config, resources: next.resources };
+    const changed = syncFromConfig(this.store, this.config);
     if (changed.length > 0) await this.mappingChanged(changed);
     this.logger.info({ changedResources: changed.length }, 'configuration reloaded');
   }
@@ -275,14 +276,6 @@ export class Gateway {
     const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
     const grace = { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes };
     rederiveBookingGrants(this.store, changed, grace, overrides, this.clock.now());
-  }
-
-  private syncMapping(): string[] {
-    const cfg = this.config;
-    const resources = new Map(cfg.resources.map((r) => [r.id, r.doors]));
-    return this.store.transact((tx) =>
-      syncDoorsAndResources(tx, cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id })), resources),
-    );
   }
 
   private listen(app: Hono, host: string, port: number): Promise<{ host: string; port: number }> {

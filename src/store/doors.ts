@@ -1,5 +1,6 @@
+import type { Config } from '../config/schema.js';
 import type { Db } from './db.js';
-import type { Tx } from './store.js';
+import type { Store, Tx } from './store.js';
 
 export interface DoorDef {
   id: string;
@@ -60,4 +61,11 @@ export function resourceDoorMap(db: Db): Map<string, string[]> {
     else map.set(r.resource_id, [r.door_id]);
   }
   return map;
+}
+
+/** The doors and resource mapping of a configuration, applied in one transaction. */
+export function syncFromConfig(store: Store, cfg: Pick<Config, 'doors' | 'resources'>): string[] {
+  const doors = cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id }));
+  const resources = new Map(cfg.resources.map((r) => [r.id, r.doors]));
+  return store.transact((tx) => syncDoorsAndResources(tx, doors, resources));
 }
