@@ -32,8 +32,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
   app.get('/metrics', auth, async (c) => c.text(await deps.metrics.text(), 200, { 'content-type': deps.metrics.registry.contentType }));
   app.get('/', auth, (c) => c.html(renderStatusPage(deps.status())));
-  app.get('/api/status', auth, (c) => c.json(deps.status()));
+  // Everything under /api is the operator's: one middleware, registered before any /api route.
   app.use('/api/*', auth);
+  app.get('/api/status', (c) => c.json(deps.status()));
   for (const routes of deps.api) app.route('/api', routes);
   if (deps.webhook) app.route('/webhooks/offision', deps.webhook);
 
