@@ -12,6 +12,7 @@ import { redactUrl } from './doors/mqtt-options.js';
 import { createHttpApp } from './http/app.js';
 import { Metrics } from './metrics.js';
 import { BadgePipeline } from './pipeline/badge-pipeline.js';
+import { DecisionRecorder } from './pipeline/decision-recorder.js';
 import { RecentDecisions } from './pipeline/recent-decisions.js';
 import { QrAccess } from './qr/qr-access.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
@@ -68,6 +69,7 @@ export class Gateway {
   relay!: DoorRelay;
   upstream: UpstreamSync | null = null;
   pipeline!: BadgePipeline;
+  private recorder: DecisionRecorder | null = null;
   http: Hono | null = null;
   /** Issues a member QR token for an email (the demo's /qr and the HTTP API use it). */
   qrIssuer: ((email: string) => IssuedToken) | null = null;
@@ -160,16 +162,9 @@ export class Gateway {
         })
       : null;
     const qr = new QrAccess({ index: this.index, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
-    this.pipeline = new BadgePipeline({
-      index: this.index,
-      relay: this.relay,
-      audit: this.audit,
-      clock: this.clock,
-      logger: this.logger.child({ part: 'access' }),
-      metrics: this.metrics,
-      recent: this.recent,
-      qr,
-    });
+    const accessLogger = this.logger.child({ part: 'access' });
+    this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent });
+    this.pipeline = new BadgePipeline({ index: this.index, relay: this.relay, recorder: this.recorder, clock: this.clock, logger: accessLogger, qr });
     const issueQr = createMemberQrIssuer({ db: this.store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: this.clock });
     this.qrIssuer = issueQr;
 
@@ -229,6 +224,7 @@ export class Gateway {
     this.housekeeping?.cancel();
     this.systemd.stopWatchdog();
     for (const r of this.readers.splice(0)) await r.stop().catch(() => undefined);
+    this.recorder?.flush(); // no read can arrive any more: write the decisions still queued
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = null;
     await this.upstream?.stop();

@@ -4,12 +4,11 @@ import { deny, type Decision } from '../access/types.js';
 import type { ReaderConfig } from '../config/schema.js';
 import { classifyQrPayload, type QrPayload } from '../qr/classify.js';
 import { parseCardRead } from '../readers/card-formats.js';
-import type { AuditLog } from '../store/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { maskCredential } from '../util/mask.js';
-import type { Metrics } from '../metrics.js';
-import type { DecisionEvent, RecentDecisions } from './recent-decisions.js';
+import type { DecisionRecorder } from './decision-recorder.js';
+import type { DecisionEvent } from './recent-decisions.js';
 
 /** The door side of the pipeline: anything that can pulse a relay now or say it cannot. */
 export interface RelayPort {
@@ -24,11 +23,10 @@ export interface QrDecider {
 export interface BadgePipelineDeps {
   index: AccessIndex;
   relay: RelayPort;
-  audit: AuditLog;
+  /** Audit, metrics, status ring and log: all of it after the unlock is on its way. */
+  recorder: DecisionRecorder;
   clock: Clock;
   logger: Logger;
-  metrics: Metrics;
-  recent: RecentDecisions;
   qr: QrDecider | null;
 }
 
@@ -42,17 +40,15 @@ const QR_KIND: Record<QrPayload['kind'], Kind> = {
 
 /**
  * Badge read → local decision → relay pulse → audit. Order matters on the hot path: the
- * unlock is published before anything is written, so logging never delays a door; the audit
- * row follows in the same event-loop turn.
+ * unlock is published before anything is written, so bookkeeping never delays a door (see
+ * DecisionRecorder for when the audit row follows).
  */
 export class BadgePipeline {
-  private readonly listeners: Array<(e: DecisionEvent) => void> = [];
-
   constructor(private readonly deps: BadgePipelineDeps) {}
 
   /** Observers of every finished decision (the demo's console, future live status page). */
   onDecision(listener: (e: DecisionEvent) => void): void {
-    this.listeners.push(listener);
+    this.deps.recorder.onDecision(listener);
   }
 
   onLine(reader: ReaderConfig, line: string): void {
@@ -60,18 +56,17 @@ export class BadgePipeline {
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
       const decision = decideCard(this.deps.index, read.number, reader.door, this.deps.clock.now());
-      this.finish(reader, 'card', maskCredential(read.number), decision);
+      this.finish(reader, 'card', read.number, maskCredential, decision);
       return;
     }
     // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is final.
     if (reader.payload === 'auto' && read.reason === 'malformed_read') return this.onQr(reader, line);
-    this.finish(reader, 'card', maskCredential(line.slice(0, 32)), deny(read.reason));
+    this.finish(reader, 'card', line.slice(0, 32), maskCredential, deny(read.reason));
   }
 
   private onQr(reader: ReaderConfig, payload: string): void {
-    const shown = qrLabel(payload);
     if (!this.deps.qr) {
-      this.finish(reader, 'garbage', shown, deny('malformed_read'));
+      this.finish(reader, 'garbage', payload, qrLabel, deny('malformed_read'));
       return;
     }
     const read = classifyQrPayload(payload);
@@ -85,49 +80,34 @@ export class BadgePipeline {
     }
     if (outcome instanceof Promise) {
       outcome.then(
-        (d) => this.finish(reader, kind, shown, d),
+        (d) => this.finish(reader, kind, payload, qrLabel, d),
         (err: unknown) => {
           this.deps.logger.error({ err: (err as Error).message, reader: reader.id }, 'visitor check failed; denying');
-          this.finish(reader, kind, shown, deny('visit_offline_denied'));
+          this.finish(reader, kind, payload, qrLabel, deny('visit_offline_denied'));
         },
       );
     } else {
-      this.finish(reader, kind, shown, outcome);
+      this.finish(reader, kind, payload, qrLabel, outcome);
     }
   }
 
-  private finish(reader: ReaderConfig, kind: Kind, credential: string, decision: Decision): void {
-    let relayState: DecisionEvent['relay'] = 'none';
-    if (decision.result === 'granted') relayState = this.deps.relay.pulse(reader.door).status;
-    // mqtt-packet corks the socket and uncorks on process.nextTick, so synchronous work here
-    // would hold the unlock's bytes in the process. The bookkeeping is queued behind that
-    // uncork: still in this turn of the event loop (no other read is handled in between), but
-    // after the command is on the wire.
-    process.nextTick(() => this.record(reader, kind, credential, decision, relayState));
-  }
-
-  private record(reader: ReaderConfig, kind: Kind, credential: string, decision: Decision, relayState: DecisionEvent['relay']): void {
-    const { audit, metrics, logger, recent, clock } = this.deps;
-    if (relayState === 'unreachable') metrics.relayUnreachable.inc();
-    const at = clock.now();
-    audit.append({
-      at,
+  /**
+   * `mask` turns the raw credential into what may be recorded; it runs after the pulse, like
+   * everything that does not decide whether the door opens.
+   */
+  private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision): void {
+    const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door).status : 'none';
+    this.deps.recorder.record({
+      at: this.deps.clock.now(),
       readerId: reader.id,
       doorId: reader.door,
-      credential,
+      credential: mask(raw),
       personId: decision.personId,
+      kind,
       result: decision.result,
       reason: decision.reason,
-      relay: relayState,
+      relay,
     });
-    metrics.decisions.inc({ result: decision.result, reason: decision.reason });
-    const event: DecisionEvent = { at, readerId: reader.id, doorId: reader.door, credential, kind, result: decision.result, reason: decision.reason, relay: relayState };
-    recent.push(event);
-    for (const l of this.listeners) l(event);
-    logger.info(
-      { reader: reader.id, door: reader.door, credential, kind, result: decision.result, reason: decision.reason, relay: relayState },
-      'decision',
-    );
   }
 }
 

@@ -26,16 +26,16 @@ export interface AuditRow {
 
 /** Append-only decision log (triggers in migration 1 refuse UPDATE and DELETE). */
 export class AuditLog {
-  private readonly insert;
+  /** All rows or none, in one commit: a burst of decisions costs one WAL append. */
+  readonly appendMany: (entries: readonly AuditEntry[]) => void;
 
   constructor(private readonly db: Db) {
-    this.insert = db.prepare(
+    const insert = db.prepare(
       'INSERT INTO audit (at, reader_id, door_id, credential, person_id, result, reason, relay) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-  }
-
-  append(e: AuditEntry): void {
-    this.insert.run(e.at, e.readerId, e.doorId, e.credential, e.personId, e.result, e.reason, e.relay);
+    this.appendMany = db.transaction((entries: readonly AuditEntry[]) => {
+      for (const e of entries) insert.run(e.at, e.readerId, e.doorId, e.credential, e.personId, e.result, e.reason, e.relay);
+    });
   }
 
   recent(limit = 50): AuditRow[] {
