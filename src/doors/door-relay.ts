@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { DoorConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AckTracker, type AckEvent, type LastAck } from './ack-tracker.js';
 import { buildClientOptions, NoReplayStore, redactUrl, type MqttConfig } from './mqtt-options.js';
-import { DoorAck, DoorState, GatewayStatus, ProtocolError, PulseCommand, topics, type Topics } from './protocol.js';
+import { CommandIds, DoorAck, DoorState, GatewayStatus, ProtocolError, PulseCommand, topics, type Topics } from './protocol.js';
 
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
 export type { AckEvent, LastAck };
@@ -65,6 +65,7 @@ export class DoorRelay {
   private readonly connectionListeners = new Set<Listener<boolean>>();
   private client: MqttClient | null = null;
   private readonly outgoingStore = new NoReplayStore();
+  private readonly commandIds = new CommandIds(randomBytes(9).toString('base64url'));
   private stopping = false;
   private counts = { sent: 0, unreachable: 0, invalidMessages: 0, reconnects: 0 };
 
@@ -118,6 +119,7 @@ export class DoorRelay {
     });
     await new Promise<void>((resolve) => {
       client.on('connect', () => {
+        noNagle(client);
         this.announce(client).then(
           () => {
             logger.info({ broker: where, protocolVersion: this.protocolVersion }, 'mqtt connected');
@@ -172,11 +174,12 @@ export class DoorRelay {
       return { status: 'unreachable', commandId: null };
     }
     const now = this.opts.clock.now();
-    const command = new PulseCommand(randomUUID(), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
+    const command = new PulseCommand(this.commandIds.next(), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
     const route = this.routes.get(doorId)!;
     client.publish(route.topic, command.serialize(), route.options, (err) => {
       if (err) this.opts.logger.warn({ door: doorId, commandId: command.id, err: err.message }, 'pulse publish failed');
     });
+    sendNow(client);
     this.counts.sent += 1;
     this.acks.expect(doorId, command.id);
     return { status: 'sent', commandId: command.id };
@@ -262,3 +265,24 @@ export class DoorRelay {
     for (const fn of this.connectionListeners) fn(up);
   }
 }
+
+/**
+ * Nagle's algorithm holds a small write while an earlier one is unacknowledged: the PUBACK we
+ * send for a door's ack, say, until the broker's delayed ACK (tens of ms). An unlock must not
+ * wait behind it. Each reconnect builds a new socket, so this runs on every CONNACK.
+ */
+function noNagle(client: MqttClient): void {
+  (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+}
+
+/**
+ * mqtt-packet corks the socket around each packet and uncorks it on process.nextTick. On the
+ * badge path that tick comes only after the whole serial stream stack the read arrived on has
+ * unwound (~50 µs with cold caches), and all that time the unlock sits in our buffer. The
+ * packet is complete when publish() returns, so it is sent now; the later uncork finds nothing.
+ */
+function sendNow(client: MqttClient): void {
+  const stream = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
+  while (stream?.uncork && (stream.writableCorked ?? 0) > 0) stream.uncork();
+}
+

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AckTracker, type AckEvent } from '../../src/doors/ack-tracker.js';
 import { DoorRelay } from '../../src/doors/door-relay.js';
 import { DedupCache, RelayStateMachine } from '../../src/doors/firmware-logic.js';
 import { buildClientOptions, NoReplayStore, redactUrl } from '../../src/doors/mqtt-options.js';
-import { DoorAck, ProtocolError, PulseCommand, decodeJson, topics } from '../../src/doors/protocol.js';
+import { CommandIds, DoorAck, ProtocolError, PulseCommand, commandIdSchema, decodeJson, topics } from '../../src/doors/protocol.js';
 import { silentLogger } from '../../src/util/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { door, mqttConfig } from './fixtures.js';
@@ -67,8 +69,38 @@ describe('PulseCommand', () => {
     expect(new PulseCommand('abcdefgh', 1, 3000, 0, 200).messageExpiryIntervalSec()).toBe(1);
   });
 
+  it('serializes exactly as JSON.stringify of its fields would, and parses back to itself', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 100, max: 30_000 }),
+        fc.integer({ min: 0, max: 2 ** 45 }),
+        fc.integer({ min: 1, max: 60_000 }),
+        (id, channel, pulseMs, issuedAt, ttl) => {
+          const c = new PulseCommand(id, channel, pulseMs, issuedAt, issuedAt + ttl);
+          const wire = c.serialize();
+          expect(wire).toBe(JSON.stringify({ v: 1, type: 'pulse', id, channel, pulseMs, issuedAt, expiresAt: issuedAt + ttl }));
+          expect(PulseCommand.parse(wire)).toEqual(c);
+        },
+      ),
+    );
+  });
+
   it('refuses payloads over 1024 bytes before parsing', () => {
     expect(() => decodeJson(Buffer.alloc(1025, 0x20))).toThrow(expect.objectContaining({ code: 'too-large' }));
+  });
+});
+
+describe('CommandIds', () => {
+  it('gives ids the protocol accepts, never the same twice, and differ between processes', () => {
+    const a = new CommandIds(randomBytes(9).toString('base64url'));
+    const b = new CommandIds(randomBytes(9).toString('base64url'));
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) seen.add(a.next()).add(b.next());
+    expect(seen.size).toBe(10_000);
+    for (const id of seen) expect(commandIdSchema.safeParse(id).success).toBe(true);
+    expect(() => new CommandIds('short')).toThrow(/prefix/);
   });
 });
 
