@@ -16,7 +16,9 @@ export interface EmbeddedBroker {
 export async function startEmbeddedBroker(opts: { host?: string; port: number }): Promise<EmbeddedBroker> {
   const host = opts.host ?? '127.0.0.1';
   const broker = await Aedes.createBroker();
-  const server: Server = createServer(broker.handle);
+  // No Nagle towards the doors: a command must not wait behind our unacknowledged PUBACK for a
+  // door's ack (the same reason a site's Mosquitto gets `set_tcp_nodelay true`).
+  const server: Server = createServer({ noDelay: true }, broker.handle);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

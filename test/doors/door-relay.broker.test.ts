@@ -25,9 +25,16 @@ async function setup(opts: { protocolVersion?: 4 | 5; simClock?: FakeClock; star
   const clock = new FakeClock();
   const v = opts.protocolVersion ?? 5;
   const clients: MqttClient[] = [];
+  const noDelay: Array<boolean | undefined> = [];
   const connect = ((url: string, o: IClientOptions) => {
     const client = mqtt.connect(url, o);
     clients.push(client);
+    const socket = client.stream as import('node:net').Socket;
+    const setNoDelay = socket.setNoDelay.bind(socket);
+    socket.setNoDelay = (on?: boolean) => {
+      noDelay.push(on);
+      return setNoDelay(on);
+    };
     return client;
   }) as typeof mqtt.connect;
   const relay = new DoorRelay({ mqtt: mqttConfig(broker.url, v), siteId: site, doors: [door('front')], clock, logger: silentLogger, reconnectPeriodMs: 100, connect });
@@ -36,7 +43,7 @@ async function setup(opts: { protocolVersion?: 4 | 5; simClock?: FakeClock; star
   cleanups.push(() => observer.close(), () => relay.stop(), () => sim.stop());
   await relay.start();
   if (opts.startSim !== false) await sim.start();
-  return { site, t, clock, relay, sim, observer, clients };
+  return { site, t, clock, relay, sim, observer, clients, noDelay };
 }
 
 const nextAck = (relay: DoorRelay): Promise<AckEvent> => {
@@ -45,6 +52,17 @@ const nextAck = (relay: DoorRelay): Promise<AckEvent> => {
 };
 
 describe('DoorRelay ↔ DoorSimulator over a real broker', () => {
+  it('puts the unlock on the wire before pulse() returns, on a socket without Nagle', async () => {
+    const { relay, clients, noDelay } = await setup({ startSim: false });
+    const socket = clients[0]!.stream as import('node:net').Socket;
+    // Something already waiting in the socket's buffer must not hold the unlock back either.
+    socket.cork();
+    expect(relay.pulse('front').status).toBe('sent');
+    expect(socket.writableCorked).toBe(0);
+    expect(socket.writableLength).toBe(0); // handed to the kernel, not queued for a later tick
+    expect(noDelay).toEqual([true]);
+  });
+
   it('pulse reaches the door, which unlocks, acks executed, and relocks after pulseMs', async () => {
     const { relay, sim, clock } = await setup();
     const acked = nextAck(relay);

@@ -64,7 +64,12 @@ async function waitUntilListening(port: number, child: ChildProcess, stderr: () 
 async function startMosquitto(binary: string, port: number): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'lintel-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ''].join('\n'));
+  // set_tcp_nodelay as README recommends for a site: without it a command to a door waits
+  // behind the broker's unacknowledged PUBACK for that door's previous ack (delayed ACK, ~40 ms).
+  writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest stderr', ''].join('\n'),
+  );
   const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let errText = '';
   child.stderr?.on('data', (chunk: Buffer) => { errText = (errText + chunk.toString()).slice(-4000); });
