@@ -1,19 +1,34 @@
 /**
  * The bare reference path for bench/e2e-pty.ts, as its own process like the gateway:
- * pty → serialport → ReadlineParser → Map lookup → mqtt.js publish (QoS 1) → broker. Nothing else.
- * Usage: node dist/bench/bare-path.js <pty path> <broker url> <card>
+ * pty → serialport → ReadlineParser → Map lookup → mqtt.js publish → broker. Nothing else.
+ *
+ * What it publishes is the gateway's message, built once at start: a pulse command of the same
+ * size (the gateway's ids are 20–24 characters) with the same options the protocol requires
+ * (QoS 1, not retained, MQTT 5 message expiry). Those bytes and that property cost the broker
+ * and the subscriber the same whoever sends them, so the ratio measures the gateway's own
+ * work — decoding, deciding, building the command — and not the wire format it must use.
+ * Usage: node dist/bench/bare-path.js <pty path> <broker url> <card> <protocol version 4|5>
  */
 import { ReadlineParser } from '@serialport/parser-readline';
-import mqtt from 'mqtt';
+import type { Socket } from 'node:net';
+import mqtt, { type IClientPublishOptions } from 'mqtt';
 import { SerialPort } from 'serialport';
+import { PulseCommand } from '../src/doors/protocol.js';
 
-const [path, url, card] = process.argv.slice(2) as [string, string, string];
-const client = await mqtt.connectAsync(url, { protocolVersion: 5 });
-const cards = new Map([[card, 'front']]);
+const [path, url, card, version] = process.argv.slice(2) as [string, string, string, string];
+const protocolVersion = version === '4' ? 4 : 5;
+const client = await mqtt.connectAsync(url, { protocolVersion });
+// Like the gateway's socket (and the broker's, with set_tcp_nodelay): no Nagle on either path.
+(client.stream as Socket).setNoDelay(true);
+const now = Date.now();
+const options: IClientPublishOptions =
+  protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: 5 } } : { qos: 1, retain: false };
+const route = { topic: 'bench/bare/front/cmd', payload: new PulseCommand('Bare0path0id-7f', 1, 3000, now, now + 5000).serialize(), options };
+const routes = new Map([[card, route]]);
 const port = new SerialPort({ path, baudRate: 9600 });
 port.pipe(new ReadlineParser({ delimiter: '\r\n' })).on('data', (line: string) => {
-  const door = cards.get(line);
-  if (door) client.publish(`bench/bare/${door}/cmd`, JSON.stringify({ id: line, pulseMs: 3000 }), { qos: 1 });
+  const r = routes.get(line);
+  if (r) client.publish(r.topic, r.payload, r.options);
 });
 port.once('open', () => process.stdout.write('ready\n'));
 process.on('SIGTERM', () => port.close(() => void client.endAsync().then(() => process.exit(0))));
