@@ -1,4 +1,4 @@
-import type { AccessIndex, PersonAccess } from './access-index.js';
+import { WINDOW_STRIDE, type AccessIndex, type PersonAccess } from './access-index.js';
 import { deny, type Decision } from './types.js';
 
 /*
@@ -11,28 +11,29 @@ const DOOR_UNKNOWN = Object.freeze(deny('door_unknown'));
 const UNKNOWN_CREDENTIAL = Object.freeze(deny('unknown_credential'));
 
 export function decideCard(index: AccessIndex, cardNumber: string, doorId: string, at: number): Decision {
-  if (!index.hasDoor(doorId)) return DOOR_UNKNOWN;
-  const card = index.card(cardNumber);
-  if (card === undefined) return UNKNOWN_CREDENTIAL;
-  if (!card.active) return deny('credential_disabled', card.person.id);
-  return decideFor(card.person, doorId, at);
+  const door = index.configuredDoor(doorId);
+  if (door < 0) return DOOR_UNKNOWN;
+  const person = index.activeCardHolder(cardNumber);
+  if (person !== undefined) return decideFor(person, door, at);
+  const holder = index.disabledCardHolder(cardNumber);
+  return holder === undefined ? UNKNOWN_CREDENTIAL : deny('credential_disabled', holder.id);
 }
 
 export function decidePerson(index: AccessIndex, personId: number, doorId: string, at: number): Decision {
-  if (!index.hasDoor(doorId)) return DOOR_UNKNOWN;
+  const door = index.configuredDoor(doorId);
+  if (door < 0) return DOOR_UNKNOWN;
   const person = index.person(personId);
   if (person === undefined) return UNKNOWN_CREDENTIAL;
-  return decideFor(person, doorId, at);
+  return decideFor(person, door, at);
 }
 
-function decideFor(person: PersonAccess, doorId: string, at: number): Decision {
+function decideFor(person: PersonAccess, door: number, at: number): Decision {
   if (!person.active) return deny('person_suspended', person.id);
-  const grants = person.grants;
+  const w = person.windows;
   let sawDoor = false;
-  for (let i = 0; i < grants.length; i++) {
-    const g = grants[i]!;
-    if (g.door !== doorId) continue;
-    if (at >= g.from && at < g.to) return { result: 'granted', reason: 'granted', personId: person.id };
+  for (let i = 0; i < w.length; i += WINDOW_STRIDE) {
+    if (w[i] !== door) continue;
+    if (at >= w[i + 1]! && at < w[i + 2]!) return { result: 'granted', reason: 'granted', personId: person.id };
     sawDoor = true;
   }
   return deny(sawDoor ? 'outside_window' : 'no_grant', person.id);

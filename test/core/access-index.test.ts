@@ -133,3 +133,45 @@ describe('housekeeping', () => {
     close();
   });
 });
+
+describe('AccessIndex layout', () => {
+  const at = T0 + 1;
+  it('a card that changes hands or state is found only where it now is', () => {
+    const index = new AccessIndex();
+    index.setDoors(['front']);
+    const grants = [{ door: 'front', from: T0, to: T0 + H }];
+    index.putPerson({ id: 1, active: true, tokensValidAfter: 0, grants, cards: [{ number: '77', active: true }] });
+    index.putPerson({ id: 2, active: true, tokensValidAfter: 0, grants, cards: [{ number: '77', active: false }] });
+    expect(decideCard(index, '77', 'front', at)).toEqual({ result: 'denied', reason: 'credential_disabled', personId: 2 });
+    index.putPerson({ id: 1, active: true, tokensValidAfter: 0, grants, cards: [] }); // 1's refresh must not drop 2's card
+    expect(decideCard(index, '77', 'front', at).reason).toBe('credential_disabled');
+    index.putPerson({ id: 2, active: true, tokensValidAfter: 0, grants, cards: [{ number: '77', active: true }] });
+    expect(decideCard(index, '77', 'front', at)).toEqual({ result: 'granted', reason: 'granted', personId: 2 });
+    index.removePerson(2);
+    expect(decideCard(index, '77', 'front', at).reason).toBe('unknown_credential');
+    expect(index.stats()).toEqual({ people: 1, cards: 0, grants: 1, doors: 1 });
+  });
+
+  it('grants naming a door configured later, or no longer, decide by door id', () => {
+    const index = new AccessIndex();
+    index.setDoors(['front']);
+    index.putPerson({
+      id: 1,
+      active: true,
+      tokensValidAfter: 0,
+      grants: [
+        { door: 'lab', from: -Infinity, to: Infinity },
+        { door: 'front', from: T0 + H, to: T0 + 2 * H },
+      ],
+      cards: [{ number: '88', active: true }],
+    });
+    expect(decideCard(index, '88', 'lab', at).reason).toBe('door_unknown');
+    expect(decideCard(index, '88', 'front', at).reason).toBe('outside_window');
+    index.setDoors(['front', 'lab']);
+    expect(decideCard(index, '88', 'lab', at).result).toBe('granted');
+    expect(decideCard(index, '88', 'front', T0 + H).result).toBe('granted');
+    index.setDoors(['lab']);
+    expect(decideCard(index, '88', 'front', T0 + H).reason).toBe('door_unknown');
+    expect(decidePerson(index, 1, 'lab', at).result).toBe('granted');
+  });
+});
