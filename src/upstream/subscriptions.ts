@@ -12,13 +12,26 @@ import type { Logger } from '../util/log.js';
 import type { UpstreamClient } from './client.js';
 
 export interface SubscriptionManagerOptions {
-  client: UpstreamClient;
+  client: Pick<UpstreamClient, 'createSubscription' | 'deleteSubscription'>;
   store: Store;
   clock: Clock;
   logger: Logger;
   callbackUrl: string;
   renewBeforeMs: number;
   random: (n: number) => Buffer;
+}
+
+/** Spec §3: a subscription lives at most 7 days after creation. */
+export const MAX_SUBSCRIPTION_MS = 7 * 86_400_000;
+
+/**
+ * The expiry we plan with. A platform that promises more than the spec allows (or something
+ * unreadable) is held to 7 days: we renew on that schedule, and the old secret stops being
+ * accepted by then instead of whenever the platform said.
+ */
+export function plannedExpiry(promised: number, createdAt: number): number {
+  const limit = createdAt + MAX_SUBSCRIPTION_MS;
+  return Number.isFinite(promised) && promised <= limit ? promised : limit;
 }
 
 export function newWebhookSecret(random: (n: number) => Buffer): string {
@@ -78,12 +91,20 @@ export class SubscriptionManager {
     if (this.resourceIds.length > 0 && !this.current(live)) {
       const secret = newWebhookSecret(this.opts.random);
       const created = await client.createSubscription(this.opts.callbackUrl, this.resourceIds, secret);
+      const createdAt = clock.now();
+      const expiresAt = plannedExpiry(created.expiresAt, createdAt);
+      if (expiresAt !== created.expiresAt) {
+        logger.warn(
+          { subscriptionId: created.subscriptionId, promised: Number.isFinite(created.expiresAt) ? new Date(created.expiresAt).toISOString() : String(created.expiresAt) },
+          'platform promised a subscription beyond the 7 days its API allows; renewing as if 7 days',
+        );
+      }
       const record: SubscriptionRecord = {
         subscriptionId: created.subscriptionId,
         secret,
         resourceIds: this.resourceIds,
-        createdAt: clock.now(),
-        expiresAt: created.expiresAt,
+        createdAt,
+        expiresAt,
         state: 'active',
       };
       store.transact((tx) => {
