@@ -63,7 +63,7 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
     readers,
     // `embedded` is a keyword, not a URL: nothing in it to redact.
     mqtt: { connected: mqttConnected, url: s.config.mqtt.url === 'embedded' ? 'embedded' : redactUrl(s.config.mqtt.url) },
-    upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, detail: up } : null,
+    upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, unknownResources: up.unknownResources, detail: up } : null,
     recent: s.recent.list(),
   };
 }

@@ -45,7 +45,11 @@ export function renderStatusPage(s: GatewayStatus): string {
   const upstream = s.upstream
     ? `<p>Booking platform: <b>${esc(s.upstream.state)}</b>; last success ${esc(time(s.upstream.lastSuccessAt))}${
         s.upstream.lastError ? `; last error: ${esc(s.upstream.lastError)}` : ''
-      }${s.upstream.state === 'ok' ? '' : ' — deciding from the local cache'}</p>`
+      }${s.upstream.state === 'ok' ? '' : ' — deciding from the local cache'}</p>${
+        s.upstream.unknownResources.length > 0
+          ? `<p>Mapped resources the platform does not have (check <code>resources[].id</code>): ${esc(s.upstream.unknownResources.join(', '))}</p>`
+          : ''
+      }`
     : '<p>Booking platform: not configured</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">

@@ -12,6 +12,6 @@ export interface GatewayStatus {
   doors: Array<{ id: string; name: string; online: boolean | null; relay: string; contact: string; lastAck: string | null }>;
   readers: Array<{ id: string; kind: string; door: string; connected: boolean; lines: number; dropped: { overlong: number; garbage: number }; reconnects: number; lastError: string | null }>;
   mqtt: { connected: boolean; url: string };
-  upstream: { state: string; lastError: string | null; lastSuccessAt: number | null; detail: unknown } | null;
+  upstream: { state: string; lastError: string | null; lastSuccessAt: number | null; unknownResources: string[]; detail: unknown } | null;
   recent: DecisionEvent[];
 }

@@ -9,10 +9,10 @@ import {
 } from '../store/upstream-state.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import type { UpstreamClient } from './client.js';
+import { UpstreamError, type UpstreamClient } from './client.js';
 
 export interface SubscriptionManagerOptions {
-  client: Pick<UpstreamClient, 'createSubscription' | 'deleteSubscription'>;
+  client: Pick<UpstreamClient, 'createSubscription' | 'deleteSubscription' | 'resources'>;
   store: Store;
   clock: Clock;
   logger: Logger;
@@ -50,17 +50,25 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  */
 export class SubscriptionManager {
   private resourceIds: string[] = [];
+  /** Mapped resources the platform says it does not have: left out of the subscription. */
+  private unknownIds: string[] = [];
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: SubscriptionManagerOptions) {}
 
   setResources(ids: readonly string[]): void {
     this.resourceIds = [...new Set(ids)].sort();
+    this.unknownIds = this.unknownIds.filter((id) => this.resourceIds.includes(id));
   }
 
   /** Subscriptions whose secrets may sign a callback right now. */
   live(): SubscriptionRecord[] {
     return liveSubscriptions(this.opts.store.db, this.opts.clock.now());
+  }
+
+  /** Mapped resource ids the platform does not know (a typo in the mapping, a deleted room). */
+  unknownResources(): string[] {
+    return [...this.unknownIds];
   }
 
   hasCurrent(): boolean {
@@ -75,9 +83,10 @@ export class SubscriptionManager {
   }
 
   private current(live: readonly SubscriptionRecord[]): SubscriptionRecord | undefined {
+    const ids = this.subscribable();
     const now = this.opts.clock.now();
     return live.find((s) => {
-      if (s.state !== 'active' || !sameSet(s.resourceIds, this.resourceIds)) return false;
+      if (s.state !== 'active' || !sameSet(s.resourceIds, ids)) return false;
       // A platform that grants short lifetimes must not make us renew on every check.
       const renewBefore = Math.min(this.opts.renewBeforeMs, (s.expiresAt - s.createdAt) / 2);
       return s.expiresAt - renewBefore > now;
@@ -85,12 +94,15 @@ export class SubscriptionManager {
   }
 
   private async ensureOnce(): Promise<void> {
-    const { store, clock, client, logger } = this.opts;
+    const { store, clock, logger } = this.opts;
     store.transact((tx) => deleteExpiredSubscriptions(tx, clock.now()));
     let live = this.live();
+    // Resources the platform did not have last time may exist by now (a room just created):
+    // ask again before settling for a subscription without them.
+    if (this.unknownIds.length > 0) this.unknownIds = (await this.knownIds()).unknown;
     if (this.resourceIds.length > 0 && !this.current(live)) {
       const secret = newWebhookSecret(this.opts.random);
-      const created = await client.createSubscription(this.opts.callbackUrl, this.resourceIds, secret);
+      const { created, ids } = await this.create(this.subscribable(), secret);
       const createdAt = clock.now();
       const expiresAt = plannedExpiry(created.expiresAt, createdAt);
       if (expiresAt !== created.expiresAt) {
@@ -99,14 +111,7 @@ export class SubscriptionManager {
           'platform promised a subscription beyond the 7 days its API allows; renewing as if 7 days',
         );
       }
-      const record: SubscriptionRecord = {
-        subscriptionId: created.subscriptionId,
-        secret,
-        resourceIds: this.resourceIds,
-        createdAt,
-        expiresAt,
-        state: 'active',
-      };
+      const record: SubscriptionRecord = { subscriptionId: created.subscriptionId, secret, resourceIds: ids, createdAt, expiresAt, state: 'active' };
       store.transact((tx) => {
         insertSubscription(tx, record);
         for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, s.subscriptionId);
@@ -117,6 +122,40 @@ export class SubscriptionManager {
       );
       live = this.live();
     }
+    await this.deleteReplaced(live);
+  }
+
+  /**
+   * A 400 for the whole list is what a platform answers when one id is not one of its
+   * resources (a typo in the mapping, a deleted room). Then the ones it has are subscribed and
+   * the rest reported, instead of every resource going without callbacks.
+   */
+  private async create(ids: string[], secret: string): Promise<{ created: { subscriptionId: string; expiresAt: number }; ids: string[] }> {
+    const { client, callbackUrl, logger } = this.opts;
+    try {
+      return { created: await client.createSubscription(callbackUrl, ids, secret), ids };
+    } catch (err) {
+      if (!(err instanceof UpstreamError && err.status === 400)) throw err;
+      const known = await this.knownIds();
+      if (known.unknown.length === 0 || known.accepted.length === 0) throw err;
+      this.unknownIds = known.unknown;
+      logger.warn({ unknown: known.unknown }, 'the platform has no such resources; subscribing to the others (check resources[].id in the config)');
+      return { created: await client.createSubscription(callbackUrl, known.accepted, secret), ids: known.accepted };
+    }
+  }
+
+  private async knownIds(): Promise<{ accepted: string[]; unknown: string[] }> {
+    const have = new Set((await this.opts.client.resources()).map((r) => r.resourceId));
+    return { accepted: this.resourceIds.filter((id) => have.has(id)), unknown: this.resourceIds.filter((id) => !have.has(id)) };
+  }
+
+  /** The mapped ids a subscription should cover: all but those the platform said it lacks. */
+  private subscribable(): string[] {
+    return this.unknownIds.length === 0 ? this.resourceIds : this.resourceIds.filter((id) => !this.unknownIds.includes(id));
+  }
+
+  private async deleteReplaced(live: readonly SubscriptionRecord[]): Promise<void> {
+    const { store, client, logger } = this.opts;
     const keep = this.current(live);
     for (const old of live) {
       if (old === keep) continue;

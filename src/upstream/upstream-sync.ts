@@ -24,6 +24,8 @@ export interface UpstreamStatus {
   lastSuccessAt: number | null;
   lastReconcile: ReconcileReport | null;
   subscriptions: { id: string; resources: string[]; expiresAt: number; state: 'active' | 'replaced' }[];
+  /** Mapped resource ids the platform does not have: no callbacks (nor bookings) for them. */
+  unknownResources: string[];
   callbacks: CallbackCounters;
 }
 
@@ -196,6 +198,7 @@ export class UpstreamSync {
       lastSuccessAt: this.health.lastSuccessAt,
       lastReconcile: this.lastReconcile,
       subscriptions: this.subscriptions.live().map((s) => ({ id: s.subscriptionId, resources: s.resourceIds, expiresAt: s.expiresAt, state: s.state })),
+      unknownResources: this.subscriptions.unknownResources(),
       callbacks: { accepted: this.counters.accepted, duplicates: this.counters.duplicates, rejected: { ...this.counters.rejected } },
     };
   }

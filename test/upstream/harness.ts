@@ -28,6 +28,8 @@ export interface HarnessOptions {
   zones?: Record<string, string>;
   token?: string;
   start?: boolean;
+  /** Mapped resources the simulated platform does not have. */
+  notAtPlatform?: string[];
   /** The gateway's fetch (default: global fetch). */
   fetch?: typeof fetch;
 }
@@ -63,7 +65,7 @@ export class Harness {
   async init(): Promise<this> {
     await this.sim.start();
     const zones = this.opts.zones ?? {};
-    for (const r of this.resources) this.sim.addResource({ resourceId: r.id, timeZone: zones[r.id] ?? 'Europe/Amsterdam' });
+    for (const r of this.resources) if (!this.opts.notAtPlatform?.includes(r.id)) this.sim.addResource({ resourceId: r.id, timeZone: zones[r.id] ?? 'Europe/Amsterdam' });
     this.dbFile = join(this.tmp.dir, 'lintel.db');
     this.store = new Store(openDatabase(this.dbFile));
     this.store.onCommit((change) => {

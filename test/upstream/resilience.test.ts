@@ -175,6 +175,30 @@ describe('subscriptions and mapping', () => {
     expect(h.sim.liveSubscriptions().map((s) => s.subscriptionId)).not.toContain(old!.subscriptionId);
   });
 
+  it('a mapped resource the platform lacks is left out of the subscription, reported, and joins once it exists', async () => {
+    h = await new Harness({
+      resources: [
+        { id: 'R-101', doors: ['door-orion'] },
+        { id: 'R-404', doors: ['door-lobby'] },
+      ],
+      notAtPlatform: ['R-404'],
+    }).init();
+    expect(h.sync.status().subscriptions.map((s) => s.resources)).toEqual([['R-101']]);
+    expect(h.sync.status().unknownResources).toEqual(['R-404']);
+    // Callbacks still flow for the resources that exist.
+    h.giveCard('ana@example.com', '1001');
+    h.sim.createAppointment({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer: ana });
+    await h.settle();
+    expect(h.sync.status().callbacks).toMatchObject({ accepted: 1, rejected: {} });
+    expect(h.decide('1001', 'door-orion', '2026-11-22T11:30:00Z')).toBe('granted');
+    // The room is created at the platform: the next check subscribes to it and drops the old one.
+    h.sim.addResource({ resourceId: 'R-404', timeZone: 'Europe/Amsterdam' });
+    await h.advance(300_000);
+    expect(h.sync.status().unknownResources).toEqual([]);
+    expect(h.sync.status().subscriptions.map((s) => [s.resources, s.state])).toEqual([[['R-101', 'R-404'], 'active']]);
+    expect(h.sim.liveSubscriptions()).toHaveLength(1);
+  });
+
   it('a mapping change re-derives grants of an ongoing booking at once and resubscribes', async () => {
     h = await new Harness().init();
     h.giveCard('ana@example.com', '1001');

@@ -21,6 +21,9 @@ function platform(lifetimeMs: number, clock: FakeClock) {
       async deleteSubscription(id: string) {
         calls.push(`delete ${id}`);
       },
+      async resources() {
+        return [{ resourceId: 'R-1', name: 'Room 1', type: 'room' as const, locationId: 'HQ' }];
+      },
     },
   };
 }
