@@ -49,6 +49,15 @@ describe('http app', () => {
     expect(html).not.toContain('Front <b>');
   });
 
+  it('status page names mapped resources the platform does not have, escaped', async () => {
+    const upstream = { state: 'ok', lastError: null, lastSuccessAt: 0, unknownResources: ['R-404', '<R>'], detail: {} };
+    const html = await (await app({ st: status({ upstream }) }).request('/')).text();
+    expect(html).toContain('Mapped resources the platform does not have');
+    expect(html).toContain('R-404, &lt;R&gt;');
+    const none = await (await app({ st: status({ upstream: { ...upstream, unknownResources: [] } }) }).request('/')).text();
+    expect(none).not.toContain('does not have');
+  });
+
   it('metrics in Prometheus text format', async () => {
     const res = await app().request('/metrics');
     expect(await res.text()).toContain('lintel_decisions_total{result="granted",reason="granted"} 1');
