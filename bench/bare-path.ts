@@ -21,9 +21,11 @@ const client = await mqtt.connectAsync(url, { protocolVersion });
 // Like the gateway's socket (and the broker's, with set_tcp_nodelay): no Nagle on either path.
 (client.stream as Socket).setNoDelay(true);
 const now = Date.now();
+// The gateway's defaults: 3 s pulse, 2 s command lifetime (doors[].commandTtlMs).
+const command = new PulseCommand('Bare0path0id-7f', 1, 3000, now, now + 2000);
 const options: IClientPublishOptions =
-  protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: 5 } } : { qos: 1, retain: false };
-const route = { topic: 'bench/bare/front/cmd', payload: new PulseCommand('Bare0path0id-7f', 1, 3000, now, now + 5000).serialize(), options };
+  protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: command.messageExpiryIntervalSec() } } : { qos: 1, retain: false };
+const route = { topic: 'bench/bare/front/cmd', payload: command.serialize(), options };
 const routes = new Map([[card, route]]);
 const port = new SerialPort({ path, baudRate: 9600 });
 port.pipe(new ReadlineParser({ delimiter: '\r\n' })).on('data', (line: string) => {

@@ -54,10 +54,6 @@ export class AccessIndex {
     this.configuredDoors = next;
   }
 
-  hasDoor(id: string): boolean {
-    return this.configuredDoors.has(id);
-  }
-
   /** The number grants use for a configured door, or -1 when the door is not configured. */
   configuredDoor(id: string): number {
     return this.configuredDoors.get(id) ?? -1;

@@ -5,7 +5,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AckTracker, type AckEvent, type LastAck } from './ack-tracker.js';
 import { buildClientOptions, NoReplayStore, redactUrl, type MqttConfig } from './mqtt-options.js';
-import { CommandIds, DoorAck, DoorState, GatewayStatus, ProtocolError, PulseCommand, topics, type Topics } from './protocol.js';
+import { CommandIds, DoorAck, DoorState, GatewayStatus, messageExpirySec, ProtocolError, PulseCommand, topics, type Topics } from './protocol.js';
 
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
 export type { AckEvent, LastAck };
@@ -75,7 +75,7 @@ export class DoorRelay {
     this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
     this.routes = new Map(
       opts.doors.map((d) => {
-        const expiry = Math.max(1, Math.ceil(d.commandTtlMs / 1000)); // = PulseCommand.messageExpiryIntervalSec()
+        const expiry = messageExpirySec(d.commandTtlMs);
         const options: IClientPublishOptions =
           this.protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: expiry } } : { qos: 1, retain: false };
         return [d.id, { topic: this.t.cmd(d.id), options }];

@@ -92,6 +92,11 @@ function validate<S extends z.ZodType>(schema: S, value: unknown, what: string):
   return result.data;
 }
 
+/** MQTT 5 message expiry for a command lifetime: whole seconds, rounded up so the broker never drops it early, ≥ 1. */
+export function messageExpirySec(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs / 1000));
+}
+
 /**
  * Command ids: a random prefix drawn once per process (72 bits, base64url) and a sequence
  * number. Unique across restarts without a random draw per unlock (randomUUID was ~10 µs of
@@ -140,9 +145,9 @@ export class PulseCommand {
     return `{"v":${v},"type":"${type}","id":${JSON.stringify(id)},"channel":${channel},"pulseMs":${pulseMs},"issuedAt":${issuedAt},"expiresAt":${expiresAt}}`;
   }
 
-  /** MQTT 5 message expiry: whole seconds, rounded up so the broker never drops it early, ≥ 1. */
+  /** MQTT 5 message expiry for this command (see messageExpirySec). */
   messageExpiryIntervalSec(): number {
-    return Math.max(1, Math.ceil((this.expiresAt - this.issuedAt) / 1000));
+    return messageExpirySec(this.expiresAt - this.issuedAt);
   }
 }
 

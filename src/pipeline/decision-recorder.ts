@@ -38,10 +38,7 @@ export class DecisionRecorder {
   private timer: Timer | null = null;
   private readonly listeners: Array<(e: DecisionEvent) => void> = [];
 
-  constructor(
-    private readonly deps: DecisionRecorderDeps,
-    private readonly delayMs = RECORD_DELAY_MS,
-  ) {}
+  constructor(private readonly deps: DecisionRecorderDeps) {}
 
   onDecision(listener: (e: DecisionEvent) => void): void {
     this.listeners.push(listener);
@@ -49,7 +46,7 @@ export class DecisionRecorder {
 
   record(decision: RecordedDecision): void {
     this.pending.push(decision);
-    this.timer ??= this.deps.clock.setTimeout(() => this.flush(), this.delayMs);
+    this.timer ??= this.deps.clock.setTimeout(() => this.flush(), RECORD_DELAY_MS);
   }
 
   /** Writes everything queued now (also called on shutdown). */
