@@ -55,9 +55,8 @@ type Listener<T> = (event: T) => void;
  */
 export class DoorRelay {
   private readonly t: Topics;
-  private readonly doors: Map<string, DoorConfig>;
-  /** Per door, built once: the command topic and publish options (mqtt.js copies options per call). */
-  private readonly routes: Map<string, { topic: string; options: IClientPublishOptions }>;
+  /** Per door, built once: its config, command topic and publish options (mqtt.js copies options per call). */
+  private readonly doors: Map<string, { config: DoorConfig; topic: string; options: IClientPublishOptions }>;
   private readonly protocolVersion: 4 | 5;
   private readonly states = new Map<string, DoorState>();
   private readonly acks: AckTracker;
@@ -71,14 +70,13 @@ export class DoorRelay {
 
   constructor(private readonly opts: DoorRelayOptions) {
     this.t = topics(opts.mqtt.topicPrefix, opts.siteId);
-    this.doors = new Map(opts.doors.map((d) => [d.id, d]));
     this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
-    this.routes = new Map(
+    this.doors = new Map(
       opts.doors.map((d) => {
         const expiry = messageExpirySec(d.commandTtlMs);
         const options: IClientPublishOptions =
           this.protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: expiry } } : { qos: 1, retain: false };
-        return [d.id, { topic: this.t.cmd(d.id), options }];
+        return [d.id, { config: d, topic: this.t.cmd(d.id), options }];
       }),
     );
     this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
@@ -162,9 +160,9 @@ export class DoorRelay {
    * message expiry. With MQTT 3.1.1 (protocolVersion 4) only `expiresAt` protects.
    */
   pulse(doorId: string): PulseOutcome {
-    const door = this.doors.get(doorId);
+    const route = this.doors.get(doorId);
     const client = this.client;
-    if (!door) {
+    if (!route) {
       this.opts.logger.error({ door: doorId }, 'pulse for a door that is not configured');
       this.counts.unreachable += 1;
       return { status: 'unreachable', commandId: null };
@@ -173,9 +171,9 @@ export class DoorRelay {
       this.counts.unreachable += 1;
       return { status: 'unreachable', commandId: null };
     }
+    const door = route.config;
     const now = this.opts.clock.now();
     const command = new PulseCommand(this.commandIds.next(), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
-    const route = this.routes.get(doorId)!;
     client.publish(route.topic, command.serialize(), route.options, (err) => {
       if (err) this.opts.logger.warn({ door: doorId, commandId: command.id, err: err.message }, 'pulse publish failed');
     });
