@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CardTable, numericCardKey } from '../../src/access/card-table.js';
+import { RecordPool } from '../../src/access/record-pool.js';
+
+/** Card strings of every kind the table must keep apart: short decimals, edge lengths, non-canonical. */
+const cardString = fc.oneof(
+  fc.integer({ min: 0, max: 300 }).map(String), // a small population: many probes collide
+  fc.constantFrom('0', '00', '007', '7', '999999999999999', '1000000000000000', '9007199254740993', '18446744073709551615'),
+  fc.stringMatching(/^[0-9]{1,20}$/),
+  fc.string({ maxLength: 6 }),
+);
+
+type Op = { kind: 'set'; card: string; value: number } | { kind: 'delete'; card: string };
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), card: cardString, value: fc.integer({ min: 0, max: 2 ** 40 }) }),
+  fc.record({ kind: fc.constant('delete' as const), card: cardString }),
+);
+
+describe('numericCardKey', () => {
+  it('takes exactly the canonical decimals of up to 15 digits', () => {
+    expect(numericCardKey('0')).toBe(0);
+    expect(numericCardKey('7340861')).toBe(7340861);
+    expect(numericCardKey('999999999999999')).toBe(999_999_999_999_999);
+    for (const other of ['', '07', '00', '1000000000000000', '12a', ' 1', '-1', '1.5', '１'])
+      expect(numericCardKey(other), other).toBe(-1);
+  });
+
+  it('round-trips through String for every key it accepts', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,15}$/), (s) => {
+        const key = numericCardKey(s);
+        if (key >= 0) expect(String(key)).toBe(s);
+        else expect(s.length > 1 && s.startsWith('0')).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('CardTable', () => {
+  it('answers like a Map<string, number> after any sequence of sets and deletes', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), fc.integer(), (ops, seed) => {
+        const table = new CardTable(seed);
+        const model = new Map<string, number>();
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            table.set(o.card, o.value);
+            model.set(o.card, o.value);
+          } else {
+            expect(table.delete(o.card)).toBe(model.delete(o.card));
+          }
+        }
+        expect(table.size).toBe(model.size);
+        for (const [card, value] of model) expect(table.get(card)).toBe(value);
+        for (const o of ops) if (!model.has(o.card)) expect(table.get(o.card)).toBe(-1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps every entry through growth and through deleting most of a dense cluster', () => {
+    const table = new CardTable(1);
+    for (let i = 0; i < 50_000; i++) table.set(String(i), i);
+    for (let i = 0; i < 50_000; i += 3) expect(table.delete(String(i))).toBe(true);
+    for (let i = 0; i < 50_000; i++) expect(table.get(String(i))).toBe(i % 3 === 0 ? -1 : i);
+    table.clear();
+    expect(table.size).toBe(0);
+    expect(table.get('1')).toBe(-1);
+  });
+});
+
+describe('RecordPool', () => {
+  it('hands out disjoint blocks, recycles freed ones and keeps contents when it grows', () => {
+    const pool = new RecordPool();
+    const live = new Map<number, number>(); // offset → requested size
+    for (let i = 0; i < 5_000; i++) {
+      const n = 1 + (i % 37);
+      const at = pool.alloc(n);
+      for (const [other, m] of live) {
+        const overlaps = at < other + RecordPool.blockSize(m) && other < at + RecordPool.blockSize(n);
+        if (overlaps) throw new Error(`block ${at}+${n} overlaps ${other}+${m}`);
+      }
+      pool.data.fill(at, at, at + n); // each block carries its own offset
+      live.set(at, n);
+      if (i % 4 === 3) {
+        const [victim, m] = live.entries().next().value as [number, number];
+        pool.free(victim, m);
+        live.delete(victim);
+        expect(pool.alloc(m)).toBe(victim); // the same size class comes back first
+        pool.data.fill(victim, victim, victim + m);
+        live.set(victim, m);
+      }
+    }
+    for (const [at, n] of live) expect(Array.from(pool.data.subarray(at, at + n))).toEqual(new Array(n).fill(at));
+    expect(pool.inUse()).toBe([...live.values()].reduce((sum, n) => sum + RecordPool.blockSize(n), 0));
+  });
+});
