@@ -1,13 +1,23 @@
+import { CardTable, numericCardKey } from './card-table.js';
+import { RecordPool } from './record-pool.js';
+
 /**
  * The in-memory picture of who may open which door when, derived from SQLite. Pure data:
  * no I/O here (the loader in src/store/index-loader.ts fills it).
  *
- * Laid out for the decision's memory hops, not for convenience: with a million card holders
+ * Laid out for the decision's memory hops, not for convenience. With a million card holders
  * the index is far larger than the CPU caches, and while a platform sync runs it is evicted
- * from them, so a decision costs roughly one cache miss per pointer it follows. A card maps
- * straight to its holder (disabled cards live in a separate, usually empty map), and a
- * holder's grants are one packed array of numbers — door, from, to — with doors numbered, so
- * checking every grant touches one block of memory and compares integers, not strings.
+ * from them, so a decision costs roughly one cache miss per memory block it touches. Here it
+ * touches two: the card's slot in a flat hash table (CardTable), which holds the offset of the
+ * holder's record, and that record, one contiguous run of doubles in a RecordPool:
+ *
+ *   [ personId, tokensValidAfter, active + 2 × windowCount, cardCount,
+ *     door, from, to,  door, from, to, ...      (windowCount grants, doors numbered)
+ *     cardKey, ...                              (cardCount canonical numbers, for removal) ]
+ *
+ * A holder with one grant and one card fills exactly 8 doubles: one cache line. Disabled
+ * cards live in a second, usually small, table. A record offset is valid only until the next
+ * putPerson/removePerson: callers use it synchronously and never keep it.
  */
 export interface GrantWindow {
   readonly door: string;
@@ -17,17 +27,11 @@ export interface GrantWindow {
   readonly to: number;
 }
 
-/** Stride of PersonAccess.windows: [doorNumber, from, to] per grant. */
-export const WINDOW_STRIDE = 3;
-
 export interface PersonAccess {
   readonly id: number;
   readonly active: boolean;
   /** Member QR tokens issued before this instant (ms) are void. */
   readonly tokensValidAfter: number;
-  /** Packed grants: doorNumber, from, to, doorNumber, from, to, ... (see AccessIndex.doorNumber). */
-  readonly windows: readonly number[];
-  readonly cards: readonly string[];
 }
 
 export interface PersonInput {
@@ -38,15 +42,32 @@ export interface PersonInput {
   cards: { number: string; active: boolean }[];
 }
 
+/** What a holder's grants say about one door at one instant (AccessIndex.windowMatch). */
+export type WindowMatch = typeof NO_GRANT | typeof OUTSIDE_WINDOW | typeof INSIDE_WINDOW;
+export const NO_GRANT = 0;
+export const OUTSIDE_WINDOW = 1;
+export const INSIDE_WINDOW = 2;
+
+const HEADER = 4;
+const STRIDE = 3;
+
 export class AccessIndex {
-  private readonly activeCards = new Map<string, PersonAccess>();
-  private readonly disabledCards = new Map<string, PersonAccess>();
-  private readonly personMap = new Map<number, PersonAccess>();
+  private readonly pool = new RecordPool();
+  private readonly activeCards: CardTable;
+  private readonly disabledCards: CardTable;
+  private readonly records = new Map<number, number>();
+  /** Cards that are not short canonical decimals, per person (rare); the record cannot hold them. */
+  private readonly otherCards = new Map<number, string[]>();
   /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
   private readonly doorNumbers = new Map<string, number>();
   /** Configured doors only → their number. */
   private configuredDoors = new Map<string, number>();
   private grantCount = 0;
+
+  constructor(options: { hashSeed?: number } = {}) {
+    this.activeCards = new CardTable(options.hashSeed);
+    this.disabledCards = new CardTable(options.hashSeed);
+  }
 
   setDoors(ids: Iterable<string>): void {
     const next = new Map<string, number>();
@@ -59,70 +80,120 @@ export class AccessIndex {
     return this.configuredDoors.get(id) ?? -1;
   }
 
-  /** The holder of an active card. */
-  activeCardHolder(number: string): PersonAccess | undefined {
+  /** Record of the holder of an active card, or -1. */
+  activeCardRecord(number: string): number {
     return this.activeCards.get(number);
   }
 
-  /** The holder of a card that exists but is disabled (lost, returned). */
-  disabledCardHolder(number: string): PersonAccess | undefined {
+  /** Record of the holder of a card that exists but is disabled (lost, returned), or -1. */
+  disabledCardRecord(number: string): number {
     return this.disabledCards.get(number);
   }
 
+  /** Record of a person, or -1. */
+  personRecord(id: number): number {
+    return this.records.get(id) ?? -1;
+  }
+
+  recordPersonId(record: number): number {
+    return this.pool.data[record]!;
+  }
+
+  recordActive(record: number): boolean {
+    return this.pool.data[record + 2]! % 2 === 1;
+  }
+
+  /** Whether the record's grants open `door` (a configuredDoor number) at `at`. */
+  windowMatch(record: number, door: number, at: number): WindowMatch {
+    const data = this.pool.data;
+    const end = record + HEADER + STRIDE * Math.floor(data[record + 2]! / 2);
+    let match: WindowMatch = NO_GRANT;
+    for (let i = record + HEADER; i < end; i += STRIDE) {
+      if (data[i] !== door) continue;
+      if (at >= data[i + 1]! && at < data[i + 2]!) return INSIDE_WINDOW;
+      match = OUTSIDE_WINDOW;
+    }
+    return match;
+  }
+
   person(id: number): PersonAccess | undefined {
-    return this.personMap.get(id);
+    const record = this.records.get(id);
+    if (record === undefined) return undefined;
+    return { id, active: this.recordActive(record), tokensValidAfter: this.pool.data[record + 1]! };
   }
 
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
     this.removePerson(input.id);
-    // Built by push so V8 keeps it a packed array of unboxed doubles (no holes, no pointers),
-    // then copied by slice() to its exact size: push leaves room for 17 doubles.
-    const built: number[] = [];
-    for (const g of input.grants) built.push(this.doorNumber(g.door), g.from, g.to);
-    const windows = built.slice();
-    const person: PersonAccess = {
-      id: input.id,
-      active: input.active,
-      tokensValidAfter: input.tokensValidAfter,
-      windows,
-      cards: input.cards.map((c) => c.number),
-    };
-    this.personMap.set(person.id, person);
-    this.grantCount += input.grants.length;
+    const keys: number[] = [];
+    const others: string[] = [];
+    for (const c of input.cards) {
+      const key = numericCardKey(c.number);
+      if (key >= 0) keys.push(key);
+      else others.push(c.number);
+    }
+    const windows = input.grants.length;
+    const record = this.pool.alloc(HEADER + STRIDE * windows + keys.length);
+    const data = this.pool.data;
+    data[record] = input.id;
+    data[record + 1] = input.tokensValidAfter;
+    data[record + 2] = (input.active ? 1 : 0) + 2 * windows;
+    data[record + 3] = keys.length;
+    let at = record + HEADER;
+    for (const g of input.grants) {
+      data[at++] = this.doorNumber(g.door);
+      data[at++] = g.from;
+      data[at++] = g.to;
+    }
+    for (const key of keys) data[at++] = key;
+    this.records.set(input.id, record);
+    if (others.length > 0) this.otherCards.set(input.id, others);
+    this.grantCount += windows;
     for (const c of input.cards) {
       // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
       this.activeCards.delete(c.number);
       this.disabledCards.delete(c.number);
-      (c.active ? this.activeCards : this.disabledCards).set(c.number, person);
+      (c.active ? this.activeCards : this.disabledCards).set(c.number, record);
     }
   }
 
   removePerson(id: number): void {
-    const old = this.personMap.get(id);
-    if (!old) return;
-    this.grantCount -= old.windows.length / WINDOW_STRIDE;
-    for (const number of old.cards) {
-      if (this.activeCards.get(number) === old) this.activeCards.delete(number);
-      if (this.disabledCards.get(number) === old) this.disabledCards.delete(number);
-    }
-    this.personMap.delete(id);
+    const record = this.records.get(id);
+    if (record === undefined) return;
+    const data = this.pool.data;
+    const windows = Math.floor(data[record + 2]! / 2);
+    const cardCount = data[record + 3]!;
+    const firstKey = record + HEADER + STRIDE * windows;
+    for (let i = firstKey; i < firstKey + cardCount; i++) this.dropCard(String(data[i]), record);
+    for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record);
+    this.otherCards.delete(id);
+    this.grantCount -= windows;
+    this.records.delete(id);
+    this.pool.free(record, HEADER + STRIDE * windows + cardCount);
   }
 
   clear(): void {
     this.activeCards.clear();
     this.disabledCards.clear();
-    this.personMap.clear();
+    this.records.clear();
+    this.otherCards.clear();
+    this.pool.clear();
     this.grantCount = 0;
   }
 
   stats(): { people: number; cards: number; grants: number; doors: number } {
     return {
-      people: this.personMap.size,
+      people: this.records.size,
       cards: this.activeCards.size + this.disabledCards.size,
       grants: this.grantCount,
       doors: this.configuredDoors.size,
     };
+  }
+
+  /** Removes a card's entry only if it still points at this record (it may have moved on). */
+  private dropCard(number: string, record: number): void {
+    if (this.activeCards.get(number) === record) this.activeCards.delete(number);
+    if (this.disabledCards.get(number) === record) this.disabledCards.delete(number);
   }
 
   private doorNumber(id: string): number {

@@ -35,3 +35,19 @@ export function deny(reason: Reason, personId: number | null = null): Decision {
 export function grant(personId: number | null, reason: Reason = 'granted'): Decision {
   return { result: 'granted', reason, personId };
 }
+
+/**
+ * A decision the caller owns and the core fills in (decideCardInto), so that the badge path
+ * allocates nothing: while a platform sync churns memory, even one small allocation on a
+ * cold cache line shows in the decision's p99 (BENCHMARKS.md). Read it before the next
+ * decision into the same slot; keep a copy, never the slot.
+ */
+export interface DecisionSlot {
+  result: Decision['result'];
+  reason: Reason;
+  personId: number | null;
+}
+
+export function decisionSlot(): DecisionSlot {
+  return { result: 'denied', reason: 'unknown_credential', personId: null };
+}

@@ -1,6 +1,6 @@
-import { decideCard } from '../access/decide.js';
+import { decideCardInto } from '../access/decide.js';
 import type { AccessIndex } from '../access/access-index.js';
-import { deny, type Decision } from '../access/types.js';
+import { decisionSlot, deny, type Decision } from '../access/types.js';
 import type { ReaderConfig } from '../config/schema.js';
 import { classifyQrPayload, type QrPayload } from '../qr/classify.js';
 import { parseCardRead } from '../readers/card-formats.js';
@@ -44,6 +44,9 @@ const QR_KIND: Record<QrPayload['kind'], Kind> = {
  * DecisionRecorder for when the audit row follows).
  */
 export class BadgePipeline {
+  /** Card decisions are filled in here and copied into the record by finish(), synchronously. */
+  private readonly cardDecision = decisionSlot();
+
   constructor(private readonly deps: BadgePipelineDeps) {}
 
   /** Observers of every finished decision (the demo's console, future live status page). */
@@ -55,7 +58,7 @@ export class BadgePipeline {
     if (reader.payload === 'qr') return this.onQr(reader, line);
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
-      const decision = decideCard(this.deps.index, read.number, reader.door, this.deps.clock.now());
+      const decision = decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, this.deps.clock.now());
       this.finish(reader, 'card', read.number, maskCredential, decision);
       return;
     }
@@ -93,7 +96,8 @@ export class BadgePipeline {
 
   /**
    * `mask` turns the raw credential into what may be recorded; it runs after the pulse, like
-   * everything that does not decide whether the door opens.
+   * everything that does not decide whether the door opens. `decision` may be the pipeline's
+   * reused slot: its fields are copied into the record here and the object is not kept.
    */
   private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision): void {
     const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door).status : 'none';

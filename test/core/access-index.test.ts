@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessIndex } from '../../src/access/access-index.js';
 import { decideCard, decidePerson } from '../../src/access/decide.js';
@@ -173,5 +174,71 @@ describe('AccessIndex layout', () => {
     index.setDoors(['lab']);
     expect(decideCard(index, '88', 'front', T0 + H).reason).toBe('door_unknown');
     expect(decidePerson(index, 1, 'lab', at).result).toBe('granted');
+  });
+});
+
+describe('AccessIndex against a plain model', () => {
+  type Input = Parameters<AccessIndex['putPerson']>[0];
+  const doors = ['front', 'lab', 'vault'];
+  const times = [-1e15, T0 - 1, T0, T0 + H - 1, T0 + H, 8e15];
+  const bound = fc.constantFrom(-Infinity, T0, T0 + H, Infinity);
+  const cardNumber = fc.constantFrom('1', '2', '77', '007', '123456789012345', '1234567890123456789', 'A1B2');
+  const personInput = fc.record({
+    id: fc.integer({ min: 1, max: 6 }),
+    active: fc.boolean(),
+    tokensValidAfter: fc.integer({ min: 0, max: 10 }),
+    grants: fc.array(fc.record({ door: fc.constantFrom(...doors, 'gone'), from: bound, to: bound }), { maxLength: 6 }),
+    cards: fc.uniqueArray(fc.record({ number: cardNumber, active: fc.boolean() }), { selector: (c) => c.number, maxLength: 3 }),
+  });
+  const step = fc.oneof(
+    personInput.map((p) => ({ put: p as Input })),
+    fc.integer({ min: 1, max: 6 }).map((id) => ({ remove: id })),
+  );
+
+  /** What the index must answer: the last put wins a card; a removed person holds nothing. */
+  function modelDecide(people: Map<number, Input>, owner: Map<string, number>, card: string, door: string, at: number): string {
+    if (!doors.slice(0, 2).includes(door)) return 'door_unknown';
+    const id = owner.get(card);
+    const p = id === undefined ? undefined : people.get(id);
+    const c = p?.cards.find((x) => x.number === card);
+    if (!p || !c) return 'unknown_credential';
+    if (!c.active) return 'credential_disabled';
+    if (!p.active) return 'person_suspended';
+    const atDoor = p.grants.filter((g) => g.door === door);
+    if (atDoor.some((g) => at >= g.from && at < g.to)) return 'granted';
+    return atDoor.length > 0 ? 'outside_window' : 'no_grant';
+  }
+
+  it('decides every card, door and instant as the model does after any sequence of puts and removes', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const index = new AccessIndex();
+        index.setDoors(doors.slice(0, 2));
+        const people = new Map<number, Input>();
+        const owner = new Map<string, number>();
+        for (const s of steps) {
+          if ('put' in s) {
+            index.putPerson(s.put);
+            people.set(s.put.id, s.put);
+            for (const [card, id] of owner) if (id === s.put.id) owner.delete(card);
+            for (const c of s.put.cards) owner.set(c.number, s.put.id);
+          } else {
+            index.removePerson(s.remove);
+            people.delete(s.remove);
+            for (const [card, id] of owner) if (id === s.remove) owner.delete(card);
+          }
+        }
+        for (const card of ['1', '2', '77', '007', '123456789012345', '1234567890123456789', 'A1B2', '9'])
+          for (const door of doors)
+            for (const at of times) expect(decideCard(index, card, door, at).reason).toBe(modelDecide(people, owner, card, door, at));
+        for (const [id, p] of people) {
+          expect(index.person(id)).toEqual({ id, active: p.active, tokensValidAfter: p.tokensValidAfter });
+          expect(decidePerson(index, id, 'lab', T0).personId).toBe(id);
+        }
+        const grants = [...people.values()].reduce((n, p) => n + p.grants.length, 0);
+        expect(index.stats()).toEqual({ people: people.size, cards: owner.size, grants, doors: 2 });
+      }),
+      { numRuns: 400 },
+    );
   });
 });
