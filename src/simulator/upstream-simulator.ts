@@ -49,8 +49,8 @@ export class UpstreamSimulator {
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** Every endpoint answers 503 while true. */
   outage = false;
-  /** Real milliseconds to wait before answering (timeouts). */
-  delayMs = 0;
+  /** While set, requests wait here unanswered (a platform that hangs) until release(). */
+  private held: Array<() => void> | null = null;
   private readonly tokens: Set<string>;
   private faults: InjectedFault[] = [];
   private server: ServerType | null = null;
@@ -83,7 +83,20 @@ export class UpstreamSimulator {
     return this.url;
   }
 
+  /** From now on, requests hang unanswered (outage tests drive the client's deadline with fake time). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Answers every held request and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const answer of held) answer();
+  }
+
   async stop(): Promise<void> {
+    this.release();
     await this.delivery.idle();
     const s = this.server;
     this.server = null;
@@ -160,7 +173,8 @@ export class UpstreamSimulator {
   private app(): Hono {
     const app = new Hono();
     app.use('*', async (c, next) => {
-      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      const held = this.held;
+      if (held) await new Promise<void>((r) => held.push(r));
       const path = c.req.path + (new URL(c.req.url).search ?? '');
       const fault = this.faults.find((f) => !f.pathIncludes || path.includes(f.pathIncludes));
       let early: Response | null = null;

@@ -151,6 +151,10 @@ export class UpstreamClient implements VisitVerifier {
     }
     let res: Response;
     let text: string;
+    // The deadline runs on the injected clock (not AbortSignal.timeout), so tests drive it with
+    // fake time; it covers the body as well as the headers.
+    const deadline = new AbortController();
+    const timer = this.opts.clock.setTimeout(() => deadline.abort(), opt.timeoutMs ?? this.opts.requestTimeoutMs);
     try {
       const headers: Record<string, string> = { authorization: this.authHeader(), accept: 'application/json' };
       if (body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
@@ -158,12 +162,14 @@ export class UpstreamClient implements VisitVerifier {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(opt.timeoutMs ?? this.opts.requestTimeoutMs),
+        signal: deadline.signal,
       });
       text = await res.text();
     } catch (err) {
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      const timedOut = deadline.signal.aborted;
       throw this.fail(new UpstreamError(timedOut ? 'timeout' : 'network', `${label}: ${timedOut ? 'timed out' : errorText(err)}`));
+    } finally {
+      timer.cancel();
     }
     const keepRateLimit = opt.bypassGate === true;
     if (res.status === 404 && opt.notFoundOk) {

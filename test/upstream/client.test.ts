@@ -105,10 +105,17 @@ describe('UpstreamClient', () => {
     expect((await failure(client().dailyList('R-999', '2026-11-22'))).kind).toBe('not_found');
   });
 
-  it('times out per call (requestTimeoutMs)', async () => {
-    sim.delayMs = 300;
-    const err = await failure(client({ timeoutMs: 100 }).information());
+  it('times out per call (requestTimeoutMs), on the injected clock', async () => {
+    sim.hold();
+    let settled = false;
+    const pending = failure(client({ timeoutMs: 100 }).information()).finally(() => (settled = true));
+    clock.advance(99);
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    clock.advance(1);
+    const err = await pending;
     expect(err.kind).toBe('timeout');
+    expect(err.message).toMatch(/timed out/);
     expect(health.state).toBe('unreachable');
   });
 
@@ -141,8 +148,10 @@ describe('verifyVisit (section 6)', () => {
     expect(health.blocked()).toBe(true);
     expect((await c.verifyVisit('V7K2-99QX', 'g', 2000)).kind).toBe('found');
     expect((await client({ token: 'bad' }).verifyVisit('V7K2-99QX', 'g', 2000)).kind).toBe('unreachable');
-    sim.delayMs = 300;
-    expect(await client().verifyVisit('V7K2-99QX', 'g', 100)).toMatchObject({ kind: 'unreachable', error: expect.stringMatching(/timed out/) });
+    sim.hold();
+    const hanging = client().verifyVisit('V7K2-99QX', 'g', 100);
+    clock.advance(100);
+    expect(await hanging).toMatchObject({ kind: 'unreachable', error: expect.stringMatching(/timed out/) });
   });
 
   it('a visit body that does not match the contract is unreachable, not found', async () => {
