@@ -1,4 +1,4 @@
-import { CardTable, numericCardKey } from './card-table.js';
+import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
 import { RecordPool } from './record-pool.js';
 
 /**
@@ -11,9 +11,9 @@ import { RecordPool } from './record-pool.js';
  * touches two: the card's slot in a flat hash table (CardTable), which holds the offset of the
  * holder's record, and that record, one contiguous run of doubles in a RecordPool:
  *
- *   [ personId, tokensValidAfter, active + 2 × windowCount, cardCount,
+ *   [ personId, tokensValidAfter, active + 2 × windowCount + 2^23 × cardCount,
  *     door, from, to,  door, from, to, ...      (windowCount grants, doors numbered)
- *     cardKey, ...                              (cardCount canonical numbers, for removal) ]
+ *     lo, hi, lo, hi, ...                       (cardCount card keys, for removal) ]
  *
  * A holder with one grant and one card fills exactly 8 doubles: one cache line. Disabled
  * cards live in a second, usually small, table. A record offset is valid only until the next
@@ -48,8 +48,20 @@ export const NO_GRANT = 0;
 export const OUTSIDE_WINDOW = 1;
 export const INSIDE_WINDOW = 2;
 
-const HEADER = 4;
+const HEADER = 3;
 const STRIDE = 3;
+/** Packing of the record's third double: bit 0 active, then the window count, then the card count. */
+const WINDOWS_LIMIT = 2 ** 22;
+const CARDS_SHIFT = 2 ** 23;
+const CARDS_LIMIT = 2 ** 30;
+
+function windowCount(flags: number): number {
+  return Math.floor(flags / 2) % WINDOWS_LIMIT;
+}
+
+function cardCount(flags: number): number {
+  return Math.floor(flags / CARDS_SHIFT);
+}
 
 export class AccessIndex {
   private readonly pool = new RecordPool();
@@ -106,7 +118,7 @@ export class AccessIndex {
   /** Whether the record's grants open `door` (a configuredDoor number) at `at`. */
   windowMatch(record: number, door: number, at: number): WindowMatch {
     const data = this.pool.data;
-    const end = record + HEADER + STRIDE * Math.floor(data[record + 2]! / 2);
+    const end = record + HEADER + STRIDE * windowCount(data[record + 2]!);
     let match: WindowMatch = NO_GRANT;
     for (let i = record + HEADER; i < end; i += STRIDE) {
       if (data[i] !== door) continue;
@@ -124,28 +136,29 @@ export class AccessIndex {
 
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
-    this.removePerson(input.id);
+    const windows = input.grants.length;
     const keys: number[] = [];
     const others: string[] = [];
     for (const c of input.cards) {
-      const key = numericCardKey(c.number);
-      if (key >= 0) keys.push(key);
+      const parts = cardKeyParts(c.number);
+      if (parts) keys.push(...parts);
       else others.push(c.number);
     }
-    const windows = input.grants.length;
+    const cards = keys.length / 2;
+    if (windows >= WINDOWS_LIMIT || cards >= CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
+    this.removePerson(input.id);
     const record = this.pool.alloc(HEADER + STRIDE * windows + keys.length);
     const data = this.pool.data;
     data[record] = input.id;
     data[record + 1] = input.tokensValidAfter;
-    data[record + 2] = (input.active ? 1 : 0) + 2 * windows;
-    data[record + 3] = keys.length;
+    data[record + 2] = (input.active ? 1 : 0) + 2 * windows + CARDS_SHIFT * cards;
     let at = record + HEADER;
     for (const g of input.grants) {
       data[at++] = this.doorNumber(g.door);
       data[at++] = g.from;
       data[at++] = g.to;
     }
-    for (const key of keys) data[at++] = key;
+    for (const k of keys) data[at++] = k;
     this.records.set(input.id, record);
     if (others.length > 0) this.otherCards.set(input.id, others);
     this.grantCount += windows;
@@ -161,15 +174,15 @@ export class AccessIndex {
     const record = this.records.get(id);
     if (record === undefined) return;
     const data = this.pool.data;
-    const windows = Math.floor(data[record + 2]! / 2);
-    const cardCount = data[record + 3]!;
+    const windows = windowCount(data[record + 2]!);
+    const cards = cardCount(data[record + 2]!);
     const firstKey = record + HEADER + STRIDE * windows;
-    for (let i = firstKey; i < firstKey + cardCount; i++) this.dropCard(String(data[i]), record);
+    for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record);
     for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record);
     this.otherCards.delete(id);
     this.grantCount -= windows;
     this.records.delete(id);
-    this.pool.free(record, HEADER + STRIDE * windows + cardCount);
+    this.pool.free(record, HEADER + STRIDE * windows + 2 * cards);
   }
 
   clear(): void {

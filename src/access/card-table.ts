@@ -1,50 +1,75 @@
 /**
- * Card number → a non-negative integer (an index record offset), kept in one flat typed array
- * so that a lookup costs about one cache miss instead of the four or five of a JS Map with
- * string keys (hash bucket, entry, key string, value object). That matters while a platform
- * sync churns the caches: a badge decision then pays for every pointer it follows.
+ * Card number → a non-negative 32-bit integer (an index record offset), kept in one flat typed
+ * array so that a lookup costs about one cache miss instead of the four or five of a JS Map
+ * with string keys (hash bucket, entry, key string, value object). That matters while a
+ * platform sync churns the caches: a badge decision then pays for every pointer it follows.
  *
- * Canonical card numbers (src/readers/card-formats.ts) are decimal strings. Those of up to 15
- * digits without a leading zero are exactly representable as doubles and are stored as their
- * value; every other string (longer numbers, anything non-canonical) goes to a plain Map, so
- * the table keeps exact string-equality semantics for any key.
+ * Canonical card numbers (src/readers/card-formats.ts) are decimal strings. Those below 2^64
+ * without a leading zero (every Wiegand format, 4-, 7- and 8-byte UIDs) are stored as the two
+ * 32-bit halves of their value; every other string (longer numbers, anything non-canonical)
+ * goes to a plain Map, so the table keeps exact string-equality semantics for any key.
  *
  * Open addressing with linear probing, load ≤ 1/2, deletion by backward shift (no tombstones,
  * so a long-running gateway never degrades). The hash is seeded per instance so that a card
  * population cannot be chosen to collide.
  */
 
-const EMPTY = -1;
+/** Slot layout in `slots`: [used, lo, hi, value], 16 bytes, four slots per cache line. */
+const STRIDE = 4;
 const MIN_SLOTS = 16;
-/** Largest decimal length that is always below 2^53 (999,999,999,999,999 < 9.007e15). */
-const MAX_NUMERIC_DIGITS = 15;
+const MAX_DIGITS = 20; // 2^64 - 1 has 20 digits
+const TWO_32 = 0x1_0000_0000;
 
-/** The card's value when it is a canonical decimal of ≤ 15 digits, else -1. */
-export function numericCardKey(card: string): number {
-  const n = card.length;
-  if (n === 0 || n > MAX_NUMERIC_DIGITS) return -1;
-  const first = card.charCodeAt(0);
-  if (first === 48 /* 0 */ && n > 1) return -1;
-  let value = 0;
-  for (let i = 0; i < n; i++) {
-    const d = card.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
+/** The 32-bit halves [lo, hi] of a canonical decimal below 2^64, or null for any other string. */
+export function cardKeyParts(card: string): [number, number] | null {
+  const parser = new KeyParser();
+  return parser.parse(card) ? [parser.lo, parser.hi] : null;
+}
+
+/** The canonical decimal whose value has these 32-bit halves (inverse of cardKeyParts). */
+export function cardFromKeyParts(lo: number, hi: number): string {
+  const value = hi * TWO_32 + lo;
+  return Number.isSafeInteger(value) ? String(value) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+/** Decimal → two 32-bit limbs without allocating (fields, not a returned pair). */
+class KeyParser {
+  lo = 0;
+  hi = 0;
+
+  parse(card: string): boolean {
+    const n = card.length;
+    if (n === 0 || n > MAX_DIGITS) return false;
+    if (n > 1 && card.charCodeAt(0) === 48 /* 0 */) return false;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < n; i++) {
+      const d = card.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return false;
+      // Exact in doubles: lo < 2^32, so lo * 10 + 9 < 2^36; hi stays below 2^36 until the check.
+      const wide = lo * 10 + d;
+      const carry = Math.floor(wide / TWO_32);
+      lo = wide - carry * TWO_32;
+      hi = hi * 10 + carry;
+      if (hi >= TWO_32) return false;
+    }
+    this.lo = lo;
+    this.hi = hi;
+    return true;
   }
-  return value;
 }
 
 export class CardTable {
-  /** Interleaved [key, value] pairs; key EMPTY marks a free slot. */
-  private slots: Float64Array;
+  private slots: Uint32Array;
   private mask: number;
   private used = 0;
   private readonly other = new Map<string, number>();
   private readonly seed: number;
+  private readonly key = new KeyParser();
 
-  constructor(seed: number = (Math.random() * 0x1_0000_0000) >>> 0) {
+  constructor(seed: number = (Math.random() * TWO_32) >>> 0) {
     this.seed = seed | 1;
-    this.slots = new Float64Array(MIN_SLOTS * 2).fill(EMPTY);
+    this.slots = new Uint32Array(MIN_SLOTS * STRIDE);
     this.mask = MIN_SLOTS - 1;
   }
 
@@ -54,68 +79,68 @@ export class CardTable {
 
   /** The value stored for the card, or -1. */
   get(card: string): number {
-    const key = numericCardKey(card);
-    if (key < 0) return this.other.get(card) ?? -1;
+    const key = this.key;
+    if (!key.parse(card)) return this.other.get(card) ?? -1;
+    const { lo, hi } = key;
     const slots = this.slots;
     const mask = this.mask;
-    for (let i = this.home(key); ; i = (i + 1) & mask) {
-      const k = slots[2 * i]!;
-      if (k === key) return slots[2 * i + 1]!;
-      if (k === EMPTY) return -1;
+    for (let i = this.home(lo, hi); ; i = (i + 1) & mask) {
+      const at = i * STRIDE;
+      if (slots[at] === 0) return -1;
+      if (slots[at + 1] === lo && slots[at + 2] === hi) return slots[at + 3]!;
     }
   }
 
-  /** Stores a non-negative value for the card, replacing any earlier one. */
+  /** Stores a value (an integer from 0 to 2^32 - 1) for the card, replacing any earlier one. */
   set(card: string, value: number): void {
-    const key = numericCardKey(card);
-    if (key < 0) {
+    if (!Number.isInteger(value) || value < 0 || value >= TWO_32) throw new RangeError(`card table value out of range: ${value}`);
+    const key = this.key;
+    if (!key.parse(card)) {
       this.other.set(card, value);
       return;
     }
+    const { lo, hi } = key;
     if ((this.used + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
-    if (this.insert(key, value)) this.used++;
+    if (this.insert(lo, hi, value)) this.used++;
   }
 
   delete(card: string): boolean {
-    const key = numericCardKey(card);
-    if (key < 0) return this.other.delete(card);
+    const key = this.key;
+    if (!key.parse(card)) return this.other.delete(card);
+    const { lo, hi } = key;
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.home(key);
+    let i = this.home(lo, hi);
     for (; ; i = (i + 1) & mask) {
-      const k = slots[2 * i]!;
-      if (k === key) break;
-      if (k === EMPTY) return false;
+      const at = i * STRIDE;
+      if (slots[at] === 0) return false;
+      if (slots[at + 1] === lo && slots[at + 2] === hi) break;
     }
     // Backward shift: pull later entries of the cluster into the hole when their home allows.
     let hole = i;
-    for (let j = (i + 1) & mask; slots[2 * j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.home(slots[2 * j]!);
+    for (let j = (i + 1) & mask; slots[j * STRIDE] !== 0; j = (j + 1) & mask) {
+      const home = this.home(slots[j * STRIDE + 1]!, slots[j * STRIDE + 2]!);
       // j's entry may move to the hole unless its home lies cyclically in (hole, j].
       const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
       if (movable) {
-        slots[2 * hole] = slots[2 * j]!;
-        slots[2 * hole + 1] = slots[2 * j + 1]!;
+        slots.copyWithin(hole * STRIDE, j * STRIDE, j * STRIDE + STRIDE);
         hole = j;
       }
     }
-    slots[2 * hole] = EMPTY;
-    slots[2 * hole + 1] = 0;
+    slots.fill(0, hole * STRIDE, hole * STRIDE + STRIDE);
     this.used--;
     return true;
   }
 
   clear(): void {
-    this.slots = new Float64Array(MIN_SLOTS * 2).fill(EMPTY);
+    this.slots = new Uint32Array(MIN_SLOTS * STRIDE);
     this.mask = MIN_SLOTS - 1;
     this.used = 0;
     this.other.clear();
   }
 
-  /** Slot a key starts probing from: a 32-bit mix of both halves of the value, then masked. */
-  private home(key: number): number {
-    const lo = key >>> 0;
-    const hi = (key / 0x1_0000_0000) >>> 0;
+  /** Slot a key starts probing from: a seeded 32-bit mix of both halves, then masked. */
+  private home(lo: number, hi: number): number {
     let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), this.seed);
     h ^= h >>> 15;
     h = Math.imul(h, 0x85ebca6b);
@@ -124,22 +149,25 @@ export class CardTable {
   }
 
   /** True when the key was new. */
-  private insert(key: number, value: number): boolean {
+  private insert(lo: number, hi: number, value: number): boolean {
     const slots = this.slots;
-    for (let i = this.home(key); ; i = (i + 1) & this.mask) {
-      const k = slots[2 * i]!;
-      if (k === key || k === EMPTY) {
-        slots[2 * i] = key;
-        slots[2 * i + 1] = value;
-        return k === EMPTY;
+    for (let i = this.home(lo, hi); ; i = (i + 1) & this.mask) {
+      const at = i * STRIDE;
+      const isNew = slots[at] === 0;
+      if (isNew || (slots[at + 1] === lo && slots[at + 2] === hi)) {
+        slots[at] = 1;
+        slots[at + 1] = lo;
+        slots[at + 2] = hi;
+        slots[at + 3] = value;
+        return isNew;
       }
     }
   }
 
   private resize(slotCount: number): void {
     const old = this.slots;
-    this.slots = new Float64Array(slotCount * 2).fill(EMPTY);
+    this.slots = new Uint32Array(slotCount * STRIDE);
     this.mask = slotCount - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== EMPTY) this.insert(old[i]!, old[i + 1]!);
+    for (let at = 0; at < old.length; at += STRIDE) if (old[at] !== 0) this.insert(old[at + 1]!, old[at + 2]!, old[at + 3]!);
   }
 }

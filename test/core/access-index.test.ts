@@ -182,7 +182,7 @@ describe('AccessIndex against a plain model', () => {
   const doors = ['front', 'lab', 'vault'];
   const times = [-1e15, T0 - 1, T0, T0 + H - 1, T0 + H, 8e15];
   const bound = fc.constantFrom(-Infinity, T0, T0 + H, Infinity);
-  const cardNumber = fc.constantFrom('1', '2', '77', '007', '123456789012345', '1234567890123456789', 'A1B2');
+  const cardNumber = fc.constantFrom('1', '2', '77', '007', '123456789012345', '72057594037927935', '18446744073709551616', 'A1B2');
   const personInput = fc.record({
     id: fc.integer({ min: 1, max: 6 }),
     active: fc.boolean(),
@@ -228,7 +228,7 @@ describe('AccessIndex against a plain model', () => {
             for (const [card, id] of owner) if (id === s.remove) owner.delete(card);
           }
         }
-        for (const card of ['1', '2', '77', '007', '123456789012345', '1234567890123456789', 'A1B2', '9'])
+        for (const card of ['1', '2', '77', '007', '123456789012345', '72057594037927935', '18446744073709551616', 'A1B2', '9'])
           for (const door of doors)
             for (const at of times) expect(decideCard(index, card, door, at).reason).toBe(modelDecide(people, owner, card, door, at));
         for (const [id, p] of people) {

@@ -1,38 +1,44 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CardTable, numericCardKey } from '../../src/access/card-table.js';
+import { CardTable, cardFromKeyParts, cardKeyParts } from '../../src/access/card-table.js';
 import { RecordPool } from '../../src/access/record-pool.js';
 
 /** Card strings of every kind the table must keep apart: short decimals, edge lengths, non-canonical. */
 const cardString = fc.oneof(
   fc.integer({ min: 0, max: 300 }).map(String), // a small population: many probes collide
-  fc.constantFrom('0', '00', '007', '7', '999999999999999', '1000000000000000', '9007199254740993', '18446744073709551615'),
+  fc.constantFrom('0', '00', '007', '7', '999999999999999', '1000000000000000', '9007199254740993', '4294967296', '18446744073709551615', '18446744073709551616'),
   fc.stringMatching(/^[0-9]{1,20}$/),
   fc.string({ maxLength: 6 }),
 );
 
 type Op = { kind: 'set'; card: string; value: number } | { kind: 'delete'; card: string };
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), card: cardString, value: fc.integer({ min: 0, max: 2 ** 40 }) }),
+  fc.record({ kind: fc.constant('set' as const), card: cardString, value: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
   fc.record({ kind: fc.constant('delete' as const), card: cardString }),
 );
 
-describe('numericCardKey', () => {
-  it('takes exactly the canonical decimals of up to 15 digits', () => {
-    expect(numericCardKey('0')).toBe(0);
-    expect(numericCardKey('7340861')).toBe(7340861);
-    expect(numericCardKey('999999999999999')).toBe(999_999_999_999_999);
-    for (const other of ['', '07', '00', '1000000000000000', '12a', ' 1', '-1', '1.5', '１'])
-      expect(numericCardKey(other), other).toBe(-1);
+describe('card keys', () => {
+  it('takes exactly the canonical decimals below 2^64, as two 32-bit halves', () => {
+    expect(cardKeyParts('0')).toEqual([0, 0]);
+    expect(cardKeyParts('7340861')).toEqual([7340861, 0]);
+    expect(cardKeyParts('4294967296')).toEqual([0, 1]);
+    expect(cardKeyParts('72057594037927935')).toEqual([0xffffffff, 0x00ffffff]); // a 7-byte UID, all ones
+    expect(cardKeyParts('18446744073709551615')).toEqual([0xffffffff, 0xffffffff]);
+    for (const other of ['', '07', '00', '18446744073709551616', '99999999999999999999', '123456789012345678901', '12a', ' 1', '-1', '1.5', '１'])
+      expect(cardKeyParts(other), other).toBeNull();
   });
 
-  it('round-trips through String for every key it accepts', () => {
+  it('round-trip exactly for every canonical decimal up to 20 digits', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[0-9]{1,15}$/), (s) => {
-        const key = numericCardKey(s);
-        if (key >= 0) expect(String(key)).toBe(s);
-        else expect(s.length > 1 && s.startsWith('0')).toBe(true);
+      fc.property(fc.stringMatching(/^[1-9][0-9]{0,19}$/), (s) => {
+        const parts = cardKeyParts(s);
+        if (BigInt(s) >= 2n ** 64n) return expect(parts).toBeNull();
+        expect(parts).not.toBeNull();
+        const [lo, hi] = parts!;
+        expect((BigInt(hi) << 32n) | BigInt(lo)).toBe(BigInt(s));
+        expect(cardFromKeyParts(lo, hi)).toBe(s);
       }),
+      { numRuns: 2000 },
     );
   });
 });
