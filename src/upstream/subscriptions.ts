@@ -47,8 +47,15 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  * changes create the new subscription first and only then delete the ones it replaced; a
  * replaced one keeps verifying callbacks until its deletion succeeded or it expired, so no
  * event falls between two subscriptions.
+ *
+ * Only a subscription this process created counts as current: at start the gateway always
+ * subscribes afresh with a new secret and then deletes the stored ones. A stored record says
+ * nothing about what the platform still delivers, nor to which URL (callbackUrl may have
+ * changed with the config), and its secret has been on disk since it was made.
  */
 export class SubscriptionManager {
+  /** The subscription this process created, once it has. */
+  private createdHere: string | null = null;
   private resourceIds: string[] = [];
   /** Mapped resources the platform says it does not have: left out of the subscription. */
   private unknownIds: string[] = [];
@@ -86,7 +93,7 @@ export class SubscriptionManager {
     const ids = this.subscribable();
     const now = this.opts.clock.now();
     return live.find((s) => {
-      if (s.state !== 'active' || !sameSet(s.resourceIds, ids)) return false;
+      if (s.subscriptionId !== this.createdHere || s.state !== 'active' || !sameSet(s.resourceIds, ids)) return false;
       // A platform that grants short lifetimes must not make us renew on every check.
       const renewBefore = Math.min(this.opts.renewBeforeMs, (s.expiresAt - s.createdAt) / 2);
       return s.expiresAt - renewBefore > now;
@@ -116,6 +123,7 @@ export class SubscriptionManager {
         insertSubscription(tx, record);
         for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, s.subscriptionId);
       });
+      this.createdHere = record.subscriptionId;
       logger.info(
         { subscriptionId: record.subscriptionId, resources: record.resourceIds.length, expiresAt: new Date(record.expiresAt).toISOString() },
         'subscribed to appointment changes',

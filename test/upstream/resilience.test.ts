@@ -175,6 +175,29 @@ describe('subscriptions and mapping', () => {
     expect(h.sim.liveSubscriptions().map((s) => s.subscriptionId)).not.toContain(old!.subscriptionId);
   });
 
+  it('a restart subscribes afresh with a new secret, then deletes the stored one', async () => {
+    h = await new Harness().init();
+    const [before] = h.sim.liveSubscriptions();
+    await h.sync.stop();
+    // The platform lost nothing here, but a stored record could not tell if it had (a restore,
+    // a changed callbackUrl): the next process subscribes anew and retires the old one.
+    h.sync = h.makeSync();
+    h.mountWebhook();
+    await h.sync.start();
+    await h.settle();
+    const live = h.sim.liveSubscriptions();
+    expect(live).toHaveLength(1);
+    expect(live[0]!.subscriptionId).not.toBe(before!.subscriptionId);
+    expect(live[0]!.secret).not.toBe(before!.secret);
+    expect(h.sync.status().subscriptions.map((s) => [s.id, s.state])).toEqual([[live[0]!.subscriptionId, 'active']]);
+    // Callbacks come through the new subscription, and the old secret no longer verifies anything.
+    h.giveCard('ana@example.com', '1001');
+    h.sim.createAppointment({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer: ana });
+    await h.settle();
+    expect(h.sync.status().callbacks).toMatchObject({ accepted: 1, rejected: {} });
+    expect(h.decide('1001', 'door-orion', NOON)).toBe('granted');
+  });
+
   it('a mapped resource the platform lacks is left out of the subscription, reported, and joins once it exists', async () => {
     h = await new Harness({
       resources: [
