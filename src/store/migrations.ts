@@ -130,4 +130,24 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "upstream: 'pending' subscriptions (secret stored before the create call)",
+    sql: `
+      -- The secret is kept before the platform answers, so callbacks of a subscription whose
+      -- 201 was lost (timeout) still verify and can be recognised and deleted. SQLite cannot
+      -- change a CHECK constraint in place: rebuild the table.
+      CREATE TABLE upstream_subscriptions_v5 (
+        subscription_id TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        resource_ids TEXT NOT NULL,            -- JSON array, sorted
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'replaced'))
+      );
+      INSERT INTO upstream_subscriptions_v5 SELECT subscription_id, secret, resource_ids, created_at, expires_at, state FROM upstream_subscriptions;
+      DROP TABLE upstream_subscriptions;
+      ALTER TABLE upstream_subscriptions_v5 RENAME TO upstream_subscriptions;
+    `,
+  },
 ];

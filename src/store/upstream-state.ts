@@ -14,8 +14,12 @@ export interface SubscriptionRecord {
   resourceIds: string[];
   createdAt: number;
   expiresAt: number;
-  /** `replaced`: a newer subscription exists; still accepted until deleted upstream or expired */
-  state: 'active' | 'replaced';
+  /**
+   * `pending`: asked for, no answer yet (or the answer was lost); the id is a local placeholder
+   * and the secret still verifies callbacks. `replaced`: a newer subscription exists; still
+   * accepted until deleted upstream or expired.
+   */
+  state: 'pending' | 'active' | 'replaced';
 }
 
 interface SubscriptionSql {
@@ -24,7 +28,7 @@ interface SubscriptionSql {
   resource_ids: string;
   created_at: number;
   expires_at: number;
-  state: 'active' | 'replaced';
+  state: SubscriptionRecord['state'];
 }
 
 /** Subscriptions that may still sign callbacks: not yet expired, active or replaced. */
@@ -46,6 +50,15 @@ export function insertSubscription(tx: Tx, s: SubscriptionRecord): void {
     `INSERT INTO upstream_subscriptions (subscription_id, secret, resource_ids, created_at, expires_at, state)
      VALUES (?, ?, ?, ?, ?, ?)`,
   ).run(s.subscriptionId, s.secret, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, s.state);
+}
+
+/** A pending record becomes the platform's subscription once its 201 arrives. */
+export function activateSubscription(tx: Tx, pendingId: string, s: Omit<SubscriptionRecord, 'secret' | 'state'>): void {
+  cached(
+    tx.db,
+    `UPDATE upstream_subscriptions SET subscription_id = ?, resource_ids = ?, created_at = ?, expires_at = ?, state = 'active'
+     WHERE subscription_id = ? AND state = 'pending'`,
+  ).run(s.subscriptionId, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, pendingId);
 }
 
 export function markSubscriptionReplaced(tx: Tx, subscriptionId: string): void {

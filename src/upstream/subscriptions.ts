@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import {
+  activateSubscription,
   deleteExpiredSubscriptions,
   deleteSubscriptionRecord,
   insertSubscription,
@@ -38,6 +39,13 @@ export function newWebhookSecret(random: (n: number) => Buffer): string {
   return `whsec_${random(32).toString('base64')}`;
 }
 
+/** Never sent (backoff), or refused with a non-2xx status: the platform cannot have used the secret. */
+function madeNothing(err: unknown): boolean {
+  if (!(err instanceof UpstreamError)) return false;
+  if (err.kind === 'backoff') return true;
+  return err.status !== null && (err.status < 200 || err.status >= 300);
+}
+
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 }
@@ -52,6 +60,11 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  * subscribes afresh with a new secret and then deletes the stored ones. A stored record says
  * nothing about what the platform still delivers, nor to which URL (callbackUrl may have
  * changed with the config), and its secret has been on disk since it was made.
+ *
+ * The secret is stored (as a `pending` record) before the create call and reused until a
+ * create succeeds. So a subscription the platform made but whose 201 never reached us (a
+ * timeout) signs with a secret we know: its callbacks verify, name an id we never heard of,
+ * and that id is deleted (noteOrphan) instead of delivering for a week into 401s.
  */
 export class SubscriptionManager {
   /** The subscription this process created, once it has. */
@@ -60,6 +73,9 @@ export class SubscriptionManager {
   /** Mapped resources the platform says it does not have: left out of the subscription. */
   private unknownIds: string[] = [];
   private chain: Promise<void> = Promise.resolve();
+  private creating = false;
+  /** Platform ids that signed with one of our secrets but that we never recorded: to delete. */
+  private readonly orphans = new Set<string>();
 
   constructor(private readonly opts: SubscriptionManagerOptions) {}
 
@@ -80,6 +96,20 @@ export class SubscriptionManager {
 
   hasCurrent(): boolean {
     return this.current(this.live()) !== undefined;
+  }
+
+  /** True while a create call is out: a callback signed with the pending secret may be its own. */
+  createInFlight(): boolean {
+    return this.creating;
+  }
+
+  /**
+   * A callback signed with one of our secrets named this id, which we have no record of: a
+   * subscription whose 201 was lost. Deleted at the next check (the signature proves it is
+   * ours; an unverified id is never deleted, it could be another integration's).
+   */
+  noteOrphan(subscriptionId: string): void {
+    if (this.orphans.size < 100) this.orphans.add(subscriptionId);
   }
 
   /** Serialized: two overlapping calls never create two subscriptions. Throws on upstream failure. */
@@ -108,8 +138,8 @@ export class SubscriptionManager {
     // ask again before settling for a subscription without them.
     if (this.unknownIds.length > 0) this.unknownIds = (await this.knownIds()).unknown;
     if (this.resourceIds.length > 0 && !this.current(live)) {
-      const secret = newWebhookSecret(this.opts.random);
-      const { created, ids } = await this.create(this.subscribable(), secret);
+      const { record: pending, fresh } = this.pendingRecord(live);
+      const { created, ids } = await this.createTracked(pending, fresh);
       const createdAt = clock.now();
       const expiresAt = plannedExpiry(created.expiresAt, createdAt);
       if (expiresAt !== created.expiresAt) {
@@ -118,19 +148,53 @@ export class SubscriptionManager {
           'platform promised a subscription beyond the 7 days its API allows; renewing as if 7 days',
         );
       }
-      const record: SubscriptionRecord = { subscriptionId: created.subscriptionId, secret, resourceIds: ids, createdAt, expiresAt, state: 'active' };
       store.transact((tx) => {
-        insertSubscription(tx, record);
+        activateSubscription(tx, pending.subscriptionId, { subscriptionId: created.subscriptionId, resourceIds: ids, createdAt, expiresAt });
         for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, s.subscriptionId);
       });
-      this.createdHere = record.subscriptionId;
-      logger.info(
-        { subscriptionId: record.subscriptionId, resources: record.resourceIds.length, expiresAt: new Date(record.expiresAt).toISOString() },
-        'subscribed to appointment changes',
-      );
+      this.createdHere = created.subscriptionId;
+      this.orphans.delete(created.subscriptionId); // a callback that raced its own 201
+      logger.info({ subscriptionId: created.subscriptionId, resources: ids.length, expiresAt: new Date(expiresAt).toISOString() }, 'subscribed to appointment changes');
       live = this.live();
     }
     await this.deleteReplaced(live);
+    await this.deleteOrphans(live);
+  }
+
+  /** The pending record for the next create: the one a failed attempt left, or a new secret. */
+  private pendingRecord(live: readonly SubscriptionRecord[]): { record: SubscriptionRecord; fresh: boolean } {
+    const ids = this.subscribable();
+    const left = live.find((s) => s.state === 'pending' && sameSet(s.resourceIds, ids));
+    if (left) return { record: left, fresh: false };
+    const now = this.opts.clock.now();
+    const record: SubscriptionRecord = {
+      subscriptionId: `pending:${this.opts.random(8).toString('hex')}`,
+      secret: newWebhookSecret(this.opts.random),
+      resourceIds: ids,
+      createdAt: now,
+      // Whatever the platform may have made with this secret lives at most 7 days.
+      expiresAt: now + MAX_SUBSCRIPTION_MS,
+      state: 'pending',
+    };
+    this.opts.store.transact((tx) => insertSubscription(tx, record));
+    return { record, fresh: true };
+  }
+
+  /**
+   * A create the platform answered with an error status made nothing: a pending record made
+   * for this attempt is dropped. One whose call went unanswered (timeout, reset, unreadable
+   * 201) may have made a subscription with that secret, so it stays, and is reused next time.
+   */
+  private async createTracked(pending: SubscriptionRecord, fresh: boolean): Promise<{ created: { subscriptionId: string; expiresAt: number }; ids: string[] }> {
+    this.creating = true;
+    try {
+      return await this.create(this.subscribable(), pending.secret);
+    } catch (err) {
+      if (fresh && madeNothing(err)) this.opts.store.transact((tx) => deleteSubscriptionRecord(tx, pending.subscriptionId));
+      throw err;
+    } finally {
+      this.creating = false;
+    }
   }
 
   /**
@@ -162,11 +226,29 @@ export class SubscriptionManager {
     return this.unknownIds.length === 0 ? this.resourceIds : this.resourceIds.filter((id) => !this.unknownIds.includes(id));
   }
 
+  private async deleteOrphans(live: readonly SubscriptionRecord[]): Promise<void> {
+    const { client, logger } = this.opts;
+    for (const id of [...this.orphans]) {
+      if (live.some((s) => s.subscriptionId === id)) {
+        this.orphans.delete(id);
+        continue;
+      }
+      try {
+        await client.deleteSubscription(id);
+        this.orphans.delete(id);
+        logger.info({ subscriptionId: id }, 'deleted a subscription of ours the platform made without answering');
+      } catch (err) {
+        logger.warn({ subscriptionId: id, err: (err as Error).message }, 'could not delete orphan subscription');
+      }
+    }
+  }
+
   private async deleteReplaced(live: readonly SubscriptionRecord[]): Promise<void> {
     const { store, client, logger } = this.opts;
     const keep = this.current(live);
     for (const old of live) {
-      if (old === keep) continue;
+      // A pending record has no platform id; it expires on its own.
+      if (old === keep || old.state === 'pending') continue;
       if (old.state === 'active') store.transact((tx) => markSubscriptionReplaced(tx, old.subscriptionId));
       try {
         await client.deleteSubscription(old.subscriptionId);

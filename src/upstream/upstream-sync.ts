@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { ResourceConfig, UpstreamConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
+import type { SubscriptionRecord } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { rederiveBookingGrants, type Grace } from './booking-apply.js';
@@ -23,7 +24,7 @@ export interface UpstreamStatus {
   lastError: string | null;
   lastSuccessAt: number | null;
   lastReconcile: ReconcileReport | null;
-  subscriptions: { id: string; resources: string[]; expiresAt: number; state: 'active' | 'replaced' }[];
+  subscriptions: { id: string; resources: string[]; expiresAt: number; state: SubscriptionRecord['state'] }[];
   /** Mapped resource ids the platform does not have: no callbacks (nor bookings) for them. */
   unknownResources: string[];
   callbacks: CallbackCounters;

@@ -14,7 +14,7 @@ export interface CallbackCounters {
 }
 
 export interface WebhookDeps {
-  subscriptions: Pick<SubscriptionManager, 'live'>;
+  subscriptions: Pick<SubscriptionManager, 'live' | 'createInFlight' | 'noteOrphan'>;
   replay: ReplayGuard;
   clock: Clock;
   logger: Logger;
@@ -46,18 +46,36 @@ export async function readCapped(req: Request, max: number): Promise<Buffer | nu
   return Buffer.concat(chunks);
 }
 
+/** The subscription id an unverified body names, if it names one; nothing else is read from it. */
+function claimedSubscription(body: Buffer): string | null {
+  try {
+    const json: unknown = JSON.parse(body.toString('utf8'));
+    const id = (json as { subscriptionId?: unknown } | null)?.subscriptionId;
+    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * POST /webhooks/offision (mounted by the composition root). Order matters: size, then the
  * signature over the raw bytes against every live secret, and only then is the body trusted
  * enough to parse. Nothing is written before an event is accepted, so a rejected callback
  * leaves the database untouched. The fetch happens after the answer (setImmediate).
+ *
+ * "Unknown subscription" (202) has two faces. Unverified and naming an id we hold no secret
+ * for (a subscription from a lost database, another receiver's): nothing can be checked or
+ * done, and a 401 would only have the platform retry it for 24 h. Verified with one of our
+ * secrets but naming an id we never recorded: ours, made by a create whose 201 was lost; it is
+ * noted for deletion, unless that create is still in flight (503: the platform retries in 5 s,
+ * by when the id is known).
  */
 export function createWebhookApp(deps: WebhookDeps): Hono {
   const app = new Hono();
   const { counters, logger } = deps;
 
   app.post('/', async (c) => {
-    const reject = (status: 400 | 401 | 413 | 202, reason: string, extra: Record<string, unknown> = {}) => {
+    const reject = (status: 400 | 401 | 413 | 503 | 202, reason: string, extra: Record<string, unknown> = {}) => {
       counters.rejected[status] = (counters.rejected[status] ?? 0) + 1;
       if (status === 202) logger.warn({ reason, ...extra }, 'callback ignored');
       else logger.warn({ status, reason, ...extra }, 'callback rejected');
@@ -82,7 +100,13 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
       body,
       parseSignatures(signature),
     ).map((i) => live[i]!);
-    if (matched.length === 0) return reject(401, 'bad signature');
+    if (matched.length === 0) {
+      const claimed = claimedSubscription(body);
+      if (claimed !== null && !live.some((s) => s.subscriptionId === claimed)) {
+        return reject(202, 'unknown subscription, signature not verifiable', { subscriptionId: claimed });
+      }
+      return reject(401, 'bad signature');
+    }
 
     let json: unknown;
     try {
@@ -102,7 +126,11 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
     if (!sub) {
       // Signed by one of ours but naming another of ours: not trustworthy for that one.
       if (live.some((s) => s.subscriptionId === event.subscriptionId)) return reject(401, 'signature does not match the named subscription');
-      return reject(202, 'unknown subscription', { subscriptionId: event.subscriptionId });
+      if (matched.every((s) => s.state === 'pending') && deps.subscriptions.createInFlight()) {
+        return reject(503, 'subscription being created; retry', { subscriptionId: event.subscriptionId });
+      }
+      deps.subscriptions.noteOrphan(event.subscriptionId);
+      return reject(202, 'unknown subscription signed with our secret; deleting it', { subscriptionId: event.subscriptionId });
     }
     if (!sub.resourceIds.includes(event.resourceId) || !deps.isMapped(event.resourceId)) {
       return reject(202, 'resource not mapped', { resourceId: event.resourceId });

@@ -198,6 +198,36 @@ describe('subscriptions and mapping', () => {
     expect(h.decide('1001', 'door-orion', NOON)).toBe('granted');
   });
 
+  it('a create whose 201 is lost: its callbacks verify and are answered 202, the retry reuses the secret, the orphan is deleted', async () => {
+    let lose = 1;
+    const lossy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'POST' && String(input).endsWith('/subscriptions') && lose-- > 0) {
+        await res.arrayBuffer();
+        throw new TypeError('fetch failed'); // the platform made it; the answer never arrived
+      }
+      return res;
+    };
+    h = await new Harness({ fetch: lossy }).init();
+    const [orphan] = h.sim.liveSubscriptions();
+    expect(h.sync.status().subscriptions.map((s) => s.state)).toEqual(['pending']);
+    // Its callbacks are signed with the pending secret: recognised, not a 24 h 401 retry loop.
+    h.giveCard('ana@example.com', '1001');
+    h.sim.createAppointment({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer: ana });
+    await h.settle();
+    expect(h.sync.status().callbacks.rejected).toEqual({ '202': 1 });
+    expect(h.sim.delivery.attempts.every((a) => a.result === 202)).toBe(true);
+    // The next check subscribes with the same secret and deletes the orphan it now knows.
+    await h.advance(300_000);
+    const live = h.sim.liveSubscriptions();
+    expect(live).toHaveLength(1);
+    expect(live[0]!.subscriptionId).not.toBe(orphan!.subscriptionId);
+    expect(live[0]!.secret).toBe(orphan!.secret);
+    expect(h.sync.status().subscriptions.map((s) => [s.id, s.state])).toEqual([[live[0]!.subscriptionId, 'active']]);
+    // The booking itself was repaired by the sweep meanwhile.
+    expect(h.decide('1001', 'door-orion', NOON)).toBe('granted');
+  });
+
   it('a mapped resource the platform lacks is left out of the subscription, reported, and joins once it exists', async () => {
     h = await new Harness({
       resources: [

@@ -214,7 +214,7 @@ describe('callback verification against the Standard Webhooks reference vector',
     const sub: SubscriptionRecord = { subscriptionId: 'S-1', secret: SECRET, resourceIds: ['R-1'], createdAt: 0, expiresAt: Infinity, state: 'active' };
     const counters: CallbackCounters = { accepted: 0, duplicates: 0, rejected: {} };
     return createWebhookApp({
-      subscriptions: { live: () => [sub] },
+      subscriptions: { live: () => [sub], createInFlight: () => false, noteOrphan: () => undefined },
       replay: new ReplayGuard(store, c),
       clock: c,
       logger: silentLogger,
