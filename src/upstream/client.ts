@@ -35,13 +35,23 @@ export interface UpstreamClientOptions {
   fetch?: typeof fetch;
 }
 
-/** `retry-after` as delta seconds or an HTTP date; undefined when absent or unreadable. */
+/** A retry-after beyond this is not believed (one day): the gate must reopen some time. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/**
+ * `retry-after` as non-negative delta seconds (the spec: seconds; decimals such as "1.5" allowed)
+ * or an HTTP date, in ms capped at one day; undefined when absent or unreadable, so the normal
+ * backoff applies.
+ */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined;
   const v = value.trim();
-  if (/^\d+$/.test(v)) return Math.min(Number(v), 86_400) * 1000;
+  if (/^\d+(?:\.\d+)?$/.test(v)) return Math.min(Math.round(Number(v) * 1000), MAX_RETRY_AFTER_MS);
+  // Every HTTP date names its day and month. Without a letter it is a malformed number ("-1",
+  // "1,5"), which Date.parse would read as a year long past: 0 ms, an immediate retry.
+  if (!/[a-z]/i.test(v)) return undefined;
   const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
 }
 
 /**

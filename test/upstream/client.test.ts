@@ -62,6 +62,33 @@ describe('UpstreamClient', () => {
     expect(health.state).toBe('ok');
   });
 
+  // The reconciler fetches 16 lists at once: every call in flight when the gate closes fails too.
+  it('16 concurrent calls failing in one outage close the gate once: 1 s, not 5 min', async () => {
+    sim.outage = true;
+    const c = client();
+    const errs = await Promise.all(Array.from({ length: 16 }, () => failure(c.dailyList('R-101', '2026-11-22'))));
+    expect(errs.map((e) => e.kind)).toEqual(Array(16).fill('server'));
+    expect(health.blockedUntil - clock.now()).toBe(1000);
+  });
+
+  it('16 concurrent 401: unauthorized for 1 min, not about 1 h', async () => {
+    const c = client({ token: 'wrong' });
+    await Promise.all(Array.from({ length: 16 }, () => failure(c.dailyList('R-101', '2026-11-22'))));
+    expect(health.state).toBe('unauthorized');
+    expect(health.blockedUntil - clock.now()).toBe(60_000);
+  });
+
+  it('a new token does not lift a 429 retry-after block', async () => {
+    const c = client();
+    sim.injectFault({ status: 429, retryAfterSec: 42 });
+    await failure(c.information());
+    c.setToken('sim-token');
+    const calls = sim.requests.length;
+    expect((await failure(c.information())).kind).toBe('backoff');
+    expect(sim.requests.length).toBe(calls);
+    expect(health.blockedUntil - clock.now()).toBe(42_000);
+  });
+
   it('5xx and network faults back off exponentially; 429 honours retry-after', async () => {
     const c = client();
     sim.injectFault({ status: 503 });
@@ -89,6 +116,30 @@ describe('UpstreamClient', () => {
     expect(parseRetryAfter('Sun, 22 Nov 2026 10:01:00 GMT', now)).toBe(60_000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+
+  // The spec: retry-after is in seconds. "1.5" and "-1" used to reach Date.parse, which reads them
+  // as years, and came out as 0 ms: an immediate retry.
+  it('retry-after: decimal seconds; negative or garbage is absent; capped at one day', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    expect(parseRetryAfter('1.5', now)).toBe(1500);
+    expect(parseRetryAfter(' 0.25 ', now)).toBe(250);
+    expect(parseRetryAfter('0', now)).toBe(0);
+    for (const bad of ['-1', '-0.5', '+3', '1,5', '1e3', '1.', '', '0x10', 'NaN']) expect(parseRetryAfter(bad, now), bad).toBeUndefined();
+    expect(parseRetryAfter('99999999', now)).toBe(86_400_000);
+    expect(parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT', now)).toBe(86_400_000);
+    expect(parseRetryAfter('Sun, 22 Nov 2026 09:00:00 GMT', now)).toBe(0);
+  });
+
+  it('a 429 with retry-after "1.5" blocks 1.5 s; with "-1" the normal backoff applies', async () => {
+    const c = client();
+    sim.injectFault({ status: 429, retryAfterSec: 1.5 });
+    expect(await failure(c.information())).toMatchObject({ kind: 'rate_limited', retryAfterMs: 1500 });
+    expect(health.blockedUntil - clock.now()).toBe(1500);
+    clock.advance(1500);
+    sim.injectFault({ status: 429, retryAfterSec: -1 });
+    expect(await failure(c.information())).toMatchObject({ kind: 'rate_limited', retryAfterMs: undefined });
+    expect(health.blockedUntil - clock.now()).toBe(5000);
   });
 
   it('a daily list that does not match the contract is an error, nothing of it returned', async () => {
