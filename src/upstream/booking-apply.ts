@@ -10,9 +10,9 @@ import { replaceSourceGrants, type GrantInput } from '../store/grants.js';
 import { normalizeEmail, upsertPerson } from '../store/people.js';
 import type { Store, Tx } from '../store/store.js';
 import { prepareCached } from '../store/db.js';
-import { setResourceTimeZone } from '../store/upstream-state.js';
+import { resourceTimeZones, setResourceTimeZone } from '../store/upstream-state.js';
 import type { DailyList, UpstreamAppointment } from './schemas.js';
-import { localDayRange } from './tz-dates.js';
+import { anyZoneDayRange, localDayRange } from './tz-dates.js';
 
 export interface Grace {
   beforeMin: number;
@@ -49,6 +49,8 @@ export function policyFrom(
 export interface ApplyResult {
   appointments: number;
   changed: number;
+  /** The zone the list named; absent when there was no list (a 404). */
+  timeZone?: string;
 }
 
 function participantsOf(a: UpstreamAppointment): { emails: string[]; names: Map<string, string | null> } {
@@ -115,21 +117,45 @@ export function applyDailyList(tx: Tx, list: DailyList, policy: BookingPolicy, n
       fetchedAt: now,
     };
     const stored = getAppointment(tx.db, a.appointmentId);
-    if (stored?.updatedAt && Date.parse(a.updatedAt) < Date.parse(stored.updatedAt)) continue;
+    // An unknown updatedAt (null: the platform omitted it) cannot be older: applied as the latest truth.
+    if (stored?.updatedAt && a.updatedAt !== null && Date.parse(a.updatedAt) < Date.parse(stored.updatedAt)) continue;
     if (stored && sameBooking(stored, next)) continue;
     // A cancelled booking stays as a tombstone (with its updatedAt) so a stale list cannot revive it.
     upsertAppointment(tx, next);
     deriveGrants(tx, next, policy, now, names);
     changed++;
   }
-  const day = localDayRange(list.date, list.timeZone);
-  for (const stored of appointmentsTouching(tx.db, list.resourceId, day.start, day.end)) {
+  changed += dropUnlisted(tx, list.resourceId, localDayRange(list.date, list.timeZone), listed);
+  return { appointments: list.appointments.length, changed, timeZone: list.timeZone };
+}
+
+/**
+ * Stored appointments of the resource touching the local day that the list did not name have
+ * vanished: the whole appointment goes, also one across midnight that another date still lists
+ * (that date's own fetch brings it back if it really is there). Returns the revoked bookings.
+ */
+function dropUnlisted(tx: Tx, resourceId: string, day: { start: number; end: number }, listed: ReadonlySet<string>): number {
+  let changed = 0;
+  for (const stored of appointmentsTouching(tx.db, resourceId, day.start, day.end)) {
     if (listed.has(stored.appointmentId)) continue;
     deleteAppointment(tx, stored.appointmentId);
     replaceSourceGrants(tx, 'booking', stored.appointmentId, []);
     if (stored.status === 'confirmed') changed++;
   }
-  return { appointments: list.appointments.length, changed };
+  return changed;
+}
+
+/**
+ * The platform answered 404 for the resource's daily list: it does not know the resource (a room
+ * deleted there), so whatever we hold for it on that date is gone — applied exactly like an empty
+ * list for that date (fail closed: a deleted room must not keep opening doors from the cache).
+ * The local day is taken in the resource's last-seen zone; with none stored we never applied a
+ * list for it, so there is nothing to revoke, but the widest day any zone has is used anyway.
+ */
+export function applyResourceGone(tx: Tx, resourceId: string, date: string): ApplyResult {
+  const zone = resourceTimeZones(tx.db).get(resourceId);
+  const day = zone ? localDayRange(date, zone) : anyZoneDayRange(date);
+  return { appointments: 0, changed: dropUnlisted(tx, resourceId, day, new Set()) };
 }
 
 /**

@@ -6,9 +6,10 @@ import { resourceTimeZones } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { ApplyBatcher } from './apply-batcher.js';
-import { applyDailyList, policyFrom, pruneEndedAppointments, type ApplyResult, type Grace } from './booking-apply.js';
+import { applyDailyList, applyResourceGone, policyFrom, pruneEndedAppointments, type ApplyResult, type Grace } from './booking-apply.js';
 import { UpstreamError, type UpstreamClient } from './client.js';
 import { FetchCoalescer } from './fetch-coalescer.js';
+import type { DailyList } from './schemas.js';
 import { addDays, hostTimeZone, localDateOf } from './tz-dates.js';
 
 export interface ReconcileReport {
@@ -22,6 +23,8 @@ export interface ReconcileReport {
 }
 
 type Outcome = { ok: true; result: ApplyResult } | { ok: false; error: string };
+/** One sweep fetch; `then` sees its outcome and may queue more fetches. */
+type SweepTask = { resourceId: string; date: string; then?: (outcome: Outcome) => void };
 
 /** Appointments ended this long ago are forgotten (their grants expired long before). */
 const KEEP_ENDED_MS = 7 * 86_400_000;
@@ -36,13 +39,15 @@ export interface ReconcilerOptions {
   grace: () => Grace;
   overrides: () => ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>;
   mappedResources: () => readonly string[];
+  /** Zone for dates of a resource whose zone is not known yet (default: the host's). */
+  hostZone?: string;
 }
 
 /**
  * Fetches daily lists and applies them, one transaction per list. Every fetch — from a callback,
  * a retry or the periodic sweep — goes through one coalescer, so a (resource, date) is never
  * fetched twice at once. A failed fetch deletes nothing: the cache keeps deciding, and the key is
- * retried when the backoff gate opens.
+ * retried when the backoff gate opens. A 404 is no failure but an answer: the resource is gone.
  */
 export class Reconciler {
   private readonly coalescer = new FetchCoalescer<Outcome>((key) => this.fetchAndApply(key));
@@ -97,42 +102,74 @@ export class Reconciler {
     const at = this.opts.clock.now();
     const started = performance.now();
     const zones = resourceTimeZones(this.opts.store.db);
-    const host = hostTimeZone();
-    const keys: [string, string][] = [];
-    for (const r of resources) {
-      const today = localDateOf(at, zones.get(r) ?? host);
-      for (const d of [addDays(today, -1), today, addDays(today, 1)]) keys.push([r, d]);
+    const host = this.opts.hostZone ?? hostTimeZone();
+    const threeDays = (zone: string): string[] => {
+      const today = localDateOf(at, zone);
+      return [addDays(today, -1), today, addDays(today, 1)];
+    };
+    const tasks: SweepTask[] = [];
+    for (const resourceId of resources) {
+      const zone = zones.get(resourceId);
+      if (zone) {
+        for (const date of threeDays(zone)) tasks.push({ resourceId, date });
+        continue;
+      }
+      // Zone not known yet (no list applied so far): host-zone dates can be a day off the
+      // resource's (host on UTC, room in Auckland: its "tomorrow" would wait a whole interval).
+      // So one date first, whose list names the zone, then the resource's own three dates.
+      const probe = localDateOf(at, host);
+      const then = (outcome: Outcome): void => {
+        // A failed or 404 probe teaches nothing: fall back to the host's dates, as before.
+        const learned = (outcome.ok ? outcome.result.timeZone : undefined) ?? host;
+        for (const date of threeDays(learned)) if (date !== probe) tasks.push({ resourceId, date });
+      };
+      tasks.push({ resourceId, date: probe, then });
     }
     const report: ReconcileReport = { at, durationMs: 0, resources: resources.length, appointments: 0, changed: 0, failed: 0 };
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < keys.length) {
-        const [r, d] = keys[next++]!;
-        const outcome = await this.refresh(r, d);
-        if (outcome.ok) {
-          report.appointments += outcome.result.appointments;
-          report.changed += outcome.result.changed;
-        } else report.failed++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, keys.length) }, worker));
+    await drainQueue(tasks, CONCURRENCY, async (task) => {
+      const outcome = await this.refresh(task.resourceId, task.date);
+      if (outcome.ok) {
+        report.appointments += outcome.result.appointments;
+        report.changed += outcome.result.changed;
+      } else report.failed++;
+      task.then?.(outcome);
+    });
     report.durationMs = Math.round((performance.now() - started) * 10) / 10;
     return report;
   }
 
   private async fetchAndApply(key: string): Promise<Outcome> {
     const [resourceId, date] = key.split('\n') as [string, string];
-    const { client, clock, logger } = this.opts;
+    const { clock, logger } = this.opts;
     try {
-      const list = await client.dailyList(resourceId, date);
-      const result = await this.batcher.apply((tx) => applyDailyList(tx, list, policyFrom(tx, this.opts.grace(), this.opts.overrides()), clock.now()));
-      if (result.changed > 0) logger.debug({ resourceId, date, changed: result.changed }, 'booking list applied');
+      const list = await this.fetchList(resourceId, date);
+      const result = await this.batcher.apply((tx) =>
+        list ? applyDailyList(tx, list, policyFrom(tx, this.opts.grace(), this.opts.overrides()), clock.now()) : applyResourceGone(tx, resourceId, date),
+      );
+      if (!list) logger.warn({ resourceId, date, revoked: result.changed }, 'platform does not know this resource (404): its bookings on this date are gone');
+      else if (result.changed > 0) logger.debug({ resourceId, date, changed: result.changed }, 'booking list applied');
       return { ok: true, result };
     } catch (err) {
       const message = errorMessage(err);
       if (err instanceof UpstreamError && RETRYABLE.has(err.kind)) this.queueRetry(key);
       if (!(err instanceof UpstreamError && err.kind === 'backoff')) logger.warn({ resourceId, date, err: message }, 'daily list fetch failed; keeping cached grants');
       return { ok: false, error: message };
+    }
+  }
+
+  /**
+   * The list, or null for a 404 (spec §5: unknown resource) that the platform's own resource
+   * list confirms. A 404 revokes, so it must be the platform speaking: a wrong baseUrl or a
+   * proxy that 404s every path would otherwise close every booked door. Other failures throw.
+   */
+  private async fetchList(resourceId: string, date: string): Promise<DailyList | null> {
+    try {
+      return await this.opts.client.dailyList(resourceId, date);
+    } catch (err) {
+      if (!(err instanceof UpstreamError && err.kind === 'not_found')) throw err;
+      const listed = (await this.opts.client.resources()).some((r) => r.resourceId === resourceId);
+      if (!listed) return null;
+      throw new UpstreamError('http', `404 for ${resourceId} on ${date}, yet the platform lists the resource: nothing revoked`, 404);
     }
   }
 
@@ -165,4 +202,27 @@ export class Reconciler {
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rest.length) }, worker));
   }
+}
+
+/**
+ * Runs `work` over `queue` with at most `limit` in flight, items queued meanwhile included: a
+ * fixed set of workers would let finished ones exit while a probe is still about to queue more.
+ */
+function drainQueue<T>(queue: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let active = 0;
+    const pump = (): void => {
+      while (active < limit && next < queue.length) {
+        const item = queue[next++]!;
+        active++;
+        work(item).then(() => {
+          active--;
+          pump();
+        }, reject);
+      }
+      if (active === 0 && next >= queue.length) resolve();
+    };
+    pump();
+  });
 }

@@ -156,6 +156,16 @@ export function localDayRange(date: string, timeZone: string): { start: number; 
   return { start: startOfLocalDay(date, timeZone), end: startOfLocalDay(addDays(date, 1), timeZone) };
 }
 
+/**
+ * Every instant that is on `date` in some zone: from midnight at UTC+14 to the next midnight at
+ * UTC−12 (the extremes of today's offsets), for when the zone is not known.
+ */
+export function anyZoneDayRange(date: string): { start: number; end: number } {
+  if (!isValidDate(date)) throw new Error(`not a date: ${date}`);
+  const midnightUtc = Date.parse(`${date}T00:00:00Z`);
+  return { start: midnightUtc - 14 * 3_600_000, end: midnightUtc + 36 * 3_600_000 };
+}
+
 /** Every local date an interval [startMs, endMs) touches; a zero-length one touches its own date. */
 export function datesTouched(startMs: number, endMs: number, timeZone: string): string[] {
   const first = localDateOf(startMs, timeZone);
