@@ -136,7 +136,9 @@ describe('POST /webhooks/offision', () => {
   it('400 for a signed body that is not JSON or not the callback contract', async () => {
     await expectNoEffect(400, () => post({ body: '{not json' }));
     await expectNoEffect(400, () => post({ body: eventBody({ dates: ['2026-02-30'] }) }));
-    await expectNoEffect(400, () => post({ body: eventBody({ appointmentId: 'A'.repeat(129) }) }));
+    // resourceId is used (which lists to fetch), so it is held to the id contract; appointmentId is
+    // not used and no longer a reason for a 400 (test/upstream/schemas.test.ts).
+    await expectNoEffect(400, () => post({ body: eventBody({ resourceId: 'R'.repeat(129) }) }));
   });
 
   it('an event type this version does not know is still a reason to refresh (200, not a 24 h retry loop)', async () => {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { SubscriptionRecord } from '../../../src/store/upstream-state.js';
 import { UpstreamClient } from '../../../src/upstream/client.js';
 import { UpstreamHealth } from '../../../src/upstream/health.js';
 import { ReplayGuard } from '../../../src/upstream/replay-guard.js';
+import type { CallbackBody } from '../../../src/upstream/schemas.js';
 import { createWebhookApp, type CallbackCounters } from '../../../src/upstream/webhook.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -199,6 +201,98 @@ describe('answers an independent platform may legitimately give', () => {
     await client().verifyVisit('NOPE', 'gate-1');
     expect(health.blocked()).toBe(true);
   });
+
+  // RFC 3339 §5.6: "T" and "Z" may be lower case; seconds may be 60 (a leap second). Emails with
+  // surrounding whitespace, `attendees: null`, no `updatedAt`, a status the spec does not list:
+  // none of it may make the list (and the cancellations in it) unusable.
+  it('daily list: lower-case t/z, a leap second, attendees null, no updatedAt, padded emails, an unknown status', async () => {
+    handler = (_req, res) =>
+      json(res, 200, {
+        resourceId: 'R-101',
+        date: '2016-12-31',
+        timeZone: 'Europe/Amsterdam',
+        appointments: [
+          {
+            appointmentId: 'A-1',
+            status: 'confirmed',
+            start: '2016-12-31t22:00:00z',
+            end: '2016-12-31T23:59:60Z',
+            organizer: { email: ' Ana@X.com ', name: 'Ana' },
+            attendees: null,
+          },
+          {
+            appointmentId: 'A-2',
+            status: 'confirmed',
+            start: '2016-12-31t12:00:00+01:00',
+            end: '2017-01-01t00:59:60+01:00',
+            organizer: { email: 'not an email' },
+            attendees: [{ email: '\tli@example.com ' }],
+            updatedAt: '2016-12-30t08:14:03.5z',
+          },
+          {
+            appointmentId: 'A-3',
+            status: 'tentative',
+            start: '2016-12-31T09:00:00Z',
+            end: '2016-12-31T10:00:00Z',
+            organizer: { email: 'ana@x.com' },
+          },
+        ],
+      });
+    const list = await client().dailyList('R-101', '2016-12-31');
+    const [a1, a2, a3] = list.appointments;
+    expect(a1).toMatchObject({ status: 'confirmed', organizer: { email: 'Ana@X.com' }, attendees: [], updatedAt: null });
+    expect(Date.parse(a1!.start)).toBe(Date.parse('2016-12-31T22:00:00Z'));
+    expect(Date.parse(a1!.end)).toBe(Date.parse('2016-12-31T23:59:59.999Z'));
+    expect(a2).toMatchObject({ organizer: null, attendees: [{ email: 'li@example.com' }] });
+    expect(Date.parse(a2!.start)).toBe(Date.parse('2016-12-31T11:00:00Z'));
+    expect(Date.parse(a2!.end)).toBe(Date.parse('2016-12-31T23:59:59.999Z'));
+    expect(Date.parse(a2!.updatedAt!)).toBe(Date.parse('2016-12-30T08:14:03.500Z'));
+    // Fail closed: a status outside `confirmed`/`cancelled` grants nothing.
+    expect(a3!.status).toBe('cancelled');
+  });
+
+  it('daily list: a time without an offset is still refused, the whole list with it', async () => {
+    handler = (_req, res) =>
+      json(res, 200, {
+        resourceId: 'R-101',
+        date: '2026-11-22',
+        timeZone: 'Europe/Amsterdam',
+        appointments: [{ appointmentId: 'A-1', status: 'confirmed', start: '2026-11-22t11:00:00', end: '2026-11-22T12:00:00Z', organizer: null }],
+      });
+    await expect(client().dailyList('R-101', '2026-11-22')).rejects.toMatchObject({ kind: 'invalid' });
+  });
+
+  it('resources: a type outside the five, no name or location: the ids are still listed', async () => {
+    handler = (_req, res) =>
+      json(res, 200, { resources: [{ resourceId: 'R-101', name: 'Room Orion', type: 'room', locationId: 'HQ' }, { resourceId: 'R-900', type: 'locker' }] });
+    expect((await client().resources()).map((r) => [r.resourceId, r.type])).toEqual([
+      ['R-101', 'room'],
+      ['R-900', undefined],
+    ]);
+  });
+
+  it('visit: lower-case times, padded emails, names missing', async () => {
+    handler = (_req, res) =>
+      json(res, 200, {
+        visitId: 'VIS-311',
+        visitor: { email: ' Sam@Partner.example ' },
+        host: { email: 'ANA@example.com' },
+        status: 'checked_in',
+        validFrom: '2026-11-22t09:00:00+01:00',
+        validTo: '2026-11-22t17:00:00z',
+      });
+    expect(await client().verifyVisit('V7K2-99QX', 'gate-1')).toEqual({
+      kind: 'found',
+      visit: {
+        visitId: 'VIS-311',
+        status: 'checked_in',
+        validFrom: Date.parse('2026-11-22T08:00:00Z'),
+        validTo: Date.parse('2026-11-22T17:00:00Z'),
+        visitorEmail: 'sam@partner.example',
+        hostEmail: 'ana@example.com',
+      },
+    });
+  });
 });
 
 describe('callback verification against the Standard Webhooks reference vector', () => {
@@ -209,7 +303,7 @@ describe('callback verification against the Standard Webhooks reference vector',
   const BODY = '{"test": 2432232314}';
   const SIG = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
 
-  function app(c: FakeClock) {
+  function app(c: FakeClock, onEvent: (e: CallbackBody) => void = () => undefined) {
     const store = new Store(openDatabase(join(tmp.dir, `db-${Math.random()}.sqlite`)));
     const sub: SubscriptionRecord = { subscriptionId: 'S-1', secret: SECRET, resourceIds: ['R-1'], createdAt: 0, expiresAt: Infinity, state: 'active' };
     const counters: CallbackCounters = { accepted: 0, duplicates: 0, rejected: {} };
@@ -220,7 +314,7 @@ describe('callback verification against the Standard Webhooks reference vector',
       logger: silentLogger,
       maxBytes: 16_384,
       isMapped: () => true,
-      onEvent: () => undefined,
+      onEvent,
       counters,
     });
   }
@@ -239,5 +333,31 @@ describe('callback verification against the Standard Webhooks reference vector',
     expect((await post(a, SIG.replace('g0h', 'g1h'))).status).toBe(401);
     c.advance(2000);
     expect((await post(a, SIG)).status).toBe(401);
+  });
+
+  /** Signed the way section 4 says, with node:crypto (not our signer). */
+  function signed(a: ReturnType<typeof app>, id: string, ts: number, body: string): Promise<Response> {
+    const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+    const sig = `v1,${createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64')}`;
+    return Promise.resolve(a.request('/', { method: 'POST', body, headers: { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sig } }));
+  }
+
+  // The gateway uses subscriptionId, resourceId and dates; a malformed occurredAt or appointmentId
+  // (unused) must not turn the callback into a 400 the platform retries for 24 h.
+  it('a signed callback with a malformed occurredAt and appointmentId is accepted; the used fields stay strict', async () => {
+    const c = new FakeClock(TS * 1000);
+    const events: CallbackBody[] = [];
+    const a = app(c, (e) => events.push(e));
+    const body = (over: Record<string, unknown>) =>
+      JSON.stringify({ subscriptionId: 'S-1', type: 'appointment.updated', resourceId: 'R-1', appointmentId: 'A-1', dates: ['2026-11-22', '2026-11-23'], occurredAt: '2026-11-22T08:14:03+01:00', ...over });
+    expect((await signed(a, 'msg_1', TS, body({ occurredAt: '22/11/2026 08:14', appointmentId: 'A'.repeat(300) }))).status).toBe(200);
+    expect((await signed(a, 'msg_2', TS, body({ occurredAt: '2026-11-22t08:14:03z', appointmentId: undefined, type: undefined }))).status).toBe(200);
+    expect((await signed(a, 'msg_3', TS, body({ resourceId: 'R'.repeat(129) }))).status).toBe(400);
+    expect((await signed(a, 'msg_4', TS, body({ dates: ['2026-11-31'] }))).status).toBe(400);
+    await new Promise((r) => setImmediate(r));
+    expect(events.map((e) => [e.subscriptionId, e.resourceId, e.dates])).toEqual([
+      ['S-1', 'R-1', ['2026-11-22', '2026-11-23']],
+      ['S-1', 'R-1', ['2026-11-22', '2026-11-23']],
+    ]);
   });
 });
