@@ -136,6 +136,7 @@ export class UpstreamClient implements VisitVerifier {
       };
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'not_found') return { kind: 'unknown' };
+      if (err instanceof UpstreamError && err.kind === 'invalid' && err.status === 200) return { kind: 'unreadable', error: errorMessage(err) };
       return { kind: 'unreachable', error: errorMessage(err) };
     }
   }

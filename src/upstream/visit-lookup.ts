@@ -20,7 +20,12 @@ export type VisitLookup =
   | { kind: 'found'; visit: VisitInfo }
   /** 404: the platform does not know the code. */
   | { kind: 'unknown' }
-  /** Timeout, network error, 401, 429, 5xx or a body that does not match the contract. */
+  /**
+   * The platform answered 200 with a body that does not match the contract (a status this
+   * version does not know, say). It did answer, so this is no outage: never the offline cache.
+   */
+  | { kind: 'unreadable'; error: string }
+  /** Timeout, network error, 401, 429 or 5xx. */
   | { kind: 'unreachable'; error: string };
 
 export interface VisitVerifier {

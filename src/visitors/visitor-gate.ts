@@ -69,6 +69,12 @@ export class VisitorGate {
       case 'unknown':
         this.cache.forget(classified.code);
         return deny('visit_unknown');
+      case 'unreadable':
+        // The platform's current answer is not one we can read as "checked in": fail closed,
+        // and an older cached answer must not speak for it later.
+        this.cache.forget(classified.code);
+        this.opts.logger.warn({ door: doorId, error: lookup.error }, 'visitor answer does not match the contract; denied');
+        return deny('visit_unknown');
       case 'unreachable':
         return this.offline(classified.code, doorId, now, lookup.error);
     }

@@ -205,9 +205,9 @@ describe('verifyVisit (section 6)', () => {
     expect(await hanging).toMatchObject({ kind: 'unreachable', error: expect.stringMatching(/timed out/) });
   });
 
-  it('a visit body that does not match the contract is unreachable, not found', async () => {
+  it('a visit body that does not match the contract is unreadable: answered, so neither not found nor an outage', async () => {
     sim.addVisit('BAD', { ...visit, status: 'teleported' as 'checked_in' });
-    expect((await client().verifyVisit('BAD', 'g', 2000)).kind).toBe('unreachable');
+    expect((await client().verifyVisit('BAD', 'g', 2000)).kind).toBe('unreadable');
   });
 });
 

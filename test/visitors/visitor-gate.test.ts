@@ -152,6 +152,17 @@ describe('VisitorGate policy', () => {
     expect((await g.decide(CODE, 'lobby')).reason).toBe('visit_offline_denied');
   });
 
+  it('an answer that does not match the contract denies and forgets the cache: never the offline fallback', async () => {
+    const g = gate({ offlinePolicy: 'allow-cached-checked-in' });
+    verifier.next = visit('checked_in');
+    expect((await g.decide(CODE, 'lobby')).result).toBe('granted');
+    // Say the platform now answers a status this version does not know ('no_show').
+    verifier.next = { kind: 'unreadable', error: 'body does not match the contract (status)' };
+    expect(await g.decide(CODE, 'lobby')).toEqual({ result: 'denied', reason: 'visit_unknown', personId: null });
+    verifier.next = { kind: 'unreachable', error: 'timeout' };
+    expect((await g.decide(CODE, 'lobby')).reason).toBe('visit_offline_denied'); // the cached checked-in is gone
+  });
+
   it('stores the sha256 of the code, never the code, until validTo, and prunes expired rows', async () => {
     const g = gate({ offlinePolicy: 'allow-cached-checked-in' });
     verifier.next = visit('checked_in', T0 - H, T0 + H);
