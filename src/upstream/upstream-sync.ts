@@ -4,6 +4,7 @@ import type { ResourceConfig, UpstreamConfig } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { SubscriptionRecord } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
+import { Limiter } from '../util/limiter.js';
 import type { Logger } from '../util/log.js';
 import { rederiveBookingGrants, type Grace } from './booking-apply.js';
 import { UpstreamClient } from './client.js';
@@ -16,8 +17,12 @@ import { createWebhookApp, type CallbackCounters } from './webhook.js';
 export type { ReconcileReport } from './reconciler.js';
 export type { UpstreamState } from './health.js';
 
-/** Daily-list fetches one callback may have in flight at once. */
-const CALLBACK_FETCH_CONCURRENCY = 4;
+/**
+ * Daily-list fetches that callbacks may have in flight at once, all callbacks together (the
+ * sweep has its own 16): a burst of callbacks, or one long booking naming many dates, must not
+ * turn into hundreds of concurrent calls and a 429 storm.
+ */
+const CALLBACK_FETCH_CONCURRENCY = 8;
 
 export interface UpstreamStatus {
   state: UpstreamState;
@@ -61,6 +66,7 @@ export class UpstreamSync {
   private lastReconcile: ReconcileReport | null = null;
   private interval: Timer | null = null;
   private readonly background = new Set<Promise<unknown>>();
+  private readonly callbackFetches = new Limiter(CALLBACK_FETCH_CONCURRENCY);
   private stopped = false;
   private overrideCache: { from: ResourceConfig[]; map: Map<string, GraceOverride> } | null = null;
 
@@ -132,16 +138,9 @@ export class UpstreamSync {
     });
   }
 
-  /**
-   * The dates of one callback, a few at a time: a long booking names many dates, and a burst of
-   * callbacks must not turn into hundreds of concurrent calls (and a 429 storm).
-   */
+  /** The dates of one callback, through the limiter all callbacks share. */
   private async refreshDates(resourceId: string, dates: readonly string[]): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < dates.length) await this.reconciler.refresh(resourceId, dates[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(CALLBACK_FETCH_CONCURRENCY, dates.length) }, worker));
+    await Promise.all(dates.map((date) => this.callbackFetches.run(() => this.reconciler.refresh(resourceId, date))));
   }
 
   /** A config reload: a new token is tried at once (a 401 backoff is forgotten). */

@@ -68,6 +68,36 @@ describe('duplicates and order', () => {
 });
 
 describe('reconciliation', () => {
+  it('callbacks share one limit of 8 daily-list fetches in flight, whatever the burst', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const counting: typeof fetch = async (input, init) => {
+      const list = String(input).includes('/appointments?date=');
+      if (list) most = Math.max(most, ++inFlight);
+      try {
+        return await fetch(input, init);
+      } finally {
+        if (list) inFlight--;
+      }
+    };
+    const resources = ['R-101', 'R-102', 'R-103', 'R-104'].map((id) => ({ id, doors: ['door-lobby'] }));
+    h = await new Harness({ resources, fetch: counting }).init();
+    const fetchedBefore = h.sim.requestCount('/appointments?date=');
+    h.sim.hold(); // the platform answers nothing until every callback has asked
+    // Four bookings of 20 days each: four callbacks naming 20 dates (each per-callback pool of 4 allowed 16).
+    for (const r of resources) h.sim.createAppointment({ resourceId: r.id, start: at('2026-11-22T09:00:00Z'), end: at('2026-12-11T17:00:00Z'), organizer: ana });
+    for (let i = 0; i < 20; i++) {
+      await h.sim.delivery.idle();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(h.sync.status().callbacks.accepted).toBe(4);
+    expect(inFlight).toBe(8);
+    h.sim.release();
+    await h.settle();
+    expect(most).toBe(8);
+    expect(h.sim.requestCount('/appointments?date=') - fetchedBefore).toBe(4 * 20);
+  });
+
   it('repairs a lost callback within one interval', async () => {
     h = await new Harness().init();
     h.giveCard('ana@example.com', '1001');
