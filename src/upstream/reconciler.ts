@@ -4,6 +4,7 @@ import { endedAppointmentIds } from '../store/appointments.js';
 import type { Store } from '../store/store.js';
 import { resourceTimeZones } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
+import { Limiter } from '../util/limiter.js';
 import type { Logger } from '../util/log.js';
 import { ApplyBatcher } from './apply-batcher.js';
 import { applyDailyList, applyResourceGone, policyFrom, pruneEndedAppointments, type ApplyResult, type Grace } from './booking-apply.js';
@@ -23,8 +24,6 @@ export interface ReconcileReport {
 }
 
 type Outcome = { ok: true; result: ApplyResult } | { ok: false; error: string };
-/** One sweep fetch; `then` sees its outcome and may queue more fetches. */
-type SweepTask = { resourceId: string; date: string; then?: (outcome: Outcome) => void };
 
 /** Appointments ended this long ago are forgotten (their grants expired long before). */
 const KEEP_ENDED_MS = 7 * 86_400_000;
@@ -51,6 +50,8 @@ export interface ReconcilerOptions {
  */
 export class Reconciler {
   private readonly coalescer = new FetchCoalescer<Outcome>((key) => this.fetchAndApply(key));
+  /** Sweep and retry fetches in flight at once (callbacks have their own limit). */
+  private readonly fetches = new Limiter(CONCURRENCY);
   private readonly batcher: ApplyBatcher;
   private readonly retryKeys = new Set<string>();
   private retryTimer: Timer | null = null;
@@ -107,33 +108,32 @@ export class Reconciler {
       const today = localDateOf(at, zone);
       return [addDays(today, -1), today, addDays(today, 1)];
     };
-    const tasks: SweepTask[] = [];
-    for (const resourceId of resources) {
-      const zone = zones.get(resourceId);
-      if (zone) {
-        for (const date of threeDays(zone)) tasks.push({ resourceId, date });
-        continue;
-      }
-      // Zone not known yet (no list applied so far): host-zone dates can be a day off the
-      // resource's (host on UTC, room in Auckland: its "tomorrow" would wait a whole interval).
-      // So one date first, whose list names the zone, then the resource's own three dates.
-      const probe = localDateOf(at, host);
-      const then = (outcome: Outcome): void => {
-        // A failed or 404 probe teaches nothing: fall back to the host's dates, as before.
-        const learned = (outcome.ok ? outcome.result.timeZone : undefined) ?? host;
-        for (const date of threeDays(learned)) if (date !== probe) tasks.push({ resourceId, date });
-      };
-      tasks.push({ resourceId, date: probe, then });
-    }
     const report: ReconcileReport = { at, durationMs: 0, resources: resources.length, appointments: 0, changed: 0, failed: 0 };
-    await drainQueue(tasks, CONCURRENCY, async (task) => {
-      const outcome = await this.refresh(task.resourceId, task.date);
+    const fetch = async (resourceId: string, date: string): Promise<Outcome> => {
+      const outcome = await this.fetches.run(() => this.refresh(resourceId, date));
       if (outcome.ok) {
         report.appointments += outcome.result.appointments;
         report.changed += outcome.result.changed;
       } else report.failed++;
-      task.then?.(outcome);
-    });
+      return outcome;
+    };
+    await Promise.all(
+      resources.map(async (resourceId) => {
+        const zone = zones.get(resourceId);
+        if (zone) {
+          await Promise.all(threeDays(zone).map((date) => fetch(resourceId, date)));
+          return;
+        }
+        // Zone not known yet (no list applied so far): host-zone dates can be a day off the
+        // resource's (host on UTC, room in Auckland: its "tomorrow" would wait a whole interval).
+        // So one date first, whose list names the zone, then the resource's own three dates.
+        const probe = localDateOf(at, host);
+        const outcome = await fetch(resourceId, probe);
+        // A failed or 404 probe teaches nothing: fall back to the host's dates, as before.
+        const learned = (outcome.ok ? outcome.result.timeZone : undefined) ?? host;
+        await Promise.all(threeDays(learned).filter((date) => date !== probe).map((date) => fetch(resourceId, date)));
+      }),
+    );
     report.durationMs = Math.round((performance.now() - started) * 10) / 10;
     return report;
   }
@@ -196,33 +196,6 @@ export class Reconciler {
       for (const k of rest) this.queueRetry(k);
       return;
     }
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < rest.length) await this.coalescer.request(rest[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rest.length) }, worker));
+    await Promise.all(rest.map((k) => this.fetches.run(() => this.coalescer.request(k))));
   }
-}
-
-/**
- * Runs `work` over `queue` with at most `limit` in flight, items queued meanwhile included: a
- * fixed set of workers would let finished ones exit while a probe is still about to queue more.
- */
-function drainQueue<T>(queue: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let next = 0;
-    let active = 0;
-    const pump = (): void => {
-      while (active < limit && next < queue.length) {
-        const item = queue[next++]!;
-        active++;
-        work(item).then(() => {
-          active--;
-          pump();
-        }, reject);
-      }
-      if (active === 0 && next >= queue.length) resolve();
-    };
-    pump();
-  });
 }
