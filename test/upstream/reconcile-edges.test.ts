@@ -59,6 +59,16 @@ async function stepClock(ms: number, r: Reconciler, step = 500): Promise<void> {
   }
 }
 
+/** Ana's card, one booking on R-101 at noon on 22 Nov, swept once; the database's hash after. */
+async function bookedAndSwept(): Promise<{ r: Reconciler; before: string }> {
+  h = await new Harness({ start: false }).init();
+  const r = reconciler(['R-101'], { hostZone: 'UTC' });
+  h.giveCard('ana@example.com', '1001');
+  h.sim.createAppointment({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer: ana });
+  await r.reconcile();
+  return { r, before: h.dbHash() };
+}
+
 const appointmentsOf = (resourceId: string): string[] =>
   (h.store.db.prepare('SELECT appointment_id FROM appointments WHERE resource_id = ? ORDER BY appointment_id').pluck().all(resourceId) as string[]);
 
@@ -116,12 +126,7 @@ describe('a 404 for a daily list: the resource is gone, fail closed', () => {
   });
 
   it('a 404 that the platform\'s own resource list contradicts revokes nothing (a proxy or wrong baseUrl)', async () => {
-    h = await new Harness({ start: false }).init();
-    const r = reconciler(['R-101'], { hostZone: 'UTC' });
-    h.giveCard('ana@example.com', '1001');
-    h.sim.createAppointment({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer: ana });
-    await r.reconcile();
-    const before = h.dbHash();
+    const { r, before } = await bookedAndSwept();
     h.sim.injectFault({ status: 404, pathIncludes: '/R-101/appointments?date=2026-11-22' });
     const outcome = await r.refresh('R-101', '2026-11-22');
     expect(outcome).toMatchObject({ ok: false, error: expect.stringMatching(/lists the resource: nothing revoked/) });
@@ -150,12 +155,7 @@ describe('a 404 for a daily list: the resource is gone, fail closed', () => {
   });
 
   it('5xx and 429 on a daily list still delete nothing', async () => {
-    h = await new Harness({ start: false }).init();
-    const r = reconciler(['R-101'], { hostZone: 'UTC' });
-    h.giveCard('ana@example.com', '1001');
-    h.sim.createAppointment({ resourceId: 'R-101', start: at('2026-11-22T11:00:00Z'), end: at('2026-11-22T12:00:00Z'), organizer: ana });
-    await r.reconcile();
-    const before = h.dbHash();
+    const { r, before } = await bookedAndSwept();
     for (const status of [500, 503, 429]) {
       h.sim.injectFault({ status, pathIncludes: '/R-101/appointments?date=2026-11-22' });
       expect(await r.refresh('R-101', '2026-11-22')).toMatchObject({ ok: false });
