@@ -63,12 +63,17 @@ function cardCount(flags: number): number {
   return Math.floor(flags / CARDS_SHIFT);
 }
 
+/** Doubles a record takes: header, three per grant, two (lo, hi) per card. */
+function recordSize(windows: number, cards: number): number {
+  return HEADER + STRIDE * windows + 2 * cards;
+}
+
 export class AccessIndex {
   private readonly pool = new RecordPool();
   private readonly activeCards: CardTable;
   private readonly disabledCards: CardTable;
   private readonly records = new Map<number, number>();
-  /** Cards that are not short canonical decimals, per person (rare); the record cannot hold them. */
+  /** Cards that are not canonical decimals below 2^64, per person (rare); the record cannot hold them. */
   private readonly otherCards = new Map<number, string[]>();
   /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
   private readonly doorNumbers = new Map<string, number>();
@@ -147,7 +152,7 @@ export class AccessIndex {
     const cards = keys.length / 2;
     if (windows >= WINDOWS_LIMIT || cards >= CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
     this.removePerson(input.id);
-    const record = this.pool.alloc(HEADER + STRIDE * windows + keys.length);
+    const record = this.pool.alloc(recordSize(windows, cards));
     const data = this.pool.data;
     data[record] = input.id;
     data[record + 1] = input.tokensValidAfter;
@@ -182,7 +187,7 @@ export class AccessIndex {
     this.otherCards.delete(id);
     this.grantCount -= windows;
     this.records.delete(id);
-    this.pool.free(record, HEADER + STRIDE * windows + 2 * cards);
+    this.pool.free(record, recordSize(windows, cards));
   }
 
   clear(): void {

@@ -60,8 +60,8 @@ class KeyParser {
 }
 
 export class CardTable {
-  private slots: Uint32Array;
-  private mask: number;
+  private slots = new Uint32Array(MIN_SLOTS * STRIDE);
+  private mask = MIN_SLOTS - 1;
   private used = 0;
   private readonly other = new Map<string, number>();
   private readonly seed: number;
@@ -69,8 +69,6 @@ export class CardTable {
 
   constructor(seed: number = (Math.random() * TWO_32) >>> 0) {
     this.seed = seed | 1;
-    this.slots = new Uint32Array(MIN_SLOTS * STRIDE);
-    this.mask = MIN_SLOTS - 1;
   }
 
   get size(): number {
@@ -81,14 +79,8 @@ export class CardTable {
   get(card: string): number {
     const key = this.key;
     if (!key.parse(card)) return this.other.get(card) ?? -1;
-    const { lo, hi } = key;
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let i = this.home(lo, hi); ; i = (i + 1) & mask) {
-      const at = i * STRIDE;
-      if (slots[at] === 0) return -1;
-      if (slots[at + 1] === lo && slots[at + 2] === hi) return slots[at + 3]!;
-    }
+    const i = this.find(key.lo, key.hi);
+    return i < 0 ? -1 : this.slots[i * STRIDE + 3]!;
   }
 
   /** Stores a value (an integer from 0 to 2^32 - 1) for the card, replacing any earlier one. */
@@ -107,15 +99,10 @@ export class CardTable {
   delete(card: string): boolean {
     const key = this.key;
     if (!key.parse(card)) return this.other.delete(card);
-    const { lo, hi } = key;
+    const i = this.find(key.lo, key.hi);
+    if (i < 0) return false;
     const slots = this.slots;
     const mask = this.mask;
-    let i = this.home(lo, hi);
-    for (; ; i = (i + 1) & mask) {
-      const at = i * STRIDE;
-      if (slots[at] === 0) return false;
-      if (slots[at + 1] === lo && slots[at + 2] === hi) break;
-    }
     // Backward shift: pull later entries of the cluster into the hole when their home allows.
     let hole = i;
     for (let j = (i + 1) & mask; slots[j * STRIDE] !== 0; j = (j + 1) & mask) {
@@ -130,6 +117,17 @@ export class CardTable {
     slots.fill(0, hole * STRIDE, hole * STRIDE + STRIDE);
     this.used--;
     return true;
+  }
+
+  /** The slot holding the key, or -1: linear probing from its home up to the first free slot. */
+  private find(lo: number, hi: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = this.home(lo, hi); ; i = (i + 1) & mask) {
+      const at = i * STRIDE;
+      if (slots[at] === 0) return -1;
+      if (slots[at + 1] === lo && slots[at + 2] === hi) return i;
+    }
   }
 
   clear(): void {
