@@ -9,6 +9,7 @@ import {
   type SubscriptionRecord,
 } from '../store/upstream-state.js';
 import type { Clock } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { UpstreamError, type UpstreamClient } from './client.js';
 
@@ -153,7 +154,6 @@ export class SubscriptionManager {
         for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, s.subscriptionId);
       });
       this.createdHere = created.subscriptionId;
-      this.orphans.delete(created.subscriptionId); // a callback that raced its own 201
       logger.info({ subscriptionId: created.subscriptionId, resources: ids.length, expiresAt: new Date(expiresAt).toISOString() }, 'subscribed to appointment changes');
       live = this.live();
     }
@@ -238,7 +238,7 @@ export class SubscriptionManager {
         this.orphans.delete(id);
         logger.info({ subscriptionId: id }, 'deleted a subscription of ours the platform made without answering');
       } catch (err) {
-        logger.warn({ subscriptionId: id, err: (err as Error).message }, 'could not delete orphan subscription');
+        logger.warn({ subscriptionId: id, err: errorMessage(err) }, 'could not delete orphan subscription');
       }
     }
   }
@@ -256,7 +256,7 @@ export class SubscriptionManager {
         logger.info({ subscriptionId: old.subscriptionId }, 'deleted replaced subscription');
       } catch (err) {
         // Still accepted until it expires; the next check tries the deletion again.
-        logger.warn({ subscriptionId: old.subscriptionId, err: (err as Error).message }, 'could not delete replaced subscription');
+        logger.warn({ subscriptionId: old.subscriptionId, err: errorMessage(err) }, 'could not delete replaced subscription');
       }
     }
   }

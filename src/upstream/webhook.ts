@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { ReplayGuard } from './replay-guard.js';
-import { callbackSchema, type CallbackBody } from './schemas.js';
+import { callbackSchema, opaqueId, type CallbackBody } from './schemas.js';
 import { matchingSecrets, parseSignatures, parseTimestamp, timestampFresh } from './signature.js';
 import type { SubscriptionManager } from './subscriptions.js';
 
@@ -50,8 +50,8 @@ export async function readCapped(req: Request, max: number): Promise<Buffer | nu
 function claimedSubscription(body: Buffer): string | null {
   try {
     const json: unknown = JSON.parse(body.toString('utf8'));
-    const id = (json as { subscriptionId?: unknown } | null)?.subscriptionId;
-    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : null;
+    const id = opaqueId.safeParse((json as { subscriptionId?: unknown } | null)?.subscriptionId);
+    return id.success ? id.data : null;
   } catch {
     return null;
   }
