@@ -149,8 +149,8 @@ function dropUnlisted(tx: Tx, resourceId: string, day: { start: number; end: num
  * The platform answered 404 for the resource's daily list: it does not know the resource (a room
  * deleted there), so whatever we hold for it on that date is gone — applied exactly like an empty
  * list for that date (fail closed: a deleted room must not keep opening doors from the cache).
- * The local day is taken in the resource's last-seen zone; with none stored we never applied a
- * list for it, so there is nothing to revoke, but the widest day any zone has is used anyway.
+ * The local day is taken in the resource's last-seen zone. A database from before zones were
+ * kept (migration 4) can hold its bookings with no zone: then the widest day any zone has.
  */
 export function applyResourceGone(tx: Tx, resourceId: string, date: string): ApplyResult {
   const zone = resourceTimeZones(tx.db).get(resourceId);
