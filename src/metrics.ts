@@ -18,6 +18,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Timers, listeners and background tasks that failed and were retried (src/util/guarded.ts). */
+  readonly backgroundErrors = new Counter({
+    name: 'lintel_background_errors_total',
+    help: 'Background tasks, timers and listeners that failed (logged, counted and retried)',
+    labelNames: ['task'] as const,
+    registers: [this.registry],
+  });
+
   gauge(name: string, help: string, read: () => number): void {
     new Gauge({
       name,
