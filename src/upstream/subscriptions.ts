@@ -36,6 +36,16 @@ export function plannedExpiry(promised: number, createdAt: number): number {
   return Number.isFinite(promised) && promised <= limit ? promised : limit;
 }
 
+/**
+ * When a subscription is renewed: `renewBefore` ahead of its expiry, but never earlier than half
+ * way through its life. A platform that grants lifetimes shorter than twice renewBeforeSec (the
+ * config cannot know them) would otherwise have us renew at once after every create, forever.
+ * Half the lifetime still leaves the other half for retries before it lapses.
+ */
+export function renewAt(s: Pick<SubscriptionRecord, 'createdAt' | 'expiresAt'>, renewBeforeMs: number): number {
+  return s.expiresAt - Math.min(renewBeforeMs, (s.expiresAt - s.createdAt) / 2);
+}
+
 export function newWebhookSecret(random: (n: number) => Buffer): string {
   return `whsec_${random(32).toString('base64')}`;
 }
@@ -77,6 +87,8 @@ export class SubscriptionManager {
   private creating = false;
   /** Platform ids that signed with one of our secrets but that we never recorded: to delete. */
   private readonly orphans = new Set<string>();
+  /** The granted lifetime (s) last warned about as too short for renewBeforeSec. */
+  private warnedLifetime: number | null = null;
 
   constructor(private readonly opts: SubscriptionManagerOptions) {}
 
@@ -120,14 +132,31 @@ export class SubscriptionManager {
     return run;
   }
 
+  /**
+   * When the current subscription is to be renewed (ms since the epoch), or null when there is
+   * none that needs renewing (no mapped resources) or none at all (then ensure() is due now).
+   */
+  renewalDueAt(): number | null {
+    const s = this.currentRecord(this.live(), true);
+    return s ? renewAt(s, this.opts.renewBeforeMs) : null;
+  }
+
+  /** True when there are mapped resources to subscribe to. */
+  wantsSubscription(): boolean {
+    return this.resourceIds.length > 0;
+  }
+
   private current(live: readonly SubscriptionRecord[]): SubscriptionRecord | undefined {
+    return this.currentRecord(live, false);
+  }
+
+  /** `evenIfDue`: also one whose renewal time has come (the timer asks what it is waiting for). */
+  private currentRecord(live: readonly SubscriptionRecord[], evenIfDue: boolean): SubscriptionRecord | undefined {
     const ids = this.subscribable();
     const now = this.opts.clock.now();
     return live.find((s) => {
       if (s.subscriptionId !== this.createdHere || s.state !== 'active' || !sameSet(s.resourceIds, ids)) return false;
-      // A platform that grants short lifetimes must not make us renew on every check.
-      const renewBefore = Math.min(this.opts.renewBeforeMs, (s.expiresAt - s.createdAt) / 2);
-      return s.expiresAt - renewBefore > now;
+      return evenIfDue ? s.expiresAt > now : renewAt(s, this.opts.renewBeforeMs) > now;
     });
   }
 
@@ -140,8 +169,10 @@ export class SubscriptionManager {
     if (this.unknownIds.length > 0) this.unknownIds = (await this.knownIds()).unknown;
     if (this.resourceIds.length > 0 && !this.current(live)) {
       const { record: pending, fresh } = this.pendingRecord(live);
-      const { created, ids } = await this.createTracked(pending, fresh);
+      // The platform created it somewhere between sending and the answer: the 7-day limit is
+      // counted from the send, the earliest it can have been, so we never plan beyond it.
       const createdAt = clock.now();
+      const { created, ids } = await this.createTracked(pending, fresh);
       const expiresAt = plannedExpiry(created.expiresAt, createdAt);
       if (expiresAt !== created.expiresAt) {
         logger.warn(
@@ -149,6 +180,7 @@ export class SubscriptionManager {
           'platform promised a subscription beyond the 7 days its API allows; renewing as if 7 days',
         );
       }
+      this.warnIfClamped(created.subscriptionId, createdAt, expiresAt);
       store.transact((tx) => {
         activateSubscription(tx, pending.subscriptionId, { subscriptionId: created.subscriptionId, resourceIds: ids, createdAt, expiresAt });
         for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, s.subscriptionId);
@@ -159,6 +191,21 @@ export class SubscriptionManager {
     }
     await this.deleteReplaced(live);
     await this.deleteOrphans(live);
+  }
+
+  /**
+   * The renewal lead is cut to half the lifetime the platform granted (see renewAt); say so, once
+   * per lifetime the platform changes to, so an operator sees why renewals come sooner.
+   */
+  private warnIfClamped(subscriptionId: string, createdAt: number, expiresAt: number): void {
+    const lifetime = expiresAt - createdAt;
+    const lifetimeSec = Math.round(lifetime / 1000);
+    if (this.opts.renewBeforeMs <= lifetime / 2 || this.warnedLifetime === lifetimeSec) return;
+    this.warnedLifetime = lifetimeSec;
+    this.opts.logger.warn(
+      { subscriptionId, lifetimeSec, renewBeforeSec: Math.round(this.opts.renewBeforeMs / 1000), renewAtSec: Math.round(lifetime / 2000) },
+      'the platform grants subscriptions shorter than twice renewBeforeSec; renewing each at half its lifetime instead',
+    );
   }
 
   /** The pending record for the next create: the one a failed attempt left, or a new secret. */
