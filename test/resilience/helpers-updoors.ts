@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { DoorAck } from '../../src/doors/protocol.js';
 import type { DoorSimulator, PulseExecuted } from '../../src/doors/door-simulator.js';
@@ -127,3 +128,63 @@ export async function eventually(what: string, probe: () => boolean, ms = 15_000
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A hostile or broken platform on loopback HTTP: every request goes to `handle`, which writes
+ * whatever the test wants (wrong types, endless bodies, a drip). Counts requests and the body
+ * bytes it managed to hand to the socket before the client went away.
+ */
+export class HostileUpstream {
+  requests = 0;
+  bytesWritten = 0;
+  private readonly server: HttpServer;
+  private constructor(server: HttpServer, readonly baseUrl: string) {
+    this.server = server;
+  }
+
+  static async start(handle: (req: IncomingMessage, res: ServerResponse, self: HostileUpstream) => void): Promise<HostileUpstream> {
+    let self: HostileUpstream | null = null;
+    const server = createHttpServer((req, res) => {
+      self!.requests += 1;
+      req.resume();
+      handle(req, res, self!);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    self = new HostileUpstream(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return self;
+  }
+
+  /**
+   * Streams `total` bytes of a JSON body that is valid if read to the end (a resources list
+   * padded with many entries), honouring backpressure, and stops when the client disconnects.
+   */
+  streamHugeJson(res: ServerResponse, total: number, declareLength: boolean): void {
+    const head = '{"resources":[';
+    const item = '{"resourceId":"R-1","name":"padding padding padding padding","type":"room","locationId":"HQ"},';
+    const tail = '{"resourceId":"R-2","name":"end","type":"room","locationId":"HQ"}]}';
+    const n = Math.max(0, Math.floor((total - head.length - tail.length) / item.length));
+    const length = head.length + n * item.length + tail.length;
+    res.writeHead(200, declareLength ? { 'content-type': 'application/json', 'content-length': String(length) } : { 'content-type': 'application/json' });
+    const chunk = item.repeat(Math.floor(65_536 / item.length));
+    const perChunk = Math.floor(65_536 / item.length);
+    let left = n;
+    let closed = false;
+    res.on('close', () => { closed = true; });
+    const write = (s: string): boolean => { this.bytesWritten += s.length; return res.write(s); };
+    write(head);
+    const pump = (): void => {
+      while (!closed && left > 0) {
+        const take = Math.min(left, perChunk);
+        left -= take;
+        if (!write(take === perChunk ? chunk : item.repeat(take))) return void res.once('drain', pump);
+      }
+      if (!closed) { write(tail); res.end(); }
+    };
+    pump();
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
