@@ -158,6 +158,22 @@ describe('broker faults: no unlock executed late', () => {
     expect(tooLate.map((id) => r.firmware.ackOf(id)?.result)).toEqual(['expired', 'expired', 'expired']);
     expect(r.firmware.late()).toEqual([]);
     expect(r.firmware.executed).toHaveLength(3);
+    slow.delayMs = 0; // lets the door's clean shutdown through promptly
+  }, 30_000);
+
+  it('a slow link on the gateway side (into the broker, past the lifetime): the broker still delivers, the firmware executes none', async () => {
+    const broker = await mosquitto();
+    const slow = await DelayProxy.start(broker.port);
+    cleanups.push(() => slow.close());
+    const r = await rig({ gatewayUrl: slow.url, doorUrl: broker.url });
+    await unlockOnTime(r);
+    // The broker's message expiry only starts when the command reaches it: it does not help here.
+    slow.delayMs = 2300;
+    const tooLate = [r.swipe()!, r.swipe()!];
+    await r.firmware.acked(tooLate);
+    expect(tooLate.map((id) => r.firmware.ackOf(id)?.result)).toEqual(['expired', 'expired']);
+    expect(r.firmware.late()).toEqual([]);
+    slow.delayMs = 0;
   }, 30_000);
 
   it('clock skew is handled as documented: a door 800 ms behind refuses (clock-skew), 300 ms ahead still judges expiry on its own clock', async () => {
@@ -177,6 +193,7 @@ describe('broker faults: no unlock executed late', () => {
     await ahead.firmware.acked([late]);
     expect(ahead.firmware.ackOf(late)?.result).toBe('expired');
     expect(ahead.firmware.late()).toEqual([]);
+    slow.delayMs = 0;
   }, 30_000);
 });
 
