@@ -1,4 +1,5 @@
 import { backoffMs, type Clock, type Timer } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
 import { runGuarded, type FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
 
@@ -40,9 +41,20 @@ export class RenewalTimer {
 
   constructor(private readonly deps: RenewalTimerDeps) {}
 
-  /** Call after every ensure, with whether it succeeded. */
+  /** Call after every ensure, with whether it succeeded. Never throws: a failure to plan is retried too. */
   settled(ok: boolean): void {
     if (this.stopped) return;
+    try {
+      this.plan(ok);
+    } catch (err) {
+      // Reading the subscription state failed (SQLite busy, say): try again soon, never stop.
+      this.deps.countFailure?.('subscription-renewal');
+      this.deps.logger.error({ task: 'subscription-renewal', err: errorMessage(err) }, 'subscription-renewal planning failed; retrying');
+      this.arm(backoffMs(this.failures++, RETRY_BASE_MS, MAX_RETRY_MS));
+    }
+  }
+
+  private plan(ok: boolean): void {
     const { clock } = this.deps;
     const now = clock.now();
     const due = ok ? this.deps.dueAt() : null;

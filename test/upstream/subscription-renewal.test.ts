@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/util/log.js';
+import { RenewalTimer } from '../../src/upstream/renewal-timer.js';
+import { createLogger, silentLogger } from '../../src/util/log.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { Harness } from './harness.js';
 
 /**
@@ -91,5 +93,45 @@ describe('subscription renewal (issue 9 #11)', () => {
     const tooLong = configSchema.safeParse({ ...base, upstream: { ...base.upstream, renewBeforeSec: 6 * 86_400 } });
     expect(tooLong.success).toBe(false);
     expect(tooLong.error?.issues.map((i) => i.path.join('.'))).toContain('upstream.renewBeforeSec');
+  });
+});
+
+describe('RenewalTimer', () => {
+  it('keeps renewing through failed runs and a failure to plan, counting each', async () => {
+    const clock = new FakeClock(0);
+    const failed: string[] = [];
+    const runs: number[] = [];
+    let expiresAt = 100_000;
+    let planFailures = 1;
+    let runFailures = 2;
+    const timer = new RenewalTimer({
+      clock,
+      logger: silentLogger,
+      countFailure: (task) => void failed.push(task),
+      ensure: async () => {
+        runs.push(clock.now());
+        if (runFailures-- > 0) throw new Error('503');
+        expiresAt = clock.now() + 100_000;
+      },
+      dueAt: () => {
+        if (planFailures-- > 0) throw new Error('SQLITE_BUSY');
+        return expiresAt - 50_000;
+      },
+      needed: () => true,
+      blockedUntil: () => 0,
+    });
+    const flush = async () => { for (let i = 0; i < 5; i++) await Promise.resolve(); };
+    timer.settled(true); // planning throws: retried ~1 s later
+    expect(failed).toEqual(['subscription-renewal']);
+    for (let s = 0; s < 200; s++) {
+      clock.advance(1000);
+      await flush();
+    }
+    timer.stop();
+    // First run ~1 s (after the planning failure), two failed runs retried ~1 s and ~2 s later, then every 50 s.
+    expect(runs.length).toBeGreaterThanOrEqual(6);
+    expect(failed).toEqual(['subscription-renewal', 'subscription-renewal', 'subscription-renewal']);
+    const gaps = runs.slice(3).map((t, i) => t - runs[i + 2]!);
+    expect(gaps.every((g) => g === 50_000)).toBe(true);
   });
 });
