@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { UpstreamError, type UpstreamClient } from './client.js';
+import { MAX_SUBSCRIPTION_MS, plannedExpiry, renewAt, renewalClamp } from './subscription-lifetime.js';
 
 export interface SubscriptionManagerOptions {
   client: Pick<UpstreamClient, 'createSubscription' | 'deleteSubscription' | 'resources'>;
@@ -23,28 +24,7 @@ export interface SubscriptionManagerOptions {
   random: (n: number) => Buffer;
 }
 
-/** Spec §3: a subscription lives at most 7 days after creation. */
-export const MAX_SUBSCRIPTION_MS = 7 * 86_400_000;
-
-/**
- * The expiry we plan with. A platform that promises more than the spec allows (or something
- * unreadable) is held to 7 days: we renew on that schedule, and the old secret stops being
- * accepted by then instead of whenever the platform said.
- */
-export function plannedExpiry(promised: number, createdAt: number): number {
-  const limit = createdAt + MAX_SUBSCRIPTION_MS;
-  return Number.isFinite(promised) && promised <= limit ? promised : limit;
-}
-
-/**
- * When a subscription is renewed: `renewBefore` ahead of its expiry, but never earlier than half
- * way through its life. A platform that grants lifetimes shorter than twice renewBeforeSec (the
- * config cannot know them) would otherwise have us renew at once after every create, forever.
- * Half the lifetime still leaves the other half for retries before it lapses.
- */
-export function renewAt(s: Pick<SubscriptionRecord, 'createdAt' | 'expiresAt'>, renewBeforeMs: number): number {
-  return s.expiresAt - Math.min(renewBeforeMs, (s.expiresAt - s.createdAt) / 2);
-}
+export { MAX_SUBSCRIPTION_MS, plannedExpiry, renewAt } from './subscription-lifetime.js';
 
 export function newWebhookSecret(random: (n: number) => Buffer): string {
   return `whsec_${random(32).toString('base64')}`;
@@ -193,19 +173,12 @@ export class SubscriptionManager {
     await this.deleteOrphans(live);
   }
 
-  /**
-   * The renewal lead is cut to half the lifetime the platform granted (see renewAt); say so, once
-   * per lifetime the platform changes to, so an operator sees why renewals come sooner.
-   */
+  /** Said once per granted lifetime, so an operator sees why renewals come sooner than configured. */
   private warnIfClamped(subscriptionId: string, createdAt: number, expiresAt: number): void {
-    const lifetime = expiresAt - createdAt;
-    const lifetimeSec = Math.round(lifetime / 1000);
-    if (this.opts.renewBeforeMs <= lifetime / 2 || this.warnedLifetime === lifetimeSec) return;
-    this.warnedLifetime = lifetimeSec;
-    this.opts.logger.warn(
-      { subscriptionId, lifetimeSec, renewBeforeSec: Math.round(this.opts.renewBeforeMs / 1000), renewAtSec: Math.round(lifetime / 2000) },
-      'the platform grants subscriptions shorter than twice renewBeforeSec; renewing each at half its lifetime instead',
-    );
+    const clamp = renewalClamp(createdAt, expiresAt, this.opts.renewBeforeMs);
+    if (clamp === null || this.warnedLifetime === clamp.lifetimeSec) return;
+    this.warnedLifetime = clamp.lifetimeSec;
+    this.opts.logger.warn({ subscriptionId, ...clamp }, 'the platform grants subscriptions shorter than twice renewBeforeSec; renewing each at half its lifetime instead');
   }
 
   /** The pending record for the next create: the one a failed attempt left, or a new secret. */

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { RenewalTimer } from '../../src/upstream/renewal-timer.js';
+import { MAX_RENEW_BEFORE_SEC } from '../../src/upstream/subscription-lifetime.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Harness } from './harness.js';
@@ -88,9 +89,10 @@ describe('subscription renewal (issue 9 #11)', () => {
       doors: [{ id: 'front' }],
       upstream: { baseUrl: 'https://b.example', token: 't', callbackUrl: 'https://g.example/webhooks/offision' },
     };
-    const ok = configSchema.safeParse({ ...base, upstream: { ...base.upstream, renewBeforeSec: 302_400 } });
+    const ok = configSchema.safeParse({ ...base, upstream: { ...base.upstream, renewBeforeSec: MAX_RENEW_BEFORE_SEC } });
     expect(ok.success).toBe(true);
-    const tooLong = configSchema.safeParse({ ...base, upstream: { ...base.upstream, renewBeforeSec: 6 * 86_400 } });
+    expect(MAX_RENEW_BEFORE_SEC).toBe(302_400); // 3.5 days
+    const tooLong = configSchema.safeParse({ ...base, upstream: { ...base.upstream, renewBeforeSec: MAX_RENEW_BEFORE_SEC + 1 } });
     expect(tooLong.success).toBe(false);
     expect(tooLong.error?.issues.map((i) => i.path.join('.'))).toContain('upstream.renewBeforeSec');
   });
