@@ -44,6 +44,11 @@ const logs = { direct: new FirmwareLog(direct), slow: new FirmwareLog(viaSlow) }
 await direct.start();
 await viaSlow.start();
 
+/** Waits for the acks, but a door that never answers some is a figure to print, not a crash. */
+async function acksOf(door: 'direct' | 'slow', sent: Sent[]): Promise<void> {
+  await logs[door].acked(sent.map((s) => s.id), 30_000).catch(() => undefined);
+}
+
 interface Sent {
   id: string;
   issuedAt: number;
@@ -86,25 +91,25 @@ function report(phase: string, door: 'direct' | 'slow', sent: Sent[]): void {
 console.log(`command lifetime ${TTL_MS} ms (MQTT 5 message expiry ${Math.ceil(TTL_MS / 1000)} s), one unlock every ${EVERY_MS} ms`);
 
 const idle = await sendFor('direct', 2000);
-await logs.direct.acked(idle.map((s) => s.id));
+await acksOf('direct', idle);
 report('idle', 'direct', idle);
 
 process.kill(broker.pid, 'SIGSTOP');
 const stalled = await sendFor('direct', STALL_MS);
 process.kill(broker.pid, 'SIGCONT');
-await logs.direct.acked(stalled.map((s) => s.id), 30_000);
+await acksOf('direct', stalled);
 report(`broker SIGSTOP ${STALL_MS / 1000} s`, 'direct', stalled);
 
 slow.delayMs = SLOW_LINK_MS;
 await sleep(50);
 const slowed = await sendFor('slow', 3000);
-await logs.slow.acked(slowed.map((s) => s.id), 30_000);
+await acksOf('slow', slowed);
 report(`link to door delays ${SLOW_LINK_MS} ms`, 'slow', slowed);
 
 slow.delayMs = Math.round(TTL_MS * 0.6);
 await sleep(SLOW_LINK_MS + 100);
 const within = await sendFor('slow', 2000);
-await logs.slow.acked(within.map((s) => s.id), 30_000);
+await acksOf('slow', within);
 report(`link to door delays ${slow.delayMs} ms`, 'slow', within);
 
 console.log(executedLate === 0 ? 'OK: no unlock executed after its expiresAt' : `FAIL: ${executedLate} unlocks executed after their expiresAt`);
