@@ -198,6 +198,28 @@ describe('broker faults: no unlock executed late', () => {
 });
 
 describe('broker faults: the gateway keeps deciding and comes back announced', () => {
+  it('a broker frozen longer than the keepalive: the gateway gives up on it, reads are audited unreachable, and it reconnects after SIGCONT', async () => {
+    const broker = await mosquitto();
+    const r = await rig({ gatewayUrl: broker.url, doorUrl: broker.url, keepaliveSec: 5 });
+    await unlockOnTime(r);
+    const down = new Promise<void>((resolve) => { const off = r.relay.onConnection((up) => { if (!up) { off(); resolve(); } }); });
+    process.kill(broker.pid!, 'SIGSTOP');
+    await down; // the keepalive's unanswered PINGREQ, not a timer of the test
+    expect(r.swipe()).toBeNull();
+    expect(r.swipe(STRANGER)).toBeNull();
+    process.kill(broker.pid!, 'SIGCONT');
+    await eventually('gateway reconnected', () => r.relay.connected());
+    await unlockOnTime(r);
+    expect(r.audit().map((a) => [a.result, a.relay])).toEqual([
+      ['granted', 'sent'],
+      ['granted', 'unreachable'],
+      ['denied', 'none'],
+      ['granted', 'sent'],
+    ]);
+    expect(r.firmware.executed).toHaveLength(2);
+    expect(r.firmware.late()).toEqual([]);
+  }, 40_000);
+
   it('broker killed: reads are decided and audited as unreachable; restarted on the same port, status is republished and nothing from the outage is executed', async () => {
     let broker = await mosquitto();
     const r = await rig({ gatewayUrl: broker.url, doorUrl: broker.url });

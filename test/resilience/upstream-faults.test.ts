@@ -86,7 +86,7 @@ describe('upstream faults', () => {
     expect(h.sync.status().state).toBe('unreachable');
     expect(h.decide(CARD, 'door-orion', h.clock.now())).toBe('granted');
     expect(h.grantCount()).toBe(1);
-    // Backoff 1 s doubling to 5 min: about ten gate openings in 10 min, each a handful of calls.
+    // Backoff 1 s doubling to 5 min: about ten gate openings in 10 min, each a handful of calls (measured: 14).
     expect(during).toBeLessThanOrEqual(60);
     h.sim.outage = false;
     await run(h, 301);
@@ -125,8 +125,8 @@ describe('upstream faults', () => {
     // No call may start after a 429 was answered and before its retry-after ran out.
     const early = storm.filter((c) => limited.some((l) => c.startSeq > l.endSeq! && c.start < l.end! + l.retryAfterSec! * 1000));
     expect(early).toEqual([]);
-    // 20 retry-after windows in 10 min: a probe or two each, not a sweep's 16.
-    expect(storm.length).toBeLessThanOrEqual(20 * 3 + 17);
+    // 20 retry-after windows in 10 min: a probe or two each (measured: 21 calls in all), not a sweep's 16.
+    expect(storm.length).toBeLessThanOrEqual(20 * 2 + 17);
     expect(h.decide(CARD, 'door-orion', h.clock.now())).toBe('granted');
     expect(h.sync.status().state).toBe('degraded');
   }, 60_000);
