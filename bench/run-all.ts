@@ -14,6 +14,7 @@ const BENCHES: { file: string; nodeArgs?: string[] }[] = [
   { file: 'card-formats.js' },
   { file: 'hid-decode.js' },
   { file: 'e2e-pty.js' }, // needs socat and mosquitto
+  { file: 'broker-stall.js' }, // needs mosquitto; fails if any unlock ran after its expiresAt
 ];
 
 let failed = 0;

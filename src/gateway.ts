@@ -143,6 +143,7 @@ export class Gateway {
         logger: this.logger.child({ part: 'upstream' }),
         fetch: this.opts.fetch,
         token: readSecret(cfg.upstream.token, cfg.upstream.tokenFile) ?? '',
+        countFailure: (task) => this.metrics.backgroundErrors.inc({ task }),
       });
       await this.upstream.start();
     }

@@ -126,7 +126,9 @@ const upstreamSchema = z.object({
   callbackUrl: z.url(),
   reconcileIntervalSec: z.number().int().min(10).max(86_400).default(300),
   requestTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
-  renewBeforeSec: z.number().int().min(60).max(6 * 86_400).default(86_400),
+  // At most half the spec's 7-day subscription lifetime (MAX_RENEW_BEFORE_SEC): more would be cut
+  // to half-life even on a full-length subscription (docs/upstream.md, "Subscription renewal").
+  renewBeforeSec: z.number().int().min(60).max(302_400).default(86_400),
   maxCallbackBytes: z.number().int().min(256).max(1_048_576).default(16_384),
 });
 

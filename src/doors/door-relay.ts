@@ -155,9 +155,10 @@ export class DoorRelay {
    * The badge hot path: synchronous, no await, no I/O wait. Refuses (`unreachable`) unless the
    * connection is up right now — an unlock is never queued to be sent when the broker returns,
    * because by then the person has walked away and a late open door is a security hole. If the
-   * connection dies with this command in flight, it is not replayed (NoReplayStore), and were
-   * it delivered late anyway, the firmware drops it by `expiresAt` and an MQTT 5 broker by
-   * message expiry. With MQTT 3.1.1 (protocolVersion 4) only `expiresAt` protects.
+   * connection dies with this command in flight, it is not replayed (NoReplayStore). Were it
+   * delivered late anyway, the firmware drops it by `expiresAt`: that is the guarantee. An MQTT 5
+   * broker's message expiry helps only while the broker runs — one that is frozen (SIGSTOP, a
+   * stalled VM) delivers what it holds at once when it resumes — and MQTT 3.1.1 has none.
    */
   pulse(doorId: string): PulseOutcome {
     const route = this.doors.get(doorId);

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { DedupCache, decideCommand, RelayStateMachine, type FirmwareDecision } from './firmware-logic.js';
-import { DoorAck, DoorState, topics, type ContactPosition, type Topics } from './protocol.js';
+import { DoorAck, DoorState, PulseCommand, topics, type ContactPosition, type Topics } from './protocol.js';
 
 export interface DoorSimulatorOptions {
   url: string;
@@ -25,6 +25,11 @@ export interface PulseExecuted {
   channel: number;
   pulseMs: number;
   unlockedUntil: number;
+  /** The command's own times (gateway clock), as received. */
+  issuedAt: number;
+  expiresAt: number;
+  /** The firmware clock when it decided to execute: never past expiresAt. */
+  at: number;
 }
 
 export interface DoorSimulatorEvents {
@@ -133,23 +138,26 @@ export class DoorSimulator extends EventEmitter<DoorSimulatorEvents> {
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     if (topic !== this.t.cmd(this.opts.doorId)) return;
-    const decision = decideCommand({ payload, retained, now: this.clock.now(), timeSynced: this.timeSynced, channels: this.opts.channels ?? 2, dedup: this.dedup });
+    // One reading of the clock for the decision and the execution: the expiry check and the
+    // relay act on the same instant, so nothing can slip past expiresAt between the two.
+    const now = this.clock.now();
+    const decision = decideCommand({ payload, retained, now, timeSynced: this.timeSynced, channels: this.opts.channels ?? 2, dedup: this.dedup });
     if (decision.action === 'ignore') {
       this.emit('ignored', { why: decision.why });
       return;
     }
-    if (decision.pulse) this.execute(decision.id, decision.pulse);
+    // An executed command parsed a moment ago: its times are there to record.
+    if (decision.pulse) this.execute(decision.id, decision.pulse, PulseCommand.parse(payload), now);
     void this.sendAck(decision);
   }
 
-  private execute(id: string, pulse: { channel: number; pulseMs: number }): void {
-    const now = this.clock.now();
+  private execute(id: string, pulse: { channel: number; pulseMs: number }, command: PulseCommand, now: number): void {
     const wasLocked = this.relay.position(now) === 'locked';
     const unlockedUntil = this.relay.pulse(now, pulse.pulseMs);
     this.executed += 1;
     this.relockTimer?.cancel();
     this.relockTimer = this.clock.setTimeout(() => this.relock(), unlockedUntil - now);
-    this.emit('pulse', { id, ...pulse, unlockedUntil });
+    this.emit('pulse', { id, ...pulse, unlockedUntil, issuedAt: command.issuedAt, expiresAt: command.expiresAt, at: now });
     if (wasLocked) void this.publishState();
   }
 

@@ -6,14 +6,19 @@ import { commandIdSchema, decodeJson, ProtocolError, PulseCommand, type AckResul
  * checked against them, so the README, the vectors and the simulator cannot drift apart.
  */
 
-/** NTP on a LAN is good to a few ms; this absorbs a bad sync without widening the replay window much. */
+/**
+ * How far ahead of the door's clock a command's `issuedAt` may be before the door refuses it as
+ * `clock-skew`. NTP on a LAN is good to a few ms; this absorbs a bad sync. It is never a grace
+ * period on `expiresAt`: a door whose clock lags the gateway's by more than this refuses every
+ * fresh command instead of executing late ones.
+ */
 export const CLOCK_SKEW_TOLERANCE_MS = 500;
 /** Enough for a minute of back-to-back unlocks at the maximum command lifetime. */
 export const DEDUP_CAPACITY = 256;
 
 /**
- * Ids of executed commands, each kept until its expiresAt (+ tolerance). Nothing longer is
- * needed: after that moment the expiry check rejects a redelivery before de-dup is consulted.
+ * Ids of executed commands, each kept until its expiresAt. Nothing longer is needed: after that
+ * moment the expiry check rejects a redelivery before de-dup is consulted.
  */
 export class DedupCache {
   private readonly expiryById = new Map<string, number>();
@@ -33,7 +38,7 @@ export class DedupCache {
       for (const entry of this.expiryById) if (oldest === null || entry[1] < oldest[1]) oldest = entry;
       if (oldest) this.expiryById.delete(oldest[0]);
     }
-    this.expiryById.set(id, expiresAt + CLOCK_SKEW_TOLERANCE_MS);
+    this.expiryById.set(id, expiresAt);
   }
 
   get size(): number {
@@ -118,7 +123,10 @@ export function decideCommand(ctx: CommandContext): FirmwareDecision {
 
   const { id } = command;
   if (!ctx.timeSynced) return reject(id, 'clock-not-synced');
-  if (ctx.now > command.expiresAt + CLOCK_SKEW_TOLERANCE_MS) return { action: 'ack', id, result: 'expired', pulse: null };
+  // THE guarantee of the protocol: past expiresAt on this door's clock, never executed. No
+  // tolerance here — whatever delayed the command (a frozen broker, a slow link, a redelivery)
+  // would otherwise get a door opened for someone who has walked away.
+  if (ctx.now > command.expiresAt) return { action: 'ack', id, result: 'expired', pulse: null };
   if (command.issuedAt > ctx.now + CLOCK_SKEW_TOLERANCE_MS) return reject(id, 'clock-skew');
   if (ctx.dedup.has(id, ctx.now)) return { action: 'ack', id, result: 'duplicate', pulse: null };
   if (command.channel > ctx.channels) return reject(id, 'unknown-channel');

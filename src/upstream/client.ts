@@ -33,6 +33,40 @@ export interface UpstreamClientOptions {
   clock: Clock;
   health: UpstreamHealth;
   fetch?: typeof fetch;
+  /** Answers larger than this are not read (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
+}
+
+/**
+ * The largest answer the client reads. The largest the contract produces is a daily list of a
+ * busy resource or the resource list of a big site: hundreds of KiB. 4 MiB is far beyond that
+ * and small enough that a broken proxy or a hostile platform cannot grow the process: a body
+ * past it is cut off while it streams in and the call counts as a contract fault.
+ */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The body as text, or null as soon as it is known to exceed `cap` (a content-length that says
+ * so, or the bytes read so far); then the rest is never read.
+ */
+async function readCapped(res: Response, cap: number): Promise<string | null> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > cap) return null;
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A retry-after beyond this is not believed (one day): the gate must reopen some time. */
@@ -161,7 +195,9 @@ export class UpstreamClient implements VisitVerifier {
       throw new UpstreamError('backoff', `backing off until ${new Date(health.blockedUntil).toISOString()}: ${health.lastError ?? ''}`);
     }
     let res: Response;
-    let text: string;
+    let text = '';
+    let tooLarge = false;
+    const cap = this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     // The deadline runs on the injected clock (not AbortSignal.timeout), so tests drive it with
     // fake time; it covers the body as well as the headers.
     const deadline = new AbortController();
@@ -175,13 +211,19 @@ export class UpstreamClient implements VisitVerifier {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: deadline.signal,
       });
-      text = await res.text();
+      const read = await readCapped(res, cap);
+      if (read === null) {
+        tooLarge = true;
+        // Hang up: whatever is still coming is not read, nor kept in a socket buffer.
+        deadline.abort();
+      } else text = read;
     } catch (err) {
       const timedOut = deadline.signal.aborted;
       throw this.fail(new UpstreamError(timedOut ? 'timeout' : 'network', `${label}: ${timedOut ? 'timed out' : errorText(err)}`));
     } finally {
       timer.cancel();
     }
+    if (tooLarge) throw this.fail(new UpstreamError('invalid', `${label}: answer larger than ${cap} bytes; not read`, res.status));
     const keepRateLimit = opt.bypassGate === true;
     if (res.status === 404 && opt.notFoundOk) {
       health.success(keepRateLimit);

@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { UpstreamError, type UpstreamClient } from './client.js';
+import { MAX_SUBSCRIPTION_MS, plannedExpiry, renewAt, renewalClamp } from './subscription-lifetime.js';
 
 export interface SubscriptionManagerOptions {
   client: Pick<UpstreamClient, 'createSubscription' | 'deleteSubscription' | 'resources'>;
@@ -23,18 +24,7 @@ export interface SubscriptionManagerOptions {
   random: (n: number) => Buffer;
 }
 
-/** Spec §3: a subscription lives at most 7 days after creation. */
-export const MAX_SUBSCRIPTION_MS = 7 * 86_400_000;
-
-/**
- * The expiry we plan with. A platform that promises more than the spec allows (or something
- * unreadable) is held to 7 days: we renew on that schedule, and the old secret stops being
- * accepted by then instead of whenever the platform said.
- */
-export function plannedExpiry(promised: number, createdAt: number): number {
-  const limit = createdAt + MAX_SUBSCRIPTION_MS;
-  return Number.isFinite(promised) && promised <= limit ? promised : limit;
-}
+export { MAX_SUBSCRIPTION_MS, plannedExpiry, renewAt } from './subscription-lifetime.js';
 
 export function newWebhookSecret(random: (n: number) => Buffer): string {
   return `whsec_${random(32).toString('base64')}`;
@@ -77,6 +67,8 @@ export class SubscriptionManager {
   private creating = false;
   /** Platform ids that signed with one of our secrets but that we never recorded: to delete. */
   private readonly orphans = new Set<string>();
+  /** The granted lifetime (s) last warned about as too short for renewBeforeSec. */
+  private warnedLifetime: number | null = null;
 
   constructor(private readonly opts: SubscriptionManagerOptions) {}
 
@@ -120,14 +112,31 @@ export class SubscriptionManager {
     return run;
   }
 
+  /**
+   * When the current subscription is to be renewed (ms since the epoch), or null when there is
+   * none that needs renewing (no mapped resources) or none at all (then ensure() is due now).
+   */
+  renewalDueAt(): number | null {
+    const s = this.currentRecord(this.live(), true);
+    return s ? renewAt(s, this.opts.renewBeforeMs) : null;
+  }
+
+  /** True when there are mapped resources to subscribe to. */
+  wantsSubscription(): boolean {
+    return this.resourceIds.length > 0;
+  }
+
   private current(live: readonly SubscriptionRecord[]): SubscriptionRecord | undefined {
+    return this.currentRecord(live, false);
+  }
+
+  /** `evenIfDue`: also one whose renewal time has come (the timer asks what it is waiting for). */
+  private currentRecord(live: readonly SubscriptionRecord[], evenIfDue: boolean): SubscriptionRecord | undefined {
     const ids = this.subscribable();
     const now = this.opts.clock.now();
     return live.find((s) => {
       if (s.subscriptionId !== this.createdHere || s.state !== 'active' || !sameSet(s.resourceIds, ids)) return false;
-      // A platform that grants short lifetimes must not make us renew on every check.
-      const renewBefore = Math.min(this.opts.renewBeforeMs, (s.expiresAt - s.createdAt) / 2);
-      return s.expiresAt - renewBefore > now;
+      return evenIfDue ? s.expiresAt > now : renewAt(s, this.opts.renewBeforeMs) > now;
     });
   }
 
@@ -140,8 +149,10 @@ export class SubscriptionManager {
     if (this.unknownIds.length > 0) this.unknownIds = (await this.knownIds()).unknown;
     if (this.resourceIds.length > 0 && !this.current(live)) {
       const { record: pending, fresh } = this.pendingRecord(live);
-      const { created, ids } = await this.createTracked(pending, fresh);
+      // The platform created it somewhere between sending and the answer: the 7-day limit is
+      // counted from the send, the earliest it can have been, so we never plan beyond it.
       const createdAt = clock.now();
+      const { created, ids } = await this.createTracked(pending, fresh);
       const expiresAt = plannedExpiry(created.expiresAt, createdAt);
       if (expiresAt !== created.expiresAt) {
         logger.warn(
@@ -149,6 +160,7 @@ export class SubscriptionManager {
           'platform promised a subscription beyond the 7 days its API allows; renewing as if 7 days',
         );
       }
+      this.warnIfClamped(created.subscriptionId, createdAt, expiresAt);
       store.transact((tx) => {
         activateSubscription(tx, pending.subscriptionId, { subscriptionId: created.subscriptionId, resourceIds: ids, createdAt, expiresAt });
         for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, s.subscriptionId);
@@ -159,6 +171,14 @@ export class SubscriptionManager {
     }
     await this.deleteReplaced(live);
     await this.deleteOrphans(live);
+  }
+
+  /** Said once per granted lifetime, so an operator sees why renewals come sooner than configured. */
+  private warnIfClamped(subscriptionId: string, createdAt: number, expiresAt: number): void {
+    const clamp = renewalClamp(createdAt, expiresAt, this.opts.renewBeforeMs);
+    if (clamp === null || this.warnedLifetime === clamp.lifetimeSec) return;
+    this.warnedLifetime = clamp.lifetimeSec;
+    this.opts.logger.warn({ subscriptionId, ...clamp }, 'the platform grants subscriptions shorter than twice renewBeforeSec; renewing each at half its lifetime instead');
   }
 
   /** The pending record for the next create: the one a failed attempt left, or a new secret. */

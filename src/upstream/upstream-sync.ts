@@ -5,12 +5,14 @@ import type { Store } from '../store/store.js';
 import type { SubscriptionRecord } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
+import type { FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
 import { rederiveBookingGrants, type Grace } from './booking-apply.js';
 import { UpstreamClient } from './client.js';
 import { UpstreamHealth, type UpstreamState } from './health.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { ReplayGuard } from './replay-guard.js';
+import { RenewalTimer } from './renewal-timer.js';
 import { SubscriptionManager } from './subscriptions.js';
 import { createWebhookApp, type CallbackCounters } from './webhook.js';
 
@@ -45,6 +47,8 @@ export interface UpstreamSyncOptions {
   fetch?: typeof fetch;
   token: string;
   random?: (n: number) => Buffer;
+  /** Where failed background runs (a renewal) are counted: lintel_background_errors_total{task}. */
+  countFailure?: FailureCounter;
 }
 
 type GraceOverride = { graceBeforeMinutes?: number; graceAfterMinutes?: number };
@@ -58,6 +62,7 @@ export class UpstreamSync {
   readonly client: UpstreamClient;
   private readonly health: UpstreamHealth;
   private readonly subscriptions: SubscriptionManager;
+  private readonly renewal: RenewalTimer;
   private readonly reconciler: Reconciler;
   private readonly replay: ReplayGuard;
   private readonly counters: CallbackCounters = { accepted: 0, duplicates: 0, rejected: {} };
@@ -93,6 +98,16 @@ export class UpstreamSync {
       random: opts.random ?? randomBytes,
     });
     this.subscriptions.setResources(this.mappedIds());
+    this.renewal = new RenewalTimer({
+      clock: opts.clock,
+      logger: opts.logger,
+      countFailure: opts.countFailure,
+      ensure: () => this.subscriptions.ensure(),
+      dueAt: () => this.subscriptions.renewalDueAt(),
+      needed: () => this.subscriptions.wantsSubscription(),
+      blockedUntil: () => this.health.blockedUntil,
+      track: (run) => this.track(run),
+    });
     this.reconciler = new Reconciler({
       client: this.client,
       store: opts.store,
@@ -115,6 +130,7 @@ export class UpstreamSync {
     this.stopped = true;
     this.interval?.cancel();
     this.interval = null;
+    this.renewal.stop();
     this.reconciler.stop();
     await this.idle();
   }
@@ -215,13 +231,17 @@ export class UpstreamSync {
     await this.reconcileNow();
   }
 
+  /** A sweep's or a mapping change's check; either way the renewal timer is set from its outcome. */
   private async ensureSubscription(): Promise<void> {
     if (this.stopped) return;
+    let ok = true;
     try {
       await this.subscriptions.ensure();
     } catch (err) {
-      this.opts.logger.warn({ err: (err as Error).message }, 'subscription not renewed; relying on reconciliation until it is');
+      ok = false;
+      this.opts.logger.warn({ err: (err as Error).message }, 'subscription not renewed; retrying, and reconciling meanwhile');
     }
+    this.renewal.settled(ok);
   }
 
   private track(p: Promise<unknown>): void {

@@ -11,6 +11,8 @@ export interface TestBroker {
   kind: 'mosquitto' | 'embedded';
   /** MQTT protocol versions this broker speaks (aedes: 4 only; mosquitto: 4 and 5). */
   protocolVersions: ReadonlyArray<4 | 5>;
+  /** The mosquitto process (fault tests send it SIGSTOP, SIGCONT, SIGKILL); null in-process. */
+  pid: number | null;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ async function startMosquitto(binary: string, port: number): Promise<TestBroker>
     port,
     kind: 'mosquitto',
     protocolVersions: [4, 5],
+    pid: child.pid ?? null,
     stop: () => (stopping ??= cleanup()),
   };
 }
@@ -108,5 +111,5 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const binary = opts.embedded ? null : findMosquitto();
   if (binary) return startMosquitto(binary, opts.port ?? (await freePort()));
   const broker = await startEmbeddedBroker({ port: opts.port ?? 0 });
-  return { url: broker.url, port: broker.port, kind: 'embedded', protocolVersions: [4], stop: () => broker.close() };
+  return { url: broker.url, port: broker.port, kind: 'embedded', protocolVersions: [4], pid: null, stop: () => broker.close() };
 }

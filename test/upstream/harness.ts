@@ -14,7 +14,7 @@ import { loadIndex, refreshDoors, refreshPeople } from '../../src/store/index-lo
 import { assignCredential, upsertPerson } from '../../src/store/people.js';
 import { Store } from '../../src/store/store.js';
 import { UpstreamSync } from '../../src/upstream/upstream-sync.js';
-import { silentLogger } from '../../src/util/log.js';
+import { silentLogger, type Logger } from '../../src/util/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -32,6 +32,10 @@ export interface HarnessOptions {
   notAtPlatform?: string[];
   /** The gateway's fetch (default: global fetch). */
   fetch?: typeof fetch;
+  /** Lifetime the simulated platform grants a subscription (default: the spec's 7 days). */
+  subscriptionTtlMs?: number;
+  /** The gateway's logger (default: silent). */
+  logger?: Logger;
 }
 
 /**
@@ -52,7 +56,7 @@ export class Harness {
   private app: Hono | null = null;
 
   constructor(readonly opts: HarnessOptions = {}) {
-    this.sim = new UpstreamSimulator({ clock: this.clock, tokens: [TOKEN] });
+    this.sim = new UpstreamSimulator({ clock: this.clock, tokens: [TOKEN], subscriptionTtlMs: opts.subscriptionTtlMs });
   }
 
   get resources(): ResourceConfig[] {
@@ -114,7 +118,7 @@ export class Harness {
       resources: this.resources,
       store: this.store,
       clock: this.clock,
-      logger: silentLogger,
+      logger: this.opts.logger ?? silentLogger,
       token: this.opts.token ?? TOKEN,
       fetch: this.opts.fetch,
     });
