@@ -9,8 +9,9 @@ import { normalizeEmail } from '../store/people.js';
  *   subject = HMAC-SHA256(key, "lintel/member-subject/v1\0" + lower-cased, trimmed email)[0..8]
  *
  * Never a row id: two gateways number their people in the order they met them. 64 bits keep
- * a collision between two real people unlikely (about 3 in 10^8 for two gateways of a million
- * people each) and the index refuses both people of a collision it can see. The prefix keeps
+ * a collision between two real people unlikely (about 3 in 10^8 within a million people, 5 in
+ * 10^8 across two gateways of a million each) and the index refuses both people of a collision
+ * it can see. The prefix keeps
  * these hashes apart from the token MAC, which uses the same key.
  */
 
