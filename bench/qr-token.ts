@@ -1,12 +1,13 @@
 /**
  * Member QR token verification latency: 100,000 verifications of distinct valid tokens, plus
- * the full QrAccess decision (verify + revocation + decidePerson) for the same tokens.
+ * the full QrAccess decision (verify + subject lookup + revocation + decidePerson) for the same tokens.
  * Run: npm run build && node dist/bench/qr-token.js
  * Target: verification p99 ≤ 20 µs. Prints p50/p99/p99.9 for both, and tamper-rejection cost.
  */
 import { randomBytes } from 'node:crypto';
 import { AccessIndex } from '../src/access/access-index.js';
 import { FailureGuard } from '../src/access/failure-guard.js';
+import { memberSubjectOf } from '../src/qr/member-subject.js';
 import { encodeMemberToken, verifyMemberToken } from '../src/qr/member-token.js';
 import { QrAccess } from '../src/qr/qr-access.js';
 import type { Clock } from '../src/util/clock.js';
@@ -17,17 +18,20 @@ const PEOPLE = 10_000;
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const key = randomBytes(32);
 
-const index = new AccessIndex();
+const subjectOf = memberSubjectOf(key);
+const index = new AccessIndex({ subjectOf });
 index.setDoors(['front']);
+const email = (id: number) => `member${id}@example.com`;
 for (let id = 1; id <= PEOPLE; id++) {
-  index.putPerson({ id, active: true, tokensValidAfter: 0, grants: [{ door: 'front', from: NOW - 3600_000, to: NOW + 3600_000 }], cards: [] });
+  index.putPerson({ id, email: email(id), active: true, tokensValidAfter: 0, grants: [{ door: 'front', from: NOW - 3600_000, to: NOW + 3600_000 }], cards: [] });
 }
 const tokens: string[] = new Array(N);
 for (let i = 0; i < N; i++) {
-  tokens[i] = encodeMemberToken(key, { personId: 1 + (i % PEOPLE), issuedAt: NOW - 60_000, expiresAt: NOW + 240_000 });
+  tokens[i] = encodeMemberToken(key, { subject: subjectOf(email(1 + (i % PEOPLE))), issuedAt: NOW - 60_000, expiresAt: NOW + 240_000 });
 }
 const tampered = tokens.map((t, i) => {
-  const pos = 4 + (i % 28);
+  // Past the key id (chars 4–10), so that the tampered token still costs its HMAC.
+  const pos = 11 + (i % 28);
   return t.slice(0, pos) + (t[pos] === 'A' ? 'B' : 'A') + t.slice(pos + 1);
 });
 

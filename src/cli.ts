@@ -14,6 +14,8 @@ import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
 import { systemClock } from './util/clock.js';
 import { VERSION } from './version.js';
+import { MemberCommandUsageError, PEOPLE_HELP, runPeopleCommand, runQrRevoke } from './cli/people-commands.js';
+import { UnknownMemberError } from './store/member-admin.js';
 
 const HELP = `lintel ${VERSION} — edge access gateway for door controllers
 
@@ -28,6 +30,7 @@ Commands:
                                 import the card list (email,name,card,format[,state][,doors][,valid_from][,valid_to]);
                                 all rows or nothing
   qr issue EMAIL [-c FILE]      issue a short-lived member QR token for a person
+${PEOPLE_HELP}
 
 Options:
   -c, --config FILE             config file (default: $LINTEL_CONFIG or /etc/lintel/lintel.yaml)
@@ -119,7 +122,14 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`imported ${summary.cards} cards for ${summary.people} people, ${summary.staffGrants} staff grants`);
       return 0;
     }
+    case 'people':
+      console.log(runPeopleCommand(rest, (fn) => withStore(values.config, fn), () => Date.now()));
+      return 0;
     case 'qr': {
+      if (rest[0] === 'revoke') {
+        console.log(runQrRevoke(rest.slice(1), (fn) => withStore(values.config, fn), () => Date.now()));
+        return 0;
+      }
       if (rest[0] !== 'issue' || rest[1] === undefined) throw new UsageError('usage: lintel qr issue EMAIL [-c CONFIG]');
       const email = rest[1];
       const t = withStore(values.config, (store, cfg) => {
@@ -142,7 +152,14 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof CardImportError || err instanceof QrIssueError || err instanceof UsageError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof CardImportError ||
+      err instanceof QrIssueError ||
+      err instanceof UsageError ||
+      err instanceof UnknownMemberError ||
+      err instanceof MemberCommandUsageError
+    ) {
       console.error(err.message);
       process.exitCode = 2;
     } else {

@@ -16,6 +16,7 @@ import { DecisionRecorder } from './pipeline/decision-recorder.js';
 import { RecentDecisions } from './pipeline/recent-decisions.js';
 import { QrAccess } from './qr/qr-access.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
+import { memberSubjectOf } from './qr/member-subject.js';
 import { createMemberQrIssuer, type IssuedToken } from './qr/issuer.js';
 import { createQrRoutes } from './qr/routes.js';
 import { createReaders, type ReaderBindings } from './readers/factory.js';
@@ -108,6 +109,12 @@ export class Gateway {
       if (change.people.size > 0) refreshPeople(this.store.db, this.index, change.people);
     });
     const changedResources = syncFromConfig(this.store, cfg);
+    // Member tokens name people by a keyed hash of their email: the index needs the key's hasher first.
+    const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
+    const accessLog = this.logger.child({ part: 'access' });
+    this.index.setSubjectHasher(memberSubjectOf(key), (personIds) =>
+      accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
+    );
     loadIndex(this.store.db, this.index);
     this.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.index.stats().cards);
     this.metrics.gauge('lintel_index_grants', 'Grants in the in-memory index', () => this.index.stats().grants);
@@ -150,7 +157,6 @@ export class Gateway {
     if (changedResources.length > 0) await this.mappingChanged(changedResources);
 
     // 4. QR credentials and visitors, then the pipeline every reader feeds.
-    const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
     const visitorGate = this.upstream
       ? new VisitorGate({
           verifier: this.upstream.client,

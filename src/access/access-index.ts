@@ -1,5 +1,8 @@
 import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
 import { RecordPool } from './record-pool.js';
+import { SubjectTable, type MemberSubject } from './subject-table.js';
+
+export type { MemberSubject } from './subject-table.js';
 
 /**
  * The in-memory picture of who may open which door when, derived from SQLite. Pure data:
@@ -11,13 +14,20 @@ import { RecordPool } from './record-pool.js';
  * touches two: the card's slot in a flat hash table (CardTable), which holds the offset of the
  * holder's record, and that record, one contiguous run of doubles in a RecordPool:
  *
- *   [ personId, tokensValidAfter, active + 2 × windowCount + 2^23 × cardCount,
+ *   [ personId, subject (64 raw bits), flags (see below),
  *     door, from, to,  door, from, to, ...      (windowCount grants, doors numbered)
  *     lo, hi, lo, hi, ...                       (cardCount card keys, for removal) ]
  *
  * A holder with one grant and one card fills exactly 8 doubles: one cache line. Disabled
  * cards live in a second, usually small, table. A record offset is valid only until the next
  * putPerson/removePerson: callers use it synchronously and never keep it.
+ *
+ * Member QR tokens name a person by subject, a 64-bit keyed hash of the email that every
+ * gateway sharing the token key computes alike (src/qr/member-subject.ts, injected: this module
+ * holds no key). A third table maps subject → record. Two people with one subject are both
+ * refused (fail closed) and reported through onSubjectCollision. The instant before which a
+ * person's tokens are void is kept beside the records, for the few people ever revoked: the
+ * record stays one cache line.
  */
 export interface GrantWindow {
   readonly door: string;
@@ -34,8 +44,20 @@ export interface PersonAccess {
   readonly tokensValidAfter: number;
 }
 
+export type SubjectOf = (email: string) => MemberSubject;
+
+export interface AccessIndexOptions {
+  hashSeed?: number;
+  /** Without it nobody has a subject and every member token is refused as unknown. */
+  subjectOf?: SubjectOf;
+  /** Told the local ids of the people sharing a subject whenever one more joins them. */
+  onSubjectCollision?: (personIds: number[]) => void;
+}
+
 export interface PersonInput {
   id: number;
+  /** Lower-cased email; the member-token subject is derived from it. */
+  email?: string;
   active: boolean;
   tokensValidAfter: number;
   grants: GrantWindow[];
@@ -50,10 +72,15 @@ export const INSIDE_WINDOW = 2;
 
 const HEADER = 3;
 const STRIDE = 3;
-/** Packing of the record's third double: bit 0 active, then the window count, then the card count. */
+/**
+ * Packing of the record's third double (53 bits): bit 0 active, bits 1–22 the window count,
+ * bit 23 "has cards, none active" (withdrawn), bit 24 "has a subject", then the card count.
+ */
 const WINDOWS_LIMIT = 2 ** 22;
-const CARDS_SHIFT = 2 ** 23;
-const CARDS_LIMIT = 2 ** 30;
+const WITHDRAWN = 2 ** 23;
+const HAS_SUBJECT = 2 ** 24;
+const CARDS_SHIFT = 2 ** 25;
+const CARDS_LIMIT = 2 ** 28;
 
 function windowCount(flags: number): number {
   return Math.floor(flags / 2) % WINDOWS_LIMIT;
@@ -61,6 +88,10 @@ function windowCount(flags: number): number {
 
 function cardCount(flags: number): number {
   return Math.floor(flags / CARDS_SHIFT);
+}
+
+function flagSet(flags: number, bit: number): boolean {
+  return Math.floor(flags / bit) % 2 === 1;
 }
 
 /** Doubles a record takes: header, three per grant, two (lo, hi) per card. */
@@ -72,6 +103,11 @@ export class AccessIndex {
   private readonly pool = new RecordPool();
   private readonly activeCards: CardTable;
   private readonly disabledCards: CardTable;
+  private subjects: SubjectTable;
+  /** Person id → tokensValidAfter, only where it is not 0. */
+  private readonly tokensAfter = new Map<number, number>();
+  private subjectOf: SubjectOf | undefined;
+  private readonly hashSeed: number | undefined;
   private readonly records = new Map<number, number>();
   /** Cards that are not canonical decimals below 2^64, per person (rare); the record cannot hold them. */
   private readonly otherCards = new Map<number, string[]>();
@@ -81,9 +117,22 @@ export class AccessIndex {
   private configuredDoors = new Map<string, number>();
   private grantCount = 0;
 
-  constructor(options: { hashSeed?: number } = {}) {
+  constructor(options: AccessIndexOptions = {}) {
     this.activeCards = new CardTable(options.hashSeed);
     this.disabledCards = new CardTable(options.hashSeed);
+    this.hashSeed = options.hashSeed;
+    this.subjects = new SubjectTable(options.hashSeed, options.onSubjectCollision);
+    this.subjectOf = options.subjectOf;
+  }
+
+  /**
+   * For a composition root that creates the index before it has read the token key. Only on an
+   * empty index: people put before would have no subject.
+   */
+  setSubjectHasher(subjectOf: SubjectOf, onSubjectCollision?: (personIds: number[]) => void): void {
+    if (this.records.size > 0) throw new Error('setSubjectHasher: the index already holds people');
+    this.subjectOf = subjectOf;
+    this.subjects = new SubjectTable(this.hashSeed, onSubjectCollision);
   }
 
   setDoors(ids: Iterable<string>): void {
@@ -120,6 +169,26 @@ export class AccessIndex {
     return this.pool.data[record + 2]! % 2 === 1;
   }
 
+  /** Record of the person a member-token subject names, or -1 (unknown, or shared by several people). */
+  subjectRecord(subject: MemberSubject): number {
+    return this.subjects.record(subject);
+  }
+
+  /** True when the person holds cards and every one of them is disabled or lost. */
+  recordCardsWithdrawn(record: number): boolean {
+    return flagSet(this.pool.data[record + 2]!, WITHDRAWN);
+  }
+
+  /** Member tokens of the person issued before this instant (ms) are void. */
+  tokensValidAfter(personId: number): number {
+    return this.tokensAfter.get(personId) ?? 0;
+  }
+
+  /** How many subjects more than one person shares (their tokens are refused). */
+  subjectCollisions(): number {
+    return this.subjects.collisions();
+  }
+
   /** Whether the record's grants open `door` (a configuredDoor number) at `at`. */
   windowMatch(record: number, door: number, at: number): WindowMatch {
     const data = this.pool.data;
@@ -136,7 +205,7 @@ export class AccessIndex {
   person(id: number): PersonAccess | undefined {
     const record = this.records.get(id);
     if (record === undefined) return undefined;
-    return { id, active: this.recordActive(record), tokensValidAfter: this.pool.data[record + 1]! };
+    return { id, active: this.recordActive(record), tokensValidAfter: this.tokensValidAfter(id) };
   }
 
   /** Replaces everything known about one person, dropping cards they no longer hold. */
@@ -151,12 +220,21 @@ export class AccessIndex {
     }
     const cards = keys.length / 2;
     if (windows >= WINDOWS_LIMIT || cards >= CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
+    const subject = input.email !== undefined && this.subjectOf !== undefined ? this.subjectOf(input.email) : null;
+    const withdrawn = input.cards.length > 0 && !input.cards.some((c) => c.active);
     this.removePerson(input.id);
     const record = this.pool.alloc(recordSize(windows, cards));
     const data = this.pool.data;
     data[record] = input.id;
-    data[record + 1] = input.tokensValidAfter;
-    data[record + 2] = (input.active ? 1 : 0) + 2 * windows + CARDS_SHIFT * cards;
+    if (subject !== null) {
+      const words = this.pool.words;
+      words[2 * (record + 1)] = subject.hi;
+      words[2 * (record + 1) + 1] = subject.lo;
+    } else {
+      data[record + 1] = 0;
+    }
+    data[record + 2] =
+      (input.active ? 1 : 0) + 2 * windows + (withdrawn ? WITHDRAWN : 0) + (subject !== null ? HAS_SUBJECT : 0) + CARDS_SHIFT * cards;
     let at = record + HEADER;
     for (const g of input.grants) {
       data[at++] = this.doorNumber(g.door);
@@ -165,6 +243,8 @@ export class AccessIndex {
     }
     for (const k of keys) data[at++] = k;
     this.records.set(input.id, record);
+    if (input.tokensValidAfter !== 0) this.tokensAfter.set(input.id, input.tokensValidAfter);
+    if (subject !== null) this.subjects.add(subject, record, input.id, (r) => this.recordPersonId(r));
     if (others.length > 0) this.otherCards.set(input.id, others);
     this.grantCount += windows;
     for (const c of input.cards) {
@@ -181,6 +261,12 @@ export class AccessIndex {
     const data = this.pool.data;
     const windows = windowCount(data[record + 2]!);
     const cards = cardCount(data[record + 2]!);
+    if (flagSet(data[record + 2]!, HAS_SUBJECT)) {
+      const words = this.pool.words;
+      const subject = { hi: words[2 * (record + 1)]!, lo: words[2 * (record + 1) + 1]! };
+      this.subjects.remove(subject, record, id, (other) => this.records.get(other)!);
+    }
+    this.tokensAfter.delete(id);
     const firstKey = record + HEADER + STRIDE * windows;
     for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record);
     for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record);
@@ -193,6 +279,8 @@ export class AccessIndex {
   clear(): void {
     this.activeCards.clear();
     this.disabledCards.clear();
+    this.subjects.clear();
+    this.tokensAfter.clear();
     this.records.clear();
     this.otherCards.clear();
     this.pool.clear();

@@ -79,7 +79,15 @@ export class CardTable {
   get(card: string): number {
     const key = this.key;
     if (!key.parse(card)) return this.other.get(card) ?? -1;
-    const i = this.find(key.lo, key.hi);
+    return this.getKey(key.lo, key.hi);
+  }
+
+  /**
+   * The same table keyed by a 64-bit value given as its 32-bit halves (the index's member
+   * subjects use it). The card methods above are these with the card's value as the key.
+   */
+  getKey(lo: number, hi: number): number {
+    const i = this.find(lo, hi);
     return i < 0 ? -1 : this.slots[i * STRIDE + 3]!;
   }
 
@@ -91,7 +99,12 @@ export class CardTable {
       this.other.set(card, value);
       return;
     }
-    const { lo, hi } = key;
+    this.setKey(key.lo, key.hi, value);
+  }
+
+  /** Halves must be unsigned 32-bit integers (as Buffer.readUInt32BE gives them). */
+  setKey(lo: number, hi: number, value: number): void {
+    if (!Number.isInteger(value) || value < 0 || value >= TWO_32) throw new RangeError(`card table value out of range: ${value}`);
     if ((this.used + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
     if (this.insert(lo, hi, value)) this.used++;
   }
@@ -99,7 +112,11 @@ export class CardTable {
   delete(card: string): boolean {
     const key = this.key;
     if (!key.parse(card)) return this.other.delete(card);
-    const i = this.find(key.lo, key.hi);
+    return this.deleteKey(key.lo, key.hi);
+  }
+
+  deleteKey(lo: number, hi: number): boolean {
+    const i = this.find(lo, hi);
     if (i < 0) return false;
     const slots = this.slots;
     const mask = this.mask;

@@ -13,6 +13,7 @@ const INITIAL_DOUBLES = 1 << 14;
 
 export class RecordPool {
   private buffer = new Float64Array(INITIAL_DOUBLES);
+  private wordView = new Uint32Array(this.buffer.buffer);
   private top = 0;
   /** freeLists[k]: offsets of free blocks of 2^k doubles. */
   private readonly freeLists: number[][] = [];
@@ -25,6 +26,16 @@ export class RecordPool {
   /** Doubles a request of `n` occupies. */
   static blockSize(n: number): number {
     return n <= MIN_BLOCK ? MIN_BLOCK : 2 ** Math.ceil(Math.log2(n));
+  }
+
+  /**
+   * The same memory as 32-bit words (double `i` is words `2i` and `2i + 1`), for a record
+   * field that holds 64 raw bits rather than a number. Such a double is never read through
+   * `data` (its bits may spell a NaN); growth copies doubles byte for byte, so they survive it.
+   * Re-read it after every alloc, like `data`.
+   */
+  get words(): Uint32Array {
+    return this.wordView;
   }
 
   /** Offset of a block with room for `n` doubles (contents unspecified). */
@@ -46,6 +57,7 @@ export class RecordPool {
 
   clear(): void {
     this.buffer = new Float64Array(INITIAL_DOUBLES);
+    this.wordView = new Uint32Array(this.buffer.buffer);
     this.top = 0;
     this.freeLists.length = 0;
   }
@@ -61,7 +73,8 @@ export class RecordPool {
     let length = this.buffer.length * 2;
     while (length < needed) length *= 2;
     const next = new Float64Array(length);
-    next.set(this.buffer.subarray(0, this.top));
+    next.set(this.buffer.subarray(0, this.top)); // same element type: a byte copy (spec), NaN bits kept
     this.buffer = next;
+    this.wordView = new Uint32Array(next.buffer);
   }
 }

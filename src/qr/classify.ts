@@ -19,6 +19,14 @@ export const VISITOR_CODE_MAX = 32;
 /** Upper-case letters and digits in groups joined by single dashes, e.g. V7K2-99QX. */
 const VISITOR_CODE = /^[A-Z0-9]+(?:-[A-Z0-9]+)*$/;
 const MEMBER_TOKEN_CHARS = /^[A-Za-z0-9_.-]+$/;
+/**
+ * Version 1 tokens (55 chars) named the person by the issuing gateway's row id, which is
+ * another person at a second gateway. They are classified as member tokens so that the
+ * decision says token_invalid (what they are) rather than malformed_read; verification then
+ * refuses them like any token of an unknown version.
+ */
+const LEGACY_PREFIX = 'LT1.';
+const LEGACY_LENGTH = 55;
 
 const GARBAGE_EMPTY = Object.freeze({ kind: 'garbage', reason: 'empty' } as const);
 const GARBAGE_TOO_LONG = Object.freeze({ kind: 'garbage', reason: 'too_long' } as const);
@@ -44,6 +52,9 @@ export function classifyQrPayload(payload: string): QrPayload {
   if (text.length === 0) return GARBAGE_EMPTY;
   if (text.length > MAX_QR_PAYLOAD) return GARBAGE_TOO_LONG;
   if (!printableAscii(text)) return GARBAGE_CHARSET;
+  if (text.startsWith(LEGACY_PREFIX) && text.length === LEGACY_LENGTH && MEMBER_TOKEN_CHARS.test(text)) {
+    return { kind: 'member', token: text };
+  }
   if (text.startsWith(MEMBER_TOKEN_PREFIX)) {
     if (text.length !== MEMBER_TOKEN_LENGTH || !MEMBER_TOKEN_CHARS.test(text)) return GARBAGE_SHAPE;
     return { kind: 'member', token: text };

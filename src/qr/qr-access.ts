@@ -21,6 +21,7 @@ const MALFORMED = Object.freeze(deny('malformed_read'));
 const TOKEN_INVALID = Object.freeze(deny('token_invalid'));
 const TOKEN_EXPIRED = Object.freeze(deny('token_expired'));
 const NO_VISITORS = Object.freeze(deny('visit_door_not_allowed'));
+const UNKNOWN = Object.freeze(deny('unknown_credential'));
 
 /**
  * One QR read → one decision. Member tokens are decided synchronously from the key and the
@@ -55,14 +56,24 @@ export class QrAccess {
     }
   }
 
+  /**
+   * The token names a subject; the index says which of this gateway's people it is, if any
+   * (unknown here, or shared by two people: unknown_credential). Then, in this order: a
+   * suspended person, a revoked token, a person whose cards were all taken away, and finally
+   * the door and time windows, exactly as for a badge.
+   */
   private decideMember(token: string, doorId: string): Decision {
+    const { index } = this.opts;
     const now = this.opts.clock.now();
     const check = verifyMemberToken(this.opts.key, token, now);
     if (!check.ok) return check.reason === 'token_expired' ? TOKEN_EXPIRED : TOKEN_INVALID;
-    const person = this.opts.index.person(check.personId);
-    // Unknown and suspended people are answered by decidePerson (unknown_credential, person_suspended).
-    if (person !== undefined && check.issuedAt < person.tokensValidAfter) return deny('token_revoked', person.id);
-    return decidePerson(this.opts.index, check.personId, doorId, now);
+    const record = index.subjectRecord(check.subject);
+    if (record < 0) return UNKNOWN;
+    const personId = index.recordPersonId(record);
+    if (!index.recordActive(record)) return deny('person_suspended', personId);
+    if (check.issuedAt < index.tokensValidAfter(personId)) return deny('token_revoked', personId);
+    if (index.recordCardsWithdrawn(record)) return deny('credential_disabled', personId);
+    return decidePerson(index, personId, doorId, now);
   }
 
   private async decideVisitor(readerId: string, code: string, doorId: string): Promise<Decision> {

@@ -25,9 +25,10 @@ export function createQrRoutes(deps: { issue: (email: string) => IssuedToken }):
       return c.json({ token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString() }, 201);
     } catch (err) {
       if (err instanceof QrIssueError) {
-        return err.code === 'unknown_person'
-          ? c.json({ error: 'unknown person' }, 404)
-          : c.json({ error: 'person is suspended' }, 409);
+        if (err.code === 'unknown_person') return c.json({ error: 'unknown person' }, 404);
+        return err.code === 'person_suspended'
+          ? c.json({ error: 'person is suspended' }, 409)
+          : c.json({ error: 'every card of the person is disabled or lost' }, 409);
       }
       throw err;
     }

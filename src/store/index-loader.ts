@@ -14,6 +14,18 @@ interface GrantSql {
   valid_to: number | null;
 }
 
+interface PersonSql {
+  id: number;
+  email: string;
+  state: string;
+  tokens_valid_after: number;
+}
+
+/** The email goes in so that the index can derive the person's member-token subject. */
+function personInput(p: PersonSql): Pick<PersonInput, 'id' | 'email' | 'active' | 'tokensValidAfter'> {
+  return { id: p.id, email: p.email, active: p.state === 'active', tokensValidAfter: p.tokens_valid_after };
+}
+
 function toWindow(g: GrantSql): GrantWindow {
   return { door: g.door_id, from: g.valid_from ?? -Infinity, to: g.valid_to ?? Infinity };
 }
@@ -22,12 +34,8 @@ export function loadIndex(db: Db, index: AccessIndex): void {
   index.clear();
   index.setDoors((cached(db, 'SELECT id FROM doors').all() as { id: string }[]).map((d) => d.id));
   const people = new Map<number, PersonInput>();
-  for (const p of cached(db, 'SELECT id, state, tokens_valid_after FROM people').iterate() as Iterable<{
-    id: number;
-    state: string;
-    tokens_valid_after: number;
-  }>) {
-    people.set(p.id, { id: p.id, active: p.state === 'active', tokensValidAfter: p.tokens_valid_after, grants: [], cards: [] });
+  for (const p of cached(db, 'SELECT id, email, state, tokens_valid_after FROM people').iterate() as Iterable<PersonSql>) {
+    people.set(p.id, { ...personInput(p), grants: [], cards: [] });
   }
   for (const c of cached(db, 'SELECT person_id, number, state FROM credentials').iterate() as Iterable<{
     person_id: number;
@@ -43,11 +51,11 @@ export function loadIndex(db: Db, index: AccessIndex): void {
 }
 
 export function refreshPeople(db: Db, index: AccessIndex, ids: Iterable<number>): void {
-  const personStmt = cached(db, 'SELECT id, state, tokens_valid_after FROM people WHERE id = ?');
+  const personStmt = cached(db, 'SELECT id, email, state, tokens_valid_after FROM people WHERE id = ?');
   const cardStmt = cached(db, 'SELECT number, state FROM credentials WHERE person_id = ?');
   const grantStmt = cached(db, 'SELECT person_id, door_id, valid_from, valid_to FROM grants WHERE person_id = ?');
   for (const id of ids) {
-    const p = personStmt.get(id) as { id: number; state: string; tokens_valid_after: number } | undefined;
+    const p = personStmt.get(id) as PersonSql | undefined;
     if (!p) {
       index.removePerson(id);
       continue;
@@ -57,7 +65,7 @@ export function refreshPeople(db: Db, index: AccessIndex, ids: Iterable<number>)
       active: c.state === 'active',
     }));
     const grants = (grantStmt.all(id) as GrantSql[]).map(toWindow);
-    index.putPerson({ id: p.id, active: p.state === 'active', tokensValidAfter: p.tokens_valid_after, grants, cards });
+    index.putPerson({ ...personInput(p), grants, cards });
   }
 }
 

@@ -57,9 +57,23 @@ export function setPersonState(tx: Tx, personId: number, state: PersonState, now
   tx.touchPerson(personId);
 }
 
-/** Voids every member QR token issued to the person before `now`. */
+/**
+ * The tokens_valid_after a revocation at `now` sets: the next whole second after it. Token
+ * times are whole seconds (issuedAt rounded down), so every token issued up to `now` has an
+ * issuedAt below it, and the issuer dates a token issued later in that same second at this
+ * instant (src/qr/issuer.ts): it works.
+ */
+export function tokensValidAfterRevocation(now: number): number {
+  return Math.floor(now / 1000) * 1000 + 1000;
+}
+
+/** Voids every member QR token issued to the person up to `now`; later ones stay valid. */
 export function revokePersonTokens(tx: Tx, personId: number, now: number): void {
-  cached(tx.db, 'UPDATE people SET tokens_valid_after = ?, updated_at = ? WHERE id = ?').run(now, now, personId);
+  cached(tx.db, 'UPDATE people SET tokens_valid_after = MAX(tokens_valid_after, ?), updated_at = ? WHERE id = ?').run(
+    tokensValidAfterRevocation(now),
+    now,
+    personId,
+  );
   tx.touchPerson(personId);
 }
 
@@ -73,6 +87,9 @@ export class CredentialConflictError extends Error {
 /**
  * Assigns a canonical card number to a person. A card that already belongs to someone else is a
  * conflict, never a silent transfer: moving a badge between people is an explicit operator act.
+ * Taking an active card away (disabled, lost) also revokes the person's member tokens: whoever
+ * has the card may have a token too. Only the change does so: re-importing a card list with
+ * the same disabled row must not void tokens issued since.
  */
 export function assignCredential(
   tx: Tx,
@@ -82,10 +99,11 @@ export function assignCredential(
   state: CredentialState,
   now: number,
 ): void {
-  const existing = cached(tx.db, 'SELECT person_id FROM credentials WHERE number = ?').get(number) as
-    | { person_id: number }
+  const existing = cached(tx.db, 'SELECT person_id, state FROM credentials WHERE number = ?').get(number) as
+    | { person_id: number; state: CredentialState }
     | undefined;
   if (existing && existing.person_id !== personId) throw new CredentialConflictError(number);
+  if (existing?.state === 'active' && state !== 'active') revokePersonTokens(tx, personId, now);
   cached(
     tx.db,
     `INSERT INTO credentials (person_id, number, format, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -94,12 +112,21 @@ export function assignCredential(
   tx.touchPerson(personId);
 }
 
+/** Sets a card's state; taking an active card away revokes member tokens (see assignCredential). */
 export function setCredentialState(tx: Tx, number: string, state: CredentialState, now: number): boolean {
-  const row = cached(tx.db, 'UPDATE credentials SET state = ?, updated_at = ? WHERE number = ? RETURNING person_id').get(
-    state,
-    now,
-    number,
-  ) as { person_id: number } | undefined;
-  if (row) tx.touchPerson(row.person_id);
-  return row !== undefined;
+  const row = cached(tx.db, 'SELECT person_id, state FROM credentials WHERE number = ?').get(number) as
+    | { person_id: number; state: CredentialState }
+    | undefined;
+  if (row === undefined) return false;
+  cached(tx.db, 'UPDATE credentials SET state = ?, updated_at = ? WHERE number = ?').run(state, now, number);
+  if (row.state === 'active' && state !== 'active') revokePersonTokens(tx, row.person_id, now);
+  tx.touchPerson(row.person_id);
+  return true;
+}
+
+/** How many cards the person holds, and how many of them are active (the member-token rule). */
+export function countCredentials(db: Db, personId: number): { total: number; active: number } {
+  return cached(db, "SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE state = 'active') AS active FROM credentials WHERE person_id = ?").get(
+    personId,
+  ) as { total: number; active: number };
 }

@@ -183,8 +183,17 @@ describe('AccessIndex against a plain model', () => {
   const times = [-1e15, T0 - 1, T0, T0 + H - 1, T0 + H, 8e15];
   const bound = fc.constantFrom(-Infinity, T0, T0 + H, Infinity);
   const cardNumber = fc.constantFrom('1', '2', '77', '007', '123456789012345', '72057594037927935', '18446744073709551616', 'A1B2');
+  // a and b share a subject (a collision); d's low word spells a NaN when read as a double.
+  const SUBJECTS: Record<string, { hi: number; lo: number }> = {
+    a: { hi: 1, lo: 2 },
+    b: { hi: 1, lo: 2 },
+    c: { hi: 0, lo: 0 },
+    d: { hi: 0xffff_ffff, lo: 0xfff8_0001 },
+  };
+  const subjectOf = (email: string) => SUBJECTS[email]!;
   const personInput = fc.record({
     id: fc.integer({ min: 1, max: 6 }),
+    email: fc.constantFrom('a', 'b', 'c', 'd'),
     active: fc.boolean(),
     tokensValidAfter: fc.integer({ min: 0, max: 10 }),
     grants: fc.array(fc.record({ door: fc.constantFrom(...doors, 'gone'), from: bound, to: bound }), { maxLength: 6 }),
@@ -212,7 +221,7 @@ describe('AccessIndex against a plain model', () => {
   it('decides every card, door and instant as the model does after any sequence of puts and removes', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        const index = new AccessIndex();
+        const index = new AccessIndex({ subjectOf });
         index.setDoors(doors.slice(0, 2));
         const people = new Map<number, Input>();
         const owner = new Map<string, number>();
@@ -234,11 +243,44 @@ describe('AccessIndex against a plain model', () => {
         for (const [id, p] of people) {
           expect(index.person(id)).toEqual({ id, active: p.active, tokensValidAfter: p.tokensValidAfter });
           expect(decidePerson(index, id, 'lab', T0).personId).toBe(id);
+          expect(index.tokensValidAfter(id)).toBe(p.tokensValidAfter);
+          const record = index.personRecord(id);
+          expect(index.recordCardsWithdrawn(record)).toBe(p.cards.length > 0 && p.cards.every((c) => !c.active));
         }
+        // A subject names a person only when exactly one person has it.
+        let shared = 0;
+        for (const subject of [SUBJECTS.a!, SUBJECTS.c!, SUBJECTS.d!]) {
+          const holders = [...people.values()].filter((p) => subjectOf(p.email!).lo === subject.lo && subjectOf(p.email!).hi === subject.hi).map((p) => p.id);
+          const record = index.subjectRecord(subject);
+          expect(record < 0 ? null : index.recordPersonId(record)).toBe(holders.length === 1 ? holders[0] : null);
+          if (holders.length > 1) shared++;
+        }
+        expect(index.subjectCollisions()).toBe(shared);
         const grants = [...people.values()].reduce((n, p) => n + p.grants.length, 0);
         expect(index.stats()).toEqual({ people: people.size, cards: owner.size, grants, doors: 2 });
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('AccessIndex member subjects', () => {
+  it('keeps every subject’s 64 raw bits through pool growth, including NaN bit patterns', () => {
+    const subject = (i: number) => ({ hi: (i * 2654435761) >>> 0, lo: (0xfff8_0000 | i) >>> 0 });
+    const index = new AccessIndex({ subjectOf: (email) => subject(Number(email)) });
+    index.setDoors(['front']);
+    const people = 20_000; // the pool starts at 2,048 records: it grows several times
+    for (let i = 1; i <= people; i++) index.putPerson({ id: i, email: String(i), active: true, tokensValidAfter: 0, grants: [], cards: [] });
+    for (let i = 1; i <= people; i++) expect(index.recordPersonId(index.subjectRecord(subject(i)))).toBe(i);
+    for (let i = 1; i <= people; i += 2) index.removePerson(i);
+    for (let i = 1; i <= people; i++) expect(index.subjectRecord(subject(i)) >= 0).toBe(i % 2 === 0);
+    expect(index.subjectCollisions()).toBe(0);
+  });
+
+  it('gives nobody a subject without a hasher, and accepts one only while empty', () => {
+    const index = new AccessIndex();
+    index.putPerson({ id: 1, email: 'a', active: true, tokensValidAfter: 0, grants: [], cards: [] });
+    expect(index.subjectRecord({ hi: 0, lo: 0 })).toBe(-1);
+    expect(() => index.setSubjectHasher(() => ({ hi: 0, lo: 0 }))).toThrow(/already holds people/);
   });
 });

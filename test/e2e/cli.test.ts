@@ -56,7 +56,7 @@ describe('lintel CLI', () => {
   it('qr issue: a token for a known person, exit 2 for an unknown one', () => {
     const res = lintel('qr', 'issue', 'ana@example.com', '-c', config);
     expect(res.status).toBe(0);
-    expect(res.stdout.trim()).toMatch(/^LT1\.[A-Za-z0-9_-]{28}\.[A-Za-z0-9_-]{22}$/);
+    expect(res.stdout.trim()).toMatch(/^LT2\.[A-Za-z0-9_-]{39}\.[A-Za-z0-9_-]{22}$/);
     expect(res.stderr).toMatch(/valid until/);
     const unknown = lintel('qr', 'issue', 'nobody@example.com', '-c', config);
     expect(unknown.status).toBe(2);

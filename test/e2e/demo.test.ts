@@ -75,8 +75,8 @@ describe('lintel demo', () => {
     type('GONE-0002');
     await waitFor('visit_checked_out');
     type('/qr ana@example.com');
-    await waitFor(/\n {2}(LT1\.[A-Za-z0-9_.-]{51})\n/);
-    const token = /\n {2}(LT1\.[A-Za-z0-9_.-]{51})\n/.exec(out)![1]!;
+    await waitFor(/\n {2}(LT2\.[A-Za-z0-9_.-]{62})\n/);
+    const token = /\n {2}(LT2\.[A-Za-z0-9_.-]{62})\n/.exec(out)![1]!;
     type(token);
     await waitFor(/GRANTED member-qr LT…\S{4} at front: granted/);
   });

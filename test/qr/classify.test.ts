@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyQrPayload, MAX_QR_PAYLOAD } from '../../src/qr/classify.js';
 
-const TOKEN = 'LT1.AQAAACprAr0gawK-TAECAwQFBgcI.ytdbb-YFZ8_1o3kwB3LGuA';
+const TOKEN = 'LT2.AmMNzSkEQbDP3MiJ-2sCvSBrAr5MAQIDBAUGBwg.3HKTCVo1ZULmUh58tNVaMg';
+const V1_TOKEN = 'LT1.AQAAACprAr0gawK-TAECAwQFBgcI.ytdbb-YFZ8_1o3kwB3LGuA';
 
 describe('classifyQrPayload', () => {
   it('recognises visitor codes and upper-cases them (caps lock / inverted case scanners)', () => {
@@ -16,6 +17,9 @@ describe('classifyQrPayload', () => {
     expect(classifyQrPayload(TOKEN)).toEqual({ kind: 'member', token: TOKEN });
     expect(classifyQrPayload(`${TOKEN}x`)).toEqual({ kind: 'garbage', reason: 'unknown_shape' });
     expect(classifyQrPayload(TOKEN.toLowerCase())).toEqual({ kind: 'garbage', reason: 'unknown_shape' });
+    // Version 1 is still a member token here, so that verification refuses it as token_invalid.
+    expect(classifyQrPayload(V1_TOKEN)).toEqual({ kind: 'member', token: V1_TOKEN });
+    expect(classifyQrPayload(`${V1_TOKEN}x`)).toEqual({ kind: 'garbage', reason: 'unknown_shape' });
   });
 
   it('refuses garbage with a reason, before anything could be sent upstream', () => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { AccessIndex } from '../../src/access/access-index.js';
+import { AccessIndex, type SubjectOf } from '../../src/access/access-index.js';
+import { memberSubjectOf } from '../../src/qr/member-subject.js';
 import { openDatabase } from '../../src/store/db.js';
 import { syncDoorsAndResources } from '../../src/store/doors.js';
 import { replaceSourceGrants } from '../../src/store/grants.js';
@@ -12,11 +13,21 @@ export const T0 = Date.parse('2026-11-22T10:00:00Z');
 export const H = 3600_000;
 export const KEY = Buffer.alloc(32, 0x5a);
 
-/** A real SQLite store in a temp dir, with the index kept in step the way the gateway does it. */
-export function memberSite(): { store: Store; index: AccessIndex; addPerson: (email: string, doors?: string[]) => number; close: () => void } {
+/**
+ * A real SQLite store in a temp dir, with the index kept in step the way the gateway does it
+ * (subjects hashed with `key`; collisions land in `collisions`).
+ */
+export function memberSite(opts: { key?: Buffer; subjectOf?: SubjectOf } = {}): {
+  store: Store;
+  index: AccessIndex;
+  addPerson: (email: string, doors?: string[]) => number;
+  collisions: number[][];
+  close: () => void;
+} {
   const t = tempDir('lintel-qr-');
   const store = new Store(openDatabase(join(t.dir, 'lintel.db')));
-  const index = new AccessIndex();
+  const collisions: number[][] = [];
+  const index = new AccessIndex({ subjectOf: opts.subjectOf ?? memberSubjectOf(opts.key ?? KEY), onSubjectCollision: (ids) => collisions.push(ids) });
   store.onCommit((c) => {
     if (c.doors) refreshDoors(store.db, index);
     refreshPeople(store.db, index, c.people);
@@ -39,6 +50,7 @@ export function memberSite(): { store: Store; index: AccessIndex; addPerson: (em
     store,
     index,
     addPerson,
+    collisions,
     close: () => {
       store.close();
       t.cleanup();

@@ -1,0 +1,69 @@
+import { findPersonByEmail, revokePersonTokens, setPersonState, type PersonRow, type PersonState } from './people.js';
+import type { Store } from './store.js';
+
+/*
+ * The operator's use cases on a person: suspend, reinstate, revoke member tokens. The CLI calls
+ * them today and the provisioning API will call the same functions, so the rules live here and
+ * not in either front end. Each is one transaction through Store.transact (the running gateway,
+ * whether it is this process or another, picks the commit up like any other change).
+ *
+ * People are named by email, never by row id: the id is local to this gateway's database.
+ */
+
+export class UnknownMemberError extends Error {
+  readonly code = 'unknown_person';
+  constructor() {
+    super('no person with that email');
+    this.name = 'UnknownMemberError';
+  }
+}
+
+export interface MemberChange {
+  email: string;
+  state: PersonState;
+  /** False when the person was already in the asked-for state (nothing was written). */
+  changed: boolean;
+  /** ms: member tokens issued before this instant are void. */
+  tokensValidAfter: number;
+}
+
+function summary(row: PersonRow, changed: boolean): MemberChange {
+  return { email: row.email, state: row.state, changed, tokensValidAfter: row.tokens_valid_after };
+}
+
+/**
+ * Suspends a person: their cards and member tokens are refused, and no token is issued. The
+ * tokens issued so far are revoked too, so that reinstating does not bring back a token that
+ * was handed out (or screenshotted) before the suspension.
+ */
+export function suspendMember(store: Store, email: string, now: number): MemberChange {
+  return store.transact((tx) => {
+    const row = findPersonByEmail(tx.db, email);
+    if (row === undefined) throw new UnknownMemberError();
+    if (row.state === 'suspended') return summary(row, false);
+    setPersonState(tx, row.id, 'suspended', now);
+    revokePersonTokens(tx, row.id, now);
+    return summary(findPersonByEmail(tx.db, email)!, true);
+  });
+}
+
+/** Lets a suspended person's cards in again; tokens must be issued anew. */
+export function reinstateMember(store: Store, email: string, now: number): MemberChange {
+  return store.transact((tx) => {
+    const row = findPersonByEmail(tx.db, email);
+    if (row === undefined) throw new UnknownMemberError();
+    if (row.state === 'active') return summary(row, false);
+    setPersonState(tx, row.id, 'active', now);
+    return summary(findPersonByEmail(tx.db, email)!, true);
+  });
+}
+
+/** Voids every member token issued to the person until now; tokens issued afterwards work. */
+export function revokeMemberTokens(store: Store, email: string, now: number): MemberChange {
+  return store.transact((tx) => {
+    const row = findPersonByEmail(tx.db, email);
+    if (row === undefined) throw new UnknownMemberError();
+    revokePersonTokens(tx, row.id, now);
+    return summary(findPersonByEmail(tx.db, email)!, true);
+  });
+}
