@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { resolveSecret } from './secret-files.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -114,3 +115,13 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   };
 }
 
+
+/**
+ * A secret given inline or as a file (trimmed), for callers that treat an unusable file as fatal.
+ * Throws with the reason, including a file that group or others can read (secret-files.ts).
+ */
+export function readSecret(inline: string | undefined, file: string | undefined): string | undefined {
+  const r = resolveSecret(inline, file);
+  if (r && !r.ok) throw new Error(r.problem);
+  return r?.text;
+}
