@@ -120,6 +120,8 @@ describe('lintel run: reload by SIGHUP', () => {
       expect((line.problems as string[]).some((p) => p.startsWith('upstream.tokenFile: '))).toBe(true);
       expect(gw.alive).toBe(true);
       expect(mapping()).toEqual({ 'R-1': ['front'] }); // nothing applied: all or nothing
+      // The token read at start is still in use: an empty one would have disabled the link.
+      expect((await getJson<{ upstream: { state: string } }>(port, '/api/status')).upstream.state).not.toBe('disabled');
       await granted();
     } finally {
       renameSync(`${tokenFile}.moved`, tokenFile);
