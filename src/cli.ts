@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { preflight } from './config/preflight.js';
 import { Gateway } from './gateway.js';
 import { runDemo } from './demo/demo.js';
 import { CardImportError, importCards } from './store/card-import.js';
@@ -13,6 +14,7 @@ import { Store } from './store/store.js';
 import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
 import { systemClock } from './util/clock.js';
+import { runGuarded } from './util/guarded.js';
 import { VERSION } from './version.js';
 import { MemberCommandUsageError, PEOPLE_HELP, runPeopleCommand, runQrRevoke } from './cli/people-commands.js';
 import { UnknownMemberError } from './store/member-admin.js';
@@ -25,7 +27,8 @@ Commands:
   run [-c FILE]                 run the gateway with a config file
   demo                          run on the embedded default: broker, simulated door,
                                 simulated booking platform, sample cards, stdin reader
-  check-config FILE             validate a config file without starting
+  check-config FILE             validate a config file with every check run applies;
+                                exit 0 sound, 1 warnings (a link would start faulted), 2 invalid
   cards import FILE.csv [-c FILE]
                                 import the card list (email,name,card,format[,state][,doors][,valid_from][,valid_to]);
                                 all rows or nothing
@@ -54,32 +57,54 @@ function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Co
   }
 }
 
+/** Longer than every part's stop bound together, shorter than systemd's TimeoutStopSec (15 s). */
+const HARD_STOP_MS = 12_000;
+
+/**
+ * `lintel run`. Exit codes: 0 after a clean stop by signal, 1 when start fails or stop cannot
+ * finish, 2 for an invalid config (main's handler). The exit code is set before anything is
+ * awaited: a stop that waits on something nothing keeps alive would otherwise let Node exit 0.
+ */
 async function runGateway(file: string): Promise<void> {
   const gateway = new Gateway({ config: loadConfigFile(file) });
+  const guard = { logger: gateway.logger, countFailure: (task: string) => gateway.metrics.backgroundErrors.inc({ task }) };
+  // Whatever ends the process, SQLite is closed (synchronous, idempotent).
+  process.on('exit', () => gateway.closeStore());
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    gateway.logger.info({ signal }, 'stopping');
-    await gateway.stop();
-    process.exit(0);
+    process.exitCode = code;
+    gateway.logger.info({ reason }, 'stopping');
+    // The parts' stops are bounded; this bounds the rest. Referenced, so it also keeps Node alive.
+    const deadline = setTimeout(() => {
+      gateway.logger.error({ ms: HARD_STOP_MS }, 'stop did not finish in time; exiting');
+      process.exit(1);
+    }, HARD_STOP_MS);
+    await gateway.stop().catch(() => (process.exitCode = 1));
+    clearTimeout(deadline);
+    process.exit(process.exitCode);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    try {
-      void gateway.reload(loadConfigFile(file));
-    } catch (err) {
-      gateway.logger.error({ err: (err as Error).message }, 'reload rejected; keeping the running configuration');
-    }
-  });
+  // Signal handlers are guarded: nothing a reload or a stop throws may end the process unlogged.
+  process.on('SIGTERM', () => void runGuarded('sigterm', () => stop('SIGTERM', 0), guard));
+  process.on('SIGINT', () => void runGuarded('sigint', () => stop('SIGINT', 0), guard));
+  process.on('SIGHUP', () => void runGuarded('sighup', () => gateway.reloadFile(file), guard));
   try {
     await gateway.start();
   } catch (err) {
     gateway.logger.fatal({ err: (err as Error).message }, 'start failed');
-    await gateway.stop().catch(() => undefined);
-    process.exit(1);
+    await stop('start failed', 1);
   }
+}
+
+/** `lintel check-config`: the schema, then every check `run` applies before it starts. */
+function checkConfig(file: string): number {
+  const cfg = loadConfigFile(file);
+  const { errors, faults } = preflight(cfg);
+  if (errors.length > 0) throw new ConfigError(file, errors);
+  for (const f of faults) console.error(`${file}: warning: ${f.field}: ${f.problem} (run starts with the ${f.link} link faulted until the file is fixed)`);
+  console.log(`${file}: ${faults.length === 0 ? 'OK' : 'valid, with warnings'} — site ${cfg.site.id}, ${cfg.doors.length} doors, ${cfg.readers.length} readers, ${cfg.resources.length} resources`);
+  return faults.length === 0 ? 0 : 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -109,12 +134,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'demo':
       await runDemo();
       return -1;
-    case 'check-config': {
-      const file = rest[0] ?? configPath(values.config);
-      const cfg = loadConfigFile(file);
-      console.log(`${file}: OK — site ${cfg.site.id}, ${cfg.doors.length} doors, ${cfg.readers.length} readers, ${cfg.resources.length} resources`);
-      return 0;
-    }
+    case 'check-config':
+      return checkConfig(rest[0] ?? configPath(values.config));
     case 'cards': {
       if (rest[0] !== 'import' || rest[1] === undefined) throw new UsageError('usage: lintel cards import FILE.csv [-c CONFIG]');
       const file = rest[1];

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AccessIndex } from './access/access-index.js';
 import { FailureGuard } from './access/failure-guard.js';
-import { readSecret } from './config/load.js';
+import { linkFiles, preflight } from './config/preflight.js';
+import type { ReloadPlan } from './config/reload-plan.js';
 import type { Config, ReaderConfig } from './config/schema.js';
 import { DoorRelay } from './doors/door-relay.js';
 import { startEmbeddedBroker } from './doors/embedded-broker.js';
@@ -29,6 +30,11 @@ import { Store } from './store/store.js';
 import { UpstreamSync } from './upstream/upstream-sync.js';
 import { rederiveBookingGrants } from './upstream/booking-apply.js';
 import { systemClock, type Clock, type Timer } from './util/clock.js';
+import { bounded } from './util/bounded.js';
+import { errorMessage } from './util/errors.js';
+import { guardedInterval } from './util/guarded.js';
+import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
+import { LinkFiles } from './link-files.js';
 import { watchExternalCommits } from './store/external-changes.js';
 import { pruneEnded } from './store/housekeeping.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
@@ -37,6 +43,11 @@ import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
 import { VisitorGate } from './visitors/visitor-gate.js';
 import { buildStatus } from './status-builder.js';
 import { VERSION } from './version.js';
+
+/** How often the files of a faulted link are read again. */
+const LINK_FILE_RETRY_MS = 2000;
+/** Per part, so that all of stop() stays well inside systemd's TimeoutStopSec (15 s). */
+const STOP_BOUND_MS = { readers: 1500, http: 1500, upstream: 2000, relay: 2000, broker: 1000, checkpointer: 2000 } as const;
 
 export interface GatewayOptions {
   config: Config;
@@ -57,8 +68,8 @@ export interface GatewayOptions {
  * index come first, MQTT and the platform may be down, readers start last so no badge is read
  * before the gateway can decide on it.
  */
-export class Gateway {
-  /** Replaced (not mutated) by reload(): only the resource mapping changes live. */
+export class Gateway implements ReloadTarget {
+  /** Replaced (not mutated) by reload(): only the live fields change (config/reload-plan.ts). */
   config: Config;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -83,20 +94,29 @@ export class Gateway {
   private housekeeping: Timer | null = null;
   private checkpointer: Checkpointer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
+  private files: LinkFiles | null = null;
+  private linkRetry: Timer | null = null;
+  private relayStarted = false;
+  private started = false;
+  private stopping: Promise<void> | null = null;
+  private readonly reloader: GatewayReloader;
 
   constructor(private readonly opts: GatewayOptions) {
     this.config = opts.config;
     this.logger = opts.logger ?? createLogger(opts.config.log.level);
     this.clock = opts.clock ?? systemClock;
     this.systemd = opts.systemd ?? createSystemdNotifier(this.logger);
+    this.reloader = new GatewayReloader(this);
   }
 
   async start(): Promise<void> {
     const cfg = this.config;
-    const authToken = readSecret(cfg.http.authToken, cfg.http.authTokenFile);
-    if (!authToken && !isLoopback(cfg.http.host)) {
-      throw new Error(`http.host ${cfg.http.host} is not loopback: set http.authToken or http.authTokenFile (fail closed)`);
-    }
+    // The same checks as `lintel check-config`. A file a link needs faults that link, not the start.
+    const checks = preflight(cfg);
+    if (checks.errors.length > 0) throw new Error(checks.errors.join('; '));
+    const authToken = checks.authToken;
+    const files = (this.files = new LinkFiles(linkFiles(cfg), this.metrics.registry));
+    for (const f of files.list()) this.logger.error({ field: f.field, link: f.link, problem: f.problem }, 'link file unusable; the link waits and the file is read again');
     this.startedAt = this.clock.now();
 
     // 1. Local state: SQLite, config-owned doors and resource mapping, then the index.
@@ -134,9 +154,10 @@ export class Gateway {
       doors: cfg.doors,
       clock: this.clock,
       logger: this.logger.child({ part: 'doors' }),
-      password: readSecret(cfg.mqtt.password, cfg.mqtt.passwordFile),
+      // Password and TLS files come from what LinkFiles read and checked, never from the path again.
+      readFile: (path) => files.file(path),
     });
-    await this.relay.start();
+    if (files.ready('mqtt')) await this.startRelay();
     this.metrics.gauge('lintel_mqtt_connected', '1 when the MQTT broker is connected', () => (this.relay.connected() ? 1 : 0));
 
     // 3. The booking platform: optional, and never blocks start-up.
@@ -149,7 +170,8 @@ export class Gateway {
         clock: this.clock,
         logger: this.logger.child({ part: 'upstream' }),
         fetch: this.opts.fetch,
-        token: readSecret(cfg.upstream.token, cfg.upstream.tokenFile) ?? '',
+        // No token yet (file faulted): the link is disabled until LinkFiles reads one.
+        token: cfg.upstream.token ?? (files.ready('upstream') && cfg.upstream.tokenFile ? files.text(cfg.upstream.tokenFile) : ''),
         countFailure: (task) => this.metrics.backgroundErrors.inc({ task }),
       });
       await this.upstream.start();
@@ -208,40 +230,90 @@ export class Gateway {
       if (pruned.grants + pruned.appointments > 0) this.logger.info(pruned, 'pruned ended grants and appointments');
     }, 3600_000);
 
+    this.linkRetry = guardedInterval('link-files', () => this.retryLinkFiles(), {
+      clock: this.clock,
+      everyMs: LINK_FILE_RETRY_MS,
+      logger: this.logger,
+      countFailure: (task) => this.metrics.backgroundErrors.inc({ task }),
+    });
+
+    this.started = true;
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);
     this.systemd.startWatchdog(this.clock, () => this.store.db.open);
     this.logger.info({ site: cfg.site.id, http: this.httpAddress, mqtt: redactUrl(mqttUrl), ...this.index.stats() }, 'lintel started');
   }
 
-  /** Re-applies the parts of a changed config that can change live: platform token and resource mapping. */
-  async reload(next: Config): Promise<void> {
-    if (next.upstream && this.upstream) {
-      const token = readSecret(next.upstream.token, next.upstream.tokenFile);
-      if (token) this.upstream.setToken(token);
-    }
-    this.config = { ...this.config, resources: next.resources };
-    const changed = syncFromConfig(this.store, this.config);
-    if (changed.length > 0) await this.mappingChanged(changed);
-    this.logger.info({ changedResources: changed.length }, 'configuration reloaded');
+  /** For the reloader: a reload while starting or stopping is refused, not half-applied. */
+  running(): boolean {
+    return this.started && this.stopping === null;
   }
 
-  async stop(): Promise<void> {
-    this.systemd.stopping();
-    this.externalWatch?.cancel();
-    this.housekeeping?.cancel();
-    this.systemd.stopWatchdog();
-    for (const r of this.readers.splice(0)) await r.stop().catch(() => undefined);
-    this.recorder?.flush(); // no read can arrive any more: write the decisions still queued
-    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-    this.server = null;
-    await this.upstream?.stop();
-    await this.relay?.stop();
-    await this.broker?.close();
-    this.broker = null;
-    await this.checkpointer?.stop();
-    this.checkpointer = null;
-    this.store?.close();
-    this.logger.info('lintel stopped');
+  /** For the reloader, once the new mapping is committed: the new running config, and a re-read token. */
+  commit(config: Config, token: string | null): void {
+    this.config = config;
+    this.files?.replace(linkFiles(config)); // a token file may have moved: read what is configured now
+    if (token !== null) this.upstream?.setToken(token);
+  }
+
+  /** SIGHUP: reads `file` and applies it (gateway-reload.ts); never throws, a rejection is logged and counted. */
+  reloadFile(file: string): Promise<void> {
+    return this.reloader.reloadFile(file);
+  }
+
+  /** Applies a parsed config all-or-nothing; throws ReloadRejected with the running config kept. */
+  reload(next: Config): Promise<ReloadPlan> {
+    return this.reloader.reload(next);
+  }
+
+  /**
+   * Stops every part in reverse start order, each bounded in time, and always closes the store:
+   * a part that hangs or throws is logged and skipped, never a reason to leave SQLite open.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopParts();
+    return this.stopping;
+  }
+
+  private async stopParts(): Promise<void> {
+    const log = this.logger;
+    try {
+      this.systemd.stopping();
+      this.externalWatch?.cancel();
+      this.housekeeping?.cancel();
+      this.linkRetry?.cancel();
+      this.systemd.stopWatchdog();
+      const readers = this.readers.splice(0);
+      await bounded('readers', () => Promise.allSettled(readers.map((r) => r.stop())), STOP_BOUND_MS.readers, log);
+      await bounded('decisions', () => this.recorder?.flush(), STOP_BOUND_MS.readers, log); // no read can arrive any more
+      const server = this.server;
+      this.server = null;
+      if (server) {
+        const closed = await bounded('http', () => new Promise<void>((resolve) => server.close(() => resolve())), STOP_BOUND_MS.http, log);
+        if (closed === 'timeout') (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }
+      await bounded('upstream', () => this.upstream?.stop(), STOP_BOUND_MS.upstream, log);
+      await bounded('relay', () => this.relay?.stop(), STOP_BOUND_MS.relay, log);
+      const broker = this.broker;
+      this.broker = null;
+      await bounded('broker', () => broker?.close(), STOP_BOUND_MS.broker, log);
+      const checkpointer = this.checkpointer;
+      this.checkpointer = null;
+      await bounded('checkpointer', () => checkpointer?.stop(), STOP_BOUND_MS.checkpointer, log);
+    } finally {
+      this.closeStore();
+      log.info('lintel stopped');
+    }
+  }
+
+  /** Idempotent and synchronous: also the last resort of a process that is exiting. */
+  closeStore(): void {
+    if (!this.store?.db.open) return;
+    try {
+      this.store.close();
+      this.logger.info('store closed');
+    } catch (err) {
+      this.logger.error({ err: errorMessage(err) }, 'store close failed');
+    }
   }
 
   /** The embedded broker's URL when `mqtt.url` is `embedded` (the demo's door simulators connect there). */
@@ -254,7 +326,7 @@ export class Gateway {
   }
 
   status() {
-    return buildStatus({
+    const s = buildStatus({
       config: this.config,
       version: VERSION,
       startedAt: this.startedAt,
@@ -266,6 +338,27 @@ export class Gateway {
       recent: this.recent,
       dbOpen: this.store?.db.open ?? false,
     });
+    // A link file that cannot be used is a fault of its own, with its reason (never its content).
+    for (const f of this.files?.list() ?? []) s.checks[`file:${f.field}`] = { ok: false, detail: f.problem };
+    if (s.health === 'ok' && (this.files?.list().length ?? 0) > 0) s.health = 'degraded';
+    return s;
+  }
+
+  private async startRelay(): Promise<void> {
+    this.relayStarted = true;
+    await this.relay.start();
+  }
+
+  /** The retry timer: reads faulted link files again and starts each link whose files are now usable. */
+  private async retryLinkFiles(): Promise<void> {
+    const files = this.files;
+    if (!files || this.stopping) return;
+    const healed = files.refresh();
+    for (const link of healed) this.logger.info({ link }, 'link files readable again');
+    // Not only the healed ones: a reload re-reads the files, and may have found them fixed already.
+    if (!this.relayStarted && files.ready('mqtt')) await this.startRelay();
+    const up = this.config.upstream;
+    if (healed.includes('upstream') && this.upstream && up?.tokenFile) this.upstream.setToken(files.text(up.tokenFile));
   }
 
   /**
@@ -288,8 +381,4 @@ export class Gateway {
       this.server = server;
     });
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { resolveSecret } from './secret-files.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -24,14 +25,55 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+/**
+ * One line per problem, labelled with its path. An unknown key gets a line of its own,
+ * `http.authtoken: unknown key, did you mean "authToken"?`, from the keys its object knows
+ * (`known`: formatted object path → its keys, collected while parsing).
+ */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], known: ReadonlyMap<string, readonly string[]> = new Map()): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [`${formatPath(issue.path)}: ${issue.message}`];
+    const candidates = known.get(formatPath(issue.path)) ?? [];
+    return issue.keys.map((key) => {
+      const near = closest(key, candidates);
+      return `${formatPath([...issue.path, key])}: unknown key${near ? `, did you mean "${near}"?` : ''}`;
+    });
+  });
+}
+
+/** The known key nearest to a misspelt one, if it is near enough to be what was meant. */
+function closest(key: string, candidates: readonly string[]): string | undefined {
+  let best: { key: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(key.toLowerCase(), c.toLowerCase());
+    if (d <= Math.max(2, Math.floor(c.length / 3)) && (!best || d < best.d)) best = { key: c, d };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** Validates an already-parsed document; relative paths resolve against `baseDir`. */
 export function parseConfig(doc: unknown, file = '<config>', baseDir = process.cwd()): Config {
-  const result = configSchema.safeParse(doc ?? {});
-  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues));
+  const known = new Map<string, string[]>();
+  const result = configSchema.safeParse(doc ?? {}, {
+    // Zod's issue for unknown keys names them but not the keys the object does know: note
+    // those while parsing, for the "did you mean" (returning undefined keeps zod's message).
+    error: (iss) => {
+      const shape = (iss.inst as { def?: { shape?: Record<string, unknown> } } | undefined)?.def?.shape;
+      if (iss.code === 'unrecognized_keys' && shape) known.set(formatPath(iss.path ?? []), Object.keys(shape));
+      return undefined;
+    },
+  });
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues, known));
   return resolvePaths(result.data, baseDir);
 }
 
@@ -73,9 +115,13 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   };
 }
 
-/** Reads a secret given inline or as a file (trailing newline stripped). */
+
+/**
+ * A secret given inline or as a file (trimmed), for callers that treat an unusable file as fatal.
+ * Throws with the reason, including a file that group or others can read (secret-files.ts).
+ */
 export function readSecret(inline: string | undefined, file: string | undefined): string | undefined {
-  if (inline !== undefined) return inline;
-  if (file === undefined) return undefined;
-  return readFileSync(file, 'utf8').trim();
+  const r = resolveSecret(inline, file);
+  if (r && !r.ok) throw new Error(r.problem);
+  return r?.text;
 }

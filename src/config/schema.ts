@@ -3,7 +3,9 @@ import { z } from 'zod';
 /**
  * The one configuration schema. Every field has a default where a safe one exists, so a
  * minimal file is short; cross-references (reader → door, resource → door) are checked
- * here so a typo fails `lintel check-config` instead of silently locking a door.
+ * here so a typo fails `lintel check-config` instead of silently locking a door. Every object
+ * is strict: a misspelt key (`http.authtoken`) is an error, never a silently ignored setting
+ * that leaves the page unauthenticated (load.ts words it "unknown key, did you mean …").
  */
 
 const id = z
@@ -25,12 +27,12 @@ export type CardFormat = (typeof CARD_FORMATS)[number];
 
 const terminator = z.enum(['lf', 'cr', 'crlf', 'tab']);
 
-const doorSchema = z.object({
+const doorSchema = z.strictObject({
   id,
   name: z.string().min(1).max(128).optional(),
   pulseMs: z.number().int().min(100).max(30_000).default(3000),
   relay: z
-    .object({
+    .strictObject({
       /** Relay output on the door controller board (firmware-protocol/README.md). */
       channel: z.number().int().min(1).max(64).default(1),
     })
@@ -42,7 +44,7 @@ const doorSchema = z.object({
 });
 
 const usbSelector = z
-  .object({
+  .strictObject({
     vendorId: z.number().int().min(0).max(0xffff).optional(),
     productId: z.number().int().min(0).max(0xffff).optional(),
     serialNumber: z.string().min(1).optional(),
@@ -62,7 +64,7 @@ const readerBase = {
   maxLineLength: z.number().int().min(8).max(4096).default(256),
 };
 
-const serialReader = z.object({
+const serialReader = z.strictObject({
   ...readerBase,
   kind: z.literal('serial'),
   /** Prefer a stable /dev/serial/by-id/... path: ttyUSB numbering changes across reboots. */
@@ -71,7 +73,7 @@ const serialReader = z.object({
   terminator: terminator.default('crlf'),
 });
 
-const hidReader = z.object({
+const hidReader = z.strictObject({
   ...readerBase,
   kind: z.literal('hid'),
   usb: usbSelector,
@@ -80,13 +82,13 @@ const hidReader = z.object({
   reportId: z.number().int().min(1).max(255).optional(),
 });
 
-const stdinReader = z.object({ ...readerBase, kind: z.literal('stdin') });
+const stdinReader = z.strictObject({ ...readerBase, kind: z.literal('stdin') });
 
 const readerSchema = z.discriminatedUnion('kind', [serialReader, hidReader, stdinReader]);
 
 const graceMinutes = z.number().int().min(0).max(24 * 60);
 
-const resourceSchema = z.object({
+const resourceSchema = z.strictObject({
   id: z.string().min(1).max(128),
   doors: z.array(id).min(1),
   graceBeforeMinutes: graceMinutes.optional(),
@@ -96,7 +98,7 @@ const resourceSchema = z.object({
 const secretValue = z.string().min(1);
 
 const mqttSchema = z
-  .object({
+  .strictObject({
     /** `embedded` starts an in-process broker (demo, or a single-box site). */
     url: z.string().min(1).default('embedded'),
     embeddedPort: z.number().int().min(0).max(65535).default(1883),
@@ -108,7 +110,7 @@ const mqttSchema = z
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
     keepaliveSec: z.number().int().min(5).max(600).default(30),
     tls: z
-      .object({
+      .strictObject({
         caFile: z.string().optional(),
         certFile: z.string().optional(),
         keyFile: z.string().optional(),
@@ -118,7 +120,7 @@ const mqttSchema = z
   })
   .default({ url: 'embedded', embeddedPort: 1883, topicPrefix: 'lintel', protocolVersion: 5, keepaliveSec: 30 });
 
-const upstreamSchema = z.object({
+const upstreamSchema = z.strictObject({
   baseUrl: z.url(),
   token: secretValue.optional(),
   tokenFile: z.string().optional(),
@@ -133,7 +135,7 @@ const upstreamSchema = z.object({
 });
 
 const visitorsSchema = z
-  .object({
+  .strictObject({
     /** What a visit that is `expected` (not yet checked in) gets at a reception gate. */
     expectedPolicy: z.enum(['deny', 'allow-at-reception']).default('deny'),
     receptionDoors: z.array(id).default([]),
@@ -145,7 +147,7 @@ const visitorsSchema = z
   .default({ expectedPolicy: 'deny', receptionDoors: [], offlinePolicy: 'deny', verifyTimeoutMs: 2000 });
 
 const qrSchema = z
-  .object({
+  .strictObject({
     /** File holding the gateway's token key; created with mode 0600 if missing. */
     keyFile: z.string().optional(),
     ttlSeconds: z.number().int().min(10).max(86_400).default(300),
@@ -153,7 +155,7 @@ const qrSchema = z
   .default({ ttlSeconds: 300 });
 
 const bruteForceSchema = z
-  .object({
+  .strictObject({
     maxFailures: z.number().int().min(1).max(1000).default(5),
     windowSec: z.number().int().min(1).max(3600).default(60),
     lockoutSec: z.number().int().min(1).max(86_400).default(60),
@@ -161,14 +163,14 @@ const bruteForceSchema = z
   .default({ maxFailures: 5, windowSec: 60, lockoutSec: 60 });
 
 export const configSchema = z
-  .object({
-    site: z.object({ id, name: z.string().max(128).optional() }),
+  .strictObject({
+    site: z.strictObject({ id, name: z.string().max(128).optional() }),
     dataDir: z.string().min(1).default('./data'),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .default({ level: 'info' }),
     http: z
-      .object({
+      .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
         /** Bearer token for /api and the status page when bound beyond loopback. */
@@ -178,7 +180,7 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 8080 }),
     mqtt: mqttSchema,
     access: z
-      .object({ graceBeforeMinutes: graceMinutes.default(30), graceAfterMinutes: graceMinutes.default(30) })
+      .strictObject({ graceBeforeMinutes: graceMinutes.default(30), graceAfterMinutes: graceMinutes.default(30) })
       .default({ graceBeforeMinutes: 30, graceAfterMinutes: 30 }),
     doors: z.array(doorSchema).min(1),
     readers: z.array(readerSchema).default([]),

@@ -1,0 +1,169 @@
+import { Counter } from 'prom-client';
+import { ConfigError, loadConfigFile } from './config/load.js';
+import { planReload, type ReloadPlan } from './config/reload-plan.js';
+import type { Config } from './config/schema.js';
+import { resolveSecret } from './config/secret-files.js';
+import type { Metrics } from './metrics.js';
+import { syncDoorsAndResources } from './store/doors.js';
+import type { Store } from './store/store.js';
+import { rederiveBookingGrants } from './upstream/booking-apply.js';
+import type { UpstreamSync } from './upstream/upstream-sync.js';
+import { backoffMs, type Clock } from './util/clock.js';
+import { errorMessage } from './util/errors.js';
+import { runGuarded } from './util/guarded.js';
+import type { Logger } from './util/log.js';
+
+/** A reload that cannot be applied as a whole; `problems` are path-labelled like config errors. */
+export class ReloadRejected extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'ReloadRejected';
+  }
+}
+
+/** Attempts of a reload that meets another connection's write lock (SQLITE_BUSY), with backoff between. */
+const RELOAD_ATTEMPTS = 5;
+
+/** What of the gateway a reload reads and, once everything is validated and written, replaces. */
+export interface ReloadTarget {
+  readonly config: Config;
+  readonly store: Store;
+  readonly upstream: UpstreamSync | null;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** False while starting or stopping: a reload then is refused, not half-applied. */
+  running(): boolean;
+  /** Called once the new mapping is committed: the new running config (and the token, when re-read). */
+  commit(config: Config, token: string | null): void;
+}
+
+/**
+ * SIGHUP handling for one gateway. Reloads run one at a time; signals that arrive meanwhile
+ * collapse into one more run with the file as it is then (a reload storm costs one more reload,
+ * not a hundred). Nothing here throws past `reloadFile`: a rejected reload is logged with its
+ * problems and counted, and the running configuration stays.
+ */
+export class GatewayReloader {
+  private running: Promise<void> | null = null;
+  private pendingFile: string | null = null;
+  private readonly reloads: Counter<'result'>;
+
+  constructor(private readonly target: ReloadTarget) {
+    this.reloads = new Counter({
+      name: 'lintel_reloads_total',
+      help: 'Configuration reloads (SIGHUP) by result: applied, or rejected with the running configuration kept',
+      labelNames: ['result'] as const,
+      registers: [target.metrics.registry],
+    });
+  }
+
+  reloadFile(file: string): Promise<void> {
+    if (this.running) {
+      this.pendingFile = file;
+      return this.running;
+    }
+    const loop = async (): Promise<void> => {
+      let next: string | null = file;
+      while (next !== null) {
+        this.pendingFile = null;
+        await this.reloadOnce(next);
+        next = this.pendingFile;
+      }
+    };
+    this.running = loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async reloadOnce(file: string): Promise<void> {
+    const { logger, metrics } = this.target;
+    await runGuarded(
+      'reload',
+      async () => {
+        try {
+          if (!this.target.running()) throw new ReloadRejected(['the gateway is not running (starting or stopping)']);
+          await this.reload(loadConfigFile(file));
+          this.reloads.inc({ result: 'applied' });
+        } catch (err) {
+          const problems = err instanceof ReloadRejected || err instanceof ConfigError ? err.problems : [errorMessage(err)];
+          this.reloads.inc({ result: 'rejected' });
+          logger.error({ file, problems }, 'reload rejected; keeping the running configuration');
+        }
+      },
+      { logger, countFailure: (task) => metrics.backgroundErrors.inc({ task }) },
+    );
+  }
+
+  /**
+   * Applies a new config all-or-nothing (config/reload-plan.ts says what is live): validated
+   * first, then the mapping and its grant re-derivation in one transaction, retried with backoff
+   * while another connection holds the write lock; only then does anything in memory change.
+   * Throws ReloadRejected, with the running config kept and nothing written, when it cannot apply.
+   */
+  async reload(next: Config): Promise<ReloadPlan> {
+    const t = this.target;
+    const plan = planReload(t.config, next);
+    const problems = [...plan.problems];
+    let token: string | null = null;
+    if (plan.config.upstream && t.upstream) {
+      // Re-read on every reload, changed path or not: replacing the file's content is how a token is rotated.
+      const secret = resolveSecret(plan.config.upstream.token, plan.config.upstream.tokenFile);
+      if (secret && !secret.ok) problems.push(`upstream.tokenFile: ${secret.problem}`);
+      else if (secret) token = secret.text;
+    }
+    if (problems.length > 0) throw new ReloadRejected(problems);
+
+    if (plan.changedResources.length > 0) await this.applyMappingRetrying(plan);
+    t.commit(plan.config, token);
+    if (t.upstream && plan.changedResources.length > 0) {
+      // The grants are re-derived and committed already; this resubscribes and fetches new resources.
+      const upstream = t.upstream;
+      await runGuarded('reload-resubscribe', () => upstream.mappingChanged(plan.changedResources, plan.config.resources), {
+        logger: t.logger,
+        countFailure: (task) => t.metrics.backgroundErrors.inc({ task }),
+      });
+    }
+    t.logger.info({ applied: plan.live, restartNeeded: plan.restart, changedResources: plan.changedResources }, 'configuration reloaded');
+    return plan;
+  }
+
+  private async applyMappingRetrying(plan: ReloadPlan): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.applyMapping(plan);
+        return;
+      } catch (err) {
+        if (!isBusy(err) || attempt >= RELOAD_ATTEMPTS) throw err;
+        const waitMs = backoffMs(attempt - 1, 250, 4000);
+        this.target.logger.warn({ attempt, waitMs, err: errorMessage(err) }, 'reload attempt failed: the database is locked; retrying');
+        await new Promise<void>((resolve) => this.target.clock.setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  /**
+   * One transaction: the running doors mapped to the new resources, and the booking grants of
+   * the changed resources re-derived. rederiveBookingGrants' own transaction nests as a
+   * savepoint, so a SQLITE_BUSY (or any failure) anywhere rolls both back: no partial write.
+   */
+  private applyMapping(plan: ReloadPlan): void {
+    const { store, clock } = this.target;
+    const cfg = plan.config;
+    const doors = cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id }));
+    const mapping = new Map(cfg.resources.map((r) => [r.id, r.doors]));
+    const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
+    const grace = { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes };
+    store.transact((tx) => {
+      syncDoorsAndResources(tx, doors, mapping);
+      rederiveBookingGrants(store, plan.changedResources, grace, overrides, clock.now());
+    });
+  }
+}
+
+/** SQLITE_BUSY and its extended codes: another connection holds the lock; worth another try. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}

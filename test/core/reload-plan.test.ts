@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { diffPaths, planReload } from '../../src/config/reload-plan.js';
+
+/* What a SIGHUP may change live, what needs a restart, and what makes the whole reload refused. */
+
+const base = {
+  site: { id: 'hq' },
+  dataDir: '/var/lib/lintel',
+  doors: [{ id: 'front' }, { id: 'lab', pulseMs: 1000 }],
+  readers: [{ id: 'desk', kind: 'stdin', door: 'front' }],
+  resources: [{ id: 'R-1', doors: ['front'] }],
+  upstream: { baseUrl: 'http://p.example', callbackUrl: 'http://gw.example/webhooks/offision', tokenFile: '/etc/lintel/token' },
+};
+const cfg = (over: Record<string, unknown> = {}) => parseConfig({ ...base, ...over }, 'x.yaml', '/');
+
+describe('diffPaths', () => {
+  it('names list items by id, not position, and added or removed items by their id', () => {
+    const a = cfg();
+    const b = cfg({ doors: [{ id: 'lab', pulseMs: 1200 }, { id: 'front' }, { id: 'side' }], readers: [] });
+    expect(diffPaths(a, b)).toEqual(['doors.lab.pulseMs', 'doors.side', 'readers.desk']);
+  });
+
+  it('is empty for an identical file', () => {
+    expect(diffPaths(cfg(), cfg())).toEqual([]);
+  });
+});
+
+describe('planReload', () => {
+  it('applies a resource mapping change live and re-derives that resource', () => {
+    const plan = planReload(cfg(), cfg({ resources: [{ id: 'R-1', doors: ['lab'] }, { id: 'R-2', doors: ['front'], graceAfterMinutes: 5 }] }));
+    expect(plan.problems).toEqual([]);
+    expect(plan.live).toEqual(['resources.R-1.doors', 'resources.R-2']);
+    expect(plan.restart).toEqual([]);
+    expect(plan.changedResources).toEqual(['R-1', 'R-2']);
+    expect(plan.config.resources.map((r) => r.id)).toEqual(['R-1', 'R-2']);
+  });
+
+  it('reports door fields such as pulseMs as needing a restart and keeps them as they run', () => {
+    const running = cfg();
+    const plan = planReload(running, cfg({ doors: [{ id: 'front', pulseMs: 500 }, { id: 'lab', pulseMs: 1000 }] }));
+    expect(plan.restart).toEqual(['doors.front.pulseMs']);
+    expect(plan.live).toEqual([]);
+    expect(plan.config.doors).toEqual(running.doors);
+  });
+
+  it('refuses a resource mapped to a door that only the new file has', () => {
+    const plan = planReload(cfg(), cfg({ doors: [...base.doors, { id: 'side' }], resources: [{ id: 'R-1', doors: ['front', 'side'] }] }));
+    expect(plan.problems).toEqual(['resources.R-1.doors: door "side" is not running (new doors need a restart)']);
+  });
+
+  it('applies a new token file path live, but adding or removing the platform needs a restart', () => {
+    expect(planReload(cfg(), cfg({ upstream: { ...base.upstream, tokenFile: '/etc/lintel/token2' } }))).toMatchObject({
+      live: ['upstream.tokenFile'],
+      restart: [],
+    });
+    const without = { ...base } as Record<string, unknown>;
+    delete without.upstream;
+    const plan = planReload(cfg(), parseConfig(without, 'x.yaml', '/'));
+    expect(plan.restart).toEqual(['upstream']);
+    expect(plan.config.upstream).toEqual(cfg().upstream);
+  });
+
+  it('classifies every other section as restart-needed', () => {
+    const plan = planReload(cfg(), cfg({ http: { port: 9090 }, log: { level: 'debug' }, qr: { ttlSeconds: 60 } }));
+    expect(plan.restart).toEqual(['http.port', 'log.level', 'qr.ttlSeconds']);
+    expect(plan.config.http.port).toBe(8080);
+  });
+});
