@@ -6,6 +6,7 @@
  *   (a) lock another process holds the SQLite write lock for 10 s; 1,000 swipes inside it
  *   (b) import a 20,000-row `lintel cards import` runs; swipes until the gateway shows it applied
  *   (c) load  500 swipes/s over 20 readers while the platform sends 200 signed callbacks/s
+ *   idle again at the end, to show how far machine noise moved the baseline within the run
  * Targets: p99 ≤ 2× the idle p99, max ≤ 50 ms, 0 audit rows lost (rows in SQLite vs swipes).
  * The bench process writes the ptys and is the doors' subscriber, on one monotonic clock; the
  * platform (callback signing, HTTP) runs in its own process (bench/hardening-load.ts).
@@ -203,6 +204,10 @@ results.push(await measure('idle', { ...oneReader, minMs: 0 }));
   );
 }
 
+// Idle again: how far the machine's own noise moved the baseline within this run.
+await sleep(2000);
+results.push(await measure('idle again, at the end', { ...oneReader, minMs: 0 }));
+
 // After the run: stop the gateway as systemd does and count what it wrote.
 const peakMem = memoryOf(gateway.pid);
 const stopped = await stopChild(gateway, 20_000);
@@ -215,9 +220,9 @@ for (const p of ptys) await p.stop();
 await broker.stop();
 
 const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
-// Shown in the issue's order; run order was idle, (a), (c), (b): the import's rebuild goes last so
-// its garbage and its change of the index colour no other phase.
-const shown = [results[0]!, results[1]!, results[3]!, results[2]!];
+// Shown in the issue's order; run order was idle, (a), (c), (b), idle: the import's rebuild goes
+// after the other faults so its garbage and its change of the index colour none of them.
+const shown = [results[0]!, results[1]!, results[3]!, results[2]!, results[4]!];
 const missed = printReport(
   [
     `hardening bench (issue 9): lintel run ${commit}, ${CARDS.toLocaleString('en')} cards + ${CARDS.toLocaleString('en')} grants, ${READERS} serial readers (socat ptys), mosquitto MQTT 5, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
