@@ -15,6 +15,7 @@ const BENCHES: { file: string; nodeArgs?: string[] }[] = [
   { file: 'hid-decode.js' },
   { file: 'e2e-pty.js' }, // needs socat and mosquitto
   { file: 'broker-stall.js' }, // needs mosquitto; fails if any unlock ran after its expiresAt
+  { file: 'hardening.js' }, // issue 9: needs socat and mosquitto, ~2 min, ~2.5 GB (a 1M-card database and gateway)
 ];
 
 let failed = 0;
