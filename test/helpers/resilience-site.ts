@@ -106,8 +106,9 @@ export class ResilienceSite {
     return this.gateway;
   }
 
+  /** The test's connection to the SQLite file (reopened if a test closed it). */
   probe(): SqliteProbe {
-    this.probeConn ??= new SqliteProbe(this.dbFile);
+    if (!this.probeConn || !this.probeConn.db.open) this.probeConn = new SqliteProbe(this.dbFile);
     return this.probeConn;
   }
 
