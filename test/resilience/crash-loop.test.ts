@@ -76,6 +76,22 @@ describe('resilience: crash loop (kill -9 under load)', () => {
     };
   }
 
+  /** Until the readers' line counters stop moving (two polls 100 ms apart agree). */
+  async function readersQuiet(): Promise<void> {
+    let last = '';
+    await waitFor(
+      'readers quiet',
+      async () => {
+        const now = JSON.stringify((await fetchStatus(site.httpPort))?.readers.map((r) => r.lines + r.dropped.overlong + r.dropped.garbage));
+        const quiet = now === last;
+        last = now;
+        return quiet ? true : undefined;
+      },
+      10_000,
+      100,
+    );
+  }
+
   /** One read, typed into a pty, and the audit row it produced. */
   async function decisionFor(card: string, reader: number): Promise<{ result: string; reason: string }> {
     const probe = site.probe();
@@ -155,6 +171,8 @@ describe('resilience: crash loop (kill -9 under load)', () => {
         ).catch(async () => ({ running: (await fetchStatus(site.httpPort))?.index, rebuilt: probe.rebuildIndex().stats() }));
         expect(compared.running, `cycle ${cycle}: running index vs rebuild`).toEqual(compared.rebuilt);
 
+        // Reads typed while it was down may still be in the pty and arrive first: let them drain.
+        await readersQuiet();
         // And it decides as the rebuild does: a card an acknowledged import added, and one from the base list.
         const samples: Array<{ card: string; reader: number }> = [];
         const lastImport = ackedImports[ackedImports.length - 1];
