@@ -44,6 +44,8 @@ export class ResilienceSite {
   private sub: mqtt.MqttClient | null = null;
   private writers = new Map<number, number>();
   private probeConn: SqliteProbe | null = null;
+  /** Every gateway this site started: close() ends any still alive, whatever a test lost track of. */
+  private readonly spawned: LintelProcess[] = [];
 
   private constructor() {
     ({ dir: this.dir, cleanup: this.cleanupDir } = tempDir('lintel-resilience-'));
@@ -97,12 +99,13 @@ export class ResilienceSite {
 
   /** Starts `lintel run` and waits until it is ready; returns ms from spawn to ready. */
   async start(env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<number> {
-    this.gateway = spawnLintel(['run', '-c', this.configFile], env);
-    return waitReady(this.gateway, { port: this.httpPort, readers: this.readers.length, timeoutMs });
+    const p = this.spawnOnly(env);
+    return waitReady(p, { port: this.httpPort, readers: this.readers.length, timeoutMs });
   }
 
   spawnOnly(env: NodeJS.ProcessEnv = {}): LintelProcess {
     this.gateway = spawnLintel(['run', '-c', this.configFile], env);
+    this.spawned.push(this.gateway);
     return this.gateway;
   }
 
@@ -159,7 +162,7 @@ export class ResilienceSite {
   }
 
   async close(): Promise<void> {
-    await this.gateway?.stop().catch(() => undefined);
+    for (const p of this.spawned) if (p.alive()) await p.stop().catch(() => undefined);
     this.probeConn?.close();
     for (const i of [...this.writers.keys()]) this.dropWriter(i);
     await this.sub?.endAsync().catch(() => undefined);
