@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/*
+ * The built `lintel run` as a child process, as systemd starts it: the resilience suite kills,
+ * signals and restarts it, so everything here is about its lifecycle seen from outside —
+ * stderr (pino JSON lines), the exit, and when its HTTP status says it can decide again.
+ */
+
+export const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+
+export interface StatusSnapshot {
+  health: 'ok' | 'degraded' | 'failing';
+  checks: Record<string, { ok: boolean; detail: string }>;
+  index: { people: number; cards: number; grants: number; doors: number };
+  readers: Array<{ id: string; connected: boolean; lines: number; dropped: { overlong: number; garbage: number }; reconnects: number; lastError: string | null }>;
+  mqtt: { connected: boolean };
+  upstream: { state: string; lastError: string | null; lastSuccessAt: number | null } | null;
+  recent: Array<{ readerId: string; credential: string; result: string; reason: string; relay: string; at: number }>;
+}
+
+export interface LintelProcess {
+  readonly child: ChildProcess;
+  readonly spawnedAt: number;
+  /** Resolves with the exit code (null when killed by a signal) and the signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+  /** Parsed JSON log lines so far (non-JSON lines are skipped). */
+  logs(): Array<Record<string, unknown>>;
+  alive(): boolean;
+  kill9(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`: a test run never leaves a gateway behind. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+/** Starts `node dist/src/cli.js ARGS`; stdout is ignored, stderr kept (the last 2 MB). */
+export function spawnLintel(args: string[], env: NodeJS.ProcessEnv = {}): LintelProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  running.add(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (err.length > 4_000_000) err = err.slice(-2_000_000);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    spawnedAt: Date.now(),
+    exited,
+    stderr: () => err,
+    logs: () => parseLogLines(err),
+    alive,
+    kill9: async () => {
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async (graceMs = 5000) => {
+      if (alive()) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const r = await exited;
+      clearTimeout(timer);
+      return r;
+    },
+  };
+}
+
+export function parseLogLines(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut by SIGKILL mid-write
+    }
+  }
+  return out;
+}
+
+export async function fetchStatus(port: number, timeoutMs = 2000): Promise<StatusSnapshot | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/api/status`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (res.status !== 200) return null;
+    return (await res.json()) as StatusSnapshot;
+  } catch {
+    return null;
+  }
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` with a real timer until it yields a value; these tests wait on other processes. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | Promise<T | undefined | null>, ms = 10_000, everyMs = 25): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== null) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface ReadyOptions {
+  port: number;
+  /** Readers that must show connected (default: all in the status). */
+  readers?: number;
+  mqtt?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * Ready = the HTTP status answers, the database is open, MQTT is connected and every reader
+ * is connected: from then on a badge gets a decision and a granted one reaches the door.
+ * Returns milliseconds since spawn. Fails at once if the process exits meanwhile.
+ */
+export async function waitReady(p: LintelProcess, opts: ReadyOptions): Promise<number> {
+  await waitFor(
+    'gateway ready',
+    async () => {
+      if (!p.alive()) throw new Error(`lintel exited before it was ready: ${p.stderr().slice(-3000)}`);
+      const s = await fetchStatus(opts.port, 1000);
+      if (!s || s.checks.database?.ok !== true) return undefined;
+      if ((opts.mqtt ?? true) && !s.mqtt.connected) return undefined;
+      const want = opts.readers ?? s.readers.length;
+      return s.readers.filter((r) => r.connected).length >= want ? true : undefined;
+    },
+    opts.timeoutMs ?? 20_000,
+  );
+  return Date.now() - p.spawnedAt;
+}
+
+/** Resident set size of a live process in MB, from /proc (Linux). */
+export async function rssMb(pid: number): Promise<number | null> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const text = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(text);
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
