@@ -2,6 +2,9 @@ import type { Store } from '../store/store.js';
 import { pruneWebhooks, rememberWebhook, webhookSeen } from '../store/upstream-state.js';
 import type { Clock } from '../util/clock.js';
 
+/** A replay id lost to a power cut costs one repeated (idempotent) daily-list fetch: no fsync each. */
+const REDERIVABLE = { durability: 'normal' } as const;
+
 /** The platform retries one event for 24 h; ids are kept twice as long, so a late retry is still known. */
 export const REPLAY_WINDOW_MS = 48 * 3_600_000;
 
@@ -20,11 +23,11 @@ export class ReplayGuard {
   }
 
   remember(webhookId: string): void {
-    this.store.transact((tx) => rememberWebhook(tx, webhookId, this.clock.now()));
+    this.store.transact((tx) => rememberWebhook(tx, webhookId, this.clock.now()), REDERIVABLE);
   }
 
   prune(): number {
     const before = this.clock.now() - REPLAY_WINDOW_MS;
-    return this.store.transact((tx) => pruneWebhooks(tx, before));
+    return this.store.transact((tx) => pruneWebhooks(tx, before), REDERIVABLE);
   }
 }
