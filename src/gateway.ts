@@ -21,15 +21,15 @@ import { createQrRoutes } from './qr/routes.js';
 import { createReaders, type ReaderBindings } from './readers/factory.js';
 import type { ReaderSource } from './readers/reader.js';
 import { AuditLog } from './store/audit.js';
-import { openDatabase } from './store/db.js';
+import { neverWaitForLocks, openDatabase } from './store/db.js';
 import { syncFromConfig } from './store/doors.js';
 import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js';
 import { Store } from './store/store.js';
 import { UpstreamSync } from './upstream/upstream-sync.js';
 import { rederiveBookingGrants } from './upstream/booking-apply.js';
 import { systemClock, type Clock, type Timer } from './util/clock.js';
-import { watchExternalCommits } from './store/external-changes.js';
-import { pruneEnded } from './store/housekeeping.js';
+import { ExternalChangeWatch, pruneChangeLog, readChangeMark } from './store/external-changes.js';
+import { startHousekeeping } from './store/housekeeping.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
@@ -61,7 +61,15 @@ export class Gateway {
   config: Config;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly index = new AccessIndex();
+  /**
+   * The index every decision reads, through `index`: a rebuild after a gap in the change log is
+   * built beside it and swapped in here (ExternalChangeWatch), so readers hold this gateway, not
+   * an AccessIndex. Everything else updates it in place.
+   */
+  private liveIndex = new AccessIndex();
+  get index(): AccessIndex {
+    return this.liveIndex;
+  }
   readonly metrics = new Metrics();
   readonly recent = new RecentDecisions();
   store!: Store;
@@ -78,7 +86,7 @@ export class Gateway {
   private broker: { url: string; close(): Promise<void> } | null = null;
   private readonly systemd: SystemdNotifier;
   private startedAt = 0;
-  private externalWatch: Timer | null = null;
+  private externalWatch: ExternalChangeWatch | null = null;
   private housekeeping: Timer | null = null;
   private checkpointer: Checkpointer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
@@ -108,6 +116,7 @@ export class Gateway {
       if (change.people.size > 0) refreshPeople(this.store.db, this.index, change.people);
     });
     const changedResources = syncFromConfig(this.store, cfg);
+    const changeMark = readChangeMark(this.store.db); // before the load: nothing committed in between is missed
     loadIndex(this.store.db, this.index);
     this.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.index.stats().cards);
     this.metrics.gauge('lintel_index_grants', 'Grants in the in-memory index', () => this.index.stats().grants);
@@ -161,10 +170,11 @@ export class Gateway {
           logger: this.logger.child({ part: 'visitors' }),
         })
       : null;
-    const qr = new QrAccess({ index: this.index, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
+    const live = () => this.liveIndex;
+    const qr = new QrAccess({ get index() { return live(); }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     const accessLogger = this.logger.child({ part: 'access' });
     this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent });
-    this.pipeline = new BadgePipeline({ index: this.index, relay: this.relay, recorder: this.recorder, clock: this.clock, logger: accessLogger, qr });
+    this.pipeline = new BadgePipeline({ get index() { return live(); }, relay: this.relay, recorder: this.recorder, clock: this.clock, logger: accessLogger, qr });
     const issueQr = createMemberQrIssuer({ db: this.store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: this.clock });
     this.qrIssuer = issueQr;
 
@@ -179,7 +189,8 @@ export class Gateway {
     });
     this.httpAddress = await this.listen(this.http, cfg.http.host, cfg.http.port);
 
-    // 6. Readers last: from here on a badge gets a decision.
+    // 6. Readers last: from here on a badge gets a decision, so the main thread never waits for a lock again.
+    neverWaitForLocks(this.store.db);
     this.readers = createReaders(cfg.readers, {
       onLine: (reader: ReaderConfig, line: string) => this.pipeline.onLine(reader, line),
       clock: this.clock,
@@ -190,16 +201,26 @@ export class Gateway {
     });
     for (const r of this.readers) await r.start();
 
-    // Another process (`lintel cards import`) may commit to the same file: pick it up within a second.
-    this.externalWatch = watchExternalCommits(this.store.db, this.clock, () => {
-      loadIndex(this.store.db, this.index);
-      this.logger.info(this.index.stats(), 'index reloaded after an external change');
+    // Another process (`lintel cards import`) may commit to the same file: applied person by person within a second.
+    const storeLogger = this.logger.child({ part: 'store' });
+    const countFailure = (task: string) => this.metrics.backgroundErrors.inc({ task });
+    const watch = new ExternalChangeWatch({
+      db: this.store.db,
+      clock: this.clock,
+      logger: storeLogger,
+      countFailure,
+      index: live,
+      swap: (fresh) => void (this.liveIndex = fresh),
+      from: changeMark,
     });
-
-    this.housekeeping = this.clock.setInterval(() => {
-      const pruned = pruneEnded(this.store, this.clock.now());
-      if (pruned.grants + pruned.appointments > 0) this.logger.info(pruned, 'pruned ended grants and appointments');
-    }, 3600_000);
+    this.externalWatch = watch.start();
+    this.housekeeping = startHousekeeping({
+      store: this.store,
+      clock: this.clock,
+      logger: storeLogger,
+      countFailure,
+      extra: [() => void pruneChangeLog(this.store.db, watch.appliedSeq())],
+    });
 
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);
     this.systemd.startWatchdog(this.clock, () => this.store.db.open);
@@ -220,7 +241,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     this.systemd.stopping();
-    this.externalWatch?.cancel();
+    this.externalWatch?.stop();
     this.housekeeping?.cancel();
     this.systemd.stopWatchdog();
     for (const r of this.readers.splice(0)) await r.stop().catch(() => undefined);
