@@ -74,11 +74,22 @@ export class DecisionRecorder {
 
   record(decision: RecordedDecision): void {
     this.pending.push(decision);
-    this.timer ??= this.deps.clock.setTimeout(() => this.flush(), RECORD_DELAY_MS);
+    this.timer ??= this.deps.clock.setTimeout(() => this.flushPending(), RECORD_DELAY_MS);
   }
 
-  /** Writes everything queued now (also called on shutdown). */
+  /**
+   * Writes everything queued now (shutdown): also tries the rows waiting for a lock at once
+   * instead of at their next retry, and says how many could not be written before close.
+   */
   flush(): void {
+    this.flushPending();
+    if (this.retryTimer === null) return;
+    this.retryTimer.cancel();
+    this.writeAudit();
+    if (this.auditQueue.length > 0) this.deps.logger.error({ rows: this.auditQueue.length }, 'audit rows still waiting for the database lock at shutdown');
+  }
+
+  private flushPending(): void {
     this.timer?.cancel();
     this.timer = null;
     const batch = this.pending;

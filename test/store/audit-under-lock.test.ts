@@ -85,3 +85,17 @@ describe('a write lock held by another process', () => {
     expect(await ctx.metrics.text()).toContain('lintel_audit_rows_queued 0');
   });
 });
+
+describe('shutdown with rows waiting for the lock', () => {
+  it('flush() writes the waiting rows at once when the lock has freed, without waiting for the retry', async () => {
+    const ctx = await setup(100_000);
+    await ctx.other.lock();
+    for (let i = 0; i < 3; i++) ctx.pipeline.onLine(front, '42');
+    ctx.clock.advance(RECORD_DELAY_MS);
+    expect(ctx.recorder.queuedAuditRows()).toBe(3);
+    await ctx.other.release();
+    ctx.recorder.flush(); // no clock advance: the retry timer has not fired
+    expect(ctx.audit.recent(10)).toHaveLength(3);
+    expect(ctx.recorder.queuedAuditRows()).toBe(0);
+  });
+});
