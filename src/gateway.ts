@@ -23,7 +23,7 @@ import { createQrRoutes } from './qr/routes.js';
 import { createReaders, type ReaderBindings } from './readers/factory.js';
 import type { ReaderSource } from './readers/reader.js';
 import { AuditLog } from './store/audit.js';
-import { openDatabase } from './store/db.js';
+import { neverWaitForLocks, openDatabase } from './store/db.js';
 import { syncFromConfig } from './store/doors.js';
 import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js';
 import { Store } from './store/store.js';
@@ -35,8 +35,8 @@ import { errorMessage } from './util/errors.js';
 import { guardedInterval } from './util/guarded.js';
 import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
 import { LinkFiles } from './link-files.js';
-import { watchExternalCommits } from './store/external-changes.js';
-import { pruneEnded } from './store/housekeeping.js';
+import { ExternalChangeWatch, pruneChangeLog, readChangeMark } from './store/external-changes.js';
+import { startHousekeeping } from './store/housekeeping.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
@@ -73,7 +73,15 @@ export class Gateway implements ReloadTarget {
   config: Config;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly index = new AccessIndex();
+  /**
+   * The index every decision reads, through `index`: a rebuild after a gap in the change log is
+   * built beside it and swapped in here (ExternalChangeWatch), so readers hold this gateway, not
+   * an AccessIndex. Everything else updates it in place.
+   */
+  private liveIndex = new AccessIndex();
+  get index(): AccessIndex {
+    return this.liveIndex;
+  }
   readonly metrics = new Metrics();
   readonly recent = new RecentDecisions();
   store!: Store;
@@ -90,7 +98,7 @@ export class Gateway implements ReloadTarget {
   private broker: { url: string; close(): Promise<void> } | null = null;
   private readonly systemd: SystemdNotifier;
   private startedAt = 0;
-  private externalWatch: Timer | null = null;
+  private externalWatch: ExternalChangeWatch | null = null;
   private housekeeping: Timer | null = null;
   private checkpointer: Checkpointer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
@@ -132,9 +140,15 @@ export class Gateway implements ReloadTarget {
     // Member tokens name people by a keyed hash of their email: the index needs the key's hasher first.
     const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
     const accessLog = this.logger.child({ part: 'access' });
-    this.index.setSubjectHasher(memberSubjectOf(key), (personIds) =>
-      accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
-    );
+    const subjectOf = memberSubjectOf(key);
+    const prepareIndex = (index: AccessIndex) => {
+      index.setSubjectHasher(subjectOf, (personIds) =>
+        accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
+      );
+      return index;
+    };
+    prepareIndex(this.index);
+    const changeMark = readChangeMark(this.store.db); // before the load: nothing committed in between is missed
     loadIndex(this.store.db, this.index);
     this.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.index.stats().cards);
     this.metrics.gauge('lintel_index_grants', 'Grants in the in-memory index', () => this.index.stats().grants);
@@ -190,10 +204,11 @@ export class Gateway implements ReloadTarget {
           logger: this.logger.child({ part: 'visitors' }),
         })
       : null;
-    const qr = new QrAccess({ index: this.index, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
+    const live = () => this.liveIndex;
+    const qr = new QrAccess({ get index() { return live(); }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     const accessLogger = this.logger.child({ part: 'access' });
     this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent });
-    this.pipeline = new BadgePipeline({ index: this.index, relay: this.relay, recorder: this.recorder, clock: this.clock, logger: accessLogger, qr });
+    this.pipeline = new BadgePipeline({ get index() { return live(); }, relay: this.relay, recorder: this.recorder, clock: this.clock, logger: accessLogger, qr });
     const issueQr = createMemberQrIssuer({ db: this.store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: this.clock });
     this.qrIssuer = issueQr;
 
@@ -208,7 +223,8 @@ export class Gateway implements ReloadTarget {
     });
     this.httpAddress = await this.listen(this.http, cfg.http.host, cfg.http.port);
 
-    // 6. Readers last: from here on a badge gets a decision.
+    // 6. Readers last: from here on a badge gets a decision, so the main thread never waits for a lock again.
+    neverWaitForLocks(this.store.db);
     this.readers = createReaders(cfg.readers, {
       onLine: (reader: ReaderConfig, line: string) => this.pipeline.onLine(reader, line),
       clock: this.clock,
@@ -219,16 +235,27 @@ export class Gateway implements ReloadTarget {
     });
     for (const r of this.readers) await r.start();
 
-    // Another process (`lintel cards import`) may commit to the same file: pick it up within a second.
-    this.externalWatch = watchExternalCommits(this.store.db, this.clock, () => {
-      loadIndex(this.store.db, this.index);
-      this.logger.info(this.index.stats(), 'index reloaded after an external change');
+    // Another process (`lintel cards import`) may commit to the same file: applied person by person within a second.
+    const storeLogger = this.logger.child({ part: 'store' });
+    const countFailure = (task: string) => this.metrics.backgroundErrors.inc({ task });
+    const watch = new ExternalChangeWatch({
+      db: this.store.db,
+      clock: this.clock,
+      logger: storeLogger,
+      countFailure,
+      index: live,
+      swap: (fresh) => void (this.liveIndex = fresh),
+      newIndex: () => prepareIndex(new AccessIndex()),
+      from: changeMark,
     });
-
-    this.housekeeping = this.clock.setInterval(() => {
-      const pruned = pruneEnded(this.store, this.clock.now());
-      if (pruned.grants + pruned.appointments > 0) this.logger.info(pruned, 'pruned ended grants and appointments');
-    }, 3600_000);
+    this.externalWatch = watch.start();
+    this.housekeeping = startHousekeeping({
+      store: this.store,
+      clock: this.clock,
+      logger: storeLogger,
+      countFailure,
+      extra: [() => void pruneChangeLog(this.store.db, watch.appliedSeq())],
+    });
 
     this.linkRetry = guardedInterval('link-files', () => this.retryLinkFiles(), {
       clock: this.clock,
@@ -278,7 +305,7 @@ export class Gateway implements ReloadTarget {
     const log = this.logger;
     try {
       this.systemd.stopping();
-      this.externalWatch?.cancel();
+      this.externalWatch?.stop();
       this.housekeeping?.cancel();
       this.linkRetry?.cancel();
       this.systemd.stopWatchdog();

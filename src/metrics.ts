@@ -26,6 +26,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Audit rows dropped because the in-memory queue behind a held write lock was full. */
+  readonly auditDropped = new Counter({
+    name: 'lintel_audit_rows_dropped_total',
+    help: 'Audit rows dropped because the queue waiting for the SQLite write lock was full',
+    registers: [this.registry],
+  });
+
   gauge(name: string, help: string, read: () => number): void {
     new Gauge({
       name,

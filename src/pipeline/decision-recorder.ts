@@ -1,5 +1,6 @@
-import type { AuditLog } from '../store/audit.js';
-import type { Clock, Timer } from '../util/clock.js';
+import type { AuditEntry, AuditLog } from '../store/audit.js';
+import { isSqliteBusy } from '../store/sqlite-busy.js';
+import { backoffMs, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics.js';
@@ -15,7 +16,16 @@ export interface DecisionRecorderDeps {
   logger: Logger;
   metrics: Metrics;
   recent: RecentDecisions;
+  /** Audit rows kept in memory while another process holds the write lock (default 100,000). */
+  maxQueuedRows?: number;
 }
+
+/** ~100 bytes a row: 100,000 rows is ~10 MB, minutes of a busy site behind a held lock. */
+export const DEFAULT_MAX_QUEUED_AUDIT_ROWS = 100_000;
+/** Rows per commit when draining the queue: a long backlog must not hold the loop in one commit. */
+export const AUDIT_DRAIN_CHUNK = 2_000;
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 2_000;
 
 /**
  * How long bookkeeping waits behind the unlock. The broker usually runs on the same small host
@@ -37,8 +47,26 @@ export class DecisionRecorder {
   private pending: RecordedDecision[] = [];
   private timer: Timer | null = null;
   private readonly listeners: Array<(e: DecisionEvent) => void> = [];
+  /**
+   * Audit rows not yet committed, oldest first. The main connection never waits for a lock
+   * (db.ts), so while a backup script or `sqlite3` holds it the rows wait here, bounded, and a
+   * retry with backoff writes them when it frees. Only the rows beyond the cap are lost, and
+   * counted (lintel_audit_rows_dropped_total).
+   */
+  private auditQueue: AuditEntry[] = [];
+  private readonly maxQueued: number;
+  private retryTimer: Timer | null = null;
+  private busyAttempts = 0;
+  private droppedThisOutage = 0;
 
-  constructor(private readonly deps: DecisionRecorderDeps) {}
+  constructor(private readonly deps: DecisionRecorderDeps) {
+    this.maxQueued = deps.maxQueuedRows ?? DEFAULT_MAX_QUEUED_AUDIT_ROWS;
+    deps.metrics.gauge('lintel_audit_rows_queued', 'Audit rows waiting in memory for the SQLite write lock', () => this.auditQueue.length);
+  }
+
+  queuedAuditRows(): number {
+    return this.auditQueue.length;
+  }
 
   onDecision(listener: (e: DecisionEvent) => void): void {
     this.listeners.push(listener);
@@ -46,23 +74,30 @@ export class DecisionRecorder {
 
   record(decision: RecordedDecision): void {
     this.pending.push(decision);
-    this.timer ??= this.deps.clock.setTimeout(() => this.flush(), RECORD_DELAY_MS);
+    this.timer ??= this.deps.clock.setTimeout(() => this.flushPending(), RECORD_DELAY_MS);
   }
 
-  /** Writes everything queued now (also called on shutdown). */
+  /**
+   * Writes everything queued now (shutdown): also tries the rows waiting for a lock at once
+   * instead of at their next retry, and says how many could not be written before close.
+   */
   flush(): void {
+    this.flushPending();
+    if (this.retryTimer === null) return;
+    this.retryTimer.cancel();
+    this.writeAudit();
+    if (this.auditQueue.length > 0) this.deps.logger.error({ rows: this.auditQueue.length }, 'audit rows still waiting for the database lock at shutdown');
+  }
+
+  private flushPending(): void {
     this.timer?.cancel();
     this.timer = null;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const { audit, metrics, logger, recent } = this.deps;
-    try {
-      audit.appendMany(batch);
-    } catch (err) {
-      // The journal below still carries every decision; the process stays up and keeps deciding.
-      logger.error({ err: errorMessage(err), rows: batch.length }, 'audit rows could not be written');
-    }
+    const { metrics, logger, recent } = this.deps;
+    this.enqueueAudit(batch);
+    if (this.retryTimer === null) this.writeAudit();
     for (const d of batch) {
       if (d.relay === 'unreachable') metrics.relayUnreachable.inc();
       metrics.decisions.inc({ result: d.result, reason: d.reason });
@@ -82,6 +117,50 @@ export class DecisionRecorder {
         { reader: d.readerId, door: d.doorId, credential: d.credential, kind: d.kind, result: d.result, reason: d.reason, relay: d.relay },
         'decision',
       );
+    }
+  }
+
+  private enqueueAudit(batch: readonly RecordedDecision[]): void {
+    const room = this.maxQueued - this.auditQueue.length;
+    const fit = Math.min(room, batch.length);
+    for (let i = 0; i < fit; i++) this.auditQueue.push(batch[i]!);
+    const dropped = batch.length - fit;
+    if (dropped === 0) return;
+    this.deps.metrics.auditDropped.inc(dropped);
+    // One line when dropping starts; the total is reported when the lock frees.
+    if (this.droppedThisOutage === 0) this.deps.logger.error({ queued: this.auditQueue.length, cap: this.maxQueued }, 'audit queue full; dropping rows until the database lock frees');
+    this.droppedThisOutage += dropped;
+  }
+
+  /** Commits the queue in chunks; BUSY keeps the rows and retries, any other error drops the chunk. */
+  private writeAudit(): void {
+    this.retryTimer = null;
+    const { audit, logger, clock } = this.deps;
+    while (this.auditQueue.length > 0) {
+      const chunk = this.auditQueue.length <= AUDIT_DRAIN_CHUNK ? this.auditQueue : this.auditQueue.slice(0, AUDIT_DRAIN_CHUNK);
+      try {
+        audit.appendMany(chunk);
+      } catch (err) {
+        if (isSqliteBusy(err)) {
+          if (this.busyAttempts++ === 0) logger.warn({ queued: this.auditQueue.length }, 'database write lock held elsewhere; audit rows queued in memory');
+          this.retryTimer = clock.setTimeout(() => this.writeAudit(), backoffMs(this.busyAttempts - 1, RETRY_BASE_MS, RETRY_MAX_MS));
+          return;
+        }
+        // Not the lock: the rows themselves are refused (a schema check). Retrying cannot help;
+        // the journal still carries every decision and the process keeps deciding.
+        logger.error({ err: errorMessage(err), rows: chunk.length }, 'audit rows could not be written');
+      }
+      this.auditQueue = chunk === this.auditQueue ? [] : this.auditQueue.slice(chunk.length);
+      if (this.auditQueue.length > 0) {
+        // More backlog: the next chunk in a later macrotask, so reads are decided in between.
+        this.retryTimer = clock.setTimeout(() => this.writeAudit(), 0);
+        return;
+      }
+    }
+    if (this.busyAttempts > 0 || this.droppedThisOutage > 0) {
+      logger.info({ retries: this.busyAttempts, dropped: this.droppedThisOutage }, 'database write lock free again; queued audit rows written');
+      this.busyAttempts = 0;
+      this.droppedThisOutage = 0;
     }
   }
 }

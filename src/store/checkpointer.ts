@@ -34,26 +34,53 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** How long stop() lets the worker finish a checkpoint in progress before it is terminated. */
+export const STOP_GRACE_MS = 2000;
+
 export interface Checkpointer {
-  stop(): Promise<void>;
+  /** Never hangs: 'stopped' when the worker closed its connection itself, else 'terminated'. */
+  stop(): Promise<'stopped' | 'terminated'>;
 }
 
-export function startCheckpointer(db: Db, file: string, logger: Logger, everyMs = 2000): Checkpointer {
+export interface CheckpointerOptions {
+  stopGraceMs?: number;
+  /** Replaces the worker's code (tests: a worker that ignores the stop message). */
+  workerSource?: string;
+}
+
+export function startCheckpointer(db: Db, file: string, logger: Logger, everyMs = 2000, options: CheckpointerOptions = {}): Checkpointer {
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, everyMs, driver } });
+  const worker = new Worker(options.workerSource ?? WORKER_SOURCE, { eval: true, workerData: { file, everyMs, driver } });
   worker.unref();
+  // A worker that already died emits no second 'exit': stop() must not wait for one.
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  let stopping: Promise<'stopped' | 'terminated'> | null = null;
   let failures = 0;
   worker.on('message', (m: { ok: boolean; error?: string }) => {
     if (m.ok) failures = 0;
     else if (failures++ === 0) logger.warn({ err: m.error }, 'WAL checkpoint failed; the backstop auto-checkpoint still bounds the WAL');
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'checkpoint worker died; the backstop auto-checkpoint takes over'));
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        worker.postMessage('stop');
-      }),
+  const stop = async (): Promise<'stopped' | 'terminated'> => {
+    if (exited) return 'terminated';
+    worker.postMessage('stop');
+    // A checkpoint is one bounded fsync; a worker still busy after the grace is stuck, and SIGTERM
+    // must still close the store. Terminating loses nothing: the WAL keeps every committed frame.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), options.stopGraceMs ?? STOP_GRACE_MS)));
+    const outcome = await Promise.race([exit.then(() => 'exited' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'exited') return 'stopped';
+    logger.warn('checkpoint worker did not stop in time; terminated');
+    await worker.terminate().catch(() => undefined);
+    return 'terminated';
   };
+  return { stop: () => (stopping ??= stop()) };
 }

@@ -5,22 +5,45 @@ import { migrations, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
+export interface OpenOptions {
+  migrations?: readonly Migration[];
+  /** How long a statement waits for another connection's lock (CLI and workers: 5 s). */
+  busyTimeoutMs?: number;
+}
+
+/** What a one-shot process (the CLI, a worker) waits for a lock another process holds. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 /**
  * Opens the gateway database: WAL so readers (status page, CLI) never block the writer,
- * synchronous=NORMAL (durable across process crashes; at most the last commit is lost on
- * power loss, which reconciliation repairs), foreign keys on, and all migrations applied.
+ * synchronous=NORMAL as the connection default (durable across process crashes; the audit log
+ * and other re-derivable writes use it) while Store.transact commits FULL (see
+ * docs/durability.md), foreign keys on, and all migrations applied.
  */
-export function openDatabase(file: string, list: readonly Migration[] = migrations): Db {
+export function openDatabase(file: string, options: OpenOptions | readonly Migration[] = {}): Db {
+  const opts: OpenOptions = Array.isArray(options) ? { migrations: options as readonly Migration[] } : (options as OpenOptions);
+  const list = opts.migrations ?? migrations;
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
   // After a burst the WAL is truncated back to this size once a checkpoint has caught up.
   db.pragma('journal_size_limit = 8388608');
   migrate(db, list);
   return db;
+}
+
+/**
+ * The gateway's main thread decides badges: it must never sleep in SQLite's busy handler while
+ * a backup script or `sqlite3` holds the write lock. From here on a locked write fails at once
+ * with SQLITE_BUSY and its writer queues or retries (isSqliteBusy). Reads never need the lock
+ * in WAL mode. Start-up (migrations, the first config sync) runs before this, with a timeout:
+ * no badge is decided yet.
+ */
+export function neverWaitForLocks(db: Db): void {
+  db.pragma('busy_timeout = 0');
 }
 
 export function migrate(db: Db, list: readonly Migration[] = migrations): number {

@@ -150,4 +150,44 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE upstream_subscriptions_v5 RENAME TO upstream_subscriptions;
     `,
   },
+  {
+    version: 6,
+    name: 'change log: every change the access index depends on, from any connection',
+    sql: `
+      -- The running gateway applies other processes' commits (\`lintel cards import\`, the sqlite3
+      -- shell) person by person instead of rebuilding its index. Triggers, not application code,
+      -- fill this table, so no writer can bypass it. person_id NULL + doors = 1: the door set or
+      -- the resource mapping changed. Pruned by the gateway once applied (housekeeping).
+      CREATE TABLE change_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        person_id INTEGER,
+        doors INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TRIGGER change_log_people_insert AFTER INSERT ON people
+        BEGIN INSERT INTO change_log (person_id) VALUES (NEW.id); END;
+      CREATE TRIGGER change_log_people_update AFTER UPDATE ON people
+        BEGIN INSERT INTO change_log (person_id) SELECT NEW.id UNION SELECT OLD.id; END;
+      CREATE TRIGGER change_log_people_delete AFTER DELETE ON people
+        BEGIN INSERT INTO change_log (person_id) VALUES (OLD.id); END;
+      CREATE TRIGGER change_log_credentials_insert AFTER INSERT ON credentials
+        BEGIN INSERT INTO change_log (person_id) VALUES (NEW.person_id); END;
+      CREATE TRIGGER change_log_credentials_update AFTER UPDATE ON credentials
+        BEGIN INSERT INTO change_log (person_id) SELECT NEW.person_id UNION SELECT OLD.person_id; END;
+      CREATE TRIGGER change_log_credentials_delete AFTER DELETE ON credentials
+        BEGIN INSERT INTO change_log (person_id) VALUES (OLD.person_id); END;
+      CREATE TRIGGER change_log_grants_insert AFTER INSERT ON grants
+        BEGIN INSERT INTO change_log (person_id) VALUES (NEW.person_id); END;
+      CREATE TRIGGER change_log_grants_update AFTER UPDATE ON grants
+        BEGIN INSERT INTO change_log (person_id) SELECT NEW.person_id UNION SELECT OLD.person_id; END;
+      CREATE TRIGGER change_log_grants_delete AFTER DELETE ON grants
+        BEGIN INSERT INTO change_log (person_id) VALUES (OLD.person_id); END;
+      CREATE TRIGGER change_log_doors_insert AFTER INSERT ON doors BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+      CREATE TRIGGER change_log_doors_update AFTER UPDATE ON doors BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+      CREATE TRIGGER change_log_doors_delete AFTER DELETE ON doors BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+      CREATE TRIGGER change_log_resource_doors_insert AFTER INSERT ON resource_doors BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+      CREATE TRIGGER change_log_resource_doors_delete AFTER DELETE ON resource_doors BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+      -- Start the sequence so the high-water mark is readable before the first change.
+      INSERT INTO change_log (doors) VALUES (1);
+    `,
+  },
 ];

@@ -16,6 +16,19 @@ export interface Tx {
 type Listener = (change: ChangeSet) => void;
 
 /**
+ * How a commit reaches the disk (docs/durability.md). 'full': the WAL is fsynced before
+ * transact returns, so a power cut cannot roll back what the caller reported done (operator
+ * changes: people, cards, staff grants, suspensions). 'normal': durable across a process crash,
+ * and on power loss the newest commits may roll back; only for writes that are re-derived or
+ * re-run anyway (platform-derived grants, replay ids, pruning), which must not pay an fsync each.
+ */
+export type Durability = 'full' | 'normal';
+
+export interface TransactOptions {
+  durability?: Durability;
+}
+
+/**
  * The single write path. Every mutation runs inside `transact`; when the SQLite transaction
  * commits, listeners (the access index) are told synchronously what changed. better-sqlite3 is
  * synchronous, so no badge decision can run between the commit and the index refresh.
@@ -34,7 +47,7 @@ export class Store {
     };
   }
 
-  transact<T>(fn: (tx: Tx) => T): T {
+  transact<T>(fn: (tx: Tx) => T, options: TransactOptions = {}): T {
     const people = new Set<number>();
     let doors = false;
     const tx: Tx = {
@@ -44,7 +57,7 @@ export class Store {
         doors = true;
       },
     };
-    const result = this.db.transaction(() => fn(tx))();
+    const result = withSynchronous(this.db, options.durability ?? 'full', () => this.db.transaction(() => fn(tx))());
     if (people.size > 0 || doors) {
       const change: ChangeSet = { people, doors };
       for (const l of this.listeners) l(change);
@@ -54,5 +67,19 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Runs one commit at a synchronous level and restores the connection default (NORMAL).
+ * SQLite refuses to change the level inside a transaction: a nested call inherits the outer one.
+ */
+export function withSynchronous<T>(db: Db, durability: Durability, fn: () => T): T {
+  if (db.inTransaction || durability === 'normal') return fn();
+  db.pragma('synchronous = FULL');
+  try {
+    return fn();
+  } finally {
+    db.pragma('synchronous = NORMAL');
   }
 }

@@ -1,4 +1,10 @@
+import { isSqliteBusy } from '../store/sqlite-busy.js';
 import type { Store, Tx } from '../store/store.js';
+import { backoffMs } from '../util/clock.js';
+
+/** A batch that met another process's write lock is retried; the cache keeps deciding meanwhile. */
+const BUSY_RETRY_BASE_MS = 50;
+const BUSY_RETRY_MAX_MS = 1_000;
 
 /**
  * Applies work that arrives in the same event-loop turn in one SQLite transaction. With 16
@@ -6,9 +12,14 @@ import type { Store, Tx } from '../store/store.js';
  * checkpoint) per resource and date. Each job runs in its own savepoint: one that throws is
  * rolled back alone and rejects only its own caller.
  */
+type Job = { run: (tx: Tx) => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+
 export class ApplyBatcher {
-  private queue: Array<{ run: (tx: Tx) => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private queue: Job[] = [];
   private scheduled = false;
+  /** Batches that met SQLITE_BUSY and were retried (a lock held by a backup script, `sqlite3`, the CLI). */
+  busyRetries = 0;
+  private stopped = false;
 
   constructor(private readonly store: Store) {}
 
@@ -22,23 +33,43 @@ export class ApplyBatcher {
     });
   }
 
+  /** Jobs still waiting for a lock are rejected instead of retried for ever. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private flush(): void {
     this.scheduled = false;
     const jobs = this.queue;
     this.queue = [];
+    this.commit(jobs, 0);
+  }
+
+  private commit(jobs: Job[], attempt: number): void {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.store.transact((tx) => {
-        for (const job of jobs) {
-          try {
-            outcomes.push({ ok: true, value: tx.db.transaction(() => job.run(tx))() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      // Platform-derived: a power cut that rolls this back is repaired by the next sweep (NORMAL).
+      this.store.transact(
+        (tx) => {
+          for (const job of jobs) {
+            try {
+              outcomes.push({ ok: true, value: tx.db.transaction(() => job.run(tx))() });
+            } catch (error) {
+              if (isSqliteBusy(error)) throw error; // the lock, not the job: retry the whole batch
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      });
+        },
+        { durability: 'normal' },
+      );
     } catch (error) {
-      // The commit itself failed: nothing of the batch was applied.
+      // The commit itself failed: nothing of the batch was applied. Each job is a pure function
+      // of its fetched list, so running the whole batch again later is safe.
+      if (isSqliteBusy(error) && !this.stopped) {
+        this.busyRetries++;
+        setTimeout(() => this.commit(jobs, attempt + 1), backoffMs(attempt, BUSY_RETRY_BASE_MS, BUSY_RETRY_MAX_MS)).unref();
+        return;
+      }
       for (const job of jobs) job.reject(error);
       return;
     }

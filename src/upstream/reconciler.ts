@@ -95,6 +95,7 @@ export class Reconciler {
 
   stop(): void {
     this.stopped = true;
+    this.batcher.stop();
     this.retryTimer?.cancel();
     this.retryTimer = null;
   }

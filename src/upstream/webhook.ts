@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import type { ReplayGuard } from './replay-guard.js';
+import { BUSY_RETRY_AFTER_SEC, type ReplayGuard } from './replay-guard.js';
 import { callbackSchema, opaqueId, type CallbackBody } from './schemas.js';
 import { matchingSecrets, parseSignatures, parseTimestamp, timestampFresh } from './signature.js';
 import type { SubscriptionManager } from './subscriptions.js';
@@ -136,7 +136,11 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
       return reject(202, 'resource not mapped', { resourceId: event.resourceId });
     }
 
-    deps.replay.remember(webhookId);
+    if (!deps.replay.tryRemember(webhookId)) {
+      // Another process holds the write lock: nothing was recorded, so ask for the platform's retry (first after 5 s).
+      c.header('Retry-After', String(BUSY_RETRY_AFTER_SEC));
+      return reject(503, 'database busy; retry');
+    }
     counters.accepted++;
     setImmediate(() => deps.onEvent(event));
     return c.json({ status: 'accepted' }, 200);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
+import { isSqliteBusy } from '../store/sqlite-busy.js';
 import type { VisitInfo, VisitStatus } from '../upstream/visit-lookup.js';
 
 /*
@@ -39,6 +40,11 @@ export class VisitCache {
   private readonly remove;
   private readonly prune;
   private lastPrune = Number.NEGATIVE_INFINITY;
+  /**
+   * Codes whose delete met another process's write lock (the gateway's connection never waits):
+   * treated as absent, so a stale answer cannot grant offline, and deleted on the next write.
+   */
+  private readonly forgotten = new Set<string>();
 
   constructor(db: Db) {
     // Single statements, each atomic; no person, grant or door changes, so the index needs no
@@ -57,16 +63,20 @@ export class VisitCache {
 
   /** Remembers an answer until the visit's validTo; an answer already past it is not kept. */
   put(code: string, visit: VisitInfo, now: number): void {
-    this.pruneIfDue(now);
     const hash = visitCodeHash(code);
     if (visit.validTo <= now) {
-      this.remove.run(hash);
+      this.forgetHash(hash);
       return;
     }
-    this.upsert.run(hash, visit.visitId, visit.status, visit.visitorEmail, visit.validFrom, visit.validTo, now);
+    // A cache write that meets the lock is skipped: the live answer decides, the cache only helps offline.
+    if (!this.write(() => this.upsert.run(hash, visit.visitId, visit.status, visit.visitorEmail, visit.validFrom, visit.validTo, now))) return;
+    this.forgotten.delete(hash);
+    this.retryForgets();
+    if (now - this.lastPrune >= PRUNE_EVERY_MS) this.write(() => this.pruneExpired(now));
   }
 
   get(code: string, now: number): CachedVisit | undefined {
+    if (this.forgotten.has(visitCodeHash(code))) return undefined;
     const row = this.select.get(visitCodeHash(code), now) as VisitSql | undefined;
     if (row === undefined || !STATUSES.has(row.status)) return undefined;
     return {
@@ -80,15 +90,33 @@ export class VisitCache {
 
   /** The platform no longer knows the code: forget what we cached for it. */
   forget(code: string): void {
-    this.remove.run(visitCodeHash(code));
+    this.retryForgets();
+    this.forgetHash(visitCodeHash(code));
+  }
+
+  private forgetHash(hash: string): void {
+    if (this.write(() => this.remove.run(hash))) this.forgotten.delete(hash);
+    else this.forgotten.add(hash);
+  }
+
+  private retryForgets(): void {
+    for (const hash of this.forgotten) if (!this.write(() => this.remove.run(hash))) return;
+    this.forgotten.clear();
+  }
+
+  /** false when another connection holds the write lock; any other error is thrown. */
+  private write(fn: () => unknown): boolean {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      if (isSqliteBusy(err)) return false;
+      throw err;
+    }
   }
 
   pruneExpired(now: number): number {
     this.lastPrune = now;
     return this.prune.run(now).changes;
-  }
-
-  private pruneIfDue(now: number): void {
-    if (now - this.lastPrune >= PRUNE_EVERY_MS) this.pruneExpired(now);
   }
 }

@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AccessIndex } from '../../src/access/access-index.js';
+import { decideCard } from '../../src/access/decide.js';
+import { neverWaitForLocks } from '../../src/store/db.js';
+import { ExternalChangeWatch, pruneChangeLog, readChangeMark } from '../../src/store/external-changes.js';
+import { replaceSourceGrants } from '../../src/store/grants.js';
+import { assignCredential, upsertPerson } from '../../src/store/people.js';
+import { silentLogger } from '../../src/util/log.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { OtherProcess } from '../helpers/lock-holder.js';
+import { testStore } from '../helpers/store.js';
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const PEOPLE = 5000;
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+function setup() {
+  const s = testStore(['front']);
+  cleanup.push(s.close);
+  s.store.transact((tx) => {
+    for (let i = 0; i < PEOPLE; i++) {
+      const p = upsertPerson(tx, `p${i}@example.com`, null, T0);
+      assignCredential(tx, p, String(100_000 + i), 'decimal', 'active', T0);
+      replaceSourceGrants(tx, 'staff', `import:p${i}`, [{ personId: p, doorId: 'front', validFrom: null, validTo: null }]);
+    }
+  });
+  neverWaitForLocks(s.store.db);
+  let live = s.index;
+  const swaps: AccessIndex[] = [];
+  const watch = new ExternalChangeWatch({
+    db: s.store.db,
+    clock: new FakeClock(),
+    logger: silentLogger,
+    index: () => live,
+    swap: (fresh) => {
+      swaps.push(fresh);
+      live = fresh;
+    },
+    from: readChangeMark(s.store.db),
+    chunk: 1000,
+  });
+  const other = new OtherProcess(s.store.db.name);
+  cleanup.push(() => other.close());
+  return { ...s, watch, other, swaps, live: () => live };
+}
+
+const personId = (db: ReturnType<typeof setup>['store']['db'], email: string) =>
+  (db.prepare('SELECT id FROM people WHERE email = ?').get(email) as { id: number }).id;
+
+describe('commits by another process reach the running index incrementally', () => {
+  it('a one-row change refreshes one person, not the whole index', async () => {
+    const ctx = setup();
+    const id = personId(ctx.store.db, 'p42@example.com');
+    expect(decideCard(ctx.live(), '9990001', 'front', T0).result).toBe('denied');
+    await ctx.other.exec(`INSERT INTO credentials (person_id, number, format, state, created_at, updated_at) VALUES (${id}, '9990001', 'decimal', 'active', 0, 0)`);
+    await ctx.watch.poll();
+    expect(decideCard(ctx.live(), '9990001', 'front', T0)).toMatchObject({ result: 'granted', personId: id });
+    expect(ctx.watch.stats()).toMatchObject({ externalCommits: 1, peopleRefreshed: 1, rebuilds: 0 });
+    expect(ctx.swaps).toHaveLength(0);
+  });
+
+  it('own commits are already applied: the watcher only moves its mark', async () => {
+    const ctx = setup();
+    ctx.store.transact((tx) => assignCredential(tx, personId(ctx.store.db, 'p1@example.com'), '9990002', 'decimal', 'active', T0));
+    await ctx.watch.poll();
+    expect(ctx.watch.stats()).toMatchObject({ externalCommits: 0, peopleRefreshed: 0, rebuilds: 0 });
+    expect(ctx.watch.appliedSeq()).toBe(readChangeMark(ctx.store.db).seq);
+  });
+
+  it('a large external import is applied in chunks, yielding to the event loop between them', async () => {
+    const ctx = setup();
+    // Every person loses their grant in one external commit (as a re-import with no doors would).
+    await ctx.other.exec(`DELETE FROM grants WHERE person_id IN (SELECT id FROM people WHERE email LIKE 'p%' AND CAST(substr(email, 2, instr(email, '@') - 2) AS INTEGER) < 2500)`);
+    let ranDuringPoll = 0;
+    let done = false;
+    const poll = ctx.watch.poll().then(() => (done = true));
+    const probe = () => {
+      if (done) return;
+      ranDuringPoll++;
+      setImmediate(probe);
+    };
+    setImmediate(probe);
+    await poll;
+    expect(ctx.watch.stats()).toMatchObject({ peopleRefreshed: 2500, rebuilds: 0 });
+    expect(ranDuringPoll).toBeGreaterThanOrEqual(1); // 0 if the three chunks ran in one macrotask
+    expect(decideCard(ctx.live(), String(100_000 + 10), 'front', T0).result).toBe('denied');
+    expect(decideCard(ctx.live(), String(100_000 + 2600), 'front', T0).result).toBe('granted');
+  });
+
+  it('a hole in the log (pruned by someone else) rebuilds beside the live index and swaps it in', async () => {
+    const ctx = setup();
+    const id = personId(ctx.store.db, 'p7@example.com');
+    await ctx.other.exec(`UPDATE people SET state = 'suspended' WHERE id = ${id}; DELETE FROM change_log;`);
+    const before = ctx.live();
+    await ctx.watch.poll();
+    expect(ctx.watch.stats().rebuilds).toBe(1);
+    expect(ctx.swaps).toHaveLength(1);
+    expect(ctx.live()).not.toBe(before);
+    expect(decideCard(ctx.live(), String(100_007), 'front', T0).reason).toBe('person_suspended');
+    expect(ctx.live().stats()).toEqual(before.stats());
+  });
+
+  it('housekeeping prunes only what was applied; the next external change is still incremental', async () => {
+    const ctx = setup();
+    await ctx.watch.poll();
+    expect(pruneChangeLog(ctx.store.db, ctx.watch.appliedSeq())).toBeGreaterThan(0);
+    await ctx.other.exec(`UPDATE credentials SET state = 'lost' WHERE number = '100003'`);
+    await ctx.watch.poll();
+    expect(ctx.watch.stats()).toMatchObject({ peopleRefreshed: 1, rebuilds: 0 });
+    expect(decideCard(ctx.live(), '100003', 'front', T0).reason).toBe('credential_disabled');
+  });
+});
