@@ -33,7 +33,7 @@ db.transaction(() => {
 neverWaitForLocks(db);
 const index = new AccessIndex();
 const mark = readChangeMark(db);
-let start = performance.now();
+const start = performance.now();
 loadIndex(db, index);
 const fullMs = performance.now() - start;
 
