@@ -10,6 +10,7 @@ import { DoorRelay } from './doors/door-relay.js';
 import { startEmbeddedBroker } from './doors/embedded-broker.js';
 import { redactUrl } from './doors/mqtt-options.js';
 import { createHttpApp } from './http/app.js';
+import { allowedHostNames } from './http/request-guards.js';
 import { Metrics } from './metrics.js';
 import { BadgePipeline } from './pipeline/badge-pipeline.js';
 import { DecisionRecorder } from './pipeline/decision-recorder.js';
@@ -176,6 +177,8 @@ export class Gateway {
       authToken,
       webhook: this.upstream?.webhookApp() ?? null,
       api: [createQrRoutes({ issue: issueQr })],
+      allowedHosts: allowedHostNames({ bindHost: cfg.http.host, allowedHosts: cfg.http.allowedHosts, callbackUrl: cfg.upstream?.callbackUrl }),
+      maxBodyBytes: cfg.http.maxBodyBytes,
     });
     this.httpAddress = await this.listen(this.http, cfg.http.host, cfg.http.port);
 

@@ -172,8 +172,15 @@ export const configSchema = z
         /** Bearer token for /api and the status page when bound beyond loopback. */
         authToken: secretValue.optional(),
         authTokenFile: z.string().optional(),
+        /**
+         * Names (no port) the gateway answers to besides loopback and `host`: a reverse proxy's
+         * or DNS name. Any other Host header is refused (DNS rebinding).
+         */
+        allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:\[\]-]+$/, 'a host name or IP literal, no port')).default([]),
+        /** Cap on every request body (the webhook has its own: upstream.maxCallbackBytes). */
+        maxBodyBytes: z.number().int().min(256).max(16_777_216).default(65_536),
       })
-      .default({ host: '127.0.0.1', port: 8080 }),
+      .default({ host: '127.0.0.1', port: 8080, allowedHosts: [], maxBodyBytes: 65_536 }),
     mqtt: mqttSchema,
     access: z
       .object({ graceBeforeMinutes: graceMinutes.default(30), graceAfterMinutes: graceMinutes.default(30) })

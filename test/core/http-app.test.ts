@@ -28,7 +28,7 @@ function status(over: Partial<GatewayStatus> = {}): GatewayStatus {
 function app(opts: { token?: string; st?: GatewayStatus; api?: Hono[] } = {}) {
   const metrics = new Metrics();
   metrics.decisions.inc({ result: 'granted', reason: 'granted' });
-  return createHttpApp({ status: () => opts.st ?? status(), metrics, logger: silentLogger, authToken: opts.token, webhook: null, api: opts.api ?? [] });
+  return createHttpApp({ status: () => opts.st ?? status(), metrics, logger: silentLogger, authToken: opts.token, webhook: null, api: opts.api ?? [], allowedHosts: [], maxBodyBytes: 65_536 });
 }
 
 describe('http app', () => {
