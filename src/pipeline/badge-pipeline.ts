@@ -2,7 +2,7 @@ import { decideCardInto } from '../access/decide.js';
 import type { AccessIndex } from '../access/access-index.js';
 import { decisionSlot, deny, type Decision } from '../access/types.js';
 import type { ReaderConfig } from '../config/schema.js';
-import { classifyQrPayload, type QrPayload } from '../qr/classify.js';
+import { classifyQrPayload, looksLikeCardNumber, type QrPayload } from '../qr/classify.js';
 import { parseCardRead } from '../readers/card-formats.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -62,8 +62,10 @@ export class BadgePipeline {
       this.finish(reader, 'card', read.number, maskCredential, decision);
       return;
     }
-    // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is final.
-    if (reader.payload === 'auto' && read.reason === 'malformed_read') return this.onQr(reader, line);
+    // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is
+    // final, and so is anything shaped like a card number in another notation (a hex UID on a
+    // decimal reader): as a "visitor code" it would go to the booking platform.
+    if (reader.payload === 'auto' && read.reason === 'malformed_read' && !looksLikeCardNumber(line)) return this.onQr(reader, line);
     this.finish(reader, 'card', line.slice(0, 32), maskCredential, deny(read.reason));
   }
 
