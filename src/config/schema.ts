@@ -150,13 +150,35 @@ const qrSchema = z
   })
   .default({ ttlSeconds: 300 });
 
+const CARD_GUESS_DEFAULTS = { maxFailures: 10, windowSec: 10, lockoutSec: 30 };
+
 const bruteForceSchema = z
   .object({
     maxFailures: z.number().int().min(1).max(1000).default(5),
     windowSec: z.number().int().min(1).max(3600).default(60),
     lockoutSec: z.number().int().min(1).max(86_400).default(60),
+    /**
+     * Card reads: unknown, malformed or bad-parity reads on one reader. A card sweep is fast
+     * (a reader emulator sends hundreds of frames a second), so the window is short.
+     */
+    cards: z
+      .object({
+        maxFailures: z.number().int().min(1).max(1000).default(10),
+        windowSec: z.number().int().min(1).max(3600).default(10),
+        lockoutSec: z.number().int().min(1).max(86_400).default(30),
+      })
+      .default(CARD_GUESS_DEFAULTS),
   })
-  .default({ maxFailures: 5, windowSec: 60, lockoutSec: 60 });
+  .default({ maxFailures: 5, windowSec: 60, lockoutSec: 60, cards: CARD_GUESS_DEFAULTS });
+
+const auditSchema = z
+  .object({
+    /** Audit rows older than this are exported to dataDir/audit-archive/ and pruned; 0 keeps them forever. */
+    retentionDays: z.number().int().min(0).max(36_500).default(365),
+    /** Denied decisions per reader, reason and person per second written row by row; the rest are counted into one row. */
+    floodRowsPerSecond: z.number().int().min(1).max(10_000).default(10),
+  })
+  .default({ retentionDays: 365, floodRowsPerSecond: 10 });
 
 export const configSchema = z
   .object({
@@ -192,6 +214,7 @@ export const configSchema = z
     visitors: visitorsSchema,
     qr: qrSchema,
     bruteForce: bruteForceSchema,
+    audit: auditSchema,
   })
   .superRefine((cfg, ctx) => {
     const doors = new Set<string>();
