@@ -14,6 +14,7 @@ import { allowedHostNames } from './http/request-guards.js';
 import { Metrics } from './metrics.js';
 import { BadgePipeline } from './pipeline/badge-pipeline.js';
 import { DecisionRecorder } from './pipeline/decision-recorder.js';
+import { FloodCollapser } from './pipeline/flood-collapse.js';
 import { RecentDecisions } from './pipeline/recent-decisions.js';
 import { QrAccess } from './qr/qr-access.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
@@ -31,6 +32,7 @@ import { rederiveBookingGrants } from './upstream/booking-apply.js';
 import { systemClock, type Clock, type Timer } from './util/clock.js';
 import { watchExternalCommits } from './store/external-changes.js';
 import { pruneEnded } from './store/housekeeping.js';
+import { pruneAudit } from './store/audit-retention.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
@@ -71,6 +73,8 @@ export class Gateway {
   upstream: UpstreamSync | null = null;
   pipeline!: BadgePipeline;
   private recorder: DecisionRecorder | null = null;
+  private collapser: FloodCollapser | null = null;
+  private cardGuard: FailureGuard | null = null;
   http: Hono | null = null;
   /** Issues a member QR token for an email (the demo's /qr and the HTTP API use it). */
   qrIssuer: ((email: string) => IssuedToken) | null = null;
@@ -165,7 +169,9 @@ export class Gateway {
     const qr = new QrAccess({ index: this.index, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     const accessLogger = this.logger.child({ part: 'access' });
     this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent });
-    this.pipeline = new BadgePipeline({ index: this.index, relay: this.relay, recorder: this.recorder, clock: this.clock, logger: accessLogger, qr });
+    this.collapser = new FloodCollapser(this.recorder, this.clock, { perSecond: cfg.audit.floodRowsPerSecond });
+    this.cardGuard = new FailureGuard(cfg.bruteForce.cards, accessLogger);
+    this.pipeline = new BadgePipeline({ index: this.index, relay: this.relay, recorder: this.collapser, clock: this.clock, logger: accessLogger, qr, cardGuard: this.cardGuard });
     const issueQr = createMemberQrIssuer({ db: this.store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: this.clock });
     this.qrIssuer = issueQr;
 
@@ -202,6 +208,7 @@ export class Gateway {
     this.housekeeping = this.clock.setInterval(() => {
       const pruned = pruneEnded(this.store, this.clock.now());
       if (pruned.grants + pruned.appointments > 0) this.logger.info(pruned, 'pruned ended grants and appointments');
+      pruneAudit(this.store, this.clock.now(), { retentionDays: this.config.audit.retentionDays, archiveDir: join(this.config.dataDir, 'audit-archive') });
     }, 3600_000);
 
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);
@@ -227,6 +234,7 @@ export class Gateway {
     this.housekeeping?.cancel();
     this.systemd.stopWatchdog();
     for (const r of this.readers.splice(0)) await r.stop().catch(() => undefined);
+    this.collapser?.flush(); // collapsed flood rows first, into the recorder's queue
     this.recorder?.flush(); // no read can arrive any more: write the decisions still queued
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = null;
@@ -261,6 +269,7 @@ export class Gateway {
       upstream: this.upstream,
       recent: this.recent,
       dbOpen: this.store?.db.open ?? false,
+      alarms: (this.cardGuard?.locks(this.clock.now()) ?? []).map((l) => ({ kind: 'reader_locked' as const, ...l, detail: 'too many unknown card reads; every read on it is refused until then' })),
     });
   }
 

@@ -2,7 +2,7 @@ import type { AccessIndex } from './access/access-index.js';
 import type { Config } from './config/schema.js';
 import type { DoorRelay } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
-import type { GatewayStatus } from './http/status.js';
+import type { Alarm, GatewayStatus } from './http/status.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { ReaderSource } from './readers/reader.js';
 import type { UpstreamSync } from './upstream/upstream-sync.js';
@@ -18,6 +18,7 @@ export interface StatusInputs {
   upstream: UpstreamSync | null;
   recent: RecentDecisions;
   dbOpen: boolean;
+  alarms?: Alarm[];
 }
 
 /**
@@ -65,5 +66,6 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
     mqtt: { connected: mqttConnected, url: s.config.mqtt.url === 'embedded' ? 'embedded' : redactUrl(s.config.mqtt.url) },
     upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, unknownResources: up.unknownResources, detail: up } : null,
     recent: s.recent.list(),
+    alarms: s.alarms ?? [],
   };
 }

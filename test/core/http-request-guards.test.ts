@@ -27,6 +27,7 @@ const status = (): GatewayStatus => ({
   mqtt: { connected: true, url: 'embedded' },
   upstream: null,
   recent: [],
+  alarms: [],
 });
 
 function setup(over: Partial<HttpDeps> = {}) {
