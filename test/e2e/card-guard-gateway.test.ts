@@ -37,7 +37,7 @@ describe('gateway: card guessing', () => {
     await gateway.stop();
     stopped = true;
     const db = openDatabase(join(dataDir, 'lintel.db'));
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     const rows = db.prepare('SELECT reason, count FROM audit').all() as Array<{ reason: string; count: number }>;
     expect(rows.reduce((n, r) => n + r.count, 0)).toBe(2000);
     expect(rows.filter((r) => r.reason === 'unknown_credential')).toHaveLength(10);
