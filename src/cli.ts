@@ -14,6 +14,7 @@ import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
 import { systemClock } from './util/clock.js';
 import { VERSION } from './version.js';
+import { AuditUsageError, runAuditCommand } from './cli-audit.js';
 
 const HELP = `lintel ${VERSION} — edge access gateway for door controllers
 
@@ -28,6 +29,9 @@ Commands:
                                 import the card list (email,name,card,format[,state][,doors][,valid_from][,valid_to]);
                                 all rows or nothing
   qr issue EMAIL [-c FILE]      issue a short-lived member QR token for a person
+  audit export FILE.jsonl.gz [-c FILE]
+                                write the whole audit log (gzip'd JSON Lines); deletes nothing
+  audit prune [-c FILE]         export rows older than audit.retentionDays to the archive, then delete them
 
 Options:
   -c, --config FILE             config file (default: $LINTEL_CONFIG or /etc/lintel/lintel.yaml)
@@ -130,6 +134,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`valid until ${new Date(t.expiresAt).toISOString()}`);
       return 0;
     }
+    case 'audit':
+      console.log(await runAuditCommand(configPath(values.config), rest[0], rest.slice(1)));
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}"; see lintel --help`);
   }
@@ -142,7 +149,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof CardImportError || err instanceof QrIssueError || err instanceof UsageError) {
+    if (err instanceof ConfigError || err instanceof CardImportError || err instanceof QrIssueError || err instanceof UsageError || err instanceof AuditUsageError) {
       console.error(err.message);
       process.exitCode = 2;
     } else {

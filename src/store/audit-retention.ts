@@ -24,7 +24,7 @@ const DAY_MS = 86_400_000;
 const DEFAULT_BATCH_ROWS = 5000;
 const DEFAULT_MAX_BATCHES = 20;
 
-interface ExportRow {
+export interface ExportRow {
   id: number;
   at: number;
   reader_id: string | null;
@@ -37,11 +37,15 @@ interface ExportRow {
   count: number;
 }
 
+/** The columns an export carries, the person joined by email; callers add WHERE / ORDER / LIMIT. */
+export const EXPORT_SELECT = `SELECT a.id, a.at, a.reader_id, a.door_id, a.credential, p.email, a.result, a.reason, a.relay, a.count
+  FROM audit a LEFT JOIN people p ON p.id = a.person_id`;
+
 /**
  * What leaves the gateway in an archive: no local row ids (neither the audit id nor
  * people.id mean anything elsewhere), the person by email, times in RFC 3339.
  */
-function exportLine(r: ExportRow): string {
+export function exportLine(r: ExportRow): string {
   return JSON.stringify({
     at: new Date(r.at).toISOString(),
     reader: r.reader_id,
@@ -94,11 +98,7 @@ export function pruneAudit(store: Store, now: number, options: AuditRetentionOpt
   const cutoff = now - options.retentionDays * DAY_MS;
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const maxBatches = options.maxBatches ?? DEFAULT_MAX_BATCHES;
-  const select = store.db.prepare(
-    `SELECT a.id, a.at, a.reader_id, a.door_id, a.credential, p.email, a.result, a.reason, a.relay, a.count
-       FROM audit a LEFT JOIN people p ON p.id = a.person_id
-      WHERE a.at < ? ORDER BY a.id LIMIT ?`,
-  );
+  const select = store.db.prepare(`${EXPORT_SELECT} WHERE a.at < ? ORDER BY a.id LIMIT ?`);
   for (let batch = 0; batch < maxBatches; batch++) {
     let written: string | null = null;
     try {
