@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CARD_FORMATS } from '../../src/config/schema.js';
 import { FailureGuard } from '../../src/access/failure-guard.js';
 import { configSchema, type CardFormat, type ReaderConfig } from '../../src/config/schema.js';
 import { Metrics } from '../../src/metrics.js';
@@ -83,6 +85,26 @@ describe('auto reader: a card number never reaches the platform as a visitor cod
     expect(verifier.codes).toEqual([]);
     const kinds = recent.list().map((e) => e.kind);
     expect(kinds).toEqual(cases.map(() => 'card'));
+  });
+
+  it('property: no hex or decimal card number in any notation, on an auto reader of any format, reaches the platform', async () => {
+    const hexByte = fc.integer({ min: 0, max: 255 }).map((b) => b.toString(16).padStart(2, '0'));
+    const notation = fc.oneof(
+      fc.stringMatching(/^[0-9A-Fa-f]{1,32}$/),
+      fc.stringMatching(/^0[xX][0-9A-Fa-f]{1,30}$/),
+      fc.tuple(fc.array(hexByte, { minLength: 2, maxLength: 10 }), fc.constantFrom(':', '-', ' ')).map(([bytes, sep]) => bytes.join(sep)),
+      fc.stringMatching(/^[0-9]{1,32}$/),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...CARD_FORMATS), notation, async (format, line) => {
+        const before = verifier.codes.length;
+        pipeline.onLine(autoReader(format), line);
+        await flush();
+        clock.advance(60_000); // past any lookup or lockout
+        return verifier.codes.length === before;
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('a visitor code with letters outside hex still goes to the platform', async () => {
