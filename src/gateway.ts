@@ -169,7 +169,10 @@ export class Gateway {
     const qr = new QrAccess({ index: this.index, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     const accessLogger = this.logger.child({ part: 'access' });
     this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent });
-    this.collapser = new FloodCollapser(this.recorder, this.clock, { perSecond: cfg.audit.floodRowsPerSecond });
+    this.collapser = new FloodCollapser(this.recorder, this.clock, {
+      perSecond: cfg.audit.floodRowsPerSecond,
+      countCollapsed: (d) => this.metrics.decisions.inc({ result: d.result, reason: d.reason }),
+    });
     this.cardGuard = new FailureGuard(cfg.bruteForce.cards, accessLogger);
     this.pipeline = new BadgePipeline({ index: this.index, relay: this.relay, recorder: this.collapser, clock: this.clock, logger: accessLogger, qr, cardGuard: this.cardGuard });
     const issueQr = createMemberQrIssuer({ db: this.store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: this.clock });

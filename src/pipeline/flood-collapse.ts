@@ -8,6 +8,11 @@ export type CountedDecision = RecordedDecision & { count?: number };
 export interface FloodCollapseOptions {
   /** Denials per reader, reason and person per second that are recorded one by one. */
   perSecond: number;
+  /**
+   * Called for each collapsed read but the first of its row (the recorder counts the row
+   * itself once), so `lintel_decisions_total` still counts reads, not rows.
+   */
+  countCollapsed?: (d: RecordedDecision) => void;
 }
 
 const WINDOW_MS = 1000;
@@ -76,6 +81,7 @@ export class FloodCollapser {
       return;
     }
     stream.collapsed.count = (stream.collapsed.count ?? 1) + 1;
+    this.opts.countCollapsed?.(d);
     // Different cards collapsed together: the row names none of them.
     if (stream.collapsed.credential !== d.credential) stream.collapsed.credential = '';
   }

@@ -24,8 +24,12 @@ function setup(withGuard: boolean) {
     assignCredential(tx, ana, '7340861', 'decimal', 'active', clock.now());
     replaceSourceGrants(tx, 'staff', 'import:ana', [{ personId: ana, doorId: 'front', validFrom: clock.now() - H, validTo: clock.now() + 24 * H }]);
   });
-  const recorder = new DecisionRecorder({ audit: new AuditLog(s.store.db), clock, logger: silentLogger, metrics: new Metrics(), recent: new RecentDecisions() });
-  const collapser = new FloodCollapser(recorder, clock, { perSecond: 10 });
+  const metrics = new Metrics();
+  const recorder = new DecisionRecorder({ audit: new AuditLog(s.store.db), clock, logger: silentLogger, metrics, recent: new RecentDecisions() });
+  const collapser = new FloodCollapser(recorder, clock, {
+    perSecond: 10,
+    countCollapsed: (d) => metrics.decisions.inc({ result: d.result, reason: d.reason }),
+  });
   const pipeline = new BadgePipeline({
     index: s.index,
     relay: { pulse: () => ({ status: 'sent' }) },
@@ -36,14 +40,19 @@ function setup(withGuard: boolean) {
     cardGuard: withGuard ? new FailureGuard({ maxFailures: 10, windowSec: 10, lockoutSec: 30 }) : undefined,
   });
   const rows = () => s.store.db.prepare('SELECT reader_id, reason, result, count, credential FROM audit ORDER BY id').all() as Array<{ reader_id: string; reason: string; result: string; count: number; credential: string | null }>;
-  return { ...s, clock, pipeline, collapser, recorder, rows };
+  const decisionsCounted = async () =>
+    (await metrics.text())
+      .split('\n')
+      .filter((l) => l.startsWith('lintel_decisions_total{'))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return { ...s, clock, pipeline, collapser, recorder, rows, decisionsCounted };
 }
 
 let ctx: ReturnType<typeof setup>;
 afterEach(() => ctx.close());
 
 describe('audit flood collapsing', () => {
-  it('10,000 lines from one reader in 10 s: a bounded number of rows whose counts add up to 10,000', () => {
+  it('10,000 lines from one reader in 10 s: a bounded number of rows whose counts add up to 10,000', async () => {
     ctx = setup(true);
     const r = reader('flood');
     for (let i = 0; i < 10_000; i++) {
@@ -56,6 +65,8 @@ describe('audit flood collapsing', () => {
     expect(rows.reduce((n, row) => n + row.count, 0)).toBe(10_000);
     expect(rows.filter((row) => row.count > 1).every((row) => row.reason === 'rate_limited' || row.reason === 'unknown_credential')).toBe(true);
     console.log(`10,000 lines → ${rows.length} audit rows`);
+    // The decisions metric still counts every read, not every row.
+    expect(await ctx.decisionsCounted()).toBe(10_000);
   });
 
   it('without a lock too (a reader repeating garbage), rows stay bounded per second and every read is counted', () => {
