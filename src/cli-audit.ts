@@ -24,7 +24,7 @@ export async function auditCommand(sub: string | undefined, args: string[], stor
   if (sub === 'prune' && args.length === 0) {
     const days = cfg.audit.retentionDays;
     if (days === 0) return 'audit.retentionDays is 0: the audit log is kept forever, nothing pruned';
-    const r = pruneAudit(store, Date.now(), { retentionDays: days, archiveDir: join(cfg.dataDir, 'audit-archive'), maxBatches: Number.MAX_SAFE_INTEGER });
+    const r = await pruneAudit(store, Date.now(), { retentionDays: days, archiveDir: join(cfg.dataDir, 'audit-archive'), maxBatches: Number.MAX_SAFE_INTEGER });
     return `pruned ${r.pruned} audit rows older than ${days} days into ${r.files.length} file${r.files.length === 1 ? '' : 's'} in ${join(cfg.dataDir, 'audit-archive')}`;
   }
   throw new AuditUsageError(AUDIT_USAGE);

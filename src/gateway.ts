@@ -33,6 +33,7 @@ import { systemClock, type Clock, type Timer } from './util/clock.js';
 import { watchExternalCommits } from './store/external-changes.js';
 import { pruneEnded } from './store/housekeeping.js';
 import { pruneAudit } from './store/audit-retention.js';
+import { runGuarded } from './util/guarded.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
@@ -211,7 +212,7 @@ export class Gateway {
     this.housekeeping = this.clock.setInterval(() => {
       const pruned = pruneEnded(this.store, this.clock.now());
       if (pruned.grants + pruned.appointments > 0) this.logger.info(pruned, 'pruned ended grants and appointments');
-      pruneAudit(this.store, this.clock.now(), { retentionDays: this.config.audit.retentionDays, archiveDir: join(this.config.dataDir, 'audit-archive') });
+      void runGuarded('audit-retention', async () => void (await pruneAudit(this.store, this.clock.now(), { retentionDays: this.config.audit.retentionDays, archiveDir: join(this.config.dataDir, 'audit-archive') })), { logger: this.logger, countFailure: (task) => this.metrics.backgroundErrors.inc({ task }) });
     }, 3600_000);
 
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);

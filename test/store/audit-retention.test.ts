@@ -38,11 +38,11 @@ describe('audit retention', () => {
     expect(ctx.count()).toBe(1);
   });
 
-  it('exports what it prunes (gzip JSON Lines, no local row ids) and prunes only that', () => {
+  it('exports what it prunes (gzip JSON Lines, no local row ids) and prunes only that', async () => {
     const ctx = setup();
     const old = Array.from({ length: 2500 }, (_, i) => entry(NOW - 200 * DAY + i, i === 0 ? { personId: ctx.ana, result: 'granted', reason: 'granted', relay: 'sent' } : {}));
     ctx.audit.appendMany([...old, entry(NOW - 10 * DAY, { count: 42 }), entry(NOW - DAY)]);
-    const result = pruneAudit(ctx.store, NOW, { retentionDays: 90, archiveDir: ctx.archiveDir, batchRows: 1000 });
+    const result = await pruneAudit(ctx.store, NOW, { retentionDays: 90, archiveDir: ctx.archiveDir, batchRows: 1000 });
     expect(result.pruned).toBe(2500);
     expect(result.files).toHaveLength(3);
     expect(ctx.count()).toBe(2);
@@ -68,23 +68,23 @@ describe('audit retention', () => {
     // After the run the table is append-only again.
     expect(() => ctx.store.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
     // A second run finds nothing to do.
-    expect(pruneAudit(ctx.store, NOW, { retentionDays: 90, archiveDir: ctx.archiveDir }).pruned).toBe(0);
+    expect((await pruneAudit(ctx.store, NOW, { retentionDays: 90, archiveDir: ctx.archiveDir })).pruned).toBe(0);
   });
 
-  it('nothing is deleted that was not exported: a failed export deletes nothing', () => {
+  it('nothing is deleted that was not exported: a failed export deletes nothing', async () => {
     const ctx = setup();
     ctx.audit.appendMany([entry(NOW - 200 * DAY), entry(NOW - 199 * DAY)]);
     mkdirSync(join(ctx.archiveDir, '..'), { recursive: true });
     writeFileSync(ctx.archiveDir, 'a file where the archive directory should be');
-    expect(() => pruneAudit(ctx.store, NOW, { retentionDays: 90, archiveDir: ctx.archiveDir })).toThrow();
+    await expect(pruneAudit(ctx.store, NOW, { retentionDays: 90, archiveDir: ctx.archiveDir })).rejects.toThrow();
     expect(ctx.count()).toBe(2);
     expect(ctx.store.db.prepare('SELECT COUNT(*) AS n FROM audit_prune_permit').get()).toEqual({ n: 0 });
   });
 
-  it('retentionDays 0 keeps everything', () => {
+  it('retentionDays 0 keeps everything', async () => {
     const ctx = setup();
     ctx.audit.appendMany([entry(NOW - 4000 * DAY)]);
-    expect(pruneAudit(ctx.store, NOW, { retentionDays: 0, archiveDir: ctx.archiveDir })).toEqual({ pruned: 0, files: [] });
+    expect(await pruneAudit(ctx.store, NOW, { retentionDays: 0, archiveDir: ctx.archiveDir })).toEqual({ pruned: 0, files: [] });
     expect(ctx.count()).toBe(1);
     expect(existsSync(ctx.archiveDir)).toBe(false);
   });
