@@ -40,6 +40,8 @@ interface Stream {
  */
 export class FloodCollapser {
   private readonly streams = new Map<string, Map<string, Stream>>();
+  /** One timer for all streams: forgets those whose second is over (a stream per denied person would otherwise stay forever). */
+  private sweepTimer: Timer | null = null;
 
   constructor(
     private readonly recorder: Pick<DecisionRecorder, 'record' | 'onDecision'>,
@@ -68,6 +70,7 @@ export class FloodCollapser {
     if (stream === undefined) {
       stream = { windowStart: d.at, seen: 0, collapsed: null, timer: null };
       byReader.set(key, stream);
+      this.sweepTimer ??= this.clock.setTimeout(() => this.sweep(), WINDOW_MS);
     }
     stream.seen++;
     if (stream.seen <= this.opts.perSecond) return this.recorder.record(d);
@@ -90,6 +93,29 @@ export class FloodCollapser {
   flush(): void {
     for (const byReader of this.streams.values()) for (const stream of byReader.values()) this.emit(stream);
     this.streams.clear();
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
+  }
+
+  /** Reader, reason and person streams held now (for the memory bound). */
+  trackedStreams(): number {
+    let n = 0;
+    for (const byReader of this.streams.values()) n += byReader.size;
+    return n;
+  }
+
+  private sweep(): void {
+    this.sweepTimer = null;
+    const now = this.clock.now();
+    for (const [readerId, byReader] of this.streams) {
+      for (const [key, stream] of byReader) {
+        if (now - stream.windowStart < WINDOW_MS) continue;
+        this.emit(stream);
+        byReader.delete(key);
+      }
+      if (byReader.size === 0) this.streams.delete(readerId);
+    }
+    if (this.streams.size > 0) this.sweepTimer = this.clock.setTimeout(() => this.sweep(), WINDOW_MS);
   }
 
   private emit(stream: Stream): void {

@@ -92,4 +92,13 @@ describe('audit flood collapsing', () => {
     expect(rows.filter((row) => row.reason === 'granted')).toHaveLength(30);
     expect(rows.every((row) => row.count === 1)).toBe(true);
   });
+
+  it('memory stays bounded: streams of quiet readers are forgotten once their second is over', () => {
+    ctx = setup(false);
+    for (let i = 0; i < 500; i++) ctx.pipeline.onLine(reader(`r${i}`), '42');
+    expect(ctx.collapser.trackedStreams()).toBe(500);
+    ctx.clock.advance(2000);
+    expect(ctx.collapser.trackedStreams()).toBe(0);
+    expect(ctx.rows()).toHaveLength(500);
+  });
 });
