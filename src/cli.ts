@@ -18,6 +18,7 @@ import { runGuarded } from './util/guarded.js';
 import { VERSION } from './version.js';
 import { MemberCommandUsageError, PEOPLE_HELP, runPeopleCommand, runQrRevoke } from './cli/people-commands.js';
 import { UnknownMemberError } from './store/member-admin.js';
+import { AuditUsageError, runAuditCommand } from './cli-audit.js';
 
 const HELP = `lintel ${VERSION} — edge access gateway for door controllers
 
@@ -34,6 +35,9 @@ Commands:
                                 all rows or nothing
   qr issue EMAIL [-c FILE]      issue a short-lived member QR token for a person
 ${PEOPLE_HELP}
+  audit export FILE.jsonl.gz [-c FILE]
+                                write the whole audit log (gzip'd JSON Lines); deletes nothing
+  audit prune [-c FILE]         export rows older than audit.retentionDays to the archive, then delete them
 
 Options:
   -c, --config FILE             config file (default: $LINTEL_CONFIG or /etc/lintel/lintel.yaml)
@@ -161,6 +165,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`valid until ${new Date(t.expiresAt).toISOString()}`);
       return 0;
     }
+    case 'audit':
+      console.log(await runAuditCommand(configPath(values.config), rest[0], rest.slice(1)));
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}"; see lintel --help`);
   }
@@ -179,7 +186,8 @@ main(process.argv.slice(2)).then(
       err instanceof QrIssueError ||
       err instanceof UsageError ||
       err instanceof UnknownMemberError ||
-      err instanceof MemberCommandUsageError
+      err instanceof MemberCommandUsageError ||
+      err instanceof AuditUsageError
     ) {
       console.error(err.message);
       process.exitCode = 2;

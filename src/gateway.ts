@@ -11,9 +11,11 @@ import { DoorRelay } from './doors/door-relay.js';
 import { startEmbeddedBroker } from './doors/embedded-broker.js';
 import { redactUrl } from './doors/mqtt-options.js';
 import { createHttpApp } from './http/app.js';
+import { allowedHostNames } from './http/request-guards.js';
 import { Metrics } from './metrics.js';
 import { BadgePipeline } from './pipeline/badge-pipeline.js';
 import { DecisionRecorder } from './pipeline/decision-recorder.js';
+import { FloodCollapser } from './pipeline/flood-collapse.js';
 import { RecentDecisions } from './pipeline/recent-decisions.js';
 import { QrAccess } from './qr/qr-access.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
@@ -36,7 +38,8 @@ import { guardedInterval } from './util/guarded.js';
 import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
 import { LinkFiles } from './link-files.js';
 import { ExternalChangeWatch, pruneChangeLog, readChangeMark } from './store/external-changes.js';
-import { startHousekeeping } from './store/housekeeping.js';
+import { HOUSEKEEPING_EVERY_MS, startHousekeeping } from './store/housekeeping.js';
+import { pruneAudit } from './store/audit-retention.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
@@ -90,6 +93,8 @@ export class Gateway implements ReloadTarget {
   upstream: UpstreamSync | null = null;
   pipeline!: BadgePipeline;
   private recorder: DecisionRecorder | null = null;
+  private collapser: FloodCollapser | null = null;
+  private cardGuard: FailureGuard | null = null;
   http: Hono | null = null;
   /** Issues a member QR token for an email (the demo's /qr and the HTTP API use it). */
   qrIssuer: ((email: string) => IssuedToken) | null = null;
@@ -100,6 +105,7 @@ export class Gateway implements ReloadTarget {
   private startedAt = 0;
   private externalWatch: ExternalChangeWatch | null = null;
   private housekeeping: Timer | null = null;
+  private auditRetention: Timer | null = null;
   private checkpointer: Checkpointer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
   private files: LinkFiles | null = null;
@@ -208,7 +214,12 @@ export class Gateway implements ReloadTarget {
     const qr = new QrAccess({ get index() { return live(); }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     const accessLogger = this.logger.child({ part: 'access' });
     this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent });
-    this.pipeline = new BadgePipeline({ get index() { return live(); }, relay: this.relay, recorder: this.recorder, clock: this.clock, logger: accessLogger, qr });
+    this.collapser = new FloodCollapser(this.recorder, this.clock, {
+      perSecond: cfg.audit.floodRowsPerSecond,
+      countCollapsed: (d) => this.metrics.decisions.inc({ result: d.result, reason: d.reason }),
+    });
+    this.cardGuard = new FailureGuard(cfg.bruteForce.cards, accessLogger);
+    this.pipeline = new BadgePipeline({ get index() { return live(); }, relay: this.relay, recorder: this.collapser, clock: this.clock, logger: accessLogger, qr, cardGuard: this.cardGuard });
     const issueQr = createMemberQrIssuer({ db: this.store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: this.clock });
     this.qrIssuer = issueQr;
 
@@ -220,6 +231,8 @@ export class Gateway implements ReloadTarget {
       authToken,
       webhook: this.upstream?.webhookApp() ?? null,
       api: [createQrRoutes({ issue: issueQr })],
+      allowedHosts: allowedHostNames({ bindHost: cfg.http.host, allowedHosts: cfg.http.allowedHosts, callbackUrl: cfg.upstream?.callbackUrl }),
+      maxBodyBytes: cfg.http.maxBodyBytes,
     });
     this.httpAddress = await this.listen(this.http, cfg.http.host, cfg.http.port);
 
@@ -263,6 +276,15 @@ export class Gateway implements ReloadTarget {
       logger: this.logger,
       countFailure: (task) => this.metrics.backgroundErrors.inc({ task }),
     });
+    // Audit retention: export, then delete, in short batches; async, so on its own guarded timer.
+    this.auditRetention = guardedInterval(
+      'audit-retention',
+      async () => {
+        const archiveDir = join(this.config.dataDir, 'audit-archive');
+        await pruneAudit(this.store, this.clock.now(), { retentionDays: this.config.audit.retentionDays, archiveDir });
+      },
+      { clock: this.clock, everyMs: HOUSEKEEPING_EVERY_MS, logger: this.logger, countFailure: (task) => this.metrics.backgroundErrors.inc({ task }) },
+    );
 
     this.started = true;
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);
@@ -308,9 +330,11 @@ export class Gateway implements ReloadTarget {
       this.externalWatch?.stop();
       this.housekeeping?.cancel();
       this.linkRetry?.cancel();
+      this.auditRetention?.cancel();
       this.systemd.stopWatchdog();
       const readers = this.readers.splice(0);
       await bounded('readers', () => Promise.allSettled(readers.map((r) => r.stop())), STOP_BOUND_MS.readers, log);
+      this.collapser?.flush(); // collapsed flood rows first, into the recorder's queue
       await bounded('decisions', () => this.recorder?.flush(), STOP_BOUND_MS.readers, log); // no read can arrive any more
       const server = this.server;
       this.server = null;
@@ -364,6 +388,8 @@ export class Gateway implements ReloadTarget {
       upstream: this.upstream,
       recent: this.recent,
       dbOpen: this.store?.db.open ?? false,
+      auditBacklog: this.recorder?.auditBacklog(),
+      alarms: (this.cardGuard?.locks(this.clock.now()) ?? []).map((l) => ({ kind: 'reader_locked' as const, ...l, detail: 'too many unknown card reads; every read on it is refused until then' })),
     });
     // A link file that cannot be used is a fault of its own, with its reason (never its content).
     for (const f of this.files?.list() ?? []) s.checks[`file:${f.field}`] = { ok: false, detail: f.problem };

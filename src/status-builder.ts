@@ -2,7 +2,7 @@ import type { AccessIndex } from './access/access-index.js';
 import type { Config } from './config/schema.js';
 import type { DoorRelay } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
-import type { GatewayStatus } from './http/status.js';
+import type { Alarm, GatewayStatus } from './http/status.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { ReaderSource } from './readers/reader.js';
 import type { UpstreamSync } from './upstream/upstream-sync.js';
@@ -18,6 +18,9 @@ export interface StatusInputs {
   upstream: UpstreamSync | null;
   recent: RecentDecisions;
   dbOpen: boolean;
+  alarms?: Alarm[];
+  /** Audit rows waiting in memory because the store cannot take them now. */
+  auditBacklog?: { queued: number; lastError: string | null };
 }
 
 /**
@@ -37,6 +40,12 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
     database: { ok: s.dbOpen, detail: s.dbOpen ? 'open' : 'closed' },
     mqtt: { ok: mqttConnected, detail: mqttConnected ? 'connected' : 'disconnected: granted decisions cannot unlock' },
   };
+  const backlog = s.auditBacklog;
+  if (backlog) {
+    checks.audit = backlog.queued === 0
+      ? { ok: true, detail: 'written' }
+      : { ok: false, detail: `${backlog.queued} rows waiting in memory: ${backlog.lastError ?? 'being written'}` };
+  }
   for (const r of readers) checks[`reader:${r.id}`] = { ok: r.connected, detail: r.lastError ?? (r.connected ? 'connected' : 'waiting for device') };
   if (up) checks.upstream = { ok: up.state === 'ok', detail: up.lastError ?? up.state };
   const health = !s.dbOpen ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded';
@@ -65,5 +74,6 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
     mqtt: { connected: mqttConnected, url: s.config.mqtt.url === 'embedded' ? 'embedded' : redactUrl(s.config.mqtt.url) },
     upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, unknownResources: up.unknownResources, detail: up } : null,
     recent: s.recent.list(),
+    alarms: s.alarms ?? [],
   };
 }

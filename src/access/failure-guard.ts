@@ -1,7 +1,11 @@
-import type { Config } from '../config/schema.js';
 import { silentLogger, type Logger } from '../util/log.js';
 
-export type BruteForceConfig = Config['bruteForce'];
+/** `bruteForce` (QR reads) or `bruteForce.cards` (card reads) from the config. */
+export interface GuardLimits {
+  maxFailures: number;
+  windowSec: number;
+  lockoutSec: number;
+}
 
 interface ReaderFailures {
   /** ms timestamps of failures inside the current window, oldest first; at most maxFailures. */
@@ -16,7 +20,8 @@ interface ReaderFailures {
 const SWEEP_ABOVE = 256;
 
 /**
- * Per-reader brute-force guard: after `maxFailures` denied reads within `windowSec`, the
+ * Per-reader brute-force guard, one for QR reads (in QrAccess) and one for card reads (in the
+ * badge pipeline): after `maxFailures` denied reads within `windowSec`, the
  * reader is locked for `lockoutSec` and every read there is refused before any lookup (so an
  * attacker cannot use the gateway to enumerate visitor codes against the platform). Pure: time
  * is an argument. Memory is bounded by dropping readers with no live failures and no lockout.
@@ -31,7 +36,7 @@ export class FailureGuard {
   private readonly lockoutMs: number;
 
   constructor(
-    private readonly cfg: BruteForceConfig,
+    private readonly cfg: GuardLimits,
     private readonly logger: Logger = silentLogger,
   ) {
     this.windowMs = cfg.windowSec * 1000;
@@ -72,6 +77,13 @@ export class FailureGuard {
     const state = this.readers.get(readerId);
     if (state === undefined || now < state.lockedUntil) return;
     this.readers.delete(readerId);
+  }
+
+  /** Readers locked at `now`, for the status page's alarms. */
+  locks(now: number): Array<{ readerId: string; until: number }> {
+    const out: Array<{ readerId: string; until: number }> = [];
+    for (const [readerId, s] of this.readers) if (now < s.lockedUntil) out.push({ readerId, until: s.lockedUntil });
+    return out;
   }
 
   /** Readers with any state (for status and for the memory bound). */

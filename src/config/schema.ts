@@ -154,13 +154,35 @@ const qrSchema = z
   })
   .default({ ttlSeconds: 300 });
 
+const CARD_GUESS_DEFAULTS = { maxFailures: 10, windowSec: 10, lockoutSec: 30 };
+
 const bruteForceSchema = z
   .strictObject({
     maxFailures: z.number().int().min(1).max(1000).default(5),
     windowSec: z.number().int().min(1).max(3600).default(60),
     lockoutSec: z.number().int().min(1).max(86_400).default(60),
+    /**
+     * Card reads: unknown, malformed or bad-parity reads on one reader. A card sweep is fast
+     * (a reader emulator sends hundreds of frames a second), so the window is short.
+     */
+    cards: z
+      .object({
+        maxFailures: z.number().int().min(1).max(1000).default(10),
+        windowSec: z.number().int().min(1).max(3600).default(10),
+        lockoutSec: z.number().int().min(1).max(86_400).default(30),
+      })
+      .default(CARD_GUESS_DEFAULTS),
   })
-  .default({ maxFailures: 5, windowSec: 60, lockoutSec: 60 });
+  .default({ maxFailures: 5, windowSec: 60, lockoutSec: 60, cards: CARD_GUESS_DEFAULTS });
+
+const auditSchema = z
+  .object({
+    /** Audit rows older than this are exported to dataDir/audit-archive/ and pruned; 0 keeps them forever. */
+    retentionDays: z.number().int().min(0).max(36_500).default(365),
+    /** Denied decisions per reader, reason and person per second written row by row; the rest are counted into one row. */
+    floodRowsPerSecond: z.number().int().min(1).max(10_000).default(10),
+  })
+  .default({ retentionDays: 365, floodRowsPerSecond: 10 });
 
 export const configSchema = z
   .strictObject({
@@ -176,8 +198,15 @@ export const configSchema = z
         /** Bearer token for /api and the status page when bound beyond loopback. */
         authToken: secretValue.optional(),
         authTokenFile: z.string().optional(),
+        /**
+         * Names (no port) the gateway answers to besides loopback and `host`: a reverse proxy's
+         * or DNS name. Any other Host header is refused (DNS rebinding).
+         */
+        allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP literal, no port')).default([]),
+        /** Cap on every request body (the webhook has its own: upstream.maxCallbackBytes). */
+        maxBodyBytes: z.number().int().min(256).max(16_777_216).default(65_536),
       })
-      .default({ host: '127.0.0.1', port: 8080 }),
+      .default({ host: '127.0.0.1', port: 8080, allowedHosts: [], maxBodyBytes: 65_536 }),
     mqtt: mqttSchema,
     access: z
       .strictObject({ graceBeforeMinutes: graceMinutes.default(30), graceAfterMinutes: graceMinutes.default(30) })
@@ -189,6 +218,7 @@ export const configSchema = z
     visitors: visitorsSchema,
     qr: qrSchema,
     bruteForce: bruteForceSchema,
+    audit: auditSchema,
   })
   .superRefine((cfg, ctx) => {
     const doors = new Set<string>();

@@ -1,8 +1,9 @@
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics.js';
 import { operatorAuth } from './auth.js';
+import { bodyCap, browserWriteCheck, hostCheck } from './request-guards.js';
 import { renderStatusPage } from './status-page.js';
 import type { GatewayStatus } from './status.js';
 
@@ -15,15 +16,34 @@ export interface HttpDeps {
   webhook: Hono | null;
   /** Operator API routes mounted under /api (behind operator auth). */
   api: Hono[];
+  /** Host names besides loopback this gateway answers to (see allowedHostNames). */
+  allowedHosts: readonly string[];
+  /** Cap on every request body except the webhook's, which has its own (upstream.maxCallbackBytes). */
+  maxBodyBytes: number;
 }
+
+const WEBHOOK_PATH = '/webhooks/offision';
 
 /**
  * The gateway's one HTTP app. Routes are tested with `app.request()` and no socket.
- * One error handler: an unexpected error is logged and answered 500 without details.
+ * One error handler: an unexpected error is logged and answered 500 without details; every
+ * refusal is JSON `{ error }` with its status.
+ *
+ * Order matters: the Host check comes first on every route (a rebound name gets nothing, not
+ * even /health), then one body cap per route, then the browser checks on state-changing
+ * routes, then operator auth. The webhook is server-to-server and signed: it keeps its own
+ * cap (checked while reading, before the signature) and skips the browser checks.
  */
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   const auth = operatorAuth(deps.authToken);
+  const refuse = (c: Context, status: 403 | 413 | 415 | 421, error: string) => c.json({ error }, status);
+  const exceptWebhook = (mw: MiddlewareHandler): MiddlewareHandler => async (c, next) =>
+    c.req.path === WEBHOOK_PATH || c.req.path.startsWith(`${WEBHOOK_PATH}/`) ? next() : mw(c, next);
+
+  app.use('*', hostCheck(deps.allowedHosts, refuse));
+  app.use('*', exceptWebhook(bodyCap(deps.maxBodyBytes, refuse)));
+  app.use('*', exceptWebhook(browserWriteCheck(deps.allowedHosts, refuse)));
 
   app.get('/health', (c) => {
     const s = deps.status();
@@ -36,11 +56,11 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use('/api/*', auth);
   app.get('/api/status', (c) => c.json(deps.status()));
   for (const routes of deps.api) app.route('/api', routes);
-  if (deps.webhook) app.route('/webhooks/offision', deps.webhook);
+  if (deps.webhook) app.route(WEBHOOK_PATH, deps.webhook);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return err.getResponse();
+    if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
     deps.logger.error({ err: err.message, path: c.req.path }, 'http handler failed');
     return c.json({ error: 'internal error' }, 500);
   });

@@ -42,6 +42,13 @@ export function renderStatusPage(s: GatewayStatus): string {
       badge(e.result === 'granted', 'granted', 'denied'), esc(e.reason), esc(e.relay),
     ]),
   );
+  const alarms =
+    s.alarms.length === 0
+      ? ''
+      : `<h2 class="bad">Alarms</h2>${table(
+          ['alarm', 'reader', 'until', 'detail'],
+          s.alarms.map((a) => [esc(a.kind), esc(a.readerId), esc(time(a.until)), esc(a.detail)]),
+        )}`;
   const upstream = s.upstream
     ? `<p>Booking platform: <b>${esc(s.upstream.state)}</b>; last success ${esc(time(s.upstream.lastSuccessAt))}${
         s.upstream.lastError ? `; last error: ${esc(s.upstream.lastError)}` : ''
@@ -62,6 +69,7 @@ table{border-collapse:collapse;min-width:40rem}th,td{border-bottom:1px solid #dd
 </style></head><body>
 <h1>lintel · site ${esc(s.site)} · <span class="health-${esc(s.health)}" id="health">${esc(s.health)}</span></h1>
 <p>version ${esc(s.version)} · up since ${esc(time(s.startedAt))} · index: ${esc(s.index.cards)} cards, ${esc(s.index.people)} people, ${esc(s.index.grants)} grants · MQTT ${badge(s.mqtt.connected, 'connected', 'disconnected')}</p>
+${alarms}
 ${upstream}
 <h2>Checks</h2>${checks}
 <h2>Doors</h2>${doors}

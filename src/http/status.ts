@@ -1,5 +1,15 @@
 import type { DecisionEvent } from '../pipeline/recent-decisions.js';
 
+/** Something an operator should look at now; shown at the top of the page while it lasts. */
+export interface Alarm {
+  /** A reader refused every read after too many unknown credentials (card guessing). */
+  kind: 'reader_locked';
+  readerId: string;
+  /** ms: when it clears by itself. */
+  until: number;
+  detail: string;
+}
+
 /** Everything the status page, /api/status and /health show. Built by the composition root. */
 export interface GatewayStatus {
   site: string;
@@ -14,4 +24,5 @@ export interface GatewayStatus {
   mqtt: { connected: boolean; url: string };
   upstream: { state: string; lastError: string | null; lastSuccessAt: number | null; unknownResources: string[]; detail: unknown } | null;
   recent: DecisionEvent[];
+  alarms: Alarm[];
 }

@@ -1,13 +1,14 @@
 import { decideCardInto } from '../access/decide.js';
 import type { AccessIndex } from '../access/access-index.js';
-import { decisionSlot, deny, type Decision } from '../access/types.js';
+import type { FailureGuard } from '../access/failure-guard.js';
+import { decisionSlot, deny, type Decision, type Reason } from '../access/types.js';
 import type { ReaderConfig } from '../config/schema.js';
-import { classifyQrPayload, type QrPayload } from '../qr/classify.js';
+import { classifyQrPayload, looksLikeCardNumber, type QrPayload } from '../qr/classify.js';
 import { parseCardRead } from '../readers/card-formats.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { maskCredential } from '../util/mask.js';
-import type { DecisionRecorder } from './decision-recorder.js';
+import type { DecisionRecorder, RecordedDecision } from './decision-recorder.js';
 import type { DecisionEvent } from './recent-decisions.js';
 
 /** The door side of the pipeline: anything that can pulse a relay now or say it cannot. */
@@ -23,11 +24,23 @@ export interface QrDecider {
 export interface BadgePipelineDeps {
   index: AccessIndex;
   relay: RelayPort;
-  /** Audit, metrics, status ring and log: all of it after the unlock is on its way. */
-  recorder: DecisionRecorder;
+  /** Audit, metrics, status ring and log: all of it after the unlock is on its way (a FloodCollapser in front of the recorder). */
+  recorder: Pick<DecisionRecorder, 'onDecision'> & { record(d: RecordedDecision): void };
   clock: Clock;
   logger: Logger;
   qr: QrDecider | null;
+  /**
+   * Card guessing: unknown, malformed and bad-parity card reads per reader. While a reader is
+   * locked every read there (cards and QR alike) is refused before anything is looked up.
+   */
+  cardGuard?: FailureGuard | undefined;
+}
+
+const RATE_LIMITED = Object.freeze(deny('rate_limited'));
+
+/** Card outcomes that say "no such card": what a guesser produces. Known cards denied for a reason are not guesses. */
+function isGuess(reason: Reason): boolean {
+  return reason === 'unknown_credential' || reason === 'malformed_read' || reason === 'bad_parity';
 }
 
 type Kind = DecisionEvent['kind'];
@@ -55,6 +68,15 @@ export class BadgePipeline {
   }
 
   onLine(reader: ReaderConfig, line: string): void {
+    const guard = this.deps.cardGuard;
+    // A locked reader refuses even a real card: during a sweep the reader cannot tell the
+    // attacker's next frame from a member's card, and a lock that let known cards through
+    // would answer "this one exists" to the sweep. The member waits out lockoutSec or uses
+    // another reader; the alarm on the status page tells the operator why.
+    if (guard !== undefined && !guard.check(reader.id, this.deps.clock.now())) {
+      this.finish(reader, 'card', line.slice(0, 32), maskCredential, RATE_LIMITED);
+      return;
+    }
     if (reader.payload === 'qr') return this.onQr(reader, line);
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
@@ -62,8 +84,10 @@ export class BadgePipeline {
       this.finish(reader, 'card', read.number, maskCredential, decision);
       return;
     }
-    // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is final.
-    if (reader.payload === 'auto' && read.reason === 'malformed_read') return this.onQr(reader, line);
+    // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is
+    // final, and so is anything shaped like a card number in another notation (a hex UID on a
+    // decimal reader): as a "visitor code" it would go to the booking platform.
+    if (reader.payload === 'auto' && read.reason === 'malformed_read' && !looksLikeCardNumber(line)) return this.onQr(reader, line);
     this.finish(reader, 'card', line.slice(0, 32), maskCredential, deny(read.reason));
   }
 
@@ -101,6 +125,11 @@ export class BadgePipeline {
    */
   private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision): void {
     const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door).status : 'none';
+    const guard = this.deps.cardGuard;
+    if (guard !== undefined && kind === 'card' && decision.reason !== 'rate_limited') {
+      if (decision.result === 'granted') guard.recordSuccess(reader.id, this.deps.clock.now());
+      else if (isGuess(decision.reason)) guard.recordFailure(reader.id, this.deps.clock.now());
+    }
     this.deps.recorder.record({
       at: this.deps.clock.now(),
       readerId: reader.id,

@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditLog } from '../store/audit.js';
-import { isSqliteBusy } from '../store/sqlite-busy.js';
+import { isSqliteRetryable } from '../store/sqlite-busy.js';
 import { backoffMs, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -45,6 +45,7 @@ export const RECORD_DELAY_MS = 2;
  */
 export class DecisionRecorder {
   private pending: RecordedDecision[] = [];
+  private lastWriteError: string | null = null;
   private timer: Timer | null = null;
   private readonly listeners: Array<(e: DecisionEvent) => void> = [];
   /**
@@ -62,6 +63,11 @@ export class DecisionRecorder {
   constructor(private readonly deps: DecisionRecorderDeps) {
     this.maxQueued = deps.maxQueuedRows ?? DEFAULT_MAX_QUEUED_AUDIT_ROWS;
     deps.metrics.gauge('lintel_audit_rows_queued', 'Audit rows waiting in memory for the SQLite write lock', () => this.auditQueue.length);
+  }
+
+  /** For the status page: rows waiting in memory and why, so a held lock or a full disk shows as a fault. */
+  auditBacklog(): { queued: number; lastError: string | null } {
+    return { queued: this.auditQueue.length, lastError: this.lastWriteError };
   }
 
   queuedAuditRows(): number {
@@ -132,7 +138,7 @@ export class DecisionRecorder {
     this.droppedThisOutage += dropped;
   }
 
-  /** Commits the queue in chunks; BUSY keeps the rows and retries, any other error drops the chunk. */
+  /** Commits the queue in chunks; a retryable error (lock, full disk, read-only) keeps the rows and retries, any other drops the chunk. */
   private writeAudit(): void {
     this.retryTimer = null;
     const { audit, logger, clock } = this.deps;
@@ -141,8 +147,9 @@ export class DecisionRecorder {
       try {
         audit.appendMany(chunk);
       } catch (err) {
-        if (isSqliteBusy(err)) {
-          if (this.busyAttempts++ === 0) logger.warn({ queued: this.auditQueue.length }, 'database write lock held elsewhere; audit rows queued in memory');
+        if (isSqliteRetryable(err)) {
+          this.lastWriteError = errorMessage(err);
+          if (this.busyAttempts++ === 0) logger.warn({ queued: this.auditQueue.length, err: this.lastWriteError }, 'audit rows cannot be written now (lock held elsewhere, disk full or read-only); queued in memory');
           this.retryTimer = clock.setTimeout(() => this.writeAudit(), backoffMs(this.busyAttempts - 1, RETRY_BASE_MS, RETRY_MAX_MS));
           return;
         }
@@ -158,7 +165,8 @@ export class DecisionRecorder {
       }
     }
     if (this.busyAttempts > 0 || this.droppedThisOutage > 0) {
-      logger.info({ retries: this.busyAttempts, dropped: this.droppedThisOutage }, 'database write lock free again; queued audit rows written');
+      logger.info({ retries: this.busyAttempts, dropped: this.droppedThisOutage }, 'database writable again; queued audit rows written');
+      this.lastWriteError = null;
       this.busyAttempts = 0;
       this.droppedThisOutage = 0;
     }

@@ -1,3 +1,4 @@
+import { parseCardRead } from '../readers/card-formats.js';
 import { MEMBER_TOKEN_PREFIX, MEMBER_TOKEN_LENGTH } from './member-token.js';
 
 /*
@@ -63,4 +64,18 @@ export function classifyQrPayload(payload: string): QrPayload {
   if (code.length < VISITOR_CODE_MIN || code.length > VISITOR_CODE_MAX) return GARBAGE_SHAPE;
   if (!VISITOR_CODE.test(code)) return GARBAGE_SHAPE;
   return { kind: 'visitor', code };
+}
+
+/**
+ * Whether a scan could be a card number in any notation a card reader emits: decimal, a hex
+ * UID (with or without `0x`, whole bytes separated by `:`, ` ` or `-`), a hex or binary
+ * Wiegand frame. Every one of those is a valid `hex-msb` read, so that parse is the test.
+ *
+ * An `auto` reader asks this before treating a scan its card format refused as a QR payload:
+ * upper-case hex is also a well-formed visitor code, and a card number must never be sent to
+ * the booking platform. The price: on an `auto` reader, a visitor code made only of 0-9, A-F
+ * (and byte-wise dashes) cannot be used; a `qr` reader takes it.
+ */
+export function looksLikeCardNumber(scan: string): boolean {
+  return parseCardRead(scan, 'hex-msb').ok;
 }

@@ -10,6 +10,8 @@ export interface AuditEntry {
   result: 'granted' | 'denied';
   reason: string;
   relay: 'sent' | 'unreachable' | 'none';
+  /** Identical denials this row stands for (flood collapsing, migration 7); 1 when absent. */
+  count?: number;
 }
 
 export interface AuditRow {
@@ -22,6 +24,7 @@ export interface AuditRow {
   result: 'granted' | 'denied';
   reason: string;
   relay: string | null;
+  count: number;
 }
 
 /** Append-only decision log (triggers in migration 1 refuse UPDATE and DELETE). */
@@ -31,10 +34,10 @@ export class AuditLog {
 
   constructor(private readonly db: Db) {
     const insert = db.prepare(
-      'INSERT INTO audit (at, reader_id, door_id, credential, person_id, result, reason, relay) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit (at, reader_id, door_id, credential, person_id, result, reason, relay, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.appendMany = db.transaction((entries: readonly AuditEntry[]) => {
-      for (const e of entries) insert.run(e.at, e.readerId, e.doorId, e.credential, e.personId, e.result, e.reason, e.relay);
+      for (const e of entries) insert.run(e.at, e.readerId, e.doorId, e.credential, e.personId, e.result, e.reason, e.relay, e.count ?? 1);
     });
   }
 

@@ -190,4 +190,33 @@ export const migrations: readonly Migration[] = [
       INSERT INTO change_log (doors) VALUES (1);
     `,
   },
+  {
+    version: 7,
+    name: 'audit: counted rows (flood collapsing) and pruning only through an export permit',
+    sql: `
+      -- One row may stand for many identical denials in one second (src/pipeline/flood-collapse.ts).
+      ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
+      -- The audit log stays append-only, except for rows a retention run has just exported:
+      -- the run inserts a permit naming the last exported row and the cut-off, deletes, and
+      -- removes the permit in the same transaction, so a permit never outlives it.
+      CREATE TABLE audit_prune_permit (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        up_to_id INTEGER NOT NULL,
+        before_at INTEGER NOT NULL
+      );
+      DROP TRIGGER audit_append_only_delete;
+      CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        WHEN NOT EXISTS (SELECT 1 FROM audit_prune_permit p WHERE OLD.id <= p.up_to_id AND OLD.at < p.before_at)
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      -- What each retention run exported before it deleted: the archive's table of contents.
+      CREATE TABLE audit_exports (
+        file TEXT PRIMARY KEY,                 -- name inside dataDir/audit-archive/
+        rows INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,                  -- of the file as written
+        exported_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -7,3 +7,15 @@ export function isSqliteBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
+
+/**
+ * Errors that say the store cannot take a write *now* but may later: the lock (above), a full
+ * disk (SQLITE_FULL), an I/O error, a file or directory made read-only. A writer that can keep
+ * its work in memory (the audit queue) keeps it and retries; a constraint error, by contrast,
+ * would fail the same way forever.
+ */
+export function isSqliteRetryable(err: unknown): boolean {
+  if (isSqliteBusy(err)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PROTOCOL)/.test(code);
+}

@@ -55,11 +55,11 @@ describe('BadgePipeline', () => {
     ctx.clock.advance(RECORD_DELAY_MS);
     const seen = ctx.recent.list().reverse().map((e) => [e.readerId, e.result, e.reason, e.credential]);
     expect(seen).toEqual([
-      ['r-front', 'granted', 'granted', '***0861'],
-      ['r-lab', 'denied', 'no_grant', '***0861'],
-      ['r-front', 'denied', 'credential_disabled', '***0123'],
+      ['r-front', 'granted', 'granted', '*****61'],
+      ['r-lab', 'denied', 'no_grant', '*****61'],
+      ['r-front', 'denied', 'credential_disabled', '*****23'],
       ['r-front', 'denied', 'unknown_credential', '**'],
-      ['r-front', 'denied', 'malformed_read', '****'],
+      ['r-front', 'denied', 'malformed_read', '**ab'],
     ]);
     const people = ctx.store.db.prepare('SELECT person_id FROM audit ORDER BY id').all() as { person_id: number | null }[];
     expect(people.map((r) => r.person_id)).toEqual([ctx.ana, ctx.ana, ctx.bo, null, null]);

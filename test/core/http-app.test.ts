@@ -21,6 +21,7 @@ function status(over: Partial<GatewayStatus> = {}): GatewayStatus {
     recent: [
       { at: 0, readerId: 'r1', doorId: 'front', credential: '****1001', kind: 'card', result: 'granted', reason: 'granted', relay: 'sent' },
     ],
+    alarms: [],
     ...over,
   };
 }
@@ -28,7 +29,7 @@ function status(over: Partial<GatewayStatus> = {}): GatewayStatus {
 function app(opts: { token?: string; st?: GatewayStatus; api?: Hono[] } = {}) {
   const metrics = new Metrics();
   metrics.decisions.inc({ result: 'granted', reason: 'granted' });
-  return createHttpApp({ status: () => opts.st ?? status(), metrics, logger: silentLogger, authToken: opts.token, webhook: null, api: opts.api ?? [] });
+  return createHttpApp({ status: () => opts.st ?? status(), metrics, logger: silentLogger, authToken: opts.token, webhook: null, api: opts.api ?? [], allowedHosts: [], maxBodyBytes: 65_536 });
 }
 
 describe('http app', () => {
@@ -56,6 +57,18 @@ describe('http app', () => {
     expect(html).toContain('R-404, &lt;R&gt;');
     const none = await (await app({ st: status({ upstream: { ...upstream, unknownResources: [] } }) }).request('/')).text();
     expect(none).not.toContain('does not have');
+  });
+
+  it('a locked reader is an alarm on the page and in /api/status', async () => {
+    const until = Date.parse('2026-11-22T10:00:30Z');
+    const alarms = [{ kind: 'reader_locked' as const, readerId: 'gate<a>', until, detail: 'too many unknown cards' }];
+    const a = app({ st: status({ alarms }) });
+    const html = await (await a.request('/')).text();
+    expect(html).toContain('Alarms');
+    expect(html).toContain('gate&lt;a&gt;');
+    expect(html).toContain('2026-11-22 10:00:30');
+    expect(await (await a.request('/api/status')).json()).toMatchObject({ alarms: [{ kind: 'reader_locked', readerId: 'gate<a>' }] });
+    expect(await (await app().request('/')).text()).not.toContain('Alarms');
   });
 
   it('metrics in Prometheus text format', async () => {

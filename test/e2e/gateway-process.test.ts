@@ -100,7 +100,7 @@ describe('lintel run (child process, pty, real broker)', () => {
     expect(cmd.retain).toBe(false);
     expect((cmd.payload.expiresAt as number) > (cmd.payload.issuedAt as number)).toBe(true);
     const d = await waitFor('granted decision', async () => (await decisions()).find((e) => e.result === 'granted'));
-    expect(d).toMatchObject({ reason: 'granted', credential: '***0861' });
+    expect(d).toMatchObject({ reason: 'granted', credential: '*****61' });
     expect(stderr).not.toContain('7340861');
   });
 
