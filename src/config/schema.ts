@@ -166,7 +166,7 @@ const bruteForceSchema = z
      * (a reader emulator sends hundreds of frames a second), so the window is short.
      */
     cards: z
-      .object({
+      .strictObject({
         maxFailures: z.number().int().min(1).max(1000).default(10),
         windowSec: z.number().int().min(1).max(3600).default(10),
         lockoutSec: z.number().int().min(1).max(86_400).default(30),
@@ -176,7 +176,7 @@ const bruteForceSchema = z
   .default({ maxFailures: 5, windowSec: 60, lockoutSec: 60, cards: CARD_GUESS_DEFAULTS });
 
 const auditSchema = z
-  .object({
+  .strictObject({
     /** Audit rows older than this are exported to dataDir/audit-archive/ and pruned; 0 keeps them forever. */
     retentionDays: z.number().int().min(0).max(36_500).default(365),
     /** Denied decisions per reader, reason and person per second written row by row; the rest are counted into one row. */

@@ -1,5 +1,6 @@
 import Database, { type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { errorMessage } from '../util/errors.js';
 import { dirname } from 'node:path';
 import { migrations, type Migration } from './migrations.js';
 
@@ -23,9 +24,18 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 export function openDatabase(file: string, options: OpenOptions | readonly Migration[] = {}): Db {
   const opts: OpenOptions = Array.isArray(options) ? { migrations: options as readonly Migration[] } : (options as OpenOptions);
   const list = opts.migrations ?? migrations;
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  let db: Db;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+    db = new Database(file);
+    // WAL needs the directory writable (the -wal and -shm files): a read-only data dir fails here.
+    db.pragma('journal_mode = WAL');
+  } catch (err) {
+    // SQLite's own message ("unable to open database file") names no path: the operator needs it.
+    throw Object.assign(new Error(`cannot open the database ${file}: ${errorMessage(err)} (is ${dirname(file)} writable by this user?)`), {
+      code: (err as { code?: unknown }).code,
+    });
+  }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);

@@ -18,7 +18,13 @@ describe('resilience: reader faults', () => {
   let site: ResilienceSite;
 
   beforeAll(async () => {
-    site = await ResilienceSite.create({ readers: 2, logLevel: 'warn' });
+    // The card-guess lock (issue 9 #9) is kept at its default threshold but released after 2 s,
+    // so a reader that met noise is shown to recover within the test.
+    site = await ResilienceSite.create({
+      readers: 2,
+      logLevel: 'warn',
+      configure: (o) => ({ ...o, extra: { ...o.extra, bruteForce: { cards: { maxFailures: 10, windowSec: 10, lockoutSec: 2 } } } }),
+    });
     const r = await site.importCards(cardsCsv([{ email: 'reader@example.com', card: CARD, doors: ['door-1'] }]), 'cards');
     expect(r.code, r.stderr).toBe(0);
     await site.start();
@@ -89,7 +95,13 @@ describe('resilience: reader faults', () => {
     expect(site.commands.length, 'no noise opened a door').toBe(commandsBefore);
     const rows = site.probe().auditAfter(auditBefore);
     expect(rows.filter((r) => r.result !== 'denied'), 'noise decided as anything but a denial').toEqual([]);
-    expect(await decide(0)).toEqual({ result: 'granted', reason: 'granted' });
+    // Noise counts as failed reads: the reader is locked (rate_limited) for lockoutSec, then a valid card opens.
+    const right = await decide(0);
+    expect(['granted', 'rate_limited'], JSON.stringify(right)).toContain(right.reason);
+    if (right.reason === 'rate_limited') {
+      await sleep(2500);
+      expect(await decide(0), 'a valid card once the lock is over').toEqual({ result: 'granted', reason: 'granted' });
+    }
   }, 60_000);
 
   it(`${profile.floodLinesPerSec} lines/s for ${profile.floodSeconds} s: up, memory bounded, a valid card decided after`, async () => {
