@@ -9,7 +9,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/resilience/**'] },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/resilience/**', 'test/install/**'] },
       },
       {
         // The resilience suite (RESILIENCE.md) runs after the rest, one file at a time: its
@@ -17,6 +17,11 @@ export default defineConfig({
         // its figures mean something only when it is not sharing the box with itself.
         extends: true,
         test: { name: 'resilience', include: ['test/resilience/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+      {
+        // The README's site install in a scratch copy (npm ci builds native modules): last, alone.
+        extends: true,
+        test: { name: 'install', include: ['test/install/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 2 } },
       },
     ],
   },
