@@ -13,6 +13,7 @@ import {
   type UpstreamResource,
 } from './schemas.js';
 import type { VisitLookup, VisitVerifier } from './visit-lookup.js';
+import { readCapped } from '../util/read-capped.js';
 
 export class UpstreamError extends Error {
   constructor(
@@ -44,30 +45,6 @@ export interface UpstreamClientOptions {
  * past it is cut off while it streams in and the call counts as a contract fault.
  */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/**
- * The body as text, or null as soon as it is known to exceed `cap` (a content-length that says
- * so, or the bytes read so far); then the rest is never read.
- */
-async function readCapped(res: Response, cap: number): Promise<string | null> {
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > cap) return null;
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** A retry-after beyond this is not believed (one day): the gate must reopen some time. */
 const MAX_RETRY_AFTER_MS = 86_400_000;
@@ -211,7 +188,7 @@ export class UpstreamClient implements VisitVerifier {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: deadline.signal,
       });
-      const read = await readCapped(res, cap);
+      const read = (await readCapped(res, cap))?.toString('utf8') ?? null;
       if (read === null) {
         tooLarge = true;
         // Hang up: whatever is still coming is not read, nor kept in a socket buffer.

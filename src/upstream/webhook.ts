@@ -5,6 +5,7 @@ import { BUSY_RETRY_AFTER_SEC, type ReplayGuard } from './replay-guard.js';
 import { callbackSchema, opaqueId, type CallbackBody } from './schemas.js';
 import { matchingSecrets, parseSignatures, parseTimestamp, timestampFresh } from './signature.js';
 import type { SubscriptionManager } from './subscriptions.js';
+import { readCapped } from '../util/read-capped.js';
 
 export interface CallbackCounters {
   accepted: number;
@@ -25,26 +26,6 @@ export interface WebhookDeps {
   counters: CallbackCounters;
 }
 
-/** Reads at most `max` bytes; never buffers more than that however large the body claims to be. */
-export async function readCapped(req: Request, max: number): Promise<Buffer | null> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > max) return null;
-  if (!req.body) return Buffer.alloc(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
 
 /** The subscription id an unverified body names, if it names one; nothing else is read from it. */
 function claimedSubscription(body: Buffer): string | null {

@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker } from '../helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../helpers/pty.js';
+import { waitFor } from '../helpers/gateway-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /*
@@ -15,15 +16,6 @@ import { tempDir } from '../helpers/tmp.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('lintel run (child process, pty, real broker)', () => {
   let broker: Awaited<ReturnType<typeof startTestBroker>>;
