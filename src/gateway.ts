@@ -31,15 +31,13 @@ import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js'
 import { Store } from './store/store.js';
 import { UpstreamSync } from './upstream/upstream-sync.js';
 import { rederiveBookingGrants } from './upstream/booking-apply.js';
-import { systemClock, type Clock, type Timer } from './util/clock.js';
+import { systemClock, type Clock } from './util/clock.js';
 import { bounded } from './util/bounded.js';
 import { errorMessage } from './util/errors.js';
-import { guardedInterval } from './util/guarded.js';
+import { startBackgroundTasks } from './background-tasks.js';
 import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
 import { LinkFiles } from './link-files.js';
-import { ExternalChangeWatch, pruneChangeLog, readChangeMark } from './store/external-changes.js';
-import { HOUSEKEEPING_EVERY_MS, startHousekeeping } from './store/housekeeping.js';
-import { pruneAudit } from './store/audit-retention.js';
+import { readChangeMark } from './store/external-changes.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
@@ -47,8 +45,6 @@ import { VisitorGate } from './visitors/visitor-gate.js';
 import { buildStatus } from './status-builder.js';
 import { VERSION } from './version.js';
 
-/** How often the files of a faulted link are read again. */
-const LINK_FILE_RETRY_MS = 2000;
 /** Per part, so that all of stop() stays well inside systemd's TimeoutStopSec (15 s). */
 const STOP_BOUND_MS = { readers: 1500, http: 1500, upstream: 2000, relay: 2000, broker: 1000, checkpointer: 2000 } as const;
 
@@ -103,13 +99,10 @@ export class Gateway implements ReloadTarget {
   private broker: { url: string; close(): Promise<void> } | null = null;
   private readonly systemd: SystemdNotifier;
   private startedAt = 0;
-  private externalWatch: ExternalChangeWatch | null = null;
-  private housekeeping: Timer | null = null;
-  private auditRetention: Timer | null = null;
   private checkpointer: Checkpointer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
   private files: LinkFiles | null = null;
-  private linkRetry: Timer | null = null;
+  private background: { stop(): void } | null = null;
   private relayStarted = false;
   private started = false;
   private stopping: Promise<void> | null = null;
@@ -248,43 +241,18 @@ export class Gateway implements ReloadTarget {
     });
     for (const r of this.readers) await r.start();
 
-    // Another process (`lintel cards import`) may commit to the same file: applied person by person within a second.
-    const storeLogger = this.logger.child({ part: 'store' });
-    const countFailure = (task: string) => this.metrics.backgroundErrors.inc({ task });
-    const watch = new ExternalChangeWatch({
-      db: this.store.db,
-      clock: this.clock,
-      logger: storeLogger,
-      countFailure,
-      index: live,
-      swap: (fresh) => void (this.liveIndex = fresh),
-      newIndex: () => prepareIndex(new AccessIndex()),
-      from: changeMark,
-    });
-    this.externalWatch = watch.start();
-    this.housekeeping = startHousekeeping({
+    this.background = startBackgroundTasks({
       store: this.store,
       clock: this.clock,
-      logger: storeLogger,
-      countFailure,
-      extra: [() => void pruneChangeLog(this.store.db, watch.appliedSeq())],
-    });
-
-    this.linkRetry = guardedInterval('link-files', () => this.retryLinkFiles(), {
-      clock: this.clock,
-      everyMs: LINK_FILE_RETRY_MS,
       logger: this.logger,
       countFailure: (task) => this.metrics.backgroundErrors.inc({ task }),
+      config: () => this.config,
+      index: live,
+      swapIndex: (fresh) => void (this.liveIndex = fresh),
+      newIndex: () => prepareIndex(new AccessIndex()),
+      changeMark,
+      retryLinkFiles: () => this.retryLinkFiles(),
     });
-    // Audit retention: export, then delete, in short batches; async, so on its own guarded timer.
-    this.auditRetention = guardedInterval(
-      'audit-retention',
-      async () => {
-        const archiveDir = join(this.config.dataDir, 'audit-archive');
-        await pruneAudit(this.store, this.clock.now(), { retentionDays: this.config.audit.retentionDays, archiveDir });
-      },
-      { clock: this.clock, everyMs: HOUSEKEEPING_EVERY_MS, logger: this.logger, countFailure: (task) => this.metrics.backgroundErrors.inc({ task }) },
-    );
 
     this.started = true;
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);
@@ -327,10 +295,7 @@ export class Gateway implements ReloadTarget {
     const log = this.logger;
     try {
       this.systemd.stopping();
-      this.externalWatch?.stop();
-      this.housekeeping?.cancel();
-      this.linkRetry?.cancel();
-      this.auditRetention?.cancel();
+      this.background?.stop();
       this.systemd.stopWatchdog();
       const readers = this.readers.splice(0);
       await bounded('readers', () => Promise.allSettled(readers.map((r) => r.stop())), STOP_BOUND_MS.readers, log);

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { AccessIndex } from './access/access-index.js';
+import type { Config } from './config/schema.js';
+import { pruneAudit } from './store/audit-retention.js';
+import { ExternalChangeWatch, pruneChangeLog, type ChangeMark } from './store/external-changes.js';
+import { HOUSEKEEPING_EVERY_MS, startHousekeeping } from './store/housekeeping.js';
+import type { Store } from './store/store.js';
+import type { Clock, Timer } from './util/clock.js';
+import { guardedInterval, type FailureCounter } from './util/guarded.js';
+import type { Logger } from './util/log.js';
+
+/** How often the files of a faulted link are read again. */
+export const LINK_FILE_RETRY_MS = 2000;
+
+export interface BackgroundDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  countFailure: FailureCounter;
+  /** Read at each run: a reload may have changed the retention. */
+  config: () => Config;
+  /** The index decisions read now, how to replace it after a rebuild, and how to make a new one. */
+  index: () => AccessIndex;
+  swapIndex: (fresh: AccessIndex) => void;
+  newIndex: () => AccessIndex;
+  /** The change-log mark taken before the index was loaded. */
+  changeMark: ChangeMark;
+  /** Re-reads the files of faulted links (password, token, TLS). */
+  retryLinkFiles: () => Promise<void>;
+}
+
+/**
+ * Everything the gateway does on a timer beside the badge path: applying other processes'
+ * commits, hourly pruning, audit retention and re-reading faulted link files. Each runs through
+ * guardedInterval, so a failure (SQLITE_BUSY from a backup script, a full disk) is logged,
+ * counted under its task name and retried; none can end the process or wait on the badge path.
+ */
+export function startBackgroundTasks(deps: BackgroundDeps): { stop(): void } {
+  const { store, clock, countFailure } = deps;
+  const storeLogger = deps.logger.child({ part: 'store' });
+  // Another process (`lintel cards import`) may commit to the same file: applied person by person within a second.
+  const watch = new ExternalChangeWatch({
+    db: store.db,
+    clock,
+    logger: storeLogger,
+    countFailure,
+    index: deps.index,
+    swap: deps.swapIndex,
+    newIndex: deps.newIndex,
+    from: deps.changeMark,
+  });
+  watch.start();
+  const timers: Timer[] = [{ cancel: () => watch.stop() }];
+  timers.push(
+    startHousekeeping({ store, clock, logger: storeLogger, countFailure, extra: [() => void pruneChangeLog(store.db, watch.appliedSeq())] }),
+  );
+  timers.push(guardedInterval('link-files', deps.retryLinkFiles, { clock, everyMs: LINK_FILE_RETRY_MS, logger: deps.logger, countFailure }));
+  // Audit retention: export, then delete, in short batches; async, so on its own guarded timer.
+  timers.push(
+    guardedInterval(
+      'audit-retention',
+      async () => {
+        const cfg = deps.config();
+        await pruneAudit(store, clock.now(), { retentionDays: cfg.audit.retentionDays, archiveDir: join(cfg.dataDir, 'audit-archive') });
+      },
+      { clock, everyMs: HOUSEKEEPING_EVERY_MS, logger: storeLogger, countFailure },
+    ),
+  );
+  return {
+    stop() {
+      for (const t of timers.splice(0)) t.cancel();
+    },
+  };
+}
