@@ -206,7 +206,7 @@ export class Gateway implements ReloadTarget {
     const live = () => this.liveIndex;
     const qr = new QrAccess({ get index() { return live(); }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     const accessLogger = this.logger.child({ part: 'access' });
-    this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent });
+    this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent, maxQueuedRows: cfg.audit.maxQueuedRows });
     this.collapser = new FloodCollapser(this.recorder, this.clock, {
       perSecond: cfg.audit.floodRowsPerSecond,
       countCollapsed: (d) => this.metrics.decisions.inc({ result: d.result, reason: d.reason }),

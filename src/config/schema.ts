@@ -181,8 +181,14 @@ const auditSchema = z
     retentionDays: z.number().int().min(0).max(36_500).default(365),
     /** Denied decisions per reader, reason and person per second written row by row; the rest are counted into one row. */
     floodRowsPerSecond: z.number().int().min(1).max(10_000).default(10),
+    /**
+     * Audit rows kept in memory while the store cannot take them (another process holds the
+     * write lock, a full disk). ~200 bytes each: 100,000 is ~20 MB and, at 500 reads/s, over
+     * three minutes of a held lock. Past it rows are dropped and counted.
+     */
+    maxQueuedRows: z.number().int().min(1000).max(10_000_000).default(100_000),
   })
-  .default({ retentionDays: 365, floodRowsPerSecond: 10 });
+  .default({ retentionDays: 365, floodRowsPerSecond: 10, maxQueuedRows: 100_000 });
 
 export const configSchema = z
   .strictObject({
