@@ -1,7 +1,7 @@
 /**
  * What an external commit costs the running gateway's event loop: a one-row change and a
  * 20,000-person change committed by a second connection into a store of N people, applied by
- * ExternalChangeWatch (longest synchronous stretch = one chunk), against the full synchronous
+ * ExternalChangeWatch (longest synchronous stretch = one slice, SLICE_MS), against the full synchronous
  * loadIndex the gateway used to run. Run: npm run build && node dist/bench/external-change.js [people]
  */
 import Database from 'better-sqlite3';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { AccessIndex } from '../access/access-index.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { guardedInterval, type FailureCounter } from '../util/guarded.js';
@@ -16,10 +17,18 @@ import { refreshDoors, refreshPeople } from './index-loader.js';
  * forces a full rebuild, and that one is built beside the live index and swapped in.
  */
 
-/** People refreshed per macrotask: 250 × three indexed lookups, ~5-7 ms of the loop on the development VM (bench/external-change.ts). */
-export const PEOPLE_PER_CHUNK = 250;
-/** Change-log entries read per query (an import writes about three per person). */
-const LOG_WINDOW = 2000;
+/**
+ * Loop time one macrotask of applying may take before it yields. A fixed count of people per
+ * macrotask does not bound the stall: a person costs three indexed lookups, an HMAC and a
+ * put into an index far larger than the CPU caches, ~20 µs with 240,000 people but ~40 µs with
+ * 1,000,000 (250 people held the loop 10+ ms there, and every swipe queued behind). A read that
+ * arrives meanwhile waits at most one slice; the idle swipe → pulse p99 is ~1-3 ms.
+ */
+export const SLICE_MS = 1;
+/** People refreshed between two looks at the clock: small enough to overrun a slice by little. */
+export const PEOPLE_PER_STEP = 4;
+/** Change-log entries read per query (an import writes about three per person); ~0.3 ms. */
+const LOG_WINDOW = 500;
 
 export interface ChangeMark {
   seq: number;
@@ -44,6 +53,8 @@ export interface WatchStats {
   peopleRefreshed: number;
   /** Full rebuilds (a hole in the change log); 0 in normal operation. */
   rebuilds: number;
+  /** Macrotasks the applying (and rebuilding) took: the loop got control back between each two. */
+  slices: number;
   appliedSeq: number;
 }
 
@@ -60,21 +71,49 @@ export interface ExternalChangeWatchOptions {
   /** Taken before the index was loaded, so nothing committed in between is missed. */
   from: ChangeMark;
   everyMs?: number;
-  chunk?: number;
+  /** Loop time per macrotask (default SLICE_MS) and the clock it is read from (tests drive it). */
+  sliceMs?: number;
+  now?: () => number;
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Bounds the loop time of one long job: `pace()` between steps yields to the loop (setImmediate,
+ * so pending I/O such as a reader's line runs first) once the slice's budget is spent.
+ */
+export class LoopSlice {
+  private startedAt: number;
+  /** Macrotasks the job has taken so far: 1 + the yields. */
+  slices = 1;
+
+  constructor(
+    private readonly budgetMs: number,
+    private readonly now: () => number,
+  ) {
+    this.startedAt = now();
+  }
+
+  async pace(): Promise<void> {
+    if (this.now() - this.startedAt < this.budgetMs) return;
+    await yieldToLoop();
+    this.slices++;
+    this.startedAt = this.now();
+  }
+}
 
 export class ExternalChangeWatch {
   private mark: ChangeMark;
   private timer: Timer | null = null;
   private readonly counters: WatchStats;
-  private readonly chunk: number;
 
   constructor(private readonly opts: ExternalChangeWatchOptions) {
     this.mark = opts.from;
-    this.chunk = opts.chunk ?? PEOPLE_PER_CHUNK;
-    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, rebuilds: 0, appliedSeq: opts.from.seq };
+    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, rebuilds: 0, slices: 0, appliedSeq: opts.from.seq };
+  }
+
+  private slice(): LoopSlice {
+    return new LoopSlice(this.opts.sliceMs ?? SLICE_MS, this.opts.now ?? (() => performance.now()));
   }
 
   /** Polls through guardedInterval: a failed poll (SQLITE_BUSY, I/O) is logged, counted, retried. */
@@ -121,21 +160,26 @@ export class ExternalChangeWatch {
     // The log is read a window at a time too: reading 60,000 entries in one query is itself a stall.
     let people = 0;
     let doors = false;
-    for (let from = this.mark.seq; from < now.seq; from += LOG_WINDOW) {
-      if (from > this.mark.seq) await yieldToLoop();
-      if (!db.open) return;
-      const change = this.changedSince(from, Math.min(from + LOG_WINDOW, now.seq));
-      if (change.doors) refreshDoors(db, this.opts.index());
-      doors ||= change.doors;
-      for (let i = 0; i < change.people.length; i += this.chunk) {
-        if (i > 0) await yieldToLoop();
+    const slice = this.slice();
+    try {
+      for (let from = this.mark.seq; from < now.seq; from += LOG_WINDOW) {
+        await slice.pace();
         if (!db.open) return;
-        // Each chunk reads the current rows: a person changed again meanwhile is simply newer.
-        refreshPeople(db, this.opts.index(), change.people.slice(i, i + this.chunk));
-        const n = Math.min(this.chunk, change.people.length - i);
-        this.counters.peopleRefreshed += n;
-        people += n;
+        const change = this.changedSince(from, Math.min(from + LOG_WINDOW, now.seq));
+        if (change.doors) refreshDoors(db, this.opts.index());
+        doors ||= change.doors;
+        for (let i = 0; i < change.people.length; i += PEOPLE_PER_STEP) {
+          await slice.pace();
+          if (!db.open) return;
+          // Each step reads the current rows: a person changed again meanwhile is simply newer.
+          const step = change.people.slice(i, i + PEOPLE_PER_STEP);
+          refreshPeople(db, this.opts.index(), step);
+          this.counters.peopleRefreshed += step.length;
+          people += step.length;
+        }
       }
+    } finally {
+      this.counters.slices += slice.slices;
     }
     this.mark = now;
     if (people > 0 || doors) this.opts.logger.info({ people, doors }, 'applied changes committed by another process');
@@ -169,11 +213,13 @@ export class ExternalChangeWatch {
     const fresh = this.opts.newIndex?.() ?? new AccessIndex();
     refreshDoors(db, fresh);
     const ids = (cached(db, 'SELECT id FROM people').all() as { id: number }[]).map((r) => r.id);
-    for (let i = 0; i < ids.length; i += this.chunk) {
-      await yieldToLoop();
+    const slice = this.slice();
+    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
+      await slice.pace();
       if (!db.open) return;
-      refreshPeople(db, fresh, ids.slice(i, i + this.chunk));
+      refreshPeople(db, fresh, ids.slice(i, i + PEOPLE_PER_STEP));
     }
+    this.counters.slices += slice.slices;
     const end = readChangeMark(db);
     const caughtUp = this.changedSince(start.seq, end.seq);
     if (caughtUp.doors) refreshDoors(db, fresh);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AccessIndex } from '../../src/access/access-index.js';
 import { decideCard } from '../../src/access/decide.js';
 import { neverWaitForLocks } from '../../src/store/db.js';
-import { ExternalChangeWatch, pruneChangeLog, readChangeMark } from '../../src/store/external-changes.js';
+import { ExternalChangeWatch, LoopSlice, PEOPLE_PER_STEP, pruneChangeLog, readChangeMark } from '../../src/store/external-changes.js';
 import { replaceSourceGrants } from '../../src/store/grants.js';
 import { assignCredential, upsertPerson } from '../../src/store/people.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -19,7 +19,13 @@ afterEach(async () => {
   cleanup = [];
 });
 
-function setup() {
+/** A clock the watcher reads for its slices: moves only when the test says. */
+function steppedClock(stepMs: number) {
+  let t = 0;
+  return () => (t += stepMs);
+}
+
+function setup(slicing: { sliceMs?: number; now?: () => number } = {}) {
   const s = testStore(['front']);
   cleanup.push(s.close);
   s.store.transact((tx) => {
@@ -42,7 +48,7 @@ function setup() {
       live = fresh;
     },
     from: readChangeMark(s.store.db),
-    chunk: 1000,
+    ...slicing,
   });
   const other = new OtherProcess(s.store.db.name);
   cleanup.push(() => other.close());
@@ -51,6 +57,26 @@ function setup() {
 
 const personId = (db: ReturnType<typeof setup>['store']['db'], email: string) =>
   (db.prepare('SELECT id FROM people WHERE email = ?').get(email) as { id: number }).id;
+
+describe('LoopSlice', () => {
+  it('yields only once its budget is spent, then starts a new slice', async () => {
+    let t = 0;
+    const slice = new LoopSlice(2, () => t);
+    await slice.pace();
+    t = 1.9;
+    await slice.pace();
+    expect(slice.slices).toBe(1);
+    t = 2;
+    let yielded = false;
+    setImmediate(() => (yielded = true));
+    await slice.pace();
+    expect(yielded).toBe(true); // the loop ran other work before the job went on
+    expect(slice.slices).toBe(2);
+    t = 3.9; // 1.9 ms into the new slice
+    await slice.pace();
+    expect(slice.slices).toBe(2);
+  });
+});
 
 describe('commits by another process reach the running index incrementally', () => {
   it('a one-row change refreshes one person, not the whole index', async () => {
@@ -72,8 +98,9 @@ describe('commits by another process reach the running index incrementally', () 
     expect(ctx.watch.appliedSeq()).toBe(readChangeMark(ctx.store.db).seq);
   });
 
-  it('a large external import is applied in chunks, yielding to the event loop between them', async () => {
-    const ctx = setup();
+  it('a large external import is applied in slices of loop time, yielding to the event loop between them', async () => {
+    // Every look at the clock finds a whole slice spent: the watcher must yield after every step.
+    const ctx = setup({ sliceMs: 1, now: steppedClock(1) });
     // Every person loses their grant in one external commit (as a re-import with no doors would).
     await ctx.other.exec(`DELETE FROM grants WHERE person_id IN (SELECT id FROM people WHERE email LIKE 'p%' AND CAST(substr(email, 2, instr(email, '@') - 2) AS INTEGER) < 2500)`);
     let ranDuringPoll = 0;
@@ -87,9 +114,18 @@ describe('commits by another process reach the running index incrementally', () 
     setImmediate(probe);
     await poll;
     expect(ctx.watch.stats()).toMatchObject({ peopleRefreshed: 2500, rebuilds: 0 });
-    expect(ranDuringPoll).toBeGreaterThanOrEqual(1); // 0 if the three chunks ran in one macrotask
+    expect(ranDuringPoll).toBeGreaterThanOrEqual(1); // 0 if the whole import ran in one macrotask
+    expect(ctx.watch.stats().slices).toBeGreaterThanOrEqual(2500 / PEOPLE_PER_STEP);
     expect(decideCard(ctx.live(), String(100_000 + 10), 'front', T0).result).toBe('denied');
     expect(decideCard(ctx.live(), String(100_000 + 2600), 'front', T0).result).toBe('granted');
+  });
+
+  it('a slice ends on time spent, not on a count of people: with no time passing, one macrotask applies it all', async () => {
+    const ctx = setup({ sliceMs: 1, now: () => 0 });
+    await ctx.other.exec(`DELETE FROM grants WHERE person_id IN (SELECT id FROM people WHERE email LIKE 'p1%')`);
+    await ctx.watch.poll();
+    expect(ctx.watch.stats()).toMatchObject({ peopleRefreshed: 1111, slices: 1 });
+    expect(decideCard(ctx.live(), String(100_000 + 1234), 'front', T0).result).toBe('denied');
   });
 
   it('a hole in the log (pruned by someone else) rebuilds beside the live index and swaps it in', async () => {
