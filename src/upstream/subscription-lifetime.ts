@@ -23,6 +23,19 @@ export function plannedExpiry(promised: number, createdAt: number): number {
   return Number.isFinite(promised) && promised <= limit ? promised : limit;
 }
 
+/** How far past send + 7 days a promised expiry may lie before it is reported as a broken promise. */
+export const PROMISE_SKEW_MS = 60_000;
+
+/**
+ * Whether a promised expiry breaks the spec's 7 days, for the warning. A few ms or seconds past
+ * send + 7 days is the platform's own creation instant (or clock skew): planned with
+ * (plannedExpiry), not worth a line at every start. More, or something unreadable, is a
+ * platform breaking the contract.
+ */
+export function brokenLifetimePromise(promised: number, createdAt: number): boolean {
+  return !(promised - (createdAt + MAX_SUBSCRIPTION_MS) <= PROMISE_SKEW_MS);
+}
+
 /**
  * When a subscription is renewed: `renewBefore` ahead of its expiry, but never earlier than half
  * way through its life. A platform that grants lifetimes shorter than twice renewBeforeSec (the

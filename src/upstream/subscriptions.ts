@@ -12,7 +12,8 @@ import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { UpstreamError, type UpstreamClient } from './client.js';
-import { MAX_SUBSCRIPTION_MS, plannedExpiry, renewAt, renewalClamp } from './subscription-lifetime.js';
+import { brokenLifetimePromise, MAX_SUBSCRIPTION_MS, plannedExpiry, renewAt, renewalClamp } from './subscription-lifetime.js';
+
 
 export interface SubscriptionManagerOptions {
   client: Pick<UpstreamClient, 'createSubscription' | 'deleteSubscription' | 'resources'>;
@@ -154,7 +155,7 @@ export class SubscriptionManager {
       const createdAt = clock.now();
       const { created, ids } = await this.createTracked(pending, fresh);
       const expiresAt = plannedExpiry(created.expiresAt, createdAt);
-      if (expiresAt !== created.expiresAt) {
+      if (brokenLifetimePromise(created.expiresAt, createdAt)) {
         logger.warn(
           { subscriptionId: created.subscriptionId, promised: Number.isFinite(created.expiresAt) ? new Date(created.expiresAt).toISOString() : String(created.expiresAt) },
           'platform promised a subscription beyond the 7 days its API allows; renewing as if 7 days',

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { RenewalTimer } from '../../src/upstream/renewal-timer.js';
-import { MAX_RENEW_BEFORE_SEC } from '../../src/upstream/subscription-lifetime.js';
+import { brokenLifetimePromise, MAX_RENEW_BEFORE_SEC, plannedExpiry, PROMISE_SKEW_MS } from '../../src/upstream/subscription-lifetime.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { Harness } from './harness.js';
@@ -135,5 +135,20 @@ describe('RenewalTimer', () => {
     expect(failed).toEqual(['subscription-renewal', 'subscription-renewal', 'subscription-renewal']);
     const gaps = runs.slice(3).map((t, i) => t - runs[i + 2]!);
     expect(gaps.every((g) => g === 50_000)).toBe(true);
+  });
+});
+
+describe('a promised lifetime past the 7-day limit (the demo warned at every start)', () => {
+  const SEVEN_DAYS = 7 * 86_400_000;
+  const sent = Date.parse('2026-12-02T07:00:00Z');
+
+  it('is planned as send + 7 days, and reported only when it lies more than the skew past that', () => {
+    // The platform counts its 7 days from its own creation instant, a few ms after our send.
+    expect(plannedExpiry(sent + SEVEN_DAYS + 12, sent)).toBe(sent + SEVEN_DAYS);
+    expect(brokenLifetimePromise(sent + SEVEN_DAYS + 12, sent)).toBe(false);
+    expect(brokenLifetimePromise(sent + SEVEN_DAYS + PROMISE_SKEW_MS, sent)).toBe(false);
+    expect(brokenLifetimePromise(sent + SEVEN_DAYS + 2 * 3_600_000, sent)).toBe(true);
+    expect(brokenLifetimePromise(Number.NaN, sent)).toBe(true);
+    expect(brokenLifetimePromise(sent + 3_600_000, sent)).toBe(false);
   });
 });
