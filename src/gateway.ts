@@ -207,10 +207,7 @@ export class Gateway implements ReloadTarget {
     const qr = new QrAccess({ get index() { return live(); }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, this.logger.child({ part: 'access' })), clock: this.clock });
     const accessLogger = this.logger.child({ part: 'access' });
     this.recorder = new DecisionRecorder({ audit: this.audit, clock: this.clock, logger: accessLogger, metrics: this.metrics, recent: this.recent, maxQueuedRows: cfg.audit.maxQueuedRows });
-    this.collapser = new FloodCollapser(this.recorder, this.clock, {
-      perSecond: cfg.audit.floodRowsPerSecond,
-      countCollapsed: (d) => this.metrics.decisions.inc({ result: d.result, reason: d.reason }),
-    });
+    this.collapser = new FloodCollapser(this.recorder, this.clock, { perSecond: cfg.audit.floodRowsPerSecond });
     this.cardGuard = new FailureGuard(cfg.bruteForce.cards, accessLogger);
     this.pipeline = new BadgePipeline({ get index() { return live(); }, relay: this.relay, recorder: this.collapser, clock: this.clock, logger: accessLogger, qr, cardGuard: this.cardGuard });
     const issueQr = createMemberQrIssuer({ db: this.store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: this.clock });

@@ -8,6 +8,8 @@ import type { DecisionEvent, RecentDecisions } from './recent-decisions.js';
 
 export interface RecordedDecision extends DecisionEvent {
   personId: number | null;
+  /** Identical denials this row stands for (src/pipeline/flood-collapse.ts); 1 when absent. */
+  count?: number;
 }
 
 export interface DecisionRecorderDeps {
@@ -70,10 +72,6 @@ export class DecisionRecorder {
     return { queued: this.auditQueue.length, lastError: this.lastWriteError };
   }
 
-  queuedAuditRows(): number {
-    return this.auditQueue.length;
-  }
-
   onDecision(listener: (e: DecisionEvent) => void): void {
     this.listeners.push(listener);
   }
@@ -106,7 +104,8 @@ export class DecisionRecorder {
     if (this.retryTimer === null) this.writeAudit();
     for (const d of batch) {
       if (d.relay === 'unreachable') metrics.relayUnreachable.inc();
-      metrics.decisions.inc({ result: d.result, reason: d.reason });
+      // Reads, not rows: a collapsed row counts every denial it stands for.
+      metrics.decisions.inc({ result: d.result, reason: d.reason }, d.count ?? 1);
       const event: DecisionEvent = {
         at: d.at,
         readerId: d.readerId,

@@ -2,17 +2,9 @@ import type { Clock, Timer } from '../util/clock.js';
 import type { DecisionRecorder, RecordedDecision } from './decision-recorder.js';
 import type { DecisionEvent } from './recent-decisions.js';
 
-/** A decision that may stand for several: `count` identical denials collapsed into one audit row. */
-export type CountedDecision = RecordedDecision & { count?: number };
-
 export interface FloodCollapseOptions {
   /** Denials per reader, reason and person per second that are recorded one by one. */
   perSecond: number;
-  /**
-   * Called for each collapsed read but the first of its row (the recorder counts the row
-   * itself once), so `lintel_decisions_total` still counts reads, not rows.
-   */
-  countCollapsed?: (d: RecordedDecision) => void;
 }
 
 const WINDOW_MS = 1000;
@@ -22,7 +14,7 @@ interface Stream {
   windowStart: number;
   seen: number;
   /** The first collapsed decision of this window, carrying the count of all collapsed so far. */
-  collapsed: CountedDecision | null;
+  collapsed: RecordedDecision | null;
   timer: Timer | null;
 }
 
@@ -75,16 +67,14 @@ export class FloodCollapser {
     stream.seen++;
     if (stream.seen <= this.opts.perSecond) return this.recorder.record(d);
     if (stream.collapsed === null) {
-      const first: CountedDecision = d;
-      first.count = 1;
-      stream.collapsed = first;
+      d.count = 1;
+      stream.collapsed = d;
       const s = stream;
       const readerId = d.readerId;
       stream.timer = this.clock.setTimeout(() => this.expire(readerId, key, s), Math.max(0, s.windowStart + WINDOW_MS - d.at));
       return;
     }
     stream.collapsed.count = (stream.collapsed.count ?? 1) + 1;
-    this.opts.countCollapsed?.(d);
     // Different cards collapsed together: the row names none of them.
     if (stream.collapsed.credential !== d.credential) stream.collapsed.credential = '';
   }

@@ -26,10 +26,7 @@ function setup(withGuard: boolean) {
   });
   const metrics = new Metrics();
   const recorder = new DecisionRecorder({ audit: new AuditLog(s.store.db), clock, logger: silentLogger, metrics, recent: new RecentDecisions() });
-  const collapser = new FloodCollapser(recorder, clock, {
-    perSecond: 10,
-    countCollapsed: (d) => metrics.decisions.inc({ result: d.result, reason: d.reason }),
-  });
+  const collapser = new FloodCollapser(recorder, clock, { perSecond: 10 });
   const pipeline = new BadgePipeline({
     index: s.index,
     relay: { pulse: () => ({ status: 'sent' }) },

@@ -55,16 +55,16 @@ describe('a write lock held by another process', () => {
     ctx.clock.advance(RECORD_DELAY_MS);
     // The bookkeeping that needs no lock happened; the rows wait in memory.
     expect(ctx.recent.list()).toHaveLength(20);
-    expect(ctx.recorder.queuedAuditRows()).toBe(20);
+    expect(ctx.recorder.auditBacklog().queued).toBe(20);
     // WAL: reads never wait for the writer's lock.
     expect(ctx.audit.recent()).toHaveLength(0);
     expect(ctx.store.db.prepare('SELECT count(*) AS n FROM people').get()).toEqual({ n: 1 });
     ctx.clock.advance(5_000); // retries meet the lock again: nothing lost, nothing thrown
-    expect(ctx.recorder.queuedAuditRows()).toBe(20);
+    expect(ctx.recorder.auditBacklog().queued).toBe(20);
 
     await ctx.other.release();
     ctx.clock.advance(5_000);
-    expect(ctx.recorder.queuedAuditRows()).toBe(0);
+    expect(ctx.recorder.auditBacklog().queued).toBe(0);
     const rows = ctx.audit.recent(100).reverse();
     expect(rows).toHaveLength(20);
     expect(rows.map((r) => r.result)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'granted' : 'denied')));
@@ -76,7 +76,7 @@ describe('a write lock held by another process', () => {
     await ctx.other.lock();
     for (let i = 0; i < 20; i++) ctx.pipeline.onLine(front, '42');
     ctx.clock.advance(RECORD_DELAY_MS);
-    expect(ctx.recorder.queuedAuditRows()).toBe(15);
+    expect(ctx.recorder.auditBacklog().queued).toBe(15);
     expect(ctx.recent.list()).toHaveLength(20);
     expect(await ctx.metrics.text()).toContain('lintel_audit_rows_dropped_total 5');
     await ctx.other.release();
@@ -92,10 +92,10 @@ describe('shutdown with rows waiting for the lock', () => {
     await ctx.other.lock();
     for (let i = 0; i < 3; i++) ctx.pipeline.onLine(front, '42');
     ctx.clock.advance(RECORD_DELAY_MS);
-    expect(ctx.recorder.queuedAuditRows()).toBe(3);
+    expect(ctx.recorder.auditBacklog().queued).toBe(3);
     await ctx.other.release();
     ctx.recorder.flush(); // no clock advance: the retry timer has not fired
     expect(ctx.audit.recent(10)).toHaveLength(3);
-    expect(ctx.recorder.queuedAuditRows()).toBe(0);
+    expect(ctx.recorder.auditBacklog().queued).toBe(0);
   });
 });
