@@ -5,6 +5,7 @@ import type { Config } from './config/schema.js';
 import { resolveSecret } from './config/secret-files.js';
 import type { Metrics } from './metrics.js';
 import { syncDoorsAndResources } from './store/doors.js';
+import { isSqliteBusy } from './store/sqlite-busy.js';
 import type { Store } from './store/store.js';
 import { rederiveBookingGrants } from './upstream/booking-apply.js';
 import type { UpstreamSync } from './upstream/upstream-sync.js';
@@ -135,7 +136,7 @@ export class GatewayReloader {
         this.applyMapping(plan);
         return;
       } catch (err) {
-        if (!isBusy(err) || attempt >= RELOAD_ATTEMPTS) throw err;
+        if (!isSqliteBusy(err) || attempt >= RELOAD_ATTEMPTS) throw err;
         const waitMs = backoffMs(attempt - 1, 250, 4000);
         this.target.logger.warn({ attempt, waitMs, err: errorMessage(err) }, 'reload attempt failed: the database is locked; retrying');
         await new Promise<void>((resolve) => this.target.clock.setTimeout(resolve, waitMs));
@@ -160,10 +161,4 @@ export class GatewayReloader {
       rederiveBookingGrants(store, plan.changedResources, grace, overrides, clock.now());
     });
   }
-}
-
-/** SQLITE_BUSY and its extended codes: another connection holds the lock; worth another try. */
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

@@ -3,7 +3,6 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { resolveSecret } from './secret-files.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -113,15 +112,4 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
     upstream: cfg.upstream && { ...cfg.upstream, tokenFile: abs(cfg.upstream.tokenFile) },
     qr: { ...cfg.qr, keyFile: abs(cfg.qr.keyFile) },
   };
-}
-
-
-/**
- * A secret given inline or as a file (trimmed), for callers that treat an unusable file as fatal.
- * Throws with the reason, including a file that group or others can read (secret-files.ts).
- */
-export function readSecret(inline: string | undefined, file: string | undefined): string | undefined {
-  const r = resolveSecret(inline, file);
-  if (r && !r.ok) throw new Error(r.problem);
-  return r?.text;
 }

@@ -6,13 +6,7 @@ import { migrations, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
-export interface OpenOptions {
-  migrations?: readonly Migration[];
-  /** How long a statement waits for another connection's lock (CLI and workers: 5 s). */
-  busyTimeoutMs?: number;
-}
-
-/** What a one-shot process (the CLI, a worker) waits for a lock another process holds. */
+/** What a one-shot process (the CLI, a worker) waits for another's lock; the gateway's main thread waits for none (neverWaitForLocks). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
@@ -21,9 +15,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * and other re-derivable writes use it) while Store.transact commits FULL (see
  * docs/durability.md), foreign keys on, and all migrations applied.
  */
-export function openDatabase(file: string, options: OpenOptions | readonly Migration[] = {}): Db {
-  const opts: OpenOptions = Array.isArray(options) ? { migrations: options as readonly Migration[] } : (options as OpenOptions);
-  const list = opts.migrations ?? migrations;
+export function openDatabase(file: string, list: readonly Migration[] = migrations): Db {
   let db: Db;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
@@ -38,7 +30,7 @@ export function openDatabase(file: string, options: OpenOptions | readonly Migra
   }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+  db.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
   // After a burst the WAL is truncated back to this size once a checkpoint has caught up.
   db.pragma('journal_size_limit = 8388608');
   migrate(db, list);
