@@ -46,7 +46,7 @@ import { buildStatus } from './status-builder.js';
 import { VERSION } from './version.js';
 
 /** Per part, so that all of stop() stays well inside systemd's TimeoutStopSec (15 s). */
-const STOP_BOUND_MS = { readers: 1500, http: 1500, upstream: 2000, relay: 2000, broker: 1000, checkpointer: 2000 } as const;
+const STOP_BOUND_MS = { readers: 1500, decisions: 1500, http: 1500, upstream: 2000, relay: 2000, broker: 1000, checkpointer: 2000 } as const;
 
 export interface GatewayOptions {
   config: Config;
@@ -139,14 +139,14 @@ export class Gateway implements ReloadTarget {
     // Member tokens name people by a keyed hash of their email: the index needs the key's hasher first.
     const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
     const accessLog = this.logger.child({ part: 'access' });
+    // The live index and any rebuilt beside it (ExternalChangeWatch) are made alike.
     const subjectOf = memberSubjectOf(key);
-    const prepareIndex = (index: AccessIndex) => {
-      index.setSubjectHasher(subjectOf, (personIds) =>
-        accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
-      );
-      return index;
-    };
-    prepareIndex(this.index);
+    const newIndex = () =>
+      new AccessIndex({
+        subjectOf,
+        onSubjectCollision: (personIds) => accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
+      });
+    this.liveIndex = newIndex();
     const changeMark = readChangeMark(this.store.db); // before the load: nothing committed in between is missed
     loadIndex(this.store.db, this.index);
     this.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.index.stats().cards);
@@ -246,7 +246,7 @@ export class Gateway implements ReloadTarget {
       config: () => this.config,
       index: live,
       swapIndex: (fresh) => void (this.liveIndex = fresh),
-      newIndex: () => prepareIndex(new AccessIndex()),
+      newIndex,
       changeMark,
       retryLinkFiles: () => this.retryLinkFiles(),
     });
@@ -297,7 +297,7 @@ export class Gateway implements ReloadTarget {
       const readers = this.readers.splice(0);
       await bounded('readers', () => Promise.allSettled(readers.map((r) => r.stop())), STOP_BOUND_MS.readers, log);
       this.collapser?.flush(); // collapsed flood rows first, into the recorder's queue
-      await bounded('decisions', () => this.recorder?.flush(), STOP_BOUND_MS.readers, log); // no read can arrive any more
+      await bounded('decisions', () => this.recorder?.flush(), STOP_BOUND_MS.decisions, log); // no read can arrive any more
       const server = this.server;
       this.server = null;
       if (server) {
@@ -339,7 +339,7 @@ export class Gateway implements ReloadTarget {
   }
 
   status() {
-    const s = buildStatus({
+    return buildStatus({
       config: this.config,
       version: VERSION,
       startedAt: this.startedAt,
@@ -351,12 +351,9 @@ export class Gateway implements ReloadTarget {
       recent: this.recent,
       dbOpen: this.store?.db.open ?? false,
       auditBacklog: this.recorder?.auditBacklog(),
+      linkFileFaults: this.files?.list(),
       alarms: (this.cardGuard?.locks(this.clock.now()) ?? []).map((l) => ({ kind: 'reader_locked' as const, ...l, detail: 'too many unknown card reads; every read on it is refused until then' })),
     });
-    // A link file that cannot be used is a fault of its own, with its reason (never its content).
-    for (const f of this.files?.list() ?? []) s.checks[`file:${f.field}`] = { ok: false, detail: f.problem };
-    if (s.health === 'ok' && (this.files?.list().length ?? 0) > 0) s.health = 'degraded';
-    return s;
   }
 
   private async startRelay(): Promise<void> {

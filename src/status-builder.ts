@@ -21,6 +21,8 @@ export interface StatusInputs {
   alarms?: Alarm[];
   /** Audit rows waiting in memory because the store cannot take them now. */
   auditBacklog?: { queued: number; lastError: string | null };
+  /** Files a link needs (token, password, TLS) that cannot be used: each is a failing check, with its reason (never its content). */
+  linkFileFaults?: ReadonlyArray<{ field: string; problem: string }>;
 }
 
 /**
@@ -48,6 +50,7 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
   }
   for (const r of readers) checks[`reader:${r.id}`] = { ok: r.connected, detail: r.lastError ?? (r.connected ? 'connected' : 'waiting for device') };
   if (up) checks.upstream = { ok: up.state === 'ok', detail: up.lastError ?? up.state };
+  for (const f of s.linkFileFaults ?? []) checks[`file:${f.field}`] = { ok: false, detail: f.problem };
   const health = !s.dbOpen ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded';
   const doorStates = new Map((s.relay?.doorStatus() ?? []).map((d) => [d.doorId, d]));
   return {
