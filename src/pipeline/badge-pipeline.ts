@@ -68,27 +68,37 @@ export class BadgePipeline {
   }
 
   onLine(reader: ReaderConfig, line: string): void {
+    // One clock read per line: the guard, the decision and the audit row all see the read's time.
+    const now = this.deps.clock.now();
     const guard = this.deps.cardGuard;
     // A locked reader refuses even a real card: during a sweep the reader cannot tell the
     // attacker's next frame from a member's card, and a lock that let known cards through
     // would answer "this one exists" to the sweep. The member waits out lockoutSec or uses
     // another reader; the alarm on the status page tells the operator why.
-    if (guard !== undefined && !guard.check(reader.id, this.deps.clock.now())) {
-      this.finish(reader, 'card', line.slice(0, 32), maskCredential, RATE_LIMITED);
+    if (guard !== undefined && !guard.check(reader.id, now)) {
+      this.finish(reader, 'card', line.slice(0, 32), maskCredential, RATE_LIMITED, now);
       return;
     }
     if (reader.payload === 'qr') return this.onQr(reader, line);
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
-      const decision = decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, this.deps.clock.now());
-      this.finish(reader, 'card', read.number, maskCredential, decision);
+      this.finishCard(reader, read.number, decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, now), now);
       return;
     }
     // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is
     // final, and so is anything shaped like a card number in another notation (a hex UID on a
     // decimal reader): as a "visitor code" it would go to the booking platform.
     if (reader.payload === 'auto' && read.reason === 'malformed_read' && !looksLikeCardNumber(line)) return this.onQr(reader, line);
-    this.finish(reader, 'card', line.slice(0, 32), maskCredential, deny(read.reason));
+    this.finishCard(reader, line.slice(0, 32), deny(read.reason), now);
+  }
+
+  /** A card decided: acted on and recorded, then counted by the guess guard (after the unlock is on its way). */
+  private finishCard(reader: ReaderConfig, raw: string, decision: Decision, now: number): void {
+    this.finish(reader, 'card', raw, maskCredential, decision, now);
+    const guard = this.deps.cardGuard;
+    if (guard === undefined) return;
+    if (decision.result === 'granted') guard.recordSuccess(reader.id, now);
+    else if (isGuess(decision.reason)) guard.recordFailure(reader.id, now);
   }
 
   private onQr(reader: ReaderConfig, payload: string): void {
@@ -123,15 +133,10 @@ export class BadgePipeline {
    * everything that does not decide whether the door opens. `decision` may be the pipeline's
    * reused slot: its fields are copied into the record here and the object is not kept.
    */
-  private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision): void {
+  private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision, at = this.deps.clock.now()): void {
     const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door).status : 'none';
-    const guard = this.deps.cardGuard;
-    if (guard !== undefined && kind === 'card' && decision.reason !== 'rate_limited') {
-      if (decision.result === 'granted') guard.recordSuccess(reader.id, this.deps.clock.now());
-      else if (isGuess(decision.reason)) guard.recordFailure(reader.id, this.deps.clock.now());
-    }
     this.deps.recorder.record({
-      at: this.deps.clock.now(),
+      at,
       readerId: reader.id,
       doorId: reader.door,
       credential: mask(raw),
