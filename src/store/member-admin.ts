@@ -1,5 +1,5 @@
 import { findPersonByEmail, revokePersonTokens, setPersonState, type PersonRow, type PersonState } from './people.js';
-import type { Store } from './store.js';
+import type { Store, Tx } from './store.js';
 
 /*
  * The operator's use cases on a person: suspend, reinstate, revoke member tokens. The CLI calls
@@ -32,38 +32,45 @@ function summary(row: PersonRow, changed: boolean): MemberChange {
 }
 
 /**
+ * One use case's transaction: the person by email (UnknownMemberError if none), `change`
+ * writes what it must and says whether it wrote anything, and the row is read back as it now is.
+ */
+function changeMember(store: Store, email: string, change: (tx: Tx, row: PersonRow) => boolean): MemberChange {
+  return store.transact((tx) => {
+    const row = findPersonByEmail(tx.db, email);
+    if (row === undefined) throw new UnknownMemberError();
+    if (!change(tx, row)) return summary(row, false);
+    return summary(findPersonByEmail(tx.db, email)!, true);
+  });
+}
+
+/**
  * Suspends a person: their cards and member tokens are refused, and no token is issued. The
  * tokens issued so far are revoked too, so that reinstating does not bring back a token that
  * was handed out (or screenshotted) before the suspension.
  */
 export function suspendMember(store: Store, email: string, now: number): MemberChange {
-  return store.transact((tx) => {
-    const row = findPersonByEmail(tx.db, email);
-    if (row === undefined) throw new UnknownMemberError();
-    if (row.state === 'suspended') return summary(row, false);
+  return changeMember(store, email, (tx, row) => {
+    if (row.state === 'suspended') return false;
     setPersonState(tx, row.id, 'suspended', now);
     revokePersonTokens(tx, row.id, now);
-    return summary(findPersonByEmail(tx.db, email)!, true);
+    return true;
   });
 }
 
 /** Lets a suspended person's cards in again; tokens must be issued anew. */
 export function reinstateMember(store: Store, email: string, now: number): MemberChange {
-  return store.transact((tx) => {
-    const row = findPersonByEmail(tx.db, email);
-    if (row === undefined) throw new UnknownMemberError();
-    if (row.state === 'active') return summary(row, false);
+  return changeMember(store, email, (tx, row) => {
+    if (row.state === 'active') return false;
     setPersonState(tx, row.id, 'active', now);
-    return summary(findPersonByEmail(tx.db, email)!, true);
+    return true;
   });
 }
 
 /** Voids every member token issued to the person until now; tokens issued afterwards work. */
 export function revokeMemberTokens(store: Store, email: string, now: number): MemberChange {
-  return store.transact((tx) => {
-    const row = findPersonByEmail(tx.db, email);
-    if (row === undefined) throw new UnknownMemberError();
+  return changeMember(store, email, (tx, row) => {
     revokePersonTokens(tx, row.id, now);
-    return summary(findPersonByEmail(tx.db, email)!, true);
+    return true;
   });
 }
