@@ -26,7 +26,6 @@ export interface WebhookDeps {
   counters: CallbackCounters;
 }
 
-
 /** The subscription id an unverified body names, if it names one; nothing else is read from it. */
 function claimedSubscription(body: Buffer): string | null {
   try {
