@@ -13,6 +13,8 @@ import { syncFromConfig } from './store/doors.js';
 import { Store } from './store/store.js';
 import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
+import { subjectHasher } from './qr/member-subject.js';
+import type { SubjectHasher } from './store/subject-columns.js';
 import { systemClock } from './util/clock.js';
 import { runGuarded } from './util/guarded.js';
 import { VERSION } from './version.js';
@@ -52,12 +54,27 @@ function configPath(value: string | undefined): string {
 /** Opens the configured database for one CLI command, doors kept in step with the config. */
 function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Config) => T): T {
   const cfg = loadConfigFile(configPath(configFile));
-  const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')));
+  const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')), writerSubjects(cfg));
   try {
     syncFromConfig(store, cfg);
     return fn(store, cfg);
   } finally {
     store.close();
+  }
+}
+
+/**
+ * People the CLI writes carry their member-token subject (migration 8), so the gateway does not
+ * compute a million HMACs at its next start. The key is the gateway's (created here if this is
+ * the first program to need it, as `qr issue` does). A key that cannot be used is reported and
+ * the rows are written without subjects: the gateway computes them, which is only slower.
+ */
+function writerSubjects(cfg: Config): SubjectHasher | undefined {
+  try {
+    return subjectHasher(loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key')));
+  } catch (err) {
+    console.error(`warning: ${(err as Error).message}; people are written without their member-token subject`);
+    return undefined;
   }
 }
 

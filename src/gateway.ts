@@ -19,7 +19,7 @@ import { FloodCollapser } from './pipeline/flood-collapse.js';
 import { RecentDecisions } from './pipeline/recent-decisions.js';
 import { QrAccess } from './qr/qr-access.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
-import { memberSubjectOf } from './qr/member-subject.js';
+import { subjectHasher } from './qr/member-subject.js';
 import { createMemberQrIssuer, type IssuedToken } from './qr/issuer.js';
 import { createQrRoutes } from './qr/routes.js';
 import { createReaders, type ReaderBindings } from './readers/factory.js';
@@ -128,7 +128,17 @@ export class Gateway implements ReloadTarget {
 
     // 1. Local state: SQLite, config-owned doors and resource mapping, then the index.
     const dbFile = join(cfg.dataDir, 'lintel.db');
-    this.store = new Store(openDatabase(dbFile));
+    const db = openDatabase(dbFile);
+    // Member tokens name people by a keyed hash of their email: the store writes it with new people, the index needs the hasher.
+    let key: Buffer;
+    try {
+      key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const subjects = subjectHasher(key);
+    this.store = new Store(db, subjects);
     this.checkpointer = startCheckpointer(this.store.db, dbFile, this.logger.child({ part: 'store' }));
     this.audit = new AuditLog(this.store.db);
     this.store.onCommit((change) => {
@@ -136,14 +146,12 @@ export class Gateway implements ReloadTarget {
       if (change.people.size > 0) refreshPeople(this.store.db, this.index, change.people);
     });
     const changedResources = syncFromConfig(this.store, cfg);
-    // Member tokens name people by a keyed hash of their email: the index needs the key's hasher first.
-    const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
     const accessLog = this.logger.child({ part: 'access' });
     // The live index and any rebuilt beside it (ExternalChangeWatch) are made alike.
-    const subjectOf = memberSubjectOf(key);
     const newIndex = () =>
       new AccessIndex({
-        subjectOf,
+        subjectOf: subjects.of,
+        subjectKeyId: subjects.keyId,
         onSubjectCollision: (personIds) => accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
       });
     this.liveIndex = newIndex();

@@ -147,6 +147,13 @@ export class CardTable {
     }
   }
 
+  /** Grows the table now to hold `keys` entries without a resize (never shrinks it). */
+  reserve(keys: number): void {
+    let slots = this.mask + 1;
+    while ((keys + 1) * 2 > slots) slots *= 2;
+    if (slots > this.mask + 1) this.resize(slots);
+  }
+
   clear(): void {
     this.slots = new Uint32Array(MIN_SLOTS * STRIDE);
     this.mask = MIN_SLOTS - 1;

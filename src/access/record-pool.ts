@@ -49,6 +49,11 @@ export class RecordPool {
     return offset;
   }
 
+  /** Grows the array now to hold `doubles` in all, so a bulk load does not double it step by step. */
+  reserve(doubles: number): void {
+    if (doubles > this.buffer.length) this.grow(doubles);
+  }
+
   /** Returns the block at `offset`, which was allocated for `n` doubles. */
   free(offset: number, n: number): void {
     const k = Math.log2(RecordPool.blockSize(n));

@@ -72,6 +72,10 @@ export class SubjectTable {
     return this.shared.size;
   }
 
+  reserve(subjects: number): void {
+    this.table.reserve(subjects);
+  }
+
   clear(): void {
     this.table.clear();
     this.shared.clear();

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { MemberSubject } from '../access/access-index.js';
 import { normalizeEmail } from '../store/people.js';
+import type { SubjectHasher } from '../store/subject-columns.js';
 
 /*
  * Who a member token is for, named so that every gateway sharing the token key names the same
@@ -40,4 +41,9 @@ export function tokenKeyId(key: Buffer): Buffer {
     keyIds.set(key, id);
   }
   return id;
+}
+
+/** What a Store writes people's subjects with (migration 8), and what the index trusts a stored subject by. */
+export function subjectHasher(key: Buffer): SubjectHasher {
+  return { keyId: tokenKeyId(key).readUInt32BE(0), of: memberSubjectOf(key) };
 }

@@ -219,4 +219,21 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: "people: each person's member-token subject, stored with the id of the key it was made with",
+    sql: `
+      -- Computing the subject (an HMAC of the email) for every person at start cost ~2.6 s at a
+      -- million people: writers store it (src/store/subject-columns.ts) and the index loader uses it
+      -- when subject_key names the key the gateway runs with, computing it only otherwise. Two
+      -- unsigned 32-bit halves: SQLite integers are signed 64-bit and JavaScript numbers 53-bit.
+      ALTER TABLE people ADD COLUMN subject_hi INTEGER;
+      ALTER TABLE people ADD COLUMN subject_lo INTEGER;
+      ALTER TABLE people ADD COLUMN subject_key INTEGER;   -- first 4 bytes of SHA-256(key), as an unsigned integer
+      -- A subject is a function of the email: whoever changes an email (the sqlite3 shell
+      -- included) voids the stored one, so it can never name the person by an old address.
+      CREATE TRIGGER people_subject_void AFTER UPDATE OF email ON people WHEN NEW.email IS NOT OLD.email
+        BEGIN UPDATE people SET subject_hi = NULL, subject_lo = NULL, subject_key = NULL WHERE id = NEW.id; END;
+    `,
+  },
 ];

@@ -39,12 +39,11 @@ export function upsertPerson(tx: Tx, email: string, name: string | null, now: nu
     }
     return found.id;
   }
-  const row = cached(tx.db, 'INSERT INTO people (email, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id').get(
-    normalized,
-    name,
-    now,
-    now,
-  ) as { id: number };
+  const subject = tx.subjects?.of(normalized);
+  const row = cached(
+    tx.db,
+    'INSERT INTO people (email, name, created_at, updated_at, subject_hi, subject_lo, subject_key) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+  ).get(normalized, name, now, now, subject?.hi ?? null, subject?.lo ?? null, subject === undefined ? null : tx.subjects!.keyId) as { id: number };
   return row.id;
 }
 

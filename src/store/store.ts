@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import type { SubjectHasher } from './subject-columns.js';
 
 /** What a committed transaction touched, so the in-memory index can refresh just that. */
 export interface ChangeSet {
@@ -8,6 +9,8 @@ export interface ChangeSet {
 
 export interface Tx {
   readonly db: Db;
+  /** Stores each new person's member-token subject when the writer holds the token key. */
+  readonly subjects: SubjectHasher | undefined;
   /** Marks a person whose credentials, state or grants changed in this transaction. */
   touchPerson(id: number): void;
   touchDoors(): void;
@@ -37,7 +40,11 @@ export interface TransactOptions {
 export class Store {
   private readonly listeners: Listener[] = [];
 
-  constructor(readonly db: Db) {}
+  /** `subjects`: the token key's hasher, so that people are written with their subject (migration 8). */
+  constructor(
+    readonly db: Db,
+    readonly subjects?: SubjectHasher,
+  ) {}
 
   onCommit(listener: Listener): () => void {
     this.listeners.push(listener);
@@ -52,6 +59,7 @@ export class Store {
     let doors = false;
     const tx: Tx = {
       db: this.db,
+      subjects: this.subjects,
       touchPerson: (id) => void people.add(id),
       touchDoors: () => {
         doors = true;

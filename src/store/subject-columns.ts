@@ -1,0 +1,29 @@
+import type { MemberSubject } from '../access/access-index.js';
+
+/**
+ * The member-token subject as a writer stores it beside the person (migration 8): the hasher of
+ * the gateway's token key and that key's id. Injected into the Store by whoever holds the key
+ * (the gateway, `lintel cards import`); src/store never reads the key itself.
+ */
+export interface SubjectHasher {
+  /** First 4 bytes of SHA-256(key) as an unsigned integer (src/qr/member-subject.ts: tokenKeyId). */
+  readonly keyId: number;
+  of(email: string): MemberSubject;
+}
+
+/** The columns of people that hold a stored subject, as the loader reads them. */
+export interface StoredSubject {
+  subject_hi: number | null;
+  subject_lo: number | null;
+  subject_key: number | null;
+}
+
+/**
+ * The stored subject when it was made with the key the index runs with, else undefined (the
+ * index computes it: a row written before migration 8, by a writer without the key, after an
+ * email change, or under a rotated key).
+ */
+export function usableSubject(row: StoredSubject, keyId: number | undefined): MemberSubject | undefined {
+  if (keyId === undefined || row.subject_key !== keyId || row.subject_hi === null || row.subject_lo === null) return undefined;
+  return { hi: row.subject_hi, lo: row.subject_lo };
+}
