@@ -78,9 +78,6 @@ function writerSubjects(cfg: Config): SubjectHasher | undefined {
   }
 }
 
-/** Page cache of `cards import` (KiB): room for the indexes a 1M-row import dirties. */
-const IMPORT_CACHE_KIB = 256 * 1024;
-
 /** Longer than every part's stop bound together, shorter than systemd's TimeoutStopSec (15 s). */
 const HARD_STOP_MS = 12_000;
 
@@ -163,13 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'cards': {
       if (rest[0] !== 'import' || rest[1] === undefined) throw new UsageError('usage: lintel cards import FILE.csv [-c CONFIG]');
       const file = rest[1];
-      const summary = withStore(values.config, (store) => {
-        // The whole file is one transaction: with SQLite's default 2 MB page cache its dirty
-        // index pages (emails, card numbers, grants) spill to the WAL and are read back over and
-        // over. This one-shot process may use more memory for its few seconds.
-        store.db.pragma(`cache_size = -${IMPORT_CACHE_KIB}`);
-        return importCards(store, readFileSync(file, 'utf8'), Date.now());
-      });
+      const summary = withStore(values.config, (store) => importCards(store, readFileSync(file, 'utf8'), Date.now()));
       console.log(`imported ${summary.cards} cards for ${summary.people} people, ${summary.staffGrants} staff grants`);
       return 0;
     }
