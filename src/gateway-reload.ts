@@ -35,7 +35,7 @@ export interface ReloadTarget {
   readonly metrics: Metrics;
   /** False while starting or stopping: a reload then is refused, not half-applied. */
   running(): boolean;
-  /** Called once the new mapping is committed: the new running config (and the token, when re-read). */
+  /** Called once the new mapping is committed: the new running config (its doors go to the relay), and the token when re-read. */
   commit(config: Config, token: string | null): void;
 }
 
@@ -116,7 +116,8 @@ export class GatewayReloader {
     }
     if (problems.length > 0) throw new ReloadRejected(problems);
 
-    if (plan.changedResources.length > 0) await this.applyMappingRetrying(plan);
+    // Doors first in the store (names, added and removed rows), then in the relay (commit).
+    if (plan.changedResources.length > 0 || plan.doorsChanged) await this.applyMappingRetrying(plan);
     t.commit(plan.config, token);
     if (t.upstream && plan.changedResources.length > 0) {
       // The grants are re-derived and committed already; this resubscribes and fetches new resources.

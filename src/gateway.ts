@@ -272,7 +272,9 @@ export class Gateway implements ReloadTarget {
 
   /** For the reloader, once the new mapping is committed: the new running config, and a re-read token. */
   commit(config: Config, token: string | null): void {
+    const doorsChanged = config.doors !== this.config.doors;
     this.config = config;
+    if (doorsChanged) this.relay.setDoors(config.doors); // pulseMs, driver, topic... from the next pulse on
     this.files?.replace(linkFiles(config)); // a token file may have moved: read what is configured now
     if (token !== null) this.upstream?.setToken(token);
   }

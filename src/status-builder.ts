@@ -66,6 +66,9 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
       return {
         id: d.id,
         name: d.name ?? d.id,
+        driver: d.driver,
+        // How far lastAck can be trusted: by command id, or inferred from the relay turning on.
+        acks: st?.reports.acks ?? null,
         online: st?.online ?? null,
         relay: st?.relay ?? 'unknown',
         contact: st?.contact ?? 'unknown',

@@ -1,20 +1,23 @@
-import type { Config, ResourceConfig } from './schema.js';
+import type { Config, DoorConfig, ResourceConfig } from './schema.js';
 
 /**
  * What a SIGHUP may do with a new, already validated config — decided here, without I/O, so
  * the rules are tested on their own. Every changed field is named by a dotted path and lands in
  * exactly one of two lists: applied live, or needing a restart. Nothing is silently ignored.
  *
- * Live: the resource → door mapping (SQLite plus a grant re-derivation, one transaction) and the
+ * Live: the resource → door mapping (SQLite plus a grant re-derivation, one transaction), the
  * platform token (`upstream.token`, `upstream.tokenFile`: the file is re-read on every reload,
- * which is how a token is rotated). Everything else needs a restart, because the part that reads
- * it was built with it at start and swapping it under a running badge path is not worth the
- * risk: doors (pulseMs, relay, commandTtlMs: the relay and the visitor gate hold them), readers
- * (open devices), MQTT and HTTP (open connections), the log level (child loggers copy it), QR,
- * visitors, grace defaults and brute-force limits (held by their parts), dataDir and site.
+ * which is how a token is rotated), and the doors: pulseMs, commandTtlMs, relay.channel, driver,
+ * topic and name of a running door, and doors added or removed (the relay swaps its routing
+ * table whole, the store its door rows). A door's `visitors` needs a restart (the visitor gate
+ * holds it; a new door admits no visitors until then). Everything else needs a restart, because
+ * the part that reads it was built with it at start and swapping it under a running badge path
+ * is not worth the risk: readers (open devices), MQTT and HTTP (open connections), the log level
+ * (child loggers copy it), QR, visitors, grace defaults and brute-force limits (held by their
+ * parts), dataDir and site.
  *
- * A reload is refused as a whole when a live change cannot be applied to what runs: a resource
- * mapped to a door that is not running (a new door needs a restart first).
+ * A reload is refused as a whole when a live change cannot be applied to what runs: a door
+ * removed while a running reader still reads for it (readers change only on a restart).
  */
 
 export interface ReloadPlan {
@@ -26,6 +29,8 @@ export interface ReloadPlan {
   problems: string[];
   /** Resources whose doors or grace changed (added and removed ones too): their grants are re-derived. */
   changedResources: string[];
+  /** Whether a door field that is live changed (or a door came or went): the relay and store take the new doors. */
+  doorsChanged: boolean;
   /** What runs after applying: the running config with only the live fields taken from the new one. */
   config: Config;
 }
@@ -33,29 +38,62 @@ export interface ReloadPlan {
 const LIVE_UPSTREAM = new Set(['upstream.token', 'upstream.tokenFile']);
 
 export function planReload(running: Config, next: Config): ReloadPlan {
-  const changed = diffPaths(running, next);
+  const isDoorPath = (path: string) => path === 'doors' || path.startsWith('doors.');
+  const doors = planDoors(running, next);
   const bothUpstream = running.upstream !== undefined && next.upstream !== undefined;
   const isLive = (path: string) => path === 'resources' || path.startsWith('resources.') || (bothUpstream && LIVE_UPSTREAM.has(path));
-  const live = changed.filter(isLive);
-  const restart = changed.filter((p) => !isLive(p));
-
-  const runningDoors = new Set(running.doors.map((d) => d.id));
-  const problems: string[] = [];
-  for (const r of next.resources) {
-    for (const door of r.doors) {
-      if (!runningDoors.has(door)) problems.push(`resources.${r.id}.doors: door "${door}" is not running (new doors need a restart)`);
-    }
-  }
+  const others = diffPaths(running, next).filter((p) => !isDoorPath(p));
+  const live = [...others.filter(isLive), ...doors.live].sort();
+  const restart = [...others.filter((p) => !isLive(p)), ...doors.restart].sort();
+  const changed = [...live, ...restart].sort();
 
   const config: Config = {
     ...running,
+    doors: doors.doors,
     resources: next.resources,
     upstream:
       running.upstream && next.upstream
         ? { ...running.upstream, token: next.upstream.token, tokenFile: next.upstream.tokenFile }
         : running.upstream,
   };
-  return { changed, live, restart, problems, changedResources: resourcesChanged(running.resources, next.resources), config };
+  const changedResources = resourcesChanged(running.resources, next.resources);
+  return { changed, live, restart, problems: doors.problems, changedResources, doorsChanged: doors.live.length > 0, config };
+}
+
+/** Door fields a reload applies live; every other door field needs a restart. */
+const LIVE_DOOR_FIELDS = new Set(['name', 'driver', 'topic', 'pulseMs', 'commandTtlMs', 'relay']);
+
+/**
+ * Doors compared field by field (a door id may hold a "." so paths are built, not parsed):
+ * the doors that run after the reload are the new file's, each with the `visitors` it runs
+ * with now (false for a new door), since the visitor gate keeps its own until a restart.
+ */
+function planDoors(running: Config, next: Config): { live: string[]; restart: string[]; problems: string[]; doors: DoorConfig[] } {
+  const live: string[] = [];
+  const restart: string[] = [];
+  const problems: string[] = [];
+  const was = new Map(running.doors.map((d) => [d.id, d]));
+  const now = new Set(next.doors.map((d) => d.id));
+  for (const d of running.doors) {
+    if (now.has(d.id)) continue;
+    const readers = running.readers.filter((r) => r.door === d.id).map((r) => r.id);
+    if (readers.length > 0) problems.push(`doors.${d.id}: removed, but running reader${readers.length > 1 ? 's' : ''} ${readers.map((r) => `"${r}"`).join(', ')} read${readers.length > 1 ? '' : 's'} for it (readers change on a restart)`);
+    else live.push(`doors.${d.id}`);
+  }
+  const doors = next.doors.map((d) => {
+    const old = was.get(d.id);
+    if (!old) {
+      live.push(`doors.${d.id}`);
+      if (d.visitors) restart.push(`doors.${d.id}.visitors`);
+      return { ...d, visitors: false };
+    }
+    for (const key of new Set([...Object.keys(old), ...Object.keys(d)])) {
+      const paths = diffPaths((old as Record<string, unknown>)[key], (d as Record<string, unknown>)[key], `doors.${d.id}.${key}`);
+      (LIVE_DOOR_FIELDS.has(key) ? live : restart).push(...paths);
+    }
+    return { ...d, visitors: old.visitors };
+  });
+  return { live, restart, problems, doors };
 }
 
 function resourcesChanged(before: readonly ResourceConfig[], after: readonly ResourceConfig[]): string[] {

@@ -27,13 +27,37 @@ export type CardFormat = (typeof CARD_FORMATS)[number];
 
 const terminator = z.enum(['lf', 'cr', 'crlf', 'tab']);
 
+/**
+ * How a door's relay is driven (src/doors/drivers/): lintel's own firmware protocol, or an
+ * off-the-shelf MQTT relay a site already has. README "Door drivers" says what each guarantees.
+ */
+export const DOOR_DRIVERS = ['lintel', 'shelly-gen2', 'tasmota', 'zigbee2mqtt'] as const;
+export type DoorDriverKind = (typeof DOOR_DRIVERS)[number];
+
+/** A device's own MQTT topic: levels of anything but wildcards, no empty level, no leading "$". */
+const deviceTopic = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^/#+$][^/#+]*(\/[^/#+]+)*$/, 'an MQTT topic without wildcards or empty levels');
+
 const doorSchema = z.strictObject({
   id,
   name: z.string().min(1).max(128).optional(),
+  driver: z.enum(DOOR_DRIVERS).default('lintel'),
+  /**
+   * The device's topic, for every driver but lintel: a Shelly's MQTT topic_prefix
+   * ("shellyplus1-a8032ab12345"), a Tasmota's %topic% ("tasmota_4A2F1C"), or a zigbee2mqtt
+   * device's full topic ("zigbee2mqtt/front-door-relay": base topic and friendly name).
+   */
+  topic: deviceTopic.optional(),
   pulseMs: z.number().int().min(100).max(30_000).default(3000),
   relay: z
     .strictObject({
-      /** Relay output on the door controller board (firmware-protocol/README.md). */
+      /**
+       * Relay output, counted from 1: the firmware's channel; Shelly switch id channel-1;
+       * Tasmota Power<channel>; zigbee2mqtt `state` for 1, `state_l<channel>` above.
+       */
       channel: z.number().int().min(1).max(64).default(1),
     })
     .default({ channel: 1 }),
@@ -228,9 +252,23 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     const doors = new Set<string>();
+    const devices = new Map<string, string>();
     cfg.doors.forEach((d, i) => {
       if (doors.has(d.id)) ctx.addIssue({ code: 'custom', path: ['doors', i, 'id'], message: `duplicate door id "${d.id}"` });
       doors.add(d.id);
+      if (d.driver === 'lintel' && d.topic !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['doors', i, 'topic'], message: 'the lintel driver has its topics from mqtt.topicPrefix and the door id; remove topic' });
+      }
+      if (d.driver !== 'lintel' && d.topic === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['doors', i, 'topic'], message: `the ${d.driver} driver needs the device's topic` });
+      }
+      // Two doors on one output would unlock each other.
+      const output = d.topic === undefined ? null : `${d.driver} ${d.topic} ${d.relay.channel}`;
+      if (output !== null) {
+        const other = devices.get(output);
+        if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['doors', i, 'relay', 'channel'], message: `door "${other}" drives the same output` });
+        devices.set(output, d.id);
+      }
     });
     const readers = new Set<string>();
     cfg.readers.forEach((r, i) => {

@@ -86,6 +86,15 @@ export class AckTracker {
     }
   }
 
+  /**
+   * The id of the oldest unlock of `doorId` still waiting: what a device that answers without
+   * naming the command (a relay reported on) is taken to answer.
+   */
+  oldestPending(doorId: string): string | null {
+    for (const [commandId, entry] of this.waiting) if (entry.doorId === doorId) return commandId;
+    return null;
+  }
+
   pending(doorId: string): number {
     let n = 0;
     for (const entry of this.waiting.values()) if (entry.doorId === doorId) n += 1;

@@ -1,22 +1,38 @@
 import { randomBytes } from 'node:crypto';
-import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt';
-import type { DoorConfig } from '../config/schema.js';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { DoorConfig, DoorDriverKind } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AckTracker, type AckEvent, type LastAck } from './ack-tracker.js';
+import { DoorRoutes, type DoorRoute } from './door-routes.js';
+import type { DriverEvent, DriverReports } from './drivers/index.js';
 import { buildClientOptions, NoReplayStore, redactUrl, type MqttConfig } from './mqtt-options.js';
-import { CommandIds, DoorAck, DoorState, GatewayStatus, messageExpirySec, ProtocolError, PulseCommand, topics, type Topics } from './protocol.js';
+import { CommandIds, DoorAck, GatewayStatus, ProtocolError, topics, type ContactPosition, type Topics } from './protocol.js';
+import { RelockBackstop } from './relock-backstop.js';
 
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
 export type { AckEvent, LastAck };
 
+/** What the gateway knows of a door, from whatever its device reports (drivers/). */
+export interface KnownDoorState {
+  online: boolean;
+  relay: 'locked' | 'unlocked' | 'unknown';
+  contact: ContactPosition;
+  /** The device's clock where it reports one (lintel firmware), else when the report arrived. */
+  at: number;
+  fw?: string;
+}
+
 export interface StateEvent {
   doorId: string;
-  state: DoorState;
+  state: KnownDoorState;
 }
 
 export interface DoorStatusEntry {
   doorId: string;
+  driver: DoorDriverKind;
+  /** What this door's device reports: real acks or inferred ones, relay, contact sensor. */
+  reports: DriverReports;
   /** null: no state received yet, or the gateway itself is disconnected and cannot know. */
   online: boolean | null;
   relay: 'locked' | 'unlocked' | 'unknown';
@@ -55,31 +71,54 @@ type Listener<T> = (event: T) => void;
  */
 export class DoorRelay {
   private readonly t: Topics;
-  /** Per door, built once: its config, command topic and publish options (mqtt.js copies options per call). */
-  private readonly doors: Map<string, { config: DoorConfig; topic: string; options: IClientPublishOptions }>;
+  /** Per door, built once per configuration: its config and driver; replaced whole by setDoors(). */
+  private routes: DoorRoutes;
   private readonly protocolVersion: 4 | 5;
-  private readonly states = new Map<string, DoorState>();
+  private readonly states = new Map<string, KnownDoorState>();
   private readonly acks: AckTracker;
+  private readonly backstop: RelockBackstop;
   private readonly stateListeners = new Set<Listener<StateEvent>>();
   private readonly connectionListeners = new Set<Listener<boolean>>();
   private client: MqttClient | null = null;
   private readonly outgoingStore = new NoReplayStore();
   private readonly commandIds = new CommandIds(randomBytes(9).toString('base64url'));
   private stopping = false;
-  private counts = { sent: 0, unreachable: 0, invalidMessages: 0, reconnects: 0 };
+  private counts = { sent: 0, unreachable: 0, invalidMessages: 0, reconnects: 0, inferredAcks: 0 };
 
   constructor(private readonly opts: DoorRelayOptions) {
     this.t = topics(opts.mqtt.topicPrefix, opts.siteId);
     this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
-    this.doors = new Map(
-      opts.doors.map((d) => {
-        const expiry = messageExpirySec(d.commandTtlMs);
-        const options: IClientPublishOptions =
-          this.protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: expiry } } : { qos: 1, retain: false };
-        return [d.id, { config: d, topic: this.t.cmd(d.id), options }];
-      }),
-    );
+    this.routes = this.buildRoutes(opts.doors);
     this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
+    this.backstop = new RelockBackstop(opts.clock, opts.logger, (doorId) => this.relock(doorId));
+  }
+
+  private buildRoutes(doors: readonly DoorConfig[]): DoorRoutes {
+    return new DoorRoutes(doors, { prefix: this.opts.mqtt.topicPrefix, siteId: this.opts.siteId, protocolVersion: this.protocolVersion });
+  }
+
+  /**
+   * A reload's new doors (pulseMs, driver, topic, channel, added or removed): the next pulse
+   * uses them. The routing table is swapped in one assignment, so a badge read sees the old
+   * doors or the new ones, never a mix; the subscriptions follow in the background (a device
+   * report that arrives before its SUBACK is simply not seen yet).
+   */
+  setDoors(doors: readonly DoorConfig[]): void {
+    const next = this.buildRoutes(doors);
+    const { subscribe, unsubscribe } = this.routes.diff(next);
+    for (const doorId of this.routes.byDoor.keys()) {
+      const now = next.byDoor.get(doorId);
+      if (!now || now.driver.kind !== this.routes.byDoor.get(doorId)?.driver.kind) {
+        this.states.delete(doorId); // what another device said is not this one's state
+        this.backstop.cancel(doorId);
+      }
+    }
+    this.routes = next;
+    const client = this.client;
+    if (!client?.connected) return; // announce() subscribes to the new topics on (re)connect
+    const log = this.opts.logger;
+    if (subscribe.length > 0) client.subscribeAsync(subscribe, { qos: 1 }).catch((err: Error) => log.warn({ err: err.message }, 'subscribing to new door topics failed; retried on reconnect'));
+    if (unsubscribe.length > 0) client.unsubscribeAsync(unsubscribe).catch((err: Error) => log.warn({ err: err.message }, 'unsubscribing from removed door topics failed'));
   }
 
   /**
@@ -137,6 +176,7 @@ export class DoorRelay {
     if (!client || this.stopping) return;
     this.stopping = true;
     this.acks.clear();
+    this.backstop.clear();
     if (client.connected) {
       const offline = new GatewayStatus('offline', this.opts.clock.now()).serialize();
       try {
@@ -161,7 +201,7 @@ export class DoorRelay {
    * stalled VM) delivers what it holds at once when it resumes — and MQTT 3.1.1 has none.
    */
   pulse(doorId: string): PulseOutcome {
-    const route = this.doors.get(doorId);
+    const route = this.routes.byDoor.get(doorId);
     const client = this.client;
     if (!route) {
       this.opts.logger.error({ door: doorId }, 'pulse for a door that is not configured');
@@ -172,16 +212,32 @@ export class DoorRelay {
       this.counts.unreachable += 1;
       return { status: 'unreachable', commandId: null };
     }
-    const door = route.config;
-    const now = this.opts.clock.now();
-    const command = new PulseCommand(this.commandIds.next(), door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
-    client.publish(route.topic, command.serialize(), route.options, (err) => {
-      if (err) this.opts.logger.warn({ door: doorId, commandId: command.id, err: err.message }, 'pulse publish failed');
-    });
+    const commandId = this.commandIds.next();
+    // Each driver's comment says what it guarantees about a late unlock (drivers/).
+    for (const m of route.driver.unlock(commandId, this.opts.clock.now())) {
+      client.publish(m.topic, m.payload, m.options, (err) => {
+        if (err) this.opts.logger.warn({ door: doorId, commandId, err: err.message }, 'pulse publish failed');
+      });
+    }
     sendNow(client);
     this.counts.sent += 1;
-    this.acks.expect(doorId, command.id);
-    return { status: 'sent', commandId: command.id };
+    this.acks.expect(doorId, commandId);
+    this.backstop.unlockSent(doorId, route.config.pulseMs);
+    return { status: 'sent', commandId };
+  }
+
+  /** The stuck-on backstop's OFF (relock-backstop.ts); false when it cannot be sent now. */
+  private relock(doorId: string): boolean {
+    const client = this.client;
+    const messages = this.routes.byDoor.get(doorId)?.driver.relock();
+    if (!messages || !client || this.stopping || !client.connected) return false;
+    try {
+      for (const m of messages) client.publish(m.topic, m.payload, m.options, () => undefined);
+      return true;
+    } catch (err) {
+      this.opts.logger.error({ door: doorId, err: (err as Error).message }, 'relock publish failed');
+      return false;
+    }
   }
 
   connected(): boolean {
@@ -190,10 +246,13 @@ export class DoorRelay {
 
   doorStatus(): DoorStatusEntry[] {
     const live = this.connected();
-    return [...this.doors.keys()].map((doorId) => {
+    return [...this.routes.byDoor.values()].map(({ config, driver }) => {
+      const doorId = config.id;
       const s = this.states.get(doorId);
       return {
         doorId,
+        driver: driver.kind,
+        reports: driver.reports,
         online: s && live ? s.online : null,
         relay: s?.relay ?? 'unknown',
         contact: s?.contact ?? 'unknown',
@@ -205,8 +264,8 @@ export class DoorRelay {
     });
   }
 
-  stats(): { sent: number; unreachable: number; acked: number; missingAcks: number; lateAcks: number; invalidMessages: number; reconnects: number } {
-    return { ...this.counts, ...this.acks.counts() };
+  stats(): { sent: number; unreachable: number; acked: number; missingAcks: number; lateAcks: number; invalidMessages: number; reconnects: number; inferredAcks: number; stuckRelocks: number } {
+    return { ...this.counts, ...this.acks.counts(), stuckRelocks: this.backstop.fired };
   }
 
   /** Each returns an unsubscribe function. */
@@ -226,43 +285,64 @@ export class DoorRelay {
 
   /** On every (re)connect: clean session, so subscribe again, then say we are online. */
   private async announce(client: MqttClient): Promise<void> {
-    await client.subscribeAsync([this.t.allStates, this.t.allAcks], { qos: 1 });
+    await client.subscribeAsync(this.routes.topics(), { qos: 1 });
     const online = new GatewayStatus('online', this.opts.clock.now()).serialize();
     await client.publishAsync(this.t.gatewayStatus, online, { qos: 1, retain: true });
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    const where = this.t.parse(topic);
-    if (!where || !this.doors.has(where.doorId) || where.kind === 'cmd') return;
-    // A zero-length retained message is how a state is cleared (e.g. a door decommissioned).
-    if (where.kind === 'state' && payload.length === 0) {
-      this.states.delete(where.doorId);
+    const routes = this.routes.byTopic.get(topic);
+    if (!routes) return;
+    for (const route of routes) {
+      try {
+        for (const event of route.driver.handle(topic, payload, this.opts.clock.now())) this.apply(route, event);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.counts.invalidMessages += 1;
+        this.opts.logger.warn({ door: route.config.id, driver: route.driver.kind, topic, code: err.code, err: err.message }, 'invalid door message discarded');
+      }
+    }
+  }
+
+  private apply(route: DoorRoute, event: DriverEvent): void {
+    const doorId = route.config.id;
+    const now = this.opts.clock.now();
+    if (event.kind === 'ack') return this.acks.received(doorId, event.ack);
+    if (event.kind === 'confirmed') {
+      const commandId = this.acks.oldestPending(doorId);
+      if (commandId === null) return; // a button press, or another gateway's command
+      this.counts.inferredAcks += 1;
+      return this.acks.received(doorId, new DoorAck(commandId, 'executed', now));
+    }
+    if (event.kind === 'cleared') {
+      this.states.delete(doorId);
+      this.backstop.cancel(doorId);
       return;
     }
-    try {
-      if (where.kind === 'state') {
-        const state = DoorState.parse(payload);
-        this.states.set(where.doorId, state);
-        for (const fn of this.stateListeners) {
-          try {
-            fn({ doorId: where.doorId, state });
-          } catch (err) {
-            this.opts.logger.error({ err: (err as Error).message }, 'state listener threw');
-          }
-        }
-      } else {
-        this.acks.received(where.doorId, DoorAck.parse(payload));
+    // lintel's state is whole (retained, every field); the others report a field at a time.
+    const prev = route.driver.kind === 'lintel' ? undefined : this.states.get(doorId);
+    const state: KnownDoorState = { online: true, relay: 'unknown', contact: 'unknown', ...prev, ...definedOnly(event.state), at: event.at ?? now };
+    // A device gone offline cannot be taken to hold its relay where it last said.
+    if (!state.online && route.driver.kind !== 'lintel') state.relay = 'unknown';
+    this.states.set(doorId, state);
+    this.backstop.reported(doorId, state.relay, route.config.pulseMs);
+    for (const fn of this.stateListeners) {
+      try {
+        fn({ doorId, state });
+      } catch (err) {
+        this.opts.logger.error({ err: (err as Error).message }, 'state listener threw');
       }
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.counts.invalidMessages += 1;
-      this.opts.logger.warn({ door: where.doorId, kind: where.kind, code: err.code, err: err.message }, 'invalid door message discarded');
     }
   }
 
   private emitConnection(up: boolean): void {
     for (const fn of this.connectionListeners) fn(up);
   }
+}
+
+/** Fields a driver did not report keep what was known (spread would overwrite them with undefined). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**

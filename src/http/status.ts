@@ -19,7 +19,7 @@ export interface GatewayStatus {
   health: 'ok' | 'degraded' | 'failing';
   checks: Record<string, { ok: boolean; detail: string }>;
   index: { people: number; cards: number; grants: number; doors: number };
-  doors: Array<{ id: string; name: string; online: boolean | null; relay: string; contact: string; lastAck: string | null }>;
+  doors: Array<{ id: string; name: string; driver: string; acks: 'command-id' | 'relay-state' | null; online: boolean | null; relay: string; contact: string; lastAck: string | null }>;
   readers: Array<{ id: string; kind: string; door: string; connected: boolean; lines: number; dropped: { overlong: number; garbage: number }; reconnects: number; lastError: string | null }>;
   mqtt: { connected: boolean; url: string };
   upstream: { state: string; lastError: string | null; lastSuccessAt: number | null; unknownResources: string[]; detail: unknown } | null;

@@ -14,7 +14,7 @@ function status(over: Partial<GatewayStatus> = {}): GatewayStatus {
     health: 'ok',
     checks: { database: { ok: true, detail: 'open' } },
     index: { people: 1, cards: 1, grants: 1, doors: 1 },
-    doors: [{ id: 'front', name: 'Front <b>', online: true, relay: 'locked', contact: 'closed', lastAck: null }],
+    doors: [{ id: 'front', name: 'Front <b>', driver: 'lintel', acks: 'command-id', online: true, relay: 'locked', contact: 'closed', lastAck: null }],
     readers: [],
     mqtt: { connected: true, url: 'mqtt://127.0.0.1:1883' },
     upstream: null,

@@ -36,17 +36,35 @@ describe('planReload', () => {
     expect(plan.config.resources.map((r) => r.id)).toEqual(['R-1', 'R-2']);
   });
 
-  it('reports door fields such as pulseMs as needing a restart and keeps them as they run', () => {
-    const running = cfg();
-    const plan = planReload(running, cfg({ doors: [{ id: 'front', pulseMs: 500 }, { id: 'lab', pulseMs: 1000 }] }));
-    expect(plan.restart).toEqual(['doors.front.pulseMs']);
-    expect(plan.live).toEqual([]);
-    expect(plan.config.doors).toEqual(running.doors);
+  it('applies door fields live (pulseMs, driver, topic, channel, name) and runs the new values', () => {
+    const next = cfg({ doors: [{ id: 'front', pulseMs: 500, name: 'Front' }, { id: 'lab', pulseMs: 1000, driver: 'shelly-gen2', topic: 'shellyplus1-lab', relay: { channel: 2 } }] });
+    const plan = planReload(cfg(), next);
+    expect(plan.problems).toEqual([]);
+    expect(plan.live).toEqual(['doors.front.name', 'doors.front.pulseMs', 'doors.lab.driver', 'doors.lab.relay.channel', 'doors.lab.topic']);
+    expect(plan.restart).toEqual([]);
+    expect(plan.doorsChanged).toBe(true);
+    expect(plan.config.doors).toEqual(next.doors);
   });
 
-  it('refuses a resource mapped to a door that only the new file has', () => {
-    const plan = planReload(cfg(), cfg({ doors: [...base.doors, { id: 'side' }], resources: [{ id: 'R-1', doors: ['front', 'side'] }] }));
-    expect(plan.problems).toEqual(['resources.R-1.doors: door "side" is not running (new doors need a restart)']);
+  it('adds a door live, resources may map to it at once, but its visitors flag waits for a restart', () => {
+    const plan = planReload(cfg(), cfg({ doors: [...base.doors, { id: 'side', visitors: true }], resources: [{ id: 'R-1', doors: ['front', 'side'] }] }));
+    expect(plan.problems).toEqual([]);
+    expect(plan.live).toEqual(['doors.side', 'resources.R-1.doors']);
+    expect(plan.restart).toEqual(['doors.side.visitors']);
+    expect(plan.config.doors.find((d) => d.id === 'side')).toMatchObject({ id: 'side', visitors: false });
+  });
+
+  it('names a changed visitors flag as restart-needed and keeps the running one', () => {
+    const plan = planReload(cfg(), cfg({ doors: [{ id: 'front', visitors: true }, { id: 'lab', pulseMs: 1000 }] }));
+    expect(plan.restart).toEqual(['doors.front.visitors']);
+    expect(plan.doorsChanged).toBe(false);
+    expect(plan.config.doors.find((d) => d.id === 'front')?.visitors).toBe(false);
+  });
+
+  it('removes a door no running reader uses, and refuses to remove one a reader reads for', () => {
+    expect(planReload(cfg(), cfg({ doors: [{ id: 'front' }] }))).toMatchObject({ problems: [], live: ['doors.lab'] });
+    const plan = planReload(cfg(), cfg({ doors: [{ id: 'lab', pulseMs: 1000 }], readers: [], resources: [{ id: 'R-1', doors: ['lab'] }] }));
+    expect(plan.problems).toEqual(['doors.front: removed, but running reader "desk" reads for it (readers change on a restart)']);
   });
 
   it('applies a new token file path live, but adding or removing the platform needs a restart', () => {

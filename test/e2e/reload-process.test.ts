@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { Zigbee2MqttSimulator } from '../../src/doors/simulators/device-sims.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { CLI, GatewayProcess, getJson, waitFor } from '../helpers/gateway-process.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -15,6 +17,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 interface Shape {
   pulseMs?: number;
+  /** A third door, as its YAML flow mapping. */
   extraDoor?: string;
   resources?: Record<string, string[]>;
   tokenFile?: string;
@@ -41,7 +44,7 @@ describe('lintel run: reload by SIGHUP', () => {
       'doors:',
       `  - { id: front, pulseMs: ${s.pulseMs ?? 1500} }`,
       '  - { id: lab }',
-      ...(s.extraDoor ? [`  - { id: ${s.extraDoor} }`] : []),
+      ...(s.extraDoor ? [`  - ${s.extraDoor}`] : []),
       'readers:',
       '  - { id: desk, kind: stdin, door: front }',
       'resources:',
@@ -105,11 +108,21 @@ describe('lintel run: reload by SIGHUP', () => {
     cleanup?.();
   });
 
-  it('names a changed pulseMs as needing a restart instead of claiming it reloaded', async () => {
-    const from = await reload({ pulseMs: 2500 });
-    const line = await gw.waitLog('configuration reloaded', { from });
-    expect(line.restartNeeded).toEqual(['doors.front.pulseMs']);
-    expect(line.applied).toEqual([]);
+  it('applies a changed pulseMs live: the next unlock carries it', async () => {
+    const observer = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    try {
+      const pulses: number[] = [];
+      observer.on('message', (_t, payload) => pulses.push((JSON.parse(payload.toString()) as { pulseMs: number }).pulseMs));
+      await observer.subscribeAsync('lintel/reload/doors/front/cmd', { qos: 1 });
+      const from = await reload({ pulseMs: 2500 });
+      const line = await gw.waitLog('configuration reloaded', { from });
+      expect(line.applied).toEqual(['doors.front.pulseMs']);
+      expect(line.restartNeeded).toEqual([]);
+      await granted();
+      expect(await waitFor('the unlock on the wire', () => pulses[0])).toBe(2500);
+    } finally {
+      await observer.endAsync(true);
+    }
   });
 
   it('keeps running, and keeps the running token, when the token file was moved away', async () => {
@@ -128,13 +141,23 @@ describe('lintel run: reload by SIGHUP', () => {
     }
   });
 
-  it('refuses a resource mapped to a door that is not running yet (new doors need a restart) and changes nothing', async () => {
-    const from = await reload({ extraDoor: 'side', resources: { 'R-1': ['front'], 'R-2': ['side'] } });
-    const line = await gw.waitLog('reload rejected', { from });
-    expect(line.problems).toEqual(expect.arrayContaining([expect.stringMatching(/^resources\.R-2\.doors: door "side" is not running/)]));
-    expect(gw.alive).toBe(true);
-    expect(mapping()).toEqual({ 'R-1': ['front'] });
-    await granted();
+  it('adds a door with an off-the-shelf driver live: the store maps it, the relay follows its device', async () => {
+    const device = new Zigbee2MqttSimulator({ url: broker.url, topic: 'zigbee2mqtt/side-relay' });
+    await device.start();
+    try {
+      const from = await reload({ extraDoor: '{ id: side, driver: zigbee2mqtt, topic: zigbee2mqtt/side-relay }', resources: { 'R-1': ['front'], 'R-2': ['side'] } });
+      const line = await gw.waitLog('configuration reloaded', { from });
+      expect(line.applied).toEqual(expect.arrayContaining(['doors.side', 'resources.R-2']));
+      expect(mapping()).toEqual({ 'R-1': ['front'], 'R-2': ['side'] });
+      // The retained availability reaches the gateway once it subscribed to the new door's topics.
+      await waitFor('the new door online', async () => {
+        const doors = (await getJson<{ doors: { id: string; online: boolean | null }[] }>(port, '/api/status')).doors;
+        return doors.find((d) => d.id === 'side' && d.online === true);
+      });
+      await granted();
+    } finally {
+      await device.stop();
+    }
   });
 
   it('retries a reload that met another connection holding the write lock, then applies it', async () => {
@@ -150,7 +173,7 @@ describe('lintel run: reload by SIGHUP', () => {
       other.exec('ROLLBACK');
       held = false;
       const line = await gw.waitLog('configuration reloaded', { from, ms: 20_000 });
-      expect(line.applied).toEqual(['resources.R-1.doors']);
+      expect(line.applied).toEqual(expect.arrayContaining(['resources.R-1.doors']));
       expect(mapping()).toEqual({ 'R-1': ['front', 'lab'] });
     } finally {
       if (held) other.exec('ROLLBACK');
@@ -164,7 +187,7 @@ describe('lintel run: reload by SIGHUP', () => {
       () => yaml({ resources: { 'R-1': ['lab'], 'R-3': ['front', 'lab'] } }),
       () => 'site: { id: reload\n', // invalid YAML
       () => yaml({ resources: { 'R-1': ['nowhere'] } }), // schema error
-      () => yaml({ extraDoor: 'side', resources: { 'R-9': ['side'] } }), // new door: restart
+      () => yaml({ extraDoor: '{ id: side }', resources: { 'R-9': ['side'] } }), // a new door, live
       () => yaml({ tokenFile: join(dir, 'no-such-token') }), // unreadable secret
       () => {
         const full = yaml({ resources: { 'R-1': ['lab'] } });

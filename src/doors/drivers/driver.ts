@@ -1,0 +1,78 @@
+import type { IClientPublishOptions } from 'mqtt';
+import type { DoorConfig, DoorDriverKind } from '../../config/schema.js';
+import type { DoorAck, DoorState } from '../protocol.js';
+
+/** One MQTT message a driver wants published, in order with the others of its unlock. */
+export interface DriverMessage {
+  topic: string;
+  payload: string;
+  options: IClientPublishOptions;
+}
+
+/**
+ * What a device message means to the relay. `ack` carries the id of the command it answers
+ * (the lintel firmware, a Shelly RPC response); `confirmed` is an ack without one: the device
+ * reported its relay switched on, which answers the oldest unlock still waiting (Tasmota,
+ * zigbee2mqtt). `state` is merged over what the relay knew of the door.
+ */
+export type DriverEvent =
+  | { kind: 'ack'; ack: DoorAck }
+  | { kind: 'confirmed' }
+  /** `at`: the device's own clock where it says one (lintel firmware), else when it arrived. */
+  | { kind: 'state'; state: Partial<Pick<DoorState, 'online' | 'relay' | 'contact' | 'fw'>>; at?: number }
+  /** A zero-length retained state: the door was decommissioned, forget what was known. */
+  | { kind: 'cleared' };
+
+/** What a driver's device tells the gateway, for the status page and the README's table. */
+export interface DriverReports {
+  /** command-id: every unlock is answered by id; relay-state: inferred from the relay turning on. */
+  acks: 'command-id' | 'relay-state';
+  /** Whether the device reports its relay (and the gateway's stuck-on backstop can watch it). */
+  relay: boolean;
+  /** Whether a door contact sensor is reported. */
+  contact: boolean;
+}
+
+/**
+ * One door's translation between lintel and its device. Pure: builds payloads and reads them,
+ * never touches the network or a clock (the relay passes `now`), so each is unit-tested on its
+ * own and the relay keeps the one MQTT client, its no-replay store and its connection checks.
+ */
+export interface DoorDriver {
+  readonly kind: DoorDriverKind;
+  readonly reports: DriverReports;
+  /** Exact topics (no wildcards) the relay subscribes to for this door and routes to handle(). */
+  readonly topics: readonly string[];
+  /** The messages of one unlock: a pulse of the door's pulseMs that ends on the device by itself. */
+  unlock(commandId: string, now: number): readonly DriverMessage[];
+  /** Switch the relay off now; always safe to deliver late. Null where the protocol has none. */
+  relock(): readonly DriverMessage[] | null;
+  /** A message on one of `topics`; an empty list when it means nothing to this door. Throws ProtocolError when malformed. */
+  handle(topic: string, payload: Buffer, now: number): DriverEvent[];
+}
+
+export interface DriverContext {
+  door: DoorConfig;
+  /** mqtt.topicPrefix and site id: where lintel's own topics (and a Shelly's RPC replies) live. */
+  prefix: string;
+  siteId: string;
+  protocolVersion: 4 | 5;
+}
+
+/**
+ * Publish options for a command to an off-the-shelf device. None of them knows a command's
+ * expiry, so the gateway makes sure nothing holds one for later: QoS 0, which a broker does
+ * not queue for a device whose persistent session is offline (mosquitto's default,
+ * queue_qos0_messages false) and mqtt.js does not replay; never retained, so a device that
+ * subscribes later is not handed an old unlock; and, on MQTT 5, the broker's message expiry.
+ */
+export function deviceCommandOptions(ctx: DriverContext): IClientPublishOptions {
+  const expiry = Math.max(1, Math.ceil(ctx.door.commandTtlMs / 1000));
+  return ctx.protocolVersion === 5 ? { qos: 0, retain: false, properties: { messageExpiryInterval: expiry } } : { qos: 0, retain: false };
+}
+
+/** Seconds with at most `digits` decimals, from ms, for devices whose timers count seconds. */
+export function seconds(ms: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.max(1 / f, Math.round((ms / 1000) * f) / f);
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { createDriver } from '../../src/doors/drivers/index.js';
+import { pulseTimeFor } from '../../src/doors/drivers/tasmota.js';
+import { ProtocolError } from '../../src/doors/protocol.js';
+import { door } from './fixtures.js';
+
+/* The drivers' payloads against the vendors' documented contracts (cited in each driver). */
+
+const ctx = (over: Parameters<typeof door>[1]) => ({ door: door('front', over), prefix: 'lintel', siteId: 'hq', protocolVersion: 5 as const });
+const buf = (s: string) => Buffer.from(s);
+
+describe('tasmota PulseTime', () => {
+  it('counts tenths up to 11.1 s and seconds + 100 above (113 = 13 s)', () => {
+    expect(pulseTimeFor(100)).toBe(1);
+    expect(pulseTimeFor(3000)).toBe(30);
+    expect(pulseTimeFor(11_100)).toBe(111);
+    expect(pulseTimeFor(13_000)).toBe(113);
+    expect(pulseTimeFor(30_000)).toBe(130);
+  });
+
+  it('sends PulseTime then Power ON, at QoS 0, never retained, with message expiry', () => {
+    const d = createDriver(ctx({ driver: 'tasmota', topic: 'tasmota_4A2F1C', relay: { channel: 2 }, pulseMs: 2500 }));
+    const msgs = d.unlock('c-1', 0);
+    expect(msgs.map((m) => [m.topic, m.payload])).toEqual([['cmnd/tasmota_4A2F1C/PulseTime2', '25'], ['cmnd/tasmota_4A2F1C/Power2', 'ON']]);
+    for (const m of msgs) expect(m.options).toEqual({ qos: 0, retain: false, properties: { messageExpiryInterval: 2 } });
+    expect(d.handle('stat/tasmota_4A2F1C/POWER2', buf('ON'), 0)).toEqual([{ kind: 'state', state: { online: true, relay: 'unlocked' } }, { kind: 'confirmed' }]);
+    expect(d.handle('stat/tasmota_4A2F1C/RESULT', buf('{"PulseTime2":{"Set":25,"Remaining":0}}'), 0)).toEqual([]);
+    expect(() => d.handle('stat/tasmota_4A2F1C/POWER2', buf('MAYBE'), 0)).toThrow(ProtocolError);
+  });
+});
+
+describe('shelly-gen2', () => {
+  const d = createDriver(ctx({ driver: 'shelly-gen2', topic: 'shellyplus1-a8032ab12345', pulseMs: 500 }));
+
+  it('sends Switch.Set with toggle_after in seconds, replies coming back to its own src', () => {
+    const [m] = d.unlock('c-1', 0);
+    expect(m?.topic).toBe('shellyplus1-a8032ab12345/rpc');
+    expect(JSON.parse(m!.payload)).toEqual({ id: 'c-1', src: 'lintel/hq/doors/front/shelly', method: 'Switch.Set', params: { id: 0, on: true, toggle_after: 0.5 } });
+    expect(d.topics).toContain('lintel/hq/doors/front/shelly/rpc');
+  });
+
+  it('reads the RPC response as an ack by id, an error as rejected, NotifyStatus as the relay', () => {
+    const [ok] = d.handle('lintel/hq/doors/front/shelly/rpc', buf('{"id":"c-1","src":"x","dst":"y","result":{"was_on":false}}'), 5);
+    expect(ok).toMatchObject({ kind: 'ack', ack: { id: 'c-1', result: 'executed' } });
+    const [bad] = d.handle('lintel/hq/doors/front/shelly/rpc', buf('{"id":"c-2","error":{"code":-103,"message":"bad"}}'), 5);
+    expect(bad).toMatchObject({ kind: 'ack', ack: { id: 'c-2', result: 'rejected', reason: 'shelly error -103: bad' } });
+    const ntf = '{"src":"x","method":"NotifyStatus","params":{"ts":1,"switch:0":{"id":0,"output":true}}}';
+    expect(d.handle('shellyplus1-a8032ab12345/events/rpc', buf(ntf), 5)).toEqual([{ kind: 'state', state: { online: true, relay: 'unlocked' } }]);
+    expect(d.handle('shellyplus1-a8032ab12345/online', buf('false'), 5)).toEqual([{ kind: 'state', state: { online: false } }]);
+    expect(() => d.handle('shellyplus1-a8032ab12345/events/rpc', buf('{'), 5)).toThrow(ProtocolError);
+  });
+});
+
+describe('zigbee2mqtt', () => {
+  it('sends state ON with on_time, addresses a second endpoint as state_l2, reads both availability forms', () => {
+    const d = createDriver(ctx({ driver: 'zigbee2mqtt', topic: 'zigbee2mqtt/front-door', relay: { channel: 2 }, pulseMs: 3000 }));
+    expect(d.unlock('c', 0).map((m) => [m.topic, m.payload])).toEqual([['zigbee2mqtt/front-door/set', '{"state_l2":"ON","on_time":3}']]);
+    expect(d.relock()?.[0]?.payload).toBe('{"state_l2":"OFF"}');
+    expect(d.handle('zigbee2mqtt/front-door', buf('{"state_l2":"OFF","linkquality":80}'), 0)).toEqual([{ kind: 'state', state: { relay: 'locked' } }]);
+    expect(d.handle('zigbee2mqtt/front-door/availability', buf('{"state":"offline"}'), 0)).toEqual([{ kind: 'state', state: { online: false } }]);
+    expect(d.handle('zigbee2mqtt/front-door/availability', buf('online'), 0)).toEqual([{ kind: 'state', state: { online: true } }]);
+  });
+});
