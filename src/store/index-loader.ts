@@ -26,7 +26,7 @@ const PERSON_COLUMNS = 'id, email, state, tokens_valid_after, subject_hi, subjec
 
 /** The email goes in so that the index can derive the subject when none is stored for its key. */
 function personInput(p: PersonSql, keyId: number | undefined): Pick<PersonInput, 'id' | 'email' | 'subject' | 'active' | 'tokensValidAfter'> {
-  return { id: p.id, email: p.email, subject: usableSubject(p, keyId), active: p.state === 'active', tokensValidAfter: p.tokens_valid_after };
+  return { id: p.id, email: p.email, subject: usableSubject(p.subject_hi, p.subject_lo, p.subject_key, keyId), active: p.state === 'active', tokensValidAfter: p.tokens_valid_after };
 }
 
 function toWindow(g: GrantSql): GrantWindow {
@@ -70,7 +70,6 @@ export function loadIndex(db: Db, index: AccessIndex): void {
   const cardStmt = cached(db, 'SELECT person_id, number, state FROM credentials WHERE person_id > ? AND person_id <= ? ORDER BY person_id').raw();
   const grantStmt = cached(db, 'SELECT person_id, door_id, valid_from, valid_to FROM grants WHERE person_id > ? AND person_id <= ? ORDER BY person_id').raw();
   const scratch: Scratch = { person: { id: 0, active: false, tokensValidAfter: 0, grants: [], cards: [] }, windows: [], cards: [] };
-  const stored = { subject_hi: null as number | null, subject_lo: null as number | null, subject_key: null as number | null };
   for (let after = -Infinity; ; ) {
     const rows = personStmt.all(after, LOAD_BATCH) as PersonRaw[];
     if (rows.length === 0) break;
@@ -99,10 +98,7 @@ export function loadIndex(db: Db, index: AccessIndex): void {
       p.grants = scratch.windows.slice(0, ng);
       p.id = id;
       p.email = email;
-      stored.subject_hi = hi;
-      stored.subject_lo = lo;
-      stored.subject_key = key;
-      p.subject = usableSubject(stored, keyId);
+      p.subject = usableSubject(hi, lo, key, keyId);
       p.active = state === 'active';
       p.tokensValidAfter = tokensValidAfter;
       index.putPerson(p);

@@ -23,7 +23,7 @@ export interface StoredSubject {
  * index computes it: a row written before migration 8, by a writer without the key, after an
  * email change, or under a rotated key).
  */
-export function usableSubject(row: StoredSubject, keyId: number | undefined): MemberSubject | undefined {
-  if (keyId === undefined || row.subject_key !== keyId || row.subject_hi === null || row.subject_lo === null) return undefined;
-  return { hi: row.subject_hi, lo: row.subject_lo };
+export function usableSubject(hi: number | null, lo: number | null, storedKey: number | null, keyId: number | undefined): MemberSubject | undefined {
+  if (keyId === undefined || storedKey !== keyId || hi === null || lo === null) return undefined;
+  return { hi, lo };
 }
