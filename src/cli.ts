@@ -13,6 +13,7 @@ import { syncFromConfig } from './store/doors.js';
 import { Store } from './store/store.js';
 import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
+import { tokenKeyFile } from './site-store.js';
 import { subjectHasher } from './qr/member-subject.js';
 import type { SubjectHasher } from './store/subject-columns.js';
 import { systemClock } from './util/clock.js';
@@ -71,7 +72,7 @@ function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Co
  */
 function writerSubjects(cfg: Config): SubjectHasher | undefined {
   try {
-    return subjectHasher(loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key')));
+    return subjectHasher(loadOrCreateTokenKey(tokenKeyFile(cfg)));
   } catch (err) {
     console.error(`warning: ${(err as Error).message}; people are written without their member-token subject`);
     return undefined;
@@ -175,7 +176,7 @@ export async function main(argv: string[]): Promise<number> {
       if (rest[0] !== 'issue' || rest[1] === undefined) throw new UsageError('usage: lintel qr issue EMAIL [-c CONFIG]');
       const email = rest[1];
       const t = withStore(values.config, (store, cfg) => {
-        const key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
+        const key = loadOrCreateTokenKey(tokenKeyFile(cfg));
         return createMemberQrIssuer({ db: store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: systemClock })(email);
       });
       console.log(t.token);

@@ -1,6 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AccessIndex } from './access/access-index.js';
 import { FailureGuard } from './access/failure-guard.js';
@@ -18,14 +17,13 @@ import { DecisionRecorder } from './pipeline/decision-recorder.js';
 import { FloodCollapser } from './pipeline/flood-collapse.js';
 import { RecentDecisions } from './pipeline/recent-decisions.js';
 import { QrAccess } from './qr/qr-access.js';
-import { loadOrCreateTokenKey } from './qr/token-key.js';
-import { subjectHasher } from './qr/member-subject.js';
 import { createMemberQrIssuer, type IssuedToken } from './qr/issuer.js';
 import { createQrRoutes } from './qr/routes.js';
 import { createReaders, type ReaderBindings } from './readers/factory.js';
 import type { ReaderSource } from './readers/reader.js';
 import { AuditLog } from './store/audit.js';
-import { neverWaitForLocks, openDatabase } from './store/db.js';
+import { neverWaitForLocks } from './store/db.js';
+import { openSiteStore } from './site-store.js';
 import { syncFromConfig } from './store/doors.js';
 import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js';
 import { Store } from './store/store.js';
@@ -127,18 +125,8 @@ export class Gateway implements ReloadTarget {
     this.startedAt = this.clock.now();
 
     // 1. Local state: SQLite, config-owned doors and resource mapping, then the index.
-    const dbFile = join(cfg.dataDir, 'lintel.db');
-    const db = openDatabase(dbFile);
-    // Member tokens name people by a keyed hash of their email: the store writes it with new people, the index needs the hasher.
-    let key: Buffer;
-    try {
-      key = loadOrCreateTokenKey(cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key'));
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    const subjects = subjectHasher(key);
-    this.store = new Store(db, subjects);
+    const { store, key, subjects, dbFile } = openSiteStore(cfg);
+    this.store = store;
     this.checkpointer = startCheckpointer(this.store.db, dbFile, this.logger.child({ part: 'store' }));
     this.audit = new AuditLog(this.store.db);
     this.store.onCommit((change) => {
