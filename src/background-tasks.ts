@@ -35,7 +35,13 @@ export interface BackgroundDeps {
  * guardedInterval, so a failure (SQLITE_BUSY from a backup script, a full disk) is logged,
  * counted under its task name and retried; none can end the process or wait on the badge path.
  */
-export function startBackgroundTasks(deps: BackgroundDeps): { stop(): void } {
+export interface BackgroundTasks {
+  stop(): void;
+  /** A thread of ours (the upstream thread) committed: apply change_log now rather than at the next tick. */
+  changesCommitted(): void;
+}
+
+export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
   const { store, clock, countFailure } = deps;
   const storeLogger = deps.logger.child({ part: 'store' });
   // Another process (`lintel cards import`) may commit to the same file: applied person by person within a second.
@@ -70,5 +76,6 @@ export function startBackgroundTasks(deps: BackgroundDeps): { stop(): void } {
     stop() {
       for (const t of timers.splice(0)) t.cancel();
     },
+    changesCommitted: () => watch.pollSoon(),
   };
 }

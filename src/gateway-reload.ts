@@ -8,7 +8,7 @@ import { syncDoorsAndResources } from './store/doors.js';
 import { isSqliteBusy } from './store/sqlite-busy.js';
 import type { Store } from './store/store.js';
 import { rederiveBookingGrants } from './upstream/booking-apply.js';
-import type { UpstreamSync } from './upstream/upstream-sync.js';
+import type { UpstreamLink } from './upstream/upstream-link.js';
 import { backoffMs, type Clock } from './util/clock.js';
 import { errorMessage } from './util/errors.js';
 import { runGuarded } from './util/guarded.js';
@@ -29,7 +29,7 @@ const RELOAD_ATTEMPTS = 5;
 export interface ReloadTarget {
   readonly config: Config;
   readonly store: Store;
-  readonly upstream: UpstreamSync | null;
+  readonly upstream: UpstreamLink | null;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;

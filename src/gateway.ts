@@ -27,12 +27,13 @@ import { openSiteStore } from './site-store.js';
 import { syncFromConfig } from './store/doors.js';
 import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js';
 import { Store } from './store/store.js';
-import { UpstreamSync } from './upstream/upstream-sync.js';
+import type { UpstreamLink } from './upstream/upstream-link.js';
+import { UpstreamThread } from './upstream/upstream-thread-host.js';
 import { rederiveBookingGrants } from './upstream/booking-apply.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { bounded } from './util/bounded.js';
 import { errorMessage } from './util/errors.js';
-import { startBackgroundTasks } from './background-tasks.js';
+import { startBackgroundTasks, type BackgroundTasks } from './background-tasks.js';
 import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
 import { LinkFiles } from './link-files.js';
 import { readChangeMark } from './store/external-changes.js';
@@ -53,7 +54,6 @@ export interface GatewayOptions {
   readerBindings?: ReaderBindings;
   /** stdin in production; tests and the demo pass their own stream. */
   stdin?: Readable;
-  fetch?: typeof fetch;
   systemd?: SystemdNotifier;
   /** Intercepts stdin lines before they reach the reader pipeline (the demo's `/commands`). */
   stdinFilter?: (line: string) => boolean;
@@ -84,7 +84,7 @@ export class Gateway implements ReloadTarget {
   store!: Store;
   audit!: AuditLog;
   relay!: DoorRelay;
-  upstream: UpstreamSync | null = null;
+  upstream: UpstreamLink | null = null;
   pipeline!: BadgePipeline;
   private recorder: DecisionRecorder | null = null;
   private collapser: FloodCollapser | null = null;
@@ -100,7 +100,7 @@ export class Gateway implements ReloadTarget {
   private checkpointer: Checkpointer | null = null;
   private httpAddress: { host: string; port: number } | null = null;
   private files: LinkFiles | null = null;
-  private background: { stop(): void } | null = null;
+  private background: BackgroundTasks | null = null;
   private relayStarted = false;
   private started = false;
   private stopping: Promise<void> | null = null;
@@ -169,23 +169,22 @@ export class Gateway implements ReloadTarget {
     if (files.ready('mqtt')) await this.startRelay();
     this.metrics.gauge('lintel_mqtt_connected', '1 when the MQTT broker is connected', () => (this.relay.connected() ? 1 : 0));
 
-    // 3. The booking platform: optional, and never blocks start-up.
+    // 3. The booking platform: optional, never blocks start-up, and runs in its own thread
+    //    (upstream-thread.ts) so that callbacks, fetches and applied lists never hold the badge path.
+    //    Stored bookings outlive the config: a resource whose doors changed is re-derived first.
+    if (changedResources.length > 0) this.rederive(changedResources);
     if (cfg.upstream) {
-      this.upstream = new UpstreamSync({
-        config: cfg.upstream,
-        grace: { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes },
-        resources: cfg.resources,
-        store: this.store,
-        clock: this.clock,
-        logger: this.logger.child({ part: 'upstream' }),
-        fetch: this.opts.fetch,
+      this.upstream = new UpstreamThread({
+        config: cfg,
         // No token yet (file faulted): the link is disabled until LinkFiles reads one.
         token: cfg.upstream.token ?? (files.ready('upstream') && cfg.upstream.tokenFile ? files.text(cfg.upstream.tokenFile) : ''),
+        clock: this.clock,
+        logger: this.logger.child({ part: 'upstream' }),
         countFailure: (task) => this.metrics.backgroundErrors.inc({ task }),
+        onCommitted: () => this.background?.changesCommitted(),
       });
       await this.upstream.start();
     }
-    if (changedResources.length > 0) await this.mappingChanged(changedResources);
 
     // 4. QR credentials and visitors, then the pipeline every reader feeds.
     const visitorGate = this.upstream
@@ -372,13 +371,12 @@ export class Gateway implements ReloadTarget {
   }
 
   /**
-   * Stored bookings outlive the config: a resource whose doors changed has its booking grants
-   * re-derived at once, ongoing bookings included — by the platform sync when there is one
-   * (it also resubscribes), else directly from the stored appointments.
+   * A resource whose doors changed since the last run has its stored booking grants re-derived
+   * at once, ongoing bookings included, before the upstream thread starts (it subscribes to and
+   * sweeps every mapped resource on its first run anyway).
    */
-  private async mappingChanged(changed: string[]): Promise<void> {
+  private rederive(changed: string[]): void {
     const cfg = this.config;
-    if (this.upstream) return this.upstream.mappingChanged(changed, cfg.resources);
     const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
     const grace = { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes };
     rederiveBookingGrants(this.store, changed, grace, overrides, this.clock.now());

@@ -5,7 +5,7 @@ import { redactUrl } from './doors/mqtt-options.js';
 import type { Alarm, GatewayStatus } from './http/status.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { ReaderSource } from './readers/reader.js';
-import type { UpstreamSync } from './upstream/upstream-sync.js';
+import type { UpstreamLink } from './upstream/upstream-link.js';
 
 export interface StatusInputs {
   config: Config;
@@ -15,7 +15,7 @@ export interface StatusInputs {
   index: AccessIndex;
   relay: DoorRelay | undefined;
   readers: readonly ReaderSource[];
-  upstream: UpstreamSync | null;
+  upstream: Pick<UpstreamLink, 'status'> | null;
   recent: RecentDecisions;
   dbOpen: boolean;
   alarms?: Alarm[];

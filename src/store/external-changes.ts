@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { AccessIndex } from '../access/access-index.js';
 import type { Clock, Timer } from '../util/clock.js';
-import { guardedInterval, type FailureCounter } from '../util/guarded.js';
+import { guardedInterval, runGuarded, type FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
 import { prepareCached as cached, type Db } from './db.js';
 import { refreshDoors, refreshPeople } from './index-loader.js';
@@ -29,6 +29,11 @@ export const SLICE_MS = 1;
 export const PEOPLE_PER_STEP = 4;
 /** Change-log entries read per query (an import writes about three per person); ~0.3 ms. */
 const LOG_WINDOW = 500;
+/**
+ * How soon after pollSoon() the log is read: the upstream thread says it committed, and the
+ * few milliseconds let its follow-up commits (one applied list after another) join one poll.
+ */
+export const SOON_MS = 5;
 
 export interface ChangeMark {
   seq: number;
@@ -106,6 +111,9 @@ export class ExternalChangeWatch {
   private mark: ChangeMark;
   private timer: Timer | null = null;
   private readonly counters: WatchStats;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private soon: Timer | null = null;
 
   constructor(private readonly opts: ExternalChangeWatchOptions) {
     this.mark = opts.from;
@@ -130,6 +138,17 @@ export class ExternalChangeWatch {
   stop(): void {
     this.timer?.cancel();
     this.timer = null;
+    this.soon?.cancel();
+    this.soon = null;
+  }
+
+  /** Another thread of ours committed: read the log shortly, not at the next tick. */
+  pollSoon(): void {
+    if (this.soon || !this.timer) return;
+    this.soon = this.opts.clock.setTimeout(() => {
+      this.soon = null;
+      void runGuarded('external-changes', () => this.poll(), { logger: this.opts.logger, countFailure: this.opts.countFailure });
+    }, SOON_MS);
   }
 
   stats(): WatchStats {
@@ -141,7 +160,30 @@ export class ExternalChangeWatch {
     return this.mark.seq;
   }
 
-  async poll(): Promise<void> {
+  /**
+   * One poll at a time: a poll asked for while one runs (the timer and pollSoon) runs right
+   * after it, so no two ever apply the same entries or move the mark past each other.
+   */
+  poll(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pollOnce();
+        } while (this.again);
+      } finally {
+        this.running = null;
+      }
+    };
+    this.running = run();
+    return this.running;
+  }
+
+  private async pollOnce(): Promise<void> {
     const { db } = this.opts;
     if (!db.open) return;
     this.counters.polls++;

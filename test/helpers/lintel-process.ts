@@ -15,7 +15,12 @@ export interface StatusSnapshot {
   index: { people: number; cards: number; grants: number; doors: number };
   readers: Array<{ id: string; connected: boolean; lines: number; dropped: { overlong: number; garbage: number }; reconnects: number; lastError: string | null }>;
   mqtt: { connected: boolean };
-  upstream: { state: string; lastError: string | null; lastSuccessAt: number | null } | null;
+  upstream: {
+    state: string;
+    lastError: string | null;
+    lastSuccessAt: number | null;
+    detail?: { lastReconcile: unknown; subscriptions: Array<{ state: string }> };
+  } | null;
   recent: Array<{ readerId: string; credential: string; result: string; reason: string; relay: string; at: number }>;
 }
 
@@ -96,6 +101,22 @@ export async function fetchStatus(port: number, timeoutMs = 2000): Promise<Statu
   } catch {
     return null;
   }
+}
+
+/**
+ * The gateway's booking link has settled: it holds an active subscription and finished a first
+ * sweep. Its thread writes both after the platform answers, so the platform having seen the
+ * subscription request is not enough before a test compares stored state.
+ */
+export async function waitForUpstreamSettled(port: number, timeoutMs = 15_000): Promise<void> {
+  await waitFor(
+    'booking link settled',
+    async () => {
+      const d = (await fetchStatus(port))?.upstream?.detail;
+      return d && d.lastReconcile !== null && d.subscriptions.some((s) => s.state === 'active') ? true : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchStatus, percentile, sleep, waitFor } from '../helpers/lintel-process.js';
+import { fetchStatus, percentile, sleep, waitFor, waitForUpstreamSettled } from '../helpers/lintel-process.js';
 import { budgetMs, profile, reportFigures } from '../helpers/resilience-profile.js';
 import { ResilienceSite } from '../helpers/resilience-site.js';
 import { cardsCsv } from '../helpers/site-config.js';
@@ -42,6 +42,7 @@ describe('resilience: crash loop (kill -9 under load)', () => {
     expect(imported.code, imported.stderr).toBe(0);
     await site.start();
     await waitFor('platform subscription', () => (upstream.subscribed() ? true : undefined), 15_000);
+    await waitForUpstreamSettled(site.httpPort);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyMemberToken } from '../../src/qr/member-token.js';
 import { callbackSchema } from '../../src/upstream/schemas.js';
 import { signWebhook } from '../../src/upstream/signature.js';
-import { CLI, fetchStatus, waitFor } from '../helpers/lintel-process.js';
+import { CLI, fetchStatus, waitFor, waitForUpstreamSettled } from '../helpers/lintel-process.js';
 import { budgetMs, profile } from '../helpers/resilience-profile.js';
 import { ResilienceSite } from '../helpers/resilience-site.js';
 import { cardsCsv } from '../helpers/site-config.js';
@@ -44,6 +44,7 @@ describe('resilience: hostile input — the running gateway', () => {
     expect(r.code, r.stderr).toBe(0);
     await site.start();
     await waitFor('platform subscription', () => (upstream.subscribed() ? true : undefined), 15_000);
+    await waitForUpstreamSettled(site.httpPort);
     base = `http://127.0.0.1:${site.httpPort}`;
   }, 60_000);
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchStatus, percentile, rssMb, sleep, waitFor } from '../helpers/lintel-process.js';
+import { fetchStatus, percentile, rssMb, sleep, waitFor, waitForUpstreamSettled } from '../helpers/lintel-process.js';
 import { budgetMs, profile, reportFigures } from '../helpers/resilience-profile.js';
 import { ResilienceSite } from '../helpers/resilience-site.js';
 import { cardsCsv } from '../helpers/site-config.js';
@@ -28,6 +28,7 @@ describe('resilience: load', () => {
     expect(r.code, r.stderr).toBe(0);
     await site.start();
     await waitFor('platform subscription', () => (upstream.subscribed() ? true : undefined), 15_000);
+    await waitForUpstreamSettled(site.httpPort);
     for (let i = 0; i < POOL; i++) appointments.push(upstream.book('R-1', `guest${i}@example.com`));
     await waitFor('pool bookings acknowledged', () => (upstream.acked.size >= POOL ? true : undefined), 15_000);
   }, 90_000);

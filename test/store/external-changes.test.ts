@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AccessIndex } from '../../src/access/access-index.js';
 import { decideCard } from '../../src/access/decide.js';
 import { neverWaitForLocks } from '../../src/store/db.js';
-import { ExternalChangeWatch, LoopSlice, PEOPLE_PER_STEP, pruneChangeLog, readChangeMark } from '../../src/store/external-changes.js';
+import { ExternalChangeWatch, LoopSlice, PEOPLE_PER_STEP, pruneChangeLog, readChangeMark, SOON_MS } from '../../src/store/external-changes.js';
 import { replaceSourceGrants } from '../../src/store/grants.js';
 import { assignCredential, upsertPerson } from '../../src/store/people.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -38,9 +38,10 @@ function setup(slicing: { sliceMs?: number; now?: () => number } = {}) {
   neverWaitForLocks(s.store.db);
   let live = s.index;
   const swaps: AccessIndex[] = [];
+  const clock = new FakeClock();
   const watch = new ExternalChangeWatch({
     db: s.store.db,
-    clock: new FakeClock(),
+    clock,
     logger: silentLogger,
     index: () => live,
     swap: (fresh) => {
@@ -52,7 +53,7 @@ function setup(slicing: { sliceMs?: number; now?: () => number } = {}) {
   });
   const other = new OtherProcess(s.store.db.name);
   cleanup.push(() => other.close());
-  return { ...s, watch, other, swaps, live: () => live };
+  return { ...s, watch, other, swaps, clock, live: () => live };
 }
 
 const personId = (db: ReturnType<typeof setup>['store']['db'], email: string) =>
@@ -126,6 +127,27 @@ describe('commits by another process reach the running index incrementally', () 
     await ctx.watch.poll();
     expect(ctx.watch.stats()).toMatchObject({ peopleRefreshed: 1111, slices: 1 });
     expect(decideCard(ctx.live(), String(100_000 + 1234), 'front', T0).result).toBe('denied');
+  });
+
+  it('pollSoon (the upstream thread committed) applies the change within SOON_MS, not at the next tick', async () => {
+    const ctx = setup();
+    ctx.watch.start();
+    cleanup.push(() => ctx.watch.stop());
+    const id = personId(ctx.store.db, 'p43@example.com');
+    await ctx.other.exec(`INSERT INTO credentials (person_id, number, format, state, created_at, updated_at) VALUES (${id}, '9990003', 'decimal', 'active', 0, 0)`);
+    ctx.watch.pollSoon();
+    ctx.watch.pollSoon(); // coalesced: one timer
+    ctx.clock.advance(SOON_MS);
+    await vi.waitFor(() => expect(decideCard(ctx.live(), '9990003', 'front', T0).result).toBe('granted'));
+    expect(ctx.watch.stats()).toMatchObject({ polls: 1, externalCommits: 1, peopleRefreshed: 1 });
+  });
+
+  it('polls asked for while one runs (timer and pollSoon) never apply the same entries twice', async () => {
+    const ctx = setup({ sliceMs: 1, now: steppedClock(1) });
+    await ctx.other.exec(`DELETE FROM grants WHERE person_id IN (SELECT id FROM people WHERE email LIKE 'p2%')`);
+    await Promise.all([ctx.watch.poll(), ctx.watch.poll(), ctx.watch.poll()]);
+    // One poll applied the 1,111 people; the one asked for meanwhile found the mark moved.
+    expect(ctx.watch.stats()).toMatchObject({ polls: 2, externalCommits: 1, peopleRefreshed: 1111 });
   });
 
   it('a hole in the log (pruned by someone else) rebuilds beside the live index and swaps it in', async () => {

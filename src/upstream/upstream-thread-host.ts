@@ -1,0 +1,235 @@
+import { Hono } from 'hono';
+import { Worker } from 'node:worker_threads';
+import type { Config, ResourceConfig } from '../config/schema.js';
+import { backoffMs, type Clock, type Timer } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import type { FailureCounter } from '../util/guarded.js';
+import type { Logger } from '../util/log.js';
+import { readCapped } from '../util/read-capped.js';
+import { UpstreamClient } from './client.js';
+import { UpstreamHealth } from './health.js';
+import { BUSY_RETRY_AFTER_SEC } from './replay-guard.js';
+import type { UpstreamLink } from './upstream-link.js';
+import type { UpstreamStatus } from './upstream-sync.js';
+import { relayThreadLog } from './worker/thread-log.js';
+import type { CallbackAnswer, FromThread, ThreadInit, ToThread } from './worker/protocol.js';
+
+/** Only these reach the thread: what the webhook reads, nothing a client could use to grow a message. */
+const FORWARDED_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type'] as const;
+/** A callback the thread has not answered by then gets a 503: the platform retries it. */
+const ANSWER_TIMEOUT_MS = 10_000;
+/** Restart backoff after a crash, and how long a thread must run before its crash counts as a new one. */
+const RESTART_BASE_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+const HEALTHY_AFTER_MS = 60_000;
+/** The thread's heap is bounded: a runaway there ends (and restarts) the thread, never the gateway. */
+const THREAD_HEAP_MB = 256;
+const STOP_WAIT_MS = 1800;
+
+export interface UpstreamThreadOptions {
+  config: Config;
+  token: string;
+  clock: Clock;
+  logger: Logger;
+  countFailure: FailureCounter;
+  /** The thread committed to SQLite: apply change_log now. */
+  onCommitted: () => void;
+  /** The thread's entry; default the built upstream-thread.js beside this file. */
+  entry?: URL;
+}
+
+/** Under vitest this file runs from src/ as TypeScript; a worker thread can only run the build in dist/. */
+export function threadEntry(): URL {
+  const here = new URL('./worker/upstream-thread.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return here;
+  const i = here.href.lastIndexOf('/src/');
+  return new URL(`${here.href.slice(0, i)}/dist${here.href.slice(i)}`);
+}
+
+/**
+ * The main thread's side of the upstream thread: forwards signed callbacks and answers them,
+ * passes token and mapping changes on, keeps the thread's latest status, and restarts a thread
+ * that died (with backoff; meanwhile callbacks get 503 + Retry-After, which the platform
+ * retries, and doors decide from SQLite as always). The visitor gate's client stays here.
+ */
+export class UpstreamThread implements UpstreamLink {
+  readonly client: UpstreamClient;
+  private worker: Worker | null = null;
+  private token: string;
+  private resources: ResourceConfig[];
+  private latest: UpstreamStatus | null = null;
+  private readonly pending = new Map<number, (a: CallbackAnswer | null) => void>();
+  private nextId = 1;
+  private crashes = 0;
+  private spawnedAt = 0;
+  private restartTimer: Timer | null = null;
+  private down: string | null = null;
+  private stopped = false;
+  /** Refusals made here, before the thread saw the callback (too large, thread down). */
+  private readonly refusedHere: Record<string, number> = {};
+
+  constructor(private readonly opts: UpstreamThreadOptions) {
+    this.token = opts.token;
+    this.resources = opts.config.resources;
+    const up = opts.config.upstream!;
+    this.client = new UpstreamClient({
+      baseUrl: up.baseUrl,
+      token: opts.token,
+      requestTimeoutMs: up.requestTimeoutMs,
+      clock: opts.clock,
+      health: new UpstreamHealth(opts.clock, opts.token.length > 0),
+    });
+  }
+
+  /** Never waits for the platform: the thread subscribes and sweeps on its own. */
+  start(): Promise<void> {
+    this.spawn();
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.restartTimer?.cancel();
+    const worker = this.worker;
+    this.worker = null;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'stop' } satisfies ToThread);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_WAIT_MS)));
+    if ((await Promise.race([exited, late])) === 'late') {
+      this.opts.logger.warn('upstream thread did not stop in time; terminated');
+      await worker.terminate();
+    }
+    clearTimeout(timer);
+    this.answerAll(null);
+  }
+
+  setToken(token: string): void {
+    this.token = token;
+    this.client.setToken(token);
+    this.send({ type: 'token', token });
+  }
+
+  mappingChanged(changed: string[], resources: ResourceConfig[]): Promise<void> {
+    this.resources = resources;
+    this.send({ type: 'mapping', changed, resources });
+    return Promise.resolve();
+  }
+
+  status(): UpstreamStatus {
+    const base: UpstreamStatus = this.latest ?? {
+      state: this.token.length > 0 ? 'degraded' : 'disabled',
+      lastError: null,
+      lastSuccessAt: null,
+      lastReconcile: null,
+      subscriptions: [],
+      unknownResources: [],
+      callbacks: { accepted: 0, duplicates: 0, rejected: {} },
+    };
+    const rejected = { ...base.callbacks.rejected };
+    for (const [status, n] of Object.entries(this.refusedHere)) rejected[status] = (rejected[status] ?? 0) + n;
+    const state = this.down && base.state !== 'disabled' ? 'degraded' : base.state;
+    return { ...base, state, lastError: this.down ?? base.lastError, callbacks: { ...base.callbacks, rejected } };
+  }
+
+  webhookApp(): Hono {
+    const app = new Hono();
+    const maxBytes = this.opts.config.upstream!.maxCallbackBytes;
+    app.post('/', async (c) => {
+      const refuse = (status: 413 | 503, error: string) => {
+        this.refusedHere[status] = (this.refusedHere[status] ?? 0) + 1;
+        if (status === 503) c.header('Retry-After', String(BUSY_RETRY_AFTER_SEC));
+        return c.json({ error }, status);
+      };
+      const body = await readCapped(c.req.raw, maxBytes);
+      if (body === null) return refuse(413, 'body too large');
+      const worker = this.worker;
+      if (!worker || this.down) return refuse(503, 'booking link restarting; retry');
+      const headers: Record<string, string> = {};
+      for (const name of FORWARDED_HEADERS) {
+        const v = c.req.header(name);
+        if (v !== undefined) headers[name] = v;
+      }
+      const id = this.nextId++;
+      const answered = new Promise<CallbackAnswer | null>((resolve) => this.pending.set(id, resolve));
+      const timer = setTimeout(() => this.answer(id, null), ANSWER_TIMEOUT_MS);
+      worker.postMessage({ type: 'callback', id, headers, body } satisfies ToThread);
+      const a = await answered;
+      clearTimeout(timer);
+      if (!a) return refuse(503, 'booking link did not answer; retry');
+      return new Response(a.body, { status: a.status, headers: a.headers });
+    });
+    return app;
+  }
+
+  private spawn(): void {
+    const init: ThreadInit = { config: { ...this.opts.config, resources: this.resources }, token: this.token, logLevel: this.opts.logger.level };
+    const worker = new Worker(this.opts.entry ?? threadEntry(), { workerData: init, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
+    this.worker = worker;
+    this.spawnedAt = this.opts.clock.now();
+    this.down = null;
+    worker.on('message', (msg: FromThread) => this.onMessage(msg));
+    worker.on('error', (err) => this.opts.logger.error({ err: errorMessage(err) }, 'upstream thread failed'));
+    worker.on('exit', (code) => this.onExit(worker, code));
+  }
+
+  private onMessage(msg: FromThread): void {
+    switch (msg.type) {
+      case 'answer':
+        return this.answer(msg.id, msg);
+      case 'status':
+        this.latest = msg.status;
+        return;
+      case 'committed':
+        return this.opts.onCommitted();
+      case 'failure':
+        return this.opts.countFailure(msg.task);
+      case 'log':
+        return relayThreadLog(this.opts.logger, msg.line);
+      case 'ready':
+      case 'stopped':
+        return;
+    }
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (this.worker !== worker) return; // stopped on purpose
+    this.worker = null;
+    this.answerAll(null);
+    this.scheduleRestart(`exit ${code}`);
+  }
+
+  private scheduleRestart(why: string): void {
+    if (this.stopped) return;
+    if (this.opts.clock.now() - this.spawnedAt >= HEALTHY_AFTER_MS) this.crashes = 0;
+    const waitMs = backoffMs(this.crashes++, RESTART_BASE_MS, RESTART_MAX_MS);
+    this.down = `booking link thread stopped (${why}); restarting in ${Math.round(waitMs / 1000)} s`;
+    this.opts.countFailure('upstream-thread');
+    this.opts.logger.error({ why, waitMs }, 'upstream thread stopped; restarting it; doors keep deciding from the local cache');
+    this.restartTimer = this.opts.clock.setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopped) return;
+      try {
+        this.spawn();
+      } catch (err) {
+        this.scheduleRestart(errorMessage(err));
+      }
+    }, waitMs);
+  }
+
+  private answer(id: number, a: CallbackAnswer | null): void {
+    const resolve = this.pending.get(id);
+    if (!resolve) return;
+    this.pending.delete(id);
+    resolve(a);
+  }
+
+  private answerAll(a: null): void {
+    for (const id of [...this.pending.keys()]) this.answer(id, a);
+  }
+
+  private send(msg: ToThread): void {
+    this.worker?.postMessage(msg);
+  }
+}
