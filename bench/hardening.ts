@@ -29,6 +29,7 @@ import { CLI, SITE, TOKEN, cardOf, countAudit, dbFileOf, doorId, fetchStatus, re
 import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 import { printReport, type PhaseResult } from './hardening-report.js';
 import { SwipeDriver, type LoopPlan } from './hardening-swipes.js';
+import { STATUS_EVERY_MS } from '../src/upstream/worker/protocol.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CARDS = env('CARDS', 1_000_000);
@@ -175,6 +176,8 @@ if (PHASES.has('c')) {
       const done = JSON.parse((await platformLines.next((l) => l.startsWith('done '), LOAD_SEC * 1000 + 60_000, 'platform simulator')).slice(5)) as {
         subscriptions: number; created: number; sentMs: number; callbacks: number; ok: number; failed: number;
       };
+      // The booking link's thread reports its counters every 500 ms (STATUS_EVERY_MS): wait past one report.
+      await new Promise((resolve) => setTimeout(resolve, 2 * STATUS_EVERY_MS));
       const after = (await fetchStatus(httpPort, 10_000))?.upstream?.detail.callbacks?.accepted ?? NaN;
       return [
         `platform: ${done.created} appointments in ${(done.sentMs / 1000).toFixed(1)} s → ${done.callbacks} signed callbacks to ${done.subscriptions} subscription(s) (${((done.callbacks * 1000) / done.sentMs).toFixed(0)}/s), ${done.ok} answered 2xx, ${done.failed} not`,

@@ -28,6 +28,12 @@ export const DEFAULT_MAX_QUEUED_AUDIT_ROWS = 100_000;
 export const AUDIT_DRAIN_CHUNK = 2_000;
 const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 2_000;
+/**
+ * Failed attempts (50 + 100 ms of backoff) before a held lock is worth a warning. The upstream
+ * thread's own write transactions hold the lock for a few milliseconds many times a second
+ * under load; one retry 50 ms later gets through, and a warning for each was pure noise.
+ */
+const WARN_AFTER_ATTEMPTS = 3;
 
 /**
  * How long bookkeeping waits behind the unlock. The broker usually runs on the same small host
@@ -148,7 +154,7 @@ export class DecisionRecorder {
       } catch (err) {
         if (isSqliteRetryable(err)) {
           this.lastWriteError = errorMessage(err);
-          if (this.busyAttempts++ === 0) logger.warn({ queued: this.auditQueue.length, err: this.lastWriteError }, 'audit rows cannot be written now (lock held elsewhere, disk full or read-only); queued in memory');
+          if (++this.busyAttempts === WARN_AFTER_ATTEMPTS) logger.warn({ queued: this.auditQueue.length, err: this.lastWriteError }, 'audit rows cannot be written now (lock held elsewhere, disk full or read-only); queued in memory');
           this.retryTimer = clock.setTimeout(() => this.writeAudit(), backoffMs(this.busyAttempts - 1, RETRY_BASE_MS, RETRY_MAX_MS));
           return;
         }
@@ -163,11 +169,11 @@ export class DecisionRecorder {
         return;
       }
     }
-    if (this.busyAttempts > 0 || this.droppedThisOutage > 0) {
+    if (this.busyAttempts >= WARN_AFTER_ATTEMPTS || this.droppedThisOutage > 0) {
       logger.info({ retries: this.busyAttempts, dropped: this.droppedThisOutage }, 'database writable again; queued audit rows written');
-      this.lastWriteError = null;
-      this.busyAttempts = 0;
-      this.droppedThisOutage = 0;
     }
+    this.lastWriteError = null;
+    this.busyAttempts = 0;
+    this.droppedThisOutage = 0;
   }
 }

@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/store/audit.js';
 import { neverWaitForLocks } from '../../src/store/db.js';
 import { replaceSourceGrants } from '../../src/store/grants.js';
 import { assignCredential, upsertPerson } from '../../src/store/people.js';
-import { silentLogger } from '../../src/util/log.js';
+import { createLogger, silentLogger, type Logger } from '../../src/util/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { OtherProcess } from '../helpers/lock-holder.js';
 import { testStore } from '../helpers/store.js';
@@ -22,7 +22,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup(maxQueuedRows: number) {
+async function setup(maxQueuedRows: number, logger: Logger = silentLogger) {
   const s = testStore(['front']);
   cleanup.push(s.close);
   const clock = new FakeClock();
@@ -37,7 +37,7 @@ async function setup(maxQueuedRows: number) {
   const metrics = new Metrics();
   const recent = new RecentDecisions(1000);
   const audit = new AuditLog(s.store.db);
-  const recorder = new DecisionRecorder({ audit, clock, logger: silentLogger, metrics, recent, maxQueuedRows });
+  const recorder = new DecisionRecorder({ audit, clock, logger, metrics, recent, maxQueuedRows });
   const relay = { pulse: (door: string) => (pulses.push(door), { status: 'sent' as const }) };
   const pipeline = new BadgePipeline({ index: s.index, relay, recorder, clock, logger: silentLogger, qr: null });
   const other = new OtherProcess(s.store.db.name);
@@ -46,6 +46,30 @@ async function setup(maxQueuedRows: number) {
 }
 
 describe('a write lock held by another process', () => {
+  it('a lock held for a moment (the upstream thread writing) is retried without a warning; a long one warns once', async () => {
+    const lines: string[] = [];
+    const ctx = await setup(100_000, createLogger('info', { write: (l: string) => void lines.push(l) }));
+    const said = (text: string) => lines.filter((l) => l.includes(text)).length;
+    await ctx.other.lock();
+    ctx.pipeline.onLine(front, '7340861');
+    ctx.clock.advance(RECORD_DELAY_MS); // first attempt meets the lock
+    await ctx.other.release();
+    ctx.clock.advance(100); // the retry gets through
+    expect(ctx.recorder.auditBacklog().queued).toBe(0);
+    expect(said('cannot be written now')).toBe(0);
+    expect(said('writable again')).toBe(0);
+
+    await ctx.other.lock();
+    ctx.pipeline.onLine(front, '7340861');
+    ctx.clock.advance(RECORD_DELAY_MS);
+    for (let i = 0; i < 10; i++) ctx.clock.advance(1000);
+    expect(said('cannot be written now')).toBe(1);
+    await ctx.other.release();
+    ctx.clock.advance(3000);
+    expect(ctx.recorder.auditBacklog().queued).toBe(0);
+    expect(said('writable again')).toBe(1);
+  });
+
   it('delays no decision, queues the audit rows, writes all of them once the lock frees', async () => {
     const ctx = await setup(100_000);
     await ctx.other.lock();
