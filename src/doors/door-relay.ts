@@ -319,13 +319,14 @@ export class DoorRelay {
       this.backstop.cancel(doorId);
       return;
     }
-    // lintel's state is whole (retained, every field); the others report a field at a time.
-    const prev = route.driver.kind === 'lintel' ? undefined : this.states.get(doorId);
+    const behaviour = route.driver.behaviour;
+    const prev = behaviour.state === 'whole' ? undefined : this.states.get(doorId);
     const state: KnownDoorState = { online: true, relay: 'unknown', contact: 'unknown', ...prev, ...definedOnly(event.state), at: event.at ?? now };
-    // A device gone offline cannot be taken to hold its relay where it last said.
-    if (!state.online && route.driver.kind !== 'lintel') state.relay = 'unknown';
+    // A device gone offline cannot be taken to hold its relay where it last said, unless its
+    // offline message itself says where.
+    if (!state.online && !behaviour.relayKnownOffline) state.relay = 'unknown';
     this.states.set(doorId, state);
-    this.backstop.reported(doorId, state.relay, route.config.pulseMs);
+    if (behaviour.relockBackstop) this.backstop.reported(doorId, state.relay, route.config.pulseMs);
     for (const fn of this.stateListeners) {
       try {
         fn({ doorId, state });

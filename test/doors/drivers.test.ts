@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DOOR_DRIVERS } from '../../src/config/schema.js';
 import { createDriver } from '../../src/doors/drivers/index.js';
 import { pulseTimeFor } from '../../src/doors/drivers/tasmota.js';
 import { ProtocolError } from '../../src/doors/protocol.js';
@@ -59,5 +60,16 @@ describe('zigbee2mqtt', () => {
     expect(d.handle('zigbee2mqtt/front-door', buf('{"state_l2":"OFF","linkquality":80}'), 0)).toEqual([{ kind: 'state', state: { relay: 'locked' } }]);
     expect(d.handle('zigbee2mqtt/front-door/availability', buf('{"state":"offline"}'), 0)).toEqual([{ kind: 'state', state: { online: false } }]);
     expect(d.handle('zigbee2mqtt/front-door/availability', buf('online'), 0)).toEqual([{ kind: 'state', state: { online: true } }]);
+  });
+});
+
+describe('driver behaviour', () => {
+  it('arms the stuck-on backstop only where the driver has an OFF to send', () => {
+    for (const driver of DOOR_DRIVERS) {
+      const d = createDriver(ctx(driver === 'lintel' ? {} : { driver, topic: 'dev/switch/door' }));
+      if (d.behaviour.relockBackstop) expect(d.relock(), driver).not.toBeNull();
+      if (d.behaviour.pulseEnd === 'gateway') expect(d.relock(), driver).not.toBeNull();
+    }
+    expect(createDriver(ctx({})).behaviour).toMatchObject({ state: 'whole', relockBackstop: false });
   });
 });

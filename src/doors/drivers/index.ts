@@ -4,7 +4,7 @@ import { ShellyGen2Driver } from './shelly-gen2.js';
 import { TasmotaDriver } from './tasmota.js';
 import { Zigbee2MqttDriver } from './zigbee2mqtt.js';
 
-export type { DoorDriver, DriverContext, DriverEvent, DriverMessage, DriverReports } from './driver.js';
+export type { DoorDriver, DriverBehaviour, DriverContext, DriverEvent, DriverMessage, DriverReports } from './driver.js';
 
 /** The driver a door's config names (config/schema.ts DOOR_DRIVERS). */
 export function createDriver(ctx: DriverContext): DoorDriver {
