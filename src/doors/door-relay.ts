@@ -1,47 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { DoorConfig, DoorDriverKind } from '../config/schema.js';
+import type { DoorConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AckTracker, type AckEvent, type LastAck } from './ack-tracker.js';
 import { DoorRoutes, type DoorRoute } from './door-routes.js';
-import type { DriverEvent, DriverReports } from './drivers/index.js';
-import { buildClientOptions, NoReplayStore, redactUrl, type MqttConfig } from './mqtt-options.js';
-import { CommandIds, DoorAck, GatewayStatus, ProtocolError, topics, type ContactPosition, type Topics } from './protocol.js';
+import type { DriverEvent } from './drivers/index.js';
+import { DoorStates, type DoorStatusEntry, type KnownDoorState, type StateEvent } from './door-states.js';
+import { buildClientOptions, noNagle, NoReplayStore, redactUrl, sendNow, type MqttConfig } from './mqtt-options.js';
+import { CommandIds, DoorAck, GatewayStatus, ProtocolError, topics, type Topics } from './protocol.js';
 import { RelockBackstop } from './relock-backstop.js';
 
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
 export type { AckEvent, LastAck };
-
-/** What the gateway knows of a door, from whatever its device reports (drivers/). */
-export interface KnownDoorState {
-  online: boolean;
-  relay: 'locked' | 'unlocked' | 'unknown';
-  contact: ContactPosition;
-  /** The device's clock where it reports one (lintel firmware), else when the report arrived. */
-  at: number;
-  fw?: string;
-}
-
-export interface StateEvent {
-  doorId: string;
-  state: KnownDoorState;
-}
-
-export interface DoorStatusEntry {
-  doorId: string;
-  driver: DoorDriverKind;
-  /** What this door's device reports: real acks or inferred ones, relay, contact sensor. */
-  reports: DriverReports;
-  /** null: no state received yet, or the gateway itself is disconnected and cannot know. */
-  online: boolean | null;
-  relay: 'locked' | 'unlocked' | 'unknown';
-  contact: 'closed' | 'open' | 'unknown';
-  stateAt: number | null;
-  fw: string | null;
-  lastAck: LastAck | null;
-  pendingAcks: number;
-}
+export type { DoorStatusEntry, KnownDoorState, StateEvent };
 
 export interface DoorRelayOptions {
   mqtt: MqttConfig;
@@ -66,18 +38,18 @@ export interface DoorRelayOptions {
 type Listener<T> = (event: T) => void;
 
 /**
- * The gateway side of firmware-protocol/README.md: sends pulse commands, tracks acks, keeps
- * the last retained state per door and announces its own status (with an offline last-will).
+ * The gateway's one MQTT link to its doors: sends each door's unlock through its driver
+ * (drivers/), tracks acks, routes device reports to the door states (door-states.ts) and
+ * announces its own status with an offline last-will (firmware-protocol/README.md).
  */
 export class DoorRelay {
   private readonly t: Topics;
   /** Per door, built once per configuration: its config and driver; replaced whole by setDoors(). */
   private routes: DoorRoutes;
   private readonly protocolVersion: 4 | 5;
-  private readonly states = new Map<string, KnownDoorState>();
+  private readonly states: DoorStates;
   private readonly acks: AckTracker;
   private readonly backstop: RelockBackstop;
-  private readonly stateListeners = new Set<Listener<StateEvent>>();
   private readonly connectionListeners = new Set<Listener<boolean>>();
   private client: MqttClient | null = null;
   private readonly outgoingStore = new NoReplayStore();
@@ -89,6 +61,7 @@ export class DoorRelay {
     this.t = topics(opts.mqtt.topicPrefix, opts.siteId);
     this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
     this.routes = this.buildRoutes(opts.doors);
+    this.states = new DoorStates(opts.logger);
     this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
     this.backstop = new RelockBackstop(opts.clock, opts.logger, (doorId) => this.relock(doorId));
   }
@@ -109,7 +82,7 @@ export class DoorRelay {
     for (const doorId of this.routes.byDoor.keys()) {
       const now = next.byDoor.get(doorId);
       if (!now || now.driver.kind !== this.routes.byDoor.get(doorId)?.driver.kind) {
-        this.states.delete(doorId); // what another device said is not this one's state
+        this.states.forget(doorId); // what another device said is not this one's state
         this.backstop.cancel(doorId);
       }
     }
@@ -246,21 +219,9 @@ export class DoorRelay {
 
   doorStatus(): DoorStatusEntry[] {
     const live = this.connected();
-    return [...this.routes.byDoor.values()].map(({ config, driver }) => {
-      const doorId = config.id;
-      const s = this.states.get(doorId);
-      return {
-        doorId,
-        driver: driver.kind,
-        reports: driver.reports,
-        online: s && live ? s.online : null,
-        relay: s?.relay ?? 'unknown',
-        contact: s?.contact ?? 'unknown',
-        stateAt: s?.at ?? null,
-        fw: s?.fw ?? null,
-        lastAck: this.acks.last(doorId),
-        pendingAcks: this.acks.pending(doorId),
-      };
+    return [...this.routes.byDoor.values()].map((route) => {
+      const doorId = route.config.id;
+      return this.states.entry(route, live, { last: this.acks.last(doorId), pending: this.acks.pending(doorId) });
     });
   }
 
@@ -274,8 +235,7 @@ export class DoorRelay {
   }
 
   onState(fn: Listener<StateEvent>): () => void {
-    this.stateListeners.add(fn);
-    return () => void this.stateListeners.delete(fn);
+    return this.states.onState(fn);
   }
 
   onConnection(fn: Listener<boolean>): () => void {
@@ -315,54 +275,15 @@ export class DoorRelay {
       return this.acks.received(doorId, new DoorAck(commandId, 'executed', now));
     }
     if (event.kind === 'cleared') {
-      this.states.delete(doorId);
+      this.states.forget(doorId);
       this.backstop.cancel(doorId);
       return;
     }
-    const behaviour = route.driver.behaviour;
-    const prev = behaviour.state === 'whole' ? undefined : this.states.get(doorId);
-    const state: KnownDoorState = { online: true, relay: 'unknown', contact: 'unknown', ...prev, ...definedOnly(event.state), at: event.at ?? now };
-    // A device gone offline cannot be taken to hold its relay where it last said, unless its
-    // offline message itself says where.
-    if (!state.online && !behaviour.relayKnownOffline) state.relay = 'unknown';
-    this.states.set(doorId, state);
-    if (behaviour.relockBackstop) this.backstop.reported(doorId, state.relay, route.config.pulseMs);
-    for (const fn of this.stateListeners) {
-      try {
-        fn({ doorId, state });
-      } catch (err) {
-        this.opts.logger.error({ err: (err as Error).message }, 'state listener threw');
-      }
-    }
+    const state = this.states.apply(route, event, now);
+    if (route.driver.behaviour.relockBackstop) this.backstop.reported(doorId, state.relay, route.config.pulseMs);
   }
 
   private emitConnection(up: boolean): void {
     for (const fn of this.connectionListeners) fn(up);
   }
 }
-
-/** Fields a driver did not report keep what was known (spread would overwrite them with undefined). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * Nagle's algorithm holds a small write while an earlier one is unacknowledged: the PUBACK we
- * send for a door's ack, say, until the broker's delayed ACK (tens of ms). An unlock must not
- * wait behind it. Each reconnect builds a new socket, so this runs on every CONNACK.
- */
-function noNagle(client: MqttClient): void {
-  (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
-}
-
-/**
- * mqtt-packet corks the socket around each packet and uncorks it on process.nextTick. On the
- * badge path that tick comes only after the whole serial stream stack the read arrived on has
- * unwound (~50 µs with cold caches), and all that time the unlock sits in our buffer. The
- * packet is complete when publish() returns, so it is sent now; the later uncork finds nothing.
- */
-function sendNow(client: MqttClient): void {
-  const stream = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
-  while (stream?.uncork && (stream.writableCorked ?? 0) > 0) stream.uncork();
-}
-
