@@ -9,6 +9,7 @@ import type { DriverEvent } from './drivers/index.js';
 import { DoorStates, type DoorStatusEntry, type KnownDoorState, type StateEvent } from './door-states.js';
 import { buildClientOptions, noNagle, NoReplayStore, redactUrl, sendNow, type MqttConfig } from './mqtt-options.js';
 import { CommandIds, DoorAck, GatewayStatus, ProtocolError, topics, type Topics } from './protocol.js';
+import { PulseEnder } from './pulse-ender.js';
 import { RelockBackstop } from './relock-backstop.js';
 
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
@@ -50,6 +51,8 @@ export class DoorRelay {
   private readonly states: DoorStates;
   private readonly acks: AckTracker;
   private readonly backstop: RelockBackstop;
+  /** Ends the pulses of doors whose device has no timer of its own (behaviour.pulseEnd 'gateway'). */
+  private readonly pulseEnder: PulseEnder;
   private readonly connectionListeners = new Set<Listener<boolean>>();
   private client: MqttClient | null = null;
   private readonly outgoingStore = new NoReplayStore();
@@ -64,6 +67,7 @@ export class DoorRelay {
     this.states = new DoorStates(opts.logger);
     this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
     this.backstop = new RelockBackstop(opts.clock, opts.logger, (doorId) => this.relock(doorId));
+    this.pulseEnder = new PulseEnder(opts.clock, opts.logger, (doorId) => this.relock(doorId));
   }
 
   private buildRoutes(doors: readonly DoorConfig[]): DoorRoutes {
@@ -79,11 +83,12 @@ export class DoorRelay {
   setDoors(doors: readonly DoorConfig[]): void {
     const next = this.buildRoutes(doors);
     const { subscribe, unsubscribe } = this.routes.diff(next);
-    for (const doorId of this.routes.byDoor.keys()) {
+    for (const [doorId, was] of this.routes.byDoor) {
       const now = next.byDoor.get(doorId);
-      if (!now || now.driver.kind !== this.routes.byDoor.get(doorId)?.driver.kind) {
+      if (!now || now.driver.kind !== was.driver.kind || now.config.topic !== was.config.topic) {
         this.states.forget(doorId); // what another device said is not this one's state
         this.backstop.cancel(doorId);
+        this.pulseEnder.retire(doorId); // before the swap: a pulse in progress ends on the old device
       }
     }
     this.routes = next;
@@ -133,6 +138,7 @@ export class DoorRelay {
         this.announce(client).then(
           () => {
             logger.info({ broker: where, protocolVersion: this.protocolVersion }, 'mqtt connected');
+            this.pulseEnder.connected(this.gatewayEnded());
             this.emitConnection(true);
             resolve();
           },
@@ -147,9 +153,12 @@ export class DoorRelay {
   async stop(): Promise<void> {
     const client = this.client;
     if (!client || this.stopping) return;
+    // Before `stopping`: relock() refuses once it is set, and no pulse may outlive its timer.
+    if (client.connected) this.pulseEnder.endAll();
     this.stopping = true;
     this.acks.clear();
     this.backstop.clear();
+    this.pulseEnder.clear();
     if (client.connected) {
       const offline = new GatewayStatus('offline', this.opts.clock.now()).serialize();
       try {
@@ -169,7 +178,8 @@ export class DoorRelay {
    * connection is up right now — an unlock is never queued to be sent when the broker returns,
    * because by then the person has walked away and a late open door is a security hole. If the
    * connection dies with this command in flight, it is not replayed (NoReplayStore). Were it
-   * delivered late anyway, the firmware drops it by `expiresAt`: that is the guarantee. An MQTT 5
+   * delivered late anyway, lintel's firmware drops it by `expiresAt`; the other drivers say what
+   * stands in for that (drivers/, behaviour: the device's timer, the gateway's OFF). An MQTT 5
    * broker's message expiry helps only while the broker runs — one that is frozen (SIGSTOP, a
    * stalled VM) delivers what it holds at once when it resumes — and MQTT 3.1.1 has none.
    */
@@ -185,6 +195,11 @@ export class DoorRelay {
       this.counts.unreachable += 1;
       return { status: 'unreachable', commandId: null };
     }
+    const behaviour = route.driver.behaviour;
+    if (behaviour.refuseWhileOffline && this.states.get(doorId)?.online === false) {
+      this.counts.unreachable += 1;
+      return { status: 'unreachable', commandId: null };
+    }
     const commandId = this.commandIds.next();
     // Each driver's comment says what it guarantees about a late unlock (drivers/).
     for (const m of route.driver.unlock(commandId, this.opts.clock.now())) {
@@ -196,10 +211,15 @@ export class DoorRelay {
     this.counts.sent += 1;
     this.acks.expect(doorId, commandId);
     this.backstop.unlockSent(doorId, route.config.pulseMs);
+    if (behaviour.pulseEnd === 'gateway') this.pulseEnder.unlockSent(doorId, route.config.pulseMs);
     return { status: 'sent', commandId };
   }
 
-  /** The stuck-on backstop's OFF (relock-backstop.ts); false when it cannot be sent now. */
+  private *gatewayEnded(): Iterable<string> {
+    for (const [doorId, route] of this.routes.byDoor) if (route.driver.behaviour.pulseEnd === 'gateway') yield doorId;
+  }
+
+  /** An OFF, for the stuck-on backstop and the gateway-ended pulse; false when it cannot be sent now. */
   private relock(doorId: string): boolean {
     const client = this.client;
     const messages = this.routes.byDoor.get(doorId)?.driver.relock();
@@ -225,8 +245,8 @@ export class DoorRelay {
     });
   }
 
-  stats(): { sent: number; unreachable: number; acked: number; missingAcks: number; lateAcks: number; invalidMessages: number; reconnects: number; inferredAcks: number; stuckRelocks: number } {
-    return { ...this.counts, ...this.acks.counts(), stuckRelocks: this.backstop.fired };
+  stats(): { sent: number; unreachable: number; acked: number; missingAcks: number; lateAcks: number; invalidMessages: number; reconnects: number; inferredAcks: number; stuckRelocks: number; pulseEnds: number } {
+    return { ...this.counts, ...this.acks.counts(), stuckRelocks: this.backstop.fired, pulseEnds: this.pulseEnder.sent };
   }
 
   /** Each returns an unsubscribe function. */

@@ -1,4 +1,5 @@
 import type { DoorDriver, DriverContext } from './driver.js';
+import { EsphomeDriver } from './esphome.js';
 import { LintelDriver } from './lintel-driver.js';
 import { ShellyGen2Driver } from './shelly-gen2.js';
 import { TasmotaDriver } from './tasmota.js';
@@ -17,5 +18,7 @@ export function createDriver(ctx: DriverContext): DoorDriver {
       return new TasmotaDriver(ctx);
     case 'zigbee2mqtt':
       return new Zigbee2MqttDriver(ctx);
+    case 'esphome':
+      return new EsphomeDriver(ctx);
   }
 }
