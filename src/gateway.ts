@@ -52,11 +52,9 @@ export interface GatewayOptions {
   logger?: Logger;
   clock?: Clock;
   readerBindings?: ReaderBindings;
-  /** stdin in production; tests and the demo pass their own stream. */
-  stdin?: Readable;
+  /** stdin in production; tests pass their own stream, the demo one per reader (it routes the console's lines). */
+  stdin?: Readable | ((reader: ReaderConfig) => Readable);
   systemd?: SystemdNotifier;
-  /** Intercepts stdin lines before they reach the reader pipeline (the demo's `/commands`). */
-  stdinFilter?: (line: string) => boolean;
 }
 
 /**
@@ -229,7 +227,6 @@ export class Gateway implements ReloadTarget {
       logger: this.logger.child({ part: 'readers' }),
       bindings: this.opts.readerBindings ?? {},
       stdin: this.opts.stdin ?? process.stdin,
-      stdinFilter: this.opts.stdinFilter,
     });
     for (const r of this.readers) await r.start();
 

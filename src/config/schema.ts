@@ -31,7 +31,7 @@ const terminator = z.enum(['lf', 'cr', 'crlf', 'tab']);
  * How a door's relay is driven (src/doors/drivers/): lintel's own firmware protocol, or an
  * off-the-shelf MQTT relay a site already has. README "Door drivers" says what each guarantees.
  */
-export const DOOR_DRIVERS = ['lintel', 'shelly-gen2', 'tasmota', 'zigbee2mqtt'] as const;
+export const DOOR_DRIVERS = ['lintel', 'shelly-gen2', 'tasmota', 'zigbee2mqtt', 'esphome'] as const;
 export type DoorDriverKind = (typeof DOOR_DRIVERS)[number];
 
 /** A device's own MQTT topic: levels of anything but wildcards, no empty level, no leading "$". */
@@ -47,8 +47,9 @@ const doorSchema = z.strictObject({
   driver: z.enum(DOOR_DRIVERS).default('lintel'),
   /**
    * The device's topic, for every driver but lintel: a Shelly's MQTT topic_prefix
-   * ("shellyplus1-a8032ab12345"), a Tasmota's %topic% ("tasmota_4A2F1C"), or a zigbee2mqtt
-   * device's full topic ("zigbee2mqtt/front-door-relay": base topic and friendly name).
+   * ("shellyplus1-a8032ab12345"), a Tasmota's %topic% ("tasmota_4A2F1C"), a zigbee2mqtt
+   * device's full topic ("zigbee2mqtt/front-door-relay": base topic and friendly name), or an
+   * ESPHome switch's topic ("door-node/switch/door_strike": topic_prefix, switch, object id).
    */
   topic: deviceTopic.optional(),
   pulseMs: z.number().int().min(100).max(30_000).default(3000),
@@ -56,7 +57,8 @@ const doorSchema = z.strictObject({
     .strictObject({
       /**
        * Relay output, counted from 1: the firmware's channel; Shelly switch id channel-1;
-       * Tasmota Power<channel>; zigbee2mqtt `state` for 1, `state_l<channel>` above.
+       * Tasmota Power<channel>; zigbee2mqtt `state` for 1, `state_l<channel>` above; ESPHome
+       * names its switch in `topic`, so 1 only.
        */
       channel: z.number().int().min(1).max(64).default(1),
     })
@@ -261,6 +263,10 @@ export const configSchema = z
       }
       if (d.driver !== 'lintel' && d.topic === undefined) {
         ctx.addIssue({ code: 'custom', path: ['doors', i, 'topic'], message: `the ${d.driver} driver needs the device's topic` });
+      }
+      if (d.driver === 'esphome' && d.topic !== undefined) {
+        if (!/^.+\/switch\/[^/]+$/.test(d.topic)) ctx.addIssue({ code: 'custom', path: ['doors', i, 'topic'], message: 'an esphome topic is <topic_prefix>/switch/<object_id>' });
+        if (d.relay.channel !== 1) ctx.addIssue({ code: 'custom', path: ['doors', i, 'relay', 'channel'], message: 'an esphome switch is named by its topic; channel must be 1' });
       }
       // Two doors on one output would unlock each other.
       const output = d.topic === undefined ? null : `${d.driver} ${d.topic} ${d.relay.channel}`;

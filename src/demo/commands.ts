@@ -2,8 +2,8 @@ import type { Gateway } from '../gateway.js';
 import type { UpstreamSimulator } from '../simulator/upstream-simulator.js';
 
 /**
- * The demo's `/commands`, typed on the same terminal that acts as the badge reader. Everything
- * else on that line goes to the reader pipeline exactly as a badge or QR scan would.
+ * The demo's `/commands`, typed on the same terminal that acts as the doors' readers.
+ * ConsoleRouter decides first which lines are commands and which are reads.
  */
 export class DemoCommands {
   private gateway: Gateway | null = null;
@@ -18,12 +18,11 @@ export class DemoCommands {
   printHelp(): void {
     this.deps.out(
       [
-        'Type a card number and Enter, as a reader would:',
-        '  1001  Ana Silva, staff: front + orion        2002  Li Wei: no standing access',
-        '  4004  a disabled card                         9999  an unknown card',
-        'Or a QR payload: V7K2-99QX (checked-in visitor), EXPT-0001 (expected), GONE-0002 (checked out),',
-        'or a member QR token from /qr.',
-        'Commands:',
+        'Type a card number and Enter, as a badge at the current door\'s reader (the people above);',
+        'anything else typed is not sent.',
+        '  /scan CODE             a QR scan: V7K2-99QX (checked-in visitor), EXPT-0001 (expected),',
+        '                         GONE-0002 (checked out), or a member QR token from /qr (pasting it works too)',
+        '  /door NAME             read at another door from now on (front, orion); @NAME CARD for one read',
         '  /book EMAIL [MINUTES]  book Room Orion (R-101) on the booking platform from now; its callback grants access',
         '  /cancel                cancel the last booking (access is revoked)',
         '  /qr EMAIL              issue a member QR token (paste it back to scan it)',
@@ -33,17 +32,14 @@ export class DemoCommands {
     );
   }
 
-  /** Returns true when the line was a command (and must not reach the reader). */
-  handle(line: string): boolean {
-    const text = line.trim();
-    if (!text.startsWith('/')) return false;
-    const [cmd, ...args] = text.split(/\s+/);
+  /** One `/command` line; a failure is printed, never thrown. */
+  handle(line: string): void {
+    const [cmd, ...args] = line.trim().split(/\s+/);
     try {
       this.run(cmd!, args);
     } catch (err) {
       this.deps.out(`  ${(err as Error).message}`);
     }
-    return true;
   }
 
   private run(cmd: string, args: string[]): void {

@@ -1,47 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { DoorConfig, DoorDriverKind } from '../config/schema.js';
+import type { DoorConfig } from '../config/schema.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AckTracker, type AckEvent, type LastAck } from './ack-tracker.js';
 import { DoorRoutes, type DoorRoute } from './door-routes.js';
-import type { DriverEvent, DriverReports } from './drivers/index.js';
-import { buildClientOptions, NoReplayStore, redactUrl, type MqttConfig } from './mqtt-options.js';
-import { CommandIds, DoorAck, GatewayStatus, ProtocolError, topics, type ContactPosition, type Topics } from './protocol.js';
+import type { DriverEvent } from './drivers/index.js';
+import { DoorStates, type DoorStatusEntry, type KnownDoorState, type StateEvent } from './door-states.js';
+import { buildClientOptions, noNagle, NoReplayStore, redactUrl, sendNow, type MqttConfig } from './mqtt-options.js';
+import { CommandIds, DoorAck, GatewayStatus, ProtocolError, topics, type Topics } from './protocol.js';
+import { PulseEnder } from './pulse-ender.js';
 import { RelockBackstop } from './relock-backstop.js';
 
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
 export type { AckEvent, LastAck };
-
-/** What the gateway knows of a door, from whatever its device reports (drivers/). */
-export interface KnownDoorState {
-  online: boolean;
-  relay: 'locked' | 'unlocked' | 'unknown';
-  contact: ContactPosition;
-  /** The device's clock where it reports one (lintel firmware), else when the report arrived. */
-  at: number;
-  fw?: string;
-}
-
-export interface StateEvent {
-  doorId: string;
-  state: KnownDoorState;
-}
-
-export interface DoorStatusEntry {
-  doorId: string;
-  driver: DoorDriverKind;
-  /** What this door's device reports: real acks or inferred ones, relay, contact sensor. */
-  reports: DriverReports;
-  /** null: no state received yet, or the gateway itself is disconnected and cannot know. */
-  online: boolean | null;
-  relay: 'locked' | 'unlocked' | 'unknown';
-  contact: 'closed' | 'open' | 'unknown';
-  stateAt: number | null;
-  fw: string | null;
-  lastAck: LastAck | null;
-  pendingAcks: number;
-}
+export type { DoorStatusEntry, KnownDoorState, StateEvent };
 
 export interface DoorRelayOptions {
   mqtt: MqttConfig;
@@ -66,18 +39,20 @@ export interface DoorRelayOptions {
 type Listener<T> = (event: T) => void;
 
 /**
- * The gateway side of firmware-protocol/README.md: sends pulse commands, tracks acks, keeps
- * the last retained state per door and announces its own status (with an offline last-will).
+ * The gateway's one MQTT link to its doors: sends each door's unlock through its driver
+ * (drivers/), tracks acks, routes device reports to the door states (door-states.ts) and
+ * announces its own status with an offline last-will (firmware-protocol/README.md).
  */
 export class DoorRelay {
   private readonly t: Topics;
   /** Per door, built once per configuration: its config and driver; replaced whole by setDoors(). */
   private routes: DoorRoutes;
   private readonly protocolVersion: 4 | 5;
-  private readonly states = new Map<string, KnownDoorState>();
+  private readonly states: DoorStates;
   private readonly acks: AckTracker;
   private readonly backstop: RelockBackstop;
-  private readonly stateListeners = new Set<Listener<StateEvent>>();
+  /** Ends the pulses of doors whose device has no timer of its own (behaviour.pulseEnd 'gateway'). */
+  private readonly pulseEnder: PulseEnder;
   private readonly connectionListeners = new Set<Listener<boolean>>();
   private client: MqttClient | null = null;
   private readonly outgoingStore = new NoReplayStore();
@@ -89,8 +64,10 @@ export class DoorRelay {
     this.t = topics(opts.mqtt.topicPrefix, opts.siteId);
     this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
     this.routes = this.buildRoutes(opts.doors);
+    this.states = new DoorStates(opts.logger);
     this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
     this.backstop = new RelockBackstop(opts.clock, opts.logger, (doorId) => this.relock(doorId));
+    this.pulseEnder = new PulseEnder(opts.clock, opts.logger, (doorId) => this.relock(doorId));
   }
 
   private buildRoutes(doors: readonly DoorConfig[]): DoorRoutes {
@@ -106,11 +83,12 @@ export class DoorRelay {
   setDoors(doors: readonly DoorConfig[]): void {
     const next = this.buildRoutes(doors);
     const { subscribe, unsubscribe } = this.routes.diff(next);
-    for (const doorId of this.routes.byDoor.keys()) {
+    for (const [doorId, was] of this.routes.byDoor) {
       const now = next.byDoor.get(doorId);
-      if (!now || now.driver.kind !== this.routes.byDoor.get(doorId)?.driver.kind) {
-        this.states.delete(doorId); // what another device said is not this one's state
+      if (!now || now.driver.kind !== was.driver.kind || now.config.topic !== was.config.topic) {
+        this.states.forget(doorId); // what another device said is not this one's state
         this.backstop.cancel(doorId);
+        this.pulseEnder.retire(doorId); // before the swap: a pulse in progress ends on the old device
       }
     }
     this.routes = next;
@@ -160,6 +138,7 @@ export class DoorRelay {
         this.announce(client).then(
           () => {
             logger.info({ broker: where, protocolVersion: this.protocolVersion }, 'mqtt connected');
+            this.pulseEnder.connected(this.gatewayEnded());
             this.emitConnection(true);
             resolve();
           },
@@ -174,9 +153,12 @@ export class DoorRelay {
   async stop(): Promise<void> {
     const client = this.client;
     if (!client || this.stopping) return;
+    // Before `stopping`: relock() refuses once it is set, and no pulse may outlive its timer.
+    if (client.connected) this.pulseEnder.endAll();
     this.stopping = true;
     this.acks.clear();
     this.backstop.clear();
+    this.pulseEnder.clear();
     if (client.connected) {
       const offline = new GatewayStatus('offline', this.opts.clock.now()).serialize();
       try {
@@ -196,7 +178,8 @@ export class DoorRelay {
    * connection is up right now — an unlock is never queued to be sent when the broker returns,
    * because by then the person has walked away and a late open door is a security hole. If the
    * connection dies with this command in flight, it is not replayed (NoReplayStore). Were it
-   * delivered late anyway, the firmware drops it by `expiresAt`: that is the guarantee. An MQTT 5
+   * delivered late anyway, lintel's firmware drops it by `expiresAt`; the other drivers say what
+   * stands in for that (drivers/, behaviour: the device's timer, the gateway's OFF). An MQTT 5
    * broker's message expiry helps only while the broker runs — one that is frozen (SIGSTOP, a
    * stalled VM) delivers what it holds at once when it resumes — and MQTT 3.1.1 has none.
    */
@@ -212,6 +195,11 @@ export class DoorRelay {
       this.counts.unreachable += 1;
       return { status: 'unreachable', commandId: null };
     }
+    const behaviour = route.driver.behaviour;
+    if (behaviour.refuseWhileOffline && this.states.get(doorId)?.online === false) {
+      this.counts.unreachable += 1;
+      return { status: 'unreachable', commandId: null };
+    }
     const commandId = this.commandIds.next();
     // Each driver's comment says what it guarantees about a late unlock (drivers/).
     for (const m of route.driver.unlock(commandId, this.opts.clock.now())) {
@@ -223,10 +211,15 @@ export class DoorRelay {
     this.counts.sent += 1;
     this.acks.expect(doorId, commandId);
     this.backstop.unlockSent(doorId, route.config.pulseMs);
+    if (behaviour.pulseEnd === 'gateway') this.pulseEnder.unlockSent(doorId, route.config.pulseMs);
     return { status: 'sent', commandId };
   }
 
-  /** The stuck-on backstop's OFF (relock-backstop.ts); false when it cannot be sent now. */
+  private *gatewayEnded(): Iterable<string> {
+    for (const [doorId, route] of this.routes.byDoor) if (route.driver.behaviour.pulseEnd === 'gateway') yield doorId;
+  }
+
+  /** An OFF, for the stuck-on backstop and the gateway-ended pulse; false when it cannot be sent now. */
   private relock(doorId: string): boolean {
     const client = this.client;
     const messages = this.routes.byDoor.get(doorId)?.driver.relock();
@@ -246,26 +239,14 @@ export class DoorRelay {
 
   doorStatus(): DoorStatusEntry[] {
     const live = this.connected();
-    return [...this.routes.byDoor.values()].map(({ config, driver }) => {
-      const doorId = config.id;
-      const s = this.states.get(doorId);
-      return {
-        doorId,
-        driver: driver.kind,
-        reports: driver.reports,
-        online: s && live ? s.online : null,
-        relay: s?.relay ?? 'unknown',
-        contact: s?.contact ?? 'unknown',
-        stateAt: s?.at ?? null,
-        fw: s?.fw ?? null,
-        lastAck: this.acks.last(doorId),
-        pendingAcks: this.acks.pending(doorId),
-      };
+    return [...this.routes.byDoor.values()].map((route) => {
+      const doorId = route.config.id;
+      return this.states.entry(route, live, { last: this.acks.last(doorId), pending: this.acks.pending(doorId) });
     });
   }
 
-  stats(): { sent: number; unreachable: number; acked: number; missingAcks: number; lateAcks: number; invalidMessages: number; reconnects: number; inferredAcks: number; stuckRelocks: number } {
-    return { ...this.counts, ...this.acks.counts(), stuckRelocks: this.backstop.fired };
+  stats(): { sent: number; unreachable: number; acked: number; missingAcks: number; lateAcks: number; invalidMessages: number; reconnects: number; inferredAcks: number; stuckRelocks: number; pulseEnds: number } {
+    return { ...this.counts, ...this.acks.counts(), stuckRelocks: this.backstop.fired, pulseEnds: this.pulseEnder.sent };
   }
 
   /** Each returns an unsubscribe function. */
@@ -274,8 +255,7 @@ export class DoorRelay {
   }
 
   onState(fn: Listener<StateEvent>): () => void {
-    this.stateListeners.add(fn);
-    return () => void this.stateListeners.delete(fn);
+    return this.states.onState(fn);
   }
 
   onConnection(fn: Listener<boolean>): () => void {
@@ -315,53 +295,15 @@ export class DoorRelay {
       return this.acks.received(doorId, new DoorAck(commandId, 'executed', now));
     }
     if (event.kind === 'cleared') {
-      this.states.delete(doorId);
+      this.states.forget(doorId);
       this.backstop.cancel(doorId);
       return;
     }
-    // lintel's state is whole (retained, every field); the others report a field at a time.
-    const prev = route.driver.kind === 'lintel' ? undefined : this.states.get(doorId);
-    const state: KnownDoorState = { online: true, relay: 'unknown', contact: 'unknown', ...prev, ...definedOnly(event.state), at: event.at ?? now };
-    // A device gone offline cannot be taken to hold its relay where it last said.
-    if (!state.online && route.driver.kind !== 'lintel') state.relay = 'unknown';
-    this.states.set(doorId, state);
-    this.backstop.reported(doorId, state.relay, route.config.pulseMs);
-    for (const fn of this.stateListeners) {
-      try {
-        fn({ doorId, state });
-      } catch (err) {
-        this.opts.logger.error({ err: (err as Error).message }, 'state listener threw');
-      }
-    }
+    const state = this.states.apply(route, event, now);
+    if (route.driver.behaviour.relockBackstop) this.backstop.reported(doorId, state.relay, route.config.pulseMs);
   }
 
   private emitConnection(up: boolean): void {
     for (const fn of this.connectionListeners) fn(up);
   }
 }
-
-/** Fields a driver did not report keep what was known (spread would overwrite them with undefined). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * Nagle's algorithm holds a small write while an earlier one is unacknowledged: the PUBACK we
- * send for a door's ack, say, until the broker's delayed ACK (tens of ms). An unlock must not
- * wait behind it. Each reconnect builds a new socket, so this runs on every CONNACK.
- */
-function noNagle(client: MqttClient): void {
-  (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
-}
-
-/**
- * mqtt-packet corks the socket around each packet and uncorks it on process.nextTick. On the
- * badge path that tick comes only after the whole serial stream stack the read arrived on has
- * unwound (~50 µs with cold caches), and all that time the unlock sits in our buffer. The
- * packet is complete when publish() returns, so it is sent now; the later uncork finds nothing.
- */
-function sendNow(client: MqttClient): void {
-  const stream = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
-  while (stream?.uncork && (stream.writableCorked ?? 0) > 0) stream.uncork();
-}
-

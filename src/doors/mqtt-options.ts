@@ -112,3 +112,24 @@ export function redactUrl(url: string): string {
     return '[unparseable url]';
   }
 }
+
+/**
+ * Nagle's algorithm holds a small write while an earlier one is unacknowledged: the PUBACK we
+ * send for a door's ack, say, until the broker's delayed ACK (tens of ms). An unlock must not
+ * wait behind it. Each reconnect builds a new socket, so this runs on every CONNACK.
+ */
+export function noNagle(client: MqttClient): void {
+  (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+}
+
+/**
+ * mqtt-packet corks the socket around each packet and uncorks it on process.nextTick. On the
+ * badge path that tick comes only after the whole serial stream stack the read arrived on has
+ * unwound (~50 µs with cold caches), and all that time the unlock sits in our buffer. The
+ * packet is complete when publish() returns, so it is sent now; the later uncork finds nothing.
+ */
+export function sendNow(client: MqttClient): void {
+  const stream = client.stream as { writableCorked?: number; uncork?: () => void } | undefined;
+  while (stream?.uncork && (stream.writableCorked ?? 0) > 0) stream.uncork();
+}
+

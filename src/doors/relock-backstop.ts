@@ -10,8 +10,9 @@ export const RELOCK_GRACE_MS = 2000;
  * OFF (which is safe whenever it arrives), and it is logged as an error. It catches a device
  * that ignores its timer (a zigbee switch without on_time support, a Tasmota whose PulseTime
  * was lost) or one switched on by hand. It cannot help a device that stops reporting: that is
- * what the device-side timer is for. Only for drivers that have an OFF (lintel's firmware relocks
- * itself and its protocol has no "lock now").
+ * what the device-side timer is for. DoorRelay arms it only for doors whose driver declares
+ * `behaviour.relockBackstop` (drivers/driver.ts): not lintel's, whose firmware relocks by itself
+ * and whose protocol has no "lock now".
  */
 export class RelockBackstop {
   private readonly timers = new Map<string, Timer>();

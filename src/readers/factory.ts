@@ -19,9 +19,8 @@ export interface ReaderFactoryDeps {
   clock: Clock;
   logger: Logger;
   bindings: ReaderBindings;
-  stdin: Readable;
-  /** Returns true when it consumed the line (the demo's commands). */
-  stdinFilter?: ((line: string) => boolean) | undefined;
+  /** What a `stdin` reader reads: one stream for all, or one per reader (the demo's doors). */
+  stdin: Readable | ((reader: ReaderConfig) => Readable);
 }
 
 export function createReaders(configs: readonly ReaderConfig[], deps: ReaderFactoryDeps): ReaderSource[] {
@@ -34,9 +33,8 @@ export function createReaders(configs: readonly ReaderConfig[], deps: ReaderFact
       case 'hid':
         return new HidReader({ config, onLine, clock: deps.clock, logger, binding: deps.bindings.hid });
       case 'stdin': {
-        const filter = deps.stdinFilter;
-        const filtered = filter ? (line: string) => void (filter(line) || onLine(line)) : onLine;
-        return new StreamLineReader({ config, onLine: filtered, clock: deps.clock, logger, input: deps.stdin });
+        const input = typeof deps.stdin === 'function' ? deps.stdin(config) : deps.stdin;
+        return new StreamLineReader({ config, onLine, clock: deps.clock, logger, input });
       }
     }
   });

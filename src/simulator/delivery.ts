@@ -58,6 +58,8 @@ export class CallbackDelivery {
   /** Signatures put before the real one (e.g. from a rotated secret), space-separated. */
   extraSignatures: string[] = [];
   readonly attempts: DeliveryAttempt[] = [];
+  /** Attempts that threw before any answer (nothing was sent): recorded, not retried. */
+  readonly faults: Array<{ webhookId: string; attempt: number; error: string }> = [];
   private held: Pending[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private counter = 0;
@@ -97,12 +99,22 @@ export class CallbackDelivery {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * `run` must never reject: `run.finally(...)` is a new promise that nobody awaits, so a throw
+   * in post() (signing with a secret that is not whsec_) or in the retry scheduling would
+   * surface as an unhandled rejection and take the hosting process down. Such a throw happens
+   * before anything is sent and would happen again, so it is recorded, not retried.
+   */
   private attempt(p: Pending, n: number): void {
-    const run = this.post(p, n).then((ok) => {
-      if (ok) return;
-      const delay = nextRetryDelay(n);
-      if (delay !== null) this.clock.setTimeout(() => this.attempt(p, n + 1), delay);
-    });
+    const run = this.post(p, n)
+      .then((ok) => {
+        if (ok) return;
+        const delay = nextRetryDelay(n);
+        if (delay !== null) this.clock.setTimeout(() => this.attempt(p, n + 1), delay);
+      })
+      .catch((err: unknown) => {
+        this.faults.push({ webhookId: p.webhookId, attempt: n, error: err instanceof Error ? err.message : String(err) });
+      });
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
   }

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DoorConfig } from '../../src/config/schema.js';
 import { DoorRelay, type AckEvent } from '../../src/doors/door-relay.js';
 import { RELOCK_GRACE_MS } from '../../src/doors/relock-backstop.js';
-import { ShellySimulator, TasmotaSimulator, Zigbee2MqttSimulator } from '../../src/doors/simulators/device-sims.js';
+import { EsphomeSimulator, ShellySimulator, TasmotaSimulator, Zigbee2MqttSimulator } from '../../src/doors/simulators/device-sims.js';
 import type { RelayDevice, RelayDeviceOptions } from '../../src/doors/simulators/relay-device.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
@@ -33,12 +33,15 @@ interface Case {
   /** A probe command the device accepts harmlessly, to know its queue has been delivered. */
   probe: (topic: string) => string;
   acks: 'command-id' | 'relay-state';
+  /** Who switches the relay off after pulseMs: the device's own timer, or the gateway's OFF. */
+  pulseEnd: 'device' | 'gateway';
 }
 
 const cases: Case[] = [
-  { driver: 'shelly-gen2', topic: (id) => `shellyplus1-${id}`, sim: (o) => new ShellySimulator(o), commandTopic: (t) => `${t}/rpc`, probe: () => JSON.stringify({ id: 'probe', src: 'probe', method: 'Shelly.GetStatus' }), acks: 'command-id' },
-  { driver: 'tasmota', topic: (id) => `tasmota_${id}`, sim: (o) => new TasmotaSimulator(o), commandTopic: (t) => `cmnd/${t}/Power1`, probe: () => '', acks: 'relay-state' },
-  { driver: 'zigbee2mqtt', topic: (id) => `zigbee2mqtt/door-${id}`, sim: (o) => new Zigbee2MqttSimulator(o), commandTopic: (t) => `${t}/set`, probe: () => '{}', acks: 'relay-state' },
+  { driver: 'shelly-gen2', topic: (id) => `shellyplus1-${id}`, sim: (o) => new ShellySimulator(o), commandTopic: (t) => `${t}/rpc`, probe: () => JSON.stringify({ id: 'probe', src: 'probe', method: 'Shelly.GetStatus' }), acks: 'command-id', pulseEnd: 'device' },
+  { driver: 'tasmota', topic: (id) => `tasmota_${id}`, sim: (o) => new TasmotaSimulator(o), commandTopic: (t) => `cmnd/${t}/Power1`, probe: () => '', acks: 'relay-state', pulseEnd: 'device' },
+  { driver: 'zigbee2mqtt', topic: (id) => `zigbee2mqtt/door-${id}`, sim: (o) => new Zigbee2MqttSimulator(o), commandTopic: (t) => `${t}/set`, probe: () => '{}', acks: 'relay-state', pulseEnd: 'device' },
+  { driver: 'esphome', topic: (id) => `door-node-${id}/switch/door_strike`, sim: (o) => new EsphomeSimulator(o), commandTopic: (t) => `${t}/command`, probe: () => 'PROBE', acks: 'relay-state', pulseEnd: 'gateway' },
 ];
 
 async function site(c: Case, simOpts: Partial<RelayDeviceOptions> = {}, sim?: (o: RelayDeviceOptions) => RelayDevice) {
@@ -57,7 +60,7 @@ const status = (relay: DoorRelay) => relay.doorStatus()[0]!;
 const until = <T>(relay: DoorRelay, what: string, probe: () => T | undefined) => waitFor(what, (fn) => relay.onState(fn), probe);
 
 describe.each(cases)('$driver driver ↔ simulator over a real broker', (c) => {
-  it('unlocks, acks, and the device relocks itself after pulseMs; status follows the device', async () => {
+  it('unlocks, acks, and the relay goes off after pulseMs (device timer or gateway OFF); status follows the device', async () => {
     const { relay, device, clock } = await site(c);
     await until(relay, 'device online', () => (status(relay).online === true ? true : undefined));
     let ack: AckEvent | undefined;
@@ -69,10 +72,13 @@ describe.each(cases)('$driver driver ↔ simulator over a real broker', (c) => {
     expect(status(relay)).toMatchObject({ driver: c.driver, reports: { acks: c.acks, contact: false }, pendingAcks: 0 });
     await until(relay, 'unlocked', () => (status(relay).relay === 'unlocked' ? true : undefined));
     expect(device.isOn(1) || device.isOn(0)).toBe(true);
-    clock.advance(1500); // the device's own timer: the gateway sends nothing to relock
+    const before = device.received.length;
+    clock.advance(1500); // the device's own timer, or (esphome, which has none) the gateway's
     await until(relay, 'locked', () => (status(relay).relay === 'locked' ? true : undefined));
     expect(device.switched.map((s) => s.on)).toEqual([true, false]);
     expect(relay.stats().stuckRelocks).toBe(0);
+    expect(relay.stats().pulseEnds).toBe(c.pulseEnd === 'gateway' ? 1 : 0);
+    expect(device.received.slice(before).map((m) => m.payload)).toEqual(c.pulseEnd === 'gateway' ? ['OFF'] : []);
   });
 
   it('shows the device offline (relay unknown) when it drops off the broker', async () => {
@@ -102,7 +108,7 @@ describe.each(cases)('$driver driver ↔ simulator over a real broker', (c) => {
 
 describe('stuck-on backstop', () => {
   it('switches off a zigbee switch whose firmware ignores on_time, once it stays on past pulseMs', async () => {
-    const z2m = cases[2]!;
+    const z2m = cases.find((c) => c.driver === 'zigbee2mqtt')!;
     const { relay, device, clock } = await site(z2m, {}, (o) => new Zigbee2MqttSimulator({ ...o, supportsOnTime: false }));
     relay.pulse('front');
     await until(relay, 'unlocked', () => (status(relay).relay === 'unlocked' ? true : undefined));

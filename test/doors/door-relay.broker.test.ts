@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DoorRelay, type AckEvent } from '../../src/doors/door-relay.js';
 import { DoorSimulator } from '../../src/doors/door-simulator.js';
 import { PulseCommand, topics } from '../../src/doors/protocol.js';
-import { silentLogger } from '../../src/util/log.js';
+import { RELOCK_GRACE_MS } from '../../src/doors/relock-backstop.js';
+import { createLogger, silentLogger, type Logger } from '../../src/util/log.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { door, mqttConfig, Observer, PREFIX, waitFor } from './fixtures.js';
@@ -19,7 +20,7 @@ afterEach(async () => {
 });
 
 /** A fresh site per test: its own topics, so retained messages never leak between tests. */
-async function setup(opts: { protocolVersion?: 4 | 5; simClock?: FakeClock; startSim?: boolean } = {}) {
+async function setup(opts: { protocolVersion?: 4 | 5; simClock?: FakeClock; startSim?: boolean; logger?: Logger } = {}) {
   const site = `site${++siteCounter}`;
   const t = topics(PREFIX, site);
   const clock = new FakeClock();
@@ -37,7 +38,7 @@ async function setup(opts: { protocolVersion?: 4 | 5; simClock?: FakeClock; star
     };
     return client;
   }) as typeof mqtt.connect;
-  const relay = new DoorRelay({ mqtt: mqttConfig(broker.url, v), siteId: site, doors: [door('front')], clock, logger: silentLogger, reconnectPeriodMs: 100, connect });
+  const relay = new DoorRelay({ mqtt: mqttConfig(broker.url, v), siteId: site, doors: [door('front')], clock, logger: opts.logger ?? silentLogger, reconnectPeriodMs: 100, connect });
   const sim = new DoorSimulator({ url: broker.url, prefix: PREFIX, siteId: site, doorId: 'front', clock: opts.simClock ?? clock, protocolVersion: v, fw: '1.0.0' });
   const observer = await Observer.connect(broker.url, v);
   cleanups.push(() => observer.close(), () => relay.stop(), () => sim.stop());
@@ -188,5 +189,17 @@ describe('DoorRelay ↔ DoorSimulator over a real broker', () => {
     clock.advance(5000);
     expect(relay.doorStatus()[0]?.pendingAcks).toBe(0);
     expect(relay.stats()).toMatchObject({ sent: 1, missingAcks: 1 });
+  });
+
+  it('arms no stuck-on backstop for a lintel door: its firmware relocks by itself and has no OFF', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(line) });
+    // The door's own clock stands still, so its relay stays on while the gateway's time runs.
+    const { relay, clock } = await setup({ simClock: new FakeClock(), logger });
+    relay.pulse('front');
+    await waitFor('unlocked state', (fn) => relay.onState(fn), () => relay.doorStatus()[0]?.relay === 'unlocked' ? true : undefined);
+    clock.advance(3000 + RELOCK_GRACE_MS + 1000);
+    expect(lines.filter((l) => l.includes('still on past its pulse'))).toEqual([]);
+    expect(relay.stats().stuckRelocks).toBe(0);
   });
 });

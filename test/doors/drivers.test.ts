@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { DOOR_DRIVERS } from '../../src/config/schema.js';
 import { createDriver } from '../../src/doors/drivers/index.js';
 import { pulseTimeFor } from '../../src/doors/drivers/tasmota.js';
 import { ProtocolError } from '../../src/doors/protocol.js';
@@ -59,5 +61,45 @@ describe('zigbee2mqtt', () => {
     expect(d.handle('zigbee2mqtt/front-door', buf('{"state_l2":"OFF","linkquality":80}'), 0)).toEqual([{ kind: 'state', state: { relay: 'locked' } }]);
     expect(d.handle('zigbee2mqtt/front-door/availability', buf('{"state":"offline"}'), 0)).toEqual([{ kind: 'state', state: { online: false } }]);
     expect(d.handle('zigbee2mqtt/front-door/availability', buf('online'), 0)).toEqual([{ kind: 'state', state: { online: true } }]);
+  });
+});
+
+describe('driver behaviour', () => {
+  it('arms the stuck-on backstop only where the driver has an OFF to send', () => {
+    for (const driver of DOOR_DRIVERS) {
+      const d = createDriver(ctx(driver === 'lintel' ? {} : { driver, topic: 'dev/switch/door' }));
+      if (d.behaviour.relockBackstop) expect(d.relock(), driver).not.toBeNull();
+      if (d.behaviour.pulseEnd === 'gateway') expect(d.relock(), driver).not.toBeNull();
+    }
+    expect(createDriver(ctx({})).behaviour).toMatchObject({ state: 'whole', relockBackstop: false });
+  });
+});
+
+describe('esphome', () => {
+  const d = createDriver(ctx({ driver: 'esphome', topic: 'door-node/switch/door_strike', pulseMs: 2000 }));
+
+  it('sends ON and OFF on the switch command topic, QoS 0, never retained, with message expiry', () => {
+    expect(d.unlock('c-1', 0)).toEqual([{ topic: 'door-node/switch/door_strike/command', payload: 'ON', options: { qos: 0, retain: false, properties: { messageExpiryInterval: 2 } } }]);
+    expect(d.relock()?.map((m) => [m.topic, m.payload])).toEqual([['door-node/switch/door_strike/command', 'OFF']]);
+    expect(d.topics).toEqual(['door-node/switch/door_strike/state', 'door-node/status']);
+  });
+
+  it('reads state ON as unlocked plus an inferred ack, availability online/offline, and refuses other words', () => {
+    expect(d.handle('door-node/switch/door_strike/state', buf('ON'), 0)).toEqual([{ kind: 'state', state: { relay: 'unlocked' } }, { kind: 'confirmed' }]);
+    expect(d.handle('door-node/switch/door_strike/state', buf('OFF'), 0)).toEqual([{ kind: 'state', state: { relay: 'locked' } }]);
+    expect(d.handle('door-node/status', buf('offline'), 0)).toEqual([{ kind: 'state', state: { online: false } }]);
+    expect(() => d.handle('door-node/status', buf('gone'), 0)).toThrow(ProtocolError);
+    expect(() => d.handle('door-node/switch/door_strike/state', buf('on-ish'), 0)).toThrow(ProtocolError);
+  });
+
+  it('has no timer of its own: the gateway ends the pulse and refuses while the device is offline', () => {
+    expect(d.behaviour).toEqual({ state: 'fields', relayKnownOffline: false, pulseEnd: 'gateway', relockBackstop: true, refuseWhileOffline: true });
+  });
+
+  it('config: the topic must name a switch, and channel is 1', () => {
+    const site = (door: object) => () => parseConfig({ site: { id: 'hq' }, doors: [{ id: 'front', driver: 'esphome', ...door }] });
+    expect(site({ topic: 'door-node/switch/door_strike' })).not.toThrow();
+    expect(site({ topic: 'door-node' })).toThrow(/<topic_prefix>\/switch\/<object_id>/);
+    expect(site({ topic: 'door-node/switch/door_strike', relay: { channel: 2 } })).toThrow(/channel must be 1/);
   });
 });

@@ -34,6 +34,43 @@ export interface DriverReports {
 }
 
 /**
+ * How the relay treats a driver's device: each is a fact about the device's protocol, so it is
+ * declared by the driver, and DoorRelay asks these instead of testing which driver it has.
+ */
+export interface DriverBehaviour {
+  /**
+   * whole: each state message carries every field and replaces what was known (lintel's
+   * retained state, its last will included); fields: a message carries one field or a few (an
+   * LWT says online, a power report the relay) and is merged over what was known.
+   */
+  state: 'whole' | 'fields';
+  /**
+   * Whether an offline device's relay is still what it last said. True only where the offline
+   * message itself names the relay (lintel's will); otherwise a device gone offline may be
+   * anywhere, so the relay shows unknown.
+   */
+  relayKnownOffline: boolean;
+  /**
+   * Who ends a pulse. device: the ON carries its own auto-off (expiresAt + firmware relock,
+   * toggle_after, PulseTime, on_time). gateway: the device has none, so the relay publishes the
+   * OFF itself after pulseMs (door-relay.ts, pulse-ender.ts).
+   */
+  pulseEnd: 'device' | 'gateway';
+  /**
+   * Whether the stuck-on backstop (relock-backstop.ts) watches this door: a relay reported on
+   * past pulseMs + grace is sent relock(). Only where the device has an OFF and its own relock
+   * cannot be relied on; never where relock() is null.
+   */
+  relockBackstop: boolean;
+  /**
+   * Whether an unlock is refused (`unreachable`) while the device is reported offline. For a
+   * device with no expiry and no timer of its own, an ON it cannot take now could only be
+   * executed late, if ever; better to say so in the decision than to send it.
+   */
+  refuseWhileOffline: boolean;
+}
+
+/**
  * One door's translation between lintel and its device. Pure: builds payloads and reads them,
  * never touches the network or a clock (the relay passes `now`), so each is unit-tested on its
  * own and the relay keeps the one MQTT client, its no-replay store and its connection checks.
@@ -41,9 +78,10 @@ export interface DriverReports {
 export interface DoorDriver {
   readonly kind: DoorDriverKind;
   readonly reports: DriverReports;
+  readonly behaviour: DriverBehaviour;
   /** Exact topics (no wildcards) the relay subscribes to for this door and routes to handle(). */
   readonly topics: readonly string[];
-  /** The messages of one unlock: a pulse of the door's pulseMs that ends on the device by itself. */
+  /** The messages of one unlock: a pulse of the door's pulseMs (ended as `behaviour.pulseEnd` says). */
   unlock(commandId: string, now: number): readonly DriverMessage[];
   /** Switch the relay off now; always safe to deliver late. Null where the protocol has none. */
   relock(): readonly DriverMessage[] | null;
@@ -58,6 +96,9 @@ export interface DriverContext {
   siteId: string;
   protocolVersion: 4 | 5;
 }
+
+/** An off-the-shelf relay with a device-side auto-off: reported field by field, watched by the backstop. */
+export const TIMED_DEVICE: DriverBehaviour = Object.freeze({ state: 'fields', relayKnownOffline: false, pulseEnd: 'device', relockBackstop: true, refuseWhileOffline: false });
 
 /**
  * Publish options for a command to an off-the-shelf device. None of them knows a command's

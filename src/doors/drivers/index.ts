@@ -1,10 +1,11 @@
 import type { DoorDriver, DriverContext } from './driver.js';
+import { EsphomeDriver } from './esphome.js';
 import { LintelDriver } from './lintel-driver.js';
 import { ShellyGen2Driver } from './shelly-gen2.js';
 import { TasmotaDriver } from './tasmota.js';
 import { Zigbee2MqttDriver } from './zigbee2mqtt.js';
 
-export type { DoorDriver, DriverContext, DriverEvent, DriverMessage, DriverReports } from './driver.js';
+export type { DoorDriver, DriverBehaviour, DriverContext, DriverEvent, DriverMessage, DriverReports } from './driver.js';
 
 /** The driver a door's config names (config/schema.ts DOOR_DRIVERS). */
 export function createDriver(ctx: DriverContext): DoorDriver {
@@ -17,5 +18,7 @@ export function createDriver(ctx: DriverContext): DoorDriver {
       return new TasmotaDriver(ctx);
     case 'zigbee2mqtt':
       return new Zigbee2MqttDriver(ctx);
+    case 'esphome':
+      return new EsphomeDriver(ctx);
   }
 }

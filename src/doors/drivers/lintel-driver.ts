@@ -12,6 +12,8 @@ import type { DoorDriver, DriverContext, DriverEvent, DriverMessage } from './dr
 export class LintelDriver implements DoorDriver {
   readonly kind = 'lintel';
   readonly reports = { acks: 'command-id', relay: true, contact: true } as const;
+  /** No backstop: the firmware's relock timer ends every pulse and the protocol has no OFF. */
+  readonly behaviour = { state: 'whole', relayKnownOffline: true, pulseEnd: 'device', relockBackstop: false, refuseWhileOffline: false } as const;
   readonly topics: readonly string[];
   private readonly cmdTopic: string;
   private readonly stateTopic: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DoorAck, ProtocolError } from '../protocol.js';
 import { deviceText, parseDeviceJson } from './device-json.js';
-import { deviceCommandOptions, seconds, type DoorDriver, type DriverContext, type DriverEvent, type DriverMessage } from './driver.js';
+import { deviceCommandOptions, TIMED_DEVICE, seconds, type DoorDriver, type DriverContext, type DriverEvent, type DriverMessage } from './driver.js';
 
 /*
  * Shelly Gen2+ (Plus, Pro, Gen3) over MQTT, from Shelly's API docs:
@@ -34,6 +34,7 @@ const notification = z.looseObject({ method: z.string(), params: z.record(z.stri
 export class ShellyGen2Driver implements DoorDriver {
   readonly kind = 'shelly-gen2';
   readonly reports = { acks: 'command-id', relay: true, contact: false } as const;
+  readonly behaviour = TIMED_DEVICE;
   readonly topics: readonly string[];
   private readonly rpcTopic: string;
   private readonly replyTopic: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProtocolError } from '../protocol.js';
 import { deviceText, parseDeviceJson } from './device-json.js';
-import { deviceCommandOptions, type DoorDriver, type DriverContext, type DriverEvent, type DriverMessage } from './driver.js';
+import { deviceCommandOptions, TIMED_DEVICE, type DoorDriver, type DriverContext, type DriverEvent, type DriverMessage } from './driver.js';
 
 /*
  * Tasmota, from its docs (tasmota.github.io/docs/Commands/ and .../MQTT/), with the default
@@ -34,6 +34,7 @@ export function pulseTimeFor(ms: number): number {
 export class TasmotaDriver implements DoorDriver {
   readonly kind = 'tasmota';
   readonly reports = { acks: 'relay-state', relay: true, contact: false } as const;
+  readonly behaviour = TIMED_DEVICE;
   readonly topics: readonly string[];
   private readonly powerTopics: ReadonlySet<string>;
   private readonly resultTopic: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProtocolError } from '../protocol.js';
 import { parseDeviceJson } from './device-json.js';
-import { deviceCommandOptions, seconds, type DoorDriver, type DriverContext, type DriverEvent, type DriverMessage } from './driver.js';
+import { deviceCommandOptions, TIMED_DEVICE, seconds, type DoorDriver, type DriverContext, type DriverEvent, type DriverMessage } from './driver.js';
 
 /*
  * A zigbee2mqtt switch, from zigbee2mqtt.io's device pages ("Switch", "On with timed off") and
@@ -29,6 +29,7 @@ const availability = z.union([z.looseObject({ state: z.enum(['online', 'offline'
 export class Zigbee2MqttDriver implements DoorDriver {
   readonly kind = 'zigbee2mqtt';
   readonly reports = { acks: 'relay-state', relay: true, contact: false } as const;
+  readonly behaviour = TIMED_DEVICE;
   readonly topics: readonly string[];
   private readonly deviceTopic: string;
   private readonly availabilityTopic: string;

@@ -143,3 +143,47 @@ export class Zigbee2MqttSimulator extends RelayDevice {
     this.publish(this.opts.topic, JSON.stringify({ [output === 1 ? 'state' : `state_l${output}`]: on ? 'ON' : 'OFF', linkquality: 120 }));
   }
 }
+
+/**
+ * An ESPHome node with one MQTT switch: `<topic>/command` ON/OFF/TOGGLE, retained
+ * `<topic>/state`, birth/will on `<topic_prefix>/status`. Like the firmware it models, it has
+ * no timer of its own unless the site gave it one in its YAML (`autoOffMs`, an `on_turn_on:`
+ * delay then `switch.turn_off`).
+ */
+export class EsphomeSimulator extends RelayDevice {
+  private readonly statusTopic: string;
+  private readonly autoOffMs: number | null;
+
+  constructor(opts: RelayDeviceOptions & { autoOffMs?: number }) {
+    super(opts);
+    const m = /^(.+)\/switch\/[^/]+$/.exec(opts.topic);
+    if (!m) throw new Error(`an esphome switch topic is <topic_prefix>/switch/<object_id>, not ${opts.topic}`);
+    this.statusTopic = `${m[1]!}/status`;
+    this.autoOffMs = opts.autoOffMs ?? null;
+  }
+
+  protected subscriptions(): string[] {
+    return [`${this.opts.topic}/command`];
+  }
+
+  protected will(): { topic: string; payload: string } {
+    return { topic: this.statusTopic, payload: 'offline' };
+  }
+
+  protected async announce(client: MqttClient): Promise<void> {
+    await client.publishAsync(this.statusTopic, 'online', { qos: 1, retain: true });
+    // restore_mode ALWAYS_OFF: it comes up off and says so.
+    await client.publishAsync(`${this.opts.topic}/state`, this.isOn(1) ? 'ON' : 'OFF', { qos: 1, retain: true });
+  }
+
+  protected onCommand(_topic: string, payload: Buffer): void {
+    const word = payload.toString().trim().toUpperCase();
+    const on = word === 'ON' ? true : word === 'OFF' ? false : word === 'TOGGLE' ? !this.isOn(1) : null;
+    if (on === null) return; // ESPHome logs "unknown status payload" and does nothing
+    this.set(1, on, on ? this.autoOffMs : null);
+  }
+
+  protected report(_output: number, on: boolean): void {
+    this.publish(`${this.opts.topic}/state`, on ? 'ON' : 'OFF', true);
+  }
+}

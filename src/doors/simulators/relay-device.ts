@@ -21,9 +21,9 @@ export interface ReceivedCommand {
 }
 
 /**
- * What the three off-the-shelf simulators share: one MQTT connection with the device's last
+ * What the off-the-shelf simulators share: one MQTT connection with the device's last
  * will, a relay per output with the device-side auto-off timer, and a log of what arrived.
- * Subclasses speak their vendor's topics (shelly-sim.ts, tasmota-sim.ts, zigbee2mqtt-sim.ts).
+ * Subclasses speak their vendor's topics (device-sims.ts: Shelly, Tasmota, zigbee2mqtt, ESPHome).
  */
 export abstract class RelayDevice {
   protected readonly clock: Clock;
