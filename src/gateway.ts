@@ -106,7 +106,7 @@ export class Gateway implements ReloadTarget {
 
   constructor(private readonly opts: GatewayOptions) {
     this.config = opts.config;
-    this.logger = opts.logger ?? createLogger(opts.config.log.level);
+    this.logger = opts.logger ?? createLogger(opts.config.log.level, undefined, opts.config.log.format);
     this.clock = opts.clock ?? systemClock;
     this.systemd = opts.systemd ?? createSystemdNotifier(this.logger);
     this.reloader = new GatewayReloader(this);

@@ -221,8 +221,12 @@ export const configSchema = z
     site: z.strictObject({ id, name: z.string().max(128).optional() }),
     dataDir: z.string().min(1).default('./data'),
     log: z
-      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-      .default({ level: 'info' }),
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** auto: journal lines (`<N>` priority, message first) when stderr is the journal, else JSON (README "Logs"). */
+        format: z.enum(['auto', 'json', 'journal']).default('auto'),
+      })
+      .default({ level: 'info', format: 'auto' }),
     http: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),

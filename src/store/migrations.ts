@@ -236,4 +236,18 @@ export const migrations: readonly Migration[] = [
         BEGIN UPDATE people SET subject_hi = NULL, subject_lo = NULL, subject_key = NULL WHERE id = NEW.id; END;
     `,
   },
+  {
+    version: 9,
+    name: 'schema_history: which lintel build applied each migration, and when',
+    sql: `
+      -- Written by migrate() (src/store/db.ts) in each migration's own transaction. A database
+      -- upgraded from version 8 or lower has no rows for the versions it had before: their
+      -- dates were never kept.
+      CREATE TABLE schema_history (
+        version INTEGER PRIMARY KEY,
+        applied_at INTEGER NOT NULL,           -- ms since epoch
+        lintel_version TEXT NOT NULL           -- package version of the build that applied it
+      );
+    `,
+  },
 ];
