@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findMosquitto } from '../../src/demo/demo-broker.js';
+import { findMosquitto } from '../../src/doors/mosquitto-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /*
