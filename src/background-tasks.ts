@@ -39,6 +39,8 @@ export interface BackgroundTasks {
   stop(): void;
   /** A thread of ours (the upstream thread) committed: apply change_log now rather than at the next tick. */
   changesCommitted(): void;
+  /** The live index may have missed a change: rebuild it beside the live one and swap. */
+  rebuildIndex(): void;
 }
 
 export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
@@ -77,5 +79,6 @@ export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
       for (const t of timers.splice(0)) t.cancel();
     },
     changesCommitted: () => watch.pollSoon(),
+    rebuildIndex: () => watch.rebuildSoon(),
   };
 }

@@ -100,6 +100,8 @@ export class Gateway implements ReloadTarget {
   private files: LinkFiles | null = null;
   private background: BackgroundTasks | null = null;
   private relayStarted = false;
+  /** A commit's index refresh failed before the background tasks ran: they rebuild first thing. */
+  private indexSuspect = false;
   private started = false;
   private stopping: Promise<void> | null = null;
   private readonly reloader: GatewayReloader;
@@ -130,6 +132,13 @@ export class Gateway implements ReloadTarget {
     this.store.onCommit((change) => {
       if (change.doors) refreshDoors(this.store.db, this.index);
       if (change.people.size > 0) refreshPeople(this.store.db, this.index, change.people);
+    });
+    // The commit stands whatever a listener threw; an index that may have missed it is rebuilt.
+    this.store.onListenerError((err) => {
+      this.metrics.backgroundErrors.inc({ task: 'index-refresh' });
+      this.logger.error({ err: errorMessage(err) }, 'index refresh after a commit failed; rebuilding the index beside the live one');
+      this.indexSuspect = true;
+      this.background?.rebuildIndex();
     });
     const changedResources = syncFromConfig(this.store, cfg);
     const accessLog = this.logger.child({ part: 'access' });
@@ -242,6 +251,7 @@ export class Gateway implements ReloadTarget {
       changeMark,
       retryLinkFiles: () => this.retryLinkFiles(),
     });
+    if (this.indexSuspect) this.background.rebuildIndex();
 
     this.started = true;
     this.systemd.ready(`deciding for ${this.index.stats().cards} cards`);

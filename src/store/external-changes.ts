@@ -114,6 +114,7 @@ export class ExternalChangeWatch {
   private running: Promise<void> | null = null;
   private again = false;
   private soon: Timer | null = null;
+  private rebuildAsked = false;
 
   constructor(private readonly opts: ExternalChangeWatchOptions) {
     this.mark = opts.from;
@@ -140,6 +141,15 @@ export class ExternalChangeWatch {
     this.timer = null;
     this.soon?.cancel();
     this.soon = null;
+  }
+
+  /**
+   * The index may not match SQLite (a listener failed after one of our own commits, which the
+   * log-and-data_version check would skip): rebuild beside the live one at the next poll.
+   */
+  rebuildSoon(): void {
+    this.rebuildAsked = true;
+    this.pollSoon();
   }
 
   /** Another thread of ours committed: read the log shortly, not at the next tick. */
@@ -188,6 +198,11 @@ export class ExternalChangeWatch {
     if (!db.open) return;
     this.counters.polls++;
     const now = readChangeMark(db);
+    if (this.rebuildAsked) {
+      this.rebuildAsked = false;
+      await this.rebuild(now);
+      return;
+    }
     const external = now.dataVersion !== this.mark.dataVersion;
     if (!external || now.seq === this.mark.seq) {
       // Only our own commits since the last poll (already applied), or nothing at all.

@@ -39,6 +39,9 @@ export interface TransactOptions {
  */
 export class Store {
   private readonly listeners: Listener[] = [];
+  private listenerFailed: ((err: unknown) => void) | null = null;
+  /** What the outermost open transaction has touched so far; nested calls add to it. */
+  private open: { people: Set<number>; doors: boolean } | null = null;
 
   /** `subjects`: the token key's hasher, so that people are written with their subject (migration 8). */
   constructor(
@@ -54,23 +57,52 @@ export class Store {
     };
   }
 
+  /**
+   * Where a listener's failure goes once the commit is done (the gateway logs, counts and has
+   * the index rebuilt beside the live one). Without it the first failure is thrown to the
+   * writer, after every listener has run.
+   */
+  onListenerError(handler: (err: unknown) => void): void {
+    this.listenerFailed = handler;
+  }
+
   transact<T>(fn: (tx: Tx) => T, options: TransactOptions = {}): T {
-    const people = new Set<number>();
-    let doors = false;
+    // A nested transact is a savepoint of the outer one: what it touched is told when the
+    // outer commits, never before (the outer may still roll back what the index was told).
+    const outer = this.open;
+    const change = outer ?? { people: new Set<number>(), doors: false };
     const tx: Tx = {
       db: this.db,
       subjects: this.subjects,
-      touchPerson: (id) => void people.add(id),
+      touchPerson: (id) => void change.people.add(id),
       touchDoors: () => {
-        doors = true;
+        change.doors = true;
       },
     };
-    const result = withSynchronous(this.db, options.durability ?? 'full', () => this.db.transaction(() => fn(tx))());
-    if (people.size > 0 || doors) {
-      const change: ChangeSet = { people, doors };
-      for (const l of this.listeners) l(change);
+    if (outer) return this.db.transaction(() => fn(tx))();
+    this.open = change;
+    let result: T;
+    try {
+      result = withSynchronous(this.db, options.durability ?? 'full', () => this.db.transaction(() => fn(tx))());
+    } finally {
+      this.open = null;
     }
+    if (change.people.size > 0 || change.doors) this.notify(change);
     return result;
+  }
+
+  /** Every listener hears of the commit, whatever an earlier one threw: the data is committed. */
+  private notify(change: ChangeSet): void {
+    let first: { err: unknown } | null = null;
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        if (this.listenerFailed) this.listenerFailed(err);
+        else first ??= { err };
+      }
+    }
+    if (first) throw first.err;
   }
 
   close(): void {

@@ -150,6 +150,19 @@ describe('commits by another process reach the running index incrementally', () 
     expect(ctx.watch.stats()).toMatchObject({ polls: 2, externalCommits: 1, peopleRefreshed: 1111 });
   });
 
+  it('rebuildSoon (a listener failed after our own commit) rebuilds and swaps although no one else committed', async () => {
+    const ctx = setup();
+    ctx.watch.start();
+    cleanup.push(() => ctx.watch.stop());
+    const before = ctx.live();
+    ctx.watch.rebuildSoon();
+    ctx.clock.advance(SOON_MS);
+    await vi.waitFor(() => expect(ctx.swaps).toHaveLength(1));
+    expect(ctx.live()).not.toBe(before);
+    expect(ctx.live().stats()).toEqual(before.stats());
+    expect(ctx.watch.stats().rebuilds).toBe(1);
+  });
+
   it('a hole in the log (pruned by someone else) rebuilds beside the live index and swaps it in', async () => {
     const ctx = setup();
     const id = personId(ctx.store.db, 'p7@example.com');
