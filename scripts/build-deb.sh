@@ -9,13 +9,17 @@
 #   /usr/share/doc/lintel      README, docs, the example config and udev rules (site-specific, so
 #                              not installed active)
 # /var/lib/lintel is made by postinst (tmpfiles), not shipped: dpkg would own it root:root.
-# Usage: build-deb.sh TARBALL   (LINTEL_DEB_REVISION: Debian revision, default 1)
+# Usage: build-deb.sh TARBALL [OUTDIR]   (OUTDIR default release/)
+#   LINTEL_DEB_REVISION   Debian revision, default 1: a rebuild of the same version that must
+#                         install as an upgrade needs a higher one
+#   LINTEL_DEB_COMPRESSION  dpkg-deb -Z, default xz (none: fast, for tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tarball=$1
+out=${2:-release}
 revision=${LINTEL_DEB_REVISION:-1}
 
-work=release/deb
+work="$out/deb"
 rm -rf "$work"
 mkdir -p "$work/src"
 tar -xzf "$tarball" -C "$work/src"
@@ -59,6 +63,7 @@ sed -e "s/@VERSION@/$version-$revision/" -e "s/@ARCH@/$arch/" -e "s/@DEPENDS@/$d
 echo /etc/lintel/lintel.yaml >"$root/DEBIAN/conffiles"
 install -m 755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$root/DEBIAN/"
 
-deb="release/lintel_${version}-${revision}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+deb="$out/lintel_${version}-${revision}_${arch}.deb"
+dpkg-deb --root-owner-group -Z"${LINTEL_DEB_COMPRESSION:-xz}" --build "$root" "$deb" >/dev/null
+rm -rf "$work"
 echo "build-deb: $deb ($(du -h "$deb" | cut -f1)); Depends: $depends"

@@ -37,7 +37,8 @@ node_gyp=$(readlink -f "$node_gyp")
 
 npm run build --silent
 
-rm -rf release/stage
+# release/ holds one build, the one made now, so `apt install ./release/lintel_*.deb` means it.
+rm -rf release/stage release/lintel-*.tar.gz release/lintel_*.deb
 mkdir -p "$stage"
 cp package.json package-lock.json "$stage/"
 
