@@ -43,9 +43,12 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-/** Starts `node dist/src/cli.js ARGS`; stdout is ignored, stderr kept (the last 2 MB). */
-export function spawnLintel(args: string[], env: NodeJS.ProcessEnv = {}): LintelProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+/**
+ * Starts `node dist/src/cli.js ARGS` (or another build's cli.js: an installed package's);
+ * stdout is ignored, stderr kept (the last 2 MB).
+ */
+export function spawnLintel(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): LintelProcess {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
