@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { SerialPortStream, type OpenOptions } from '@serialport/stream';
+import { withNonBlockingReads, type BindingInterface } from './nonblocking-read.js';
 import type { ReaderConfig } from '../config/schema.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -153,10 +154,13 @@ export class SerialReader implements ReaderSource {
   }
 }
 
-/** The OS binding, loaded on first use so tests and stdin-only setups never load native code. */
+/**
+ * The OS binding, loaded on first use so tests and stdin-only setups never load native code;
+ * its reads go to read(2) directly (nonblocking-read.ts), not through the thread pool.
+ */
 async function defaultBinding(): Promise<SerialBinding> {
   const { SerialPort } = await import('serialport');
-  return SerialPort.binding;
+  return withNonBlockingReads(SerialPort.binding as BindingInterface) as SerialBinding;
 }
 
 async function fileExists(path: string): Promise<boolean> {

@@ -91,4 +91,46 @@ describe.skipIf(!hasSocat)('SerialReader on a real pty pair', () => {
     deviceWriter(second.deviceSide)('4242\n');
     await vi.waitFor(() => expect(lines).toEqual(['4242']), { timeout: 5000 });
   });
+
+  it('a hang-up is noticed by the read itself, before any presence check, and reads never go through the thread pool', async () => {
+    const tmp = tempDir('lintel-pty-');
+    cleanups.push(tmp.cleanup);
+    const clock = new FakeClock();
+    const p = await startSocatPty(tmp.dir);
+    cleanups.push(() => p.stop());
+    const lines: string[] = [];
+    const reader = new SerialReader({
+      config: {
+        id: 'pty-reader', door: 'front', kind: 'serial', direction: 'in', cardFormat: 'decimal', payload: 'card',
+        maxLineLength: 64, path: p.gatewaySide, baudRate: 9600, terminator: 'lf',
+      },
+      onLine: (l) => lines.push(l),
+      clock,
+      logger: silentLogger,
+      random: () => 0.5,
+    });
+    cleanups.push(() => reader.stop());
+    await reader.start();
+    const write = deviceWriter(p.deviceSide);
+    // Every thread of libuv's pool busy (each job takes hundreds of ms): a read through the
+    // pool would queue behind them; one made by read(2) on the main thread does not.
+    const { pbkdf2 } = await import('node:crypto');
+    let poolJobsDone = 0;
+    const busy = Array.from({ length: 8 }, () => new Promise<void>((r) => pbkdf2('x', 'y', 600_000, 32, 'sha256', () => (poolJobsDone++, r()))));
+    let doneWhenRead = -1;
+    const seen = new Promise<void>((resolve) => {
+      const check = () => (lines.length > 0 ? ((doneWhenRead = poolJobsDone), resolve()) : setImmediate(check));
+      check();
+    });
+    write('777\n');
+    await seen;
+    await Promise.all(busy);
+    expect(lines).toEqual(['777']);
+    expect(doneWhenRead, 'pool jobs finished before the line was read').toBe(0);
+
+    await p.stop();
+    // No clock advance: the presence check never runs; the read's EIO or 0 bytes must say it.
+    await vi.waitFor(() => expect(reader.status().connected).toBe(false), { timeout: 3000 });
+    expect(reader.status().lastError).toMatch(/device lost|port error/);
+  });
 });

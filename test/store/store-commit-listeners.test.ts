@@ -18,7 +18,7 @@ const person = (tx: Tx, email: string) => {
   assignCredential(tx, id, String(nextCard++), 'decimal', 'active', T0);
   return id;
 };
-let cleanup: Array<() => void> = [];
+const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
