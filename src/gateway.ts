@@ -1,5 +1,5 @@
-import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { Server } from 'node:http';
 import type { Readable } from 'node:stream';
 import { AccessIndex } from './access/access-index.js';
 import { FailureGuard } from './access/failure-guard.js';
@@ -9,7 +9,9 @@ import type { Config, ReaderConfig } from './config/schema.js';
 import { DoorRelay } from './doors/door-relay.js';
 import { startEmbeddedBroker } from './doors/embedded-broker.js';
 import { redactUrl } from './doors/mqtt-options.js';
-import { createHttpApp } from './http/app.js';
+import { createHttpApp, WEBHOOK_PATH } from './http/app.js';
+import { serveGateway } from './http/serve.js';
+import { webhookFastPath } from './http/webhook-fast-path.js';
 import { allowedHostNames } from './http/request-guards.js';
 import { Metrics } from './metrics.js';
 import { BadgePipeline } from './pipeline/badge-pipeline.js';
@@ -90,7 +92,7 @@ export class Gateway implements ReloadTarget {
   http: Hono | null = null;
   /** Issues a member QR token for an email (the demo's /qr and the HTTP API use it). */
   qrIssuer: ((email: string) => IssuedToken) | null = null;
-  private server: ServerType | null = null;
+  private server: Server | null = null;
   private readers: ReaderSource[] = [];
   private broker: { url: string; close(): Promise<void> } | null = null;
   private readonly systemd: SystemdNotifier;
@@ -216,6 +218,7 @@ export class Gateway implements ReloadTarget {
     this.qrIssuer = issueQr;
 
     // 5. HTTP: health, metrics, status page, operator API and the platform's callbacks.
+    const allowedHosts = allowedHostNames({ bindHost: cfg.http.host, allowedHosts: cfg.http.allowedHosts, callbackUrl: cfg.upstream?.callbackUrl });
     this.http = createHttpApp({
       status: () => this.status(),
       metrics: this.metrics,
@@ -223,10 +226,16 @@ export class Gateway implements ReloadTarget {
       authToken,
       webhook: this.upstream?.webhookApp() ?? null,
       api: [createQrRoutes({ issue: issueQr })],
-      allowedHosts: allowedHostNames({ bindHost: cfg.http.host, allowedHosts: cfg.http.allowedHosts, callbackUrl: cfg.upstream?.callbackUrl }),
+      allowedHosts,
       maxBodyBytes: cfg.http.maxBodyBytes,
     });
-    this.httpAddress = await this.listen(this.http, cfg.http.host, cfg.http.port);
+    const upstream = this.upstream;
+    const fastPath = upstream && cfg.upstream
+      ? webhookFastPath({ path: WEBHOOK_PATH, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes, endpoint: upstream, logger: this.logger.child({ part: 'http' }) })
+      : null;
+    const served = await serveGateway({ app: this.http, host: cfg.http.host, port: cfg.http.port, logger: this.logger.child({ part: 'http' }), fastPath });
+    this.server = served.server;
+    this.httpAddress = served.address;
 
     // 6. Readers last: from here on a badge gets a decision, so the main thread never waits for a lock again.
     neverWaitForLocks(this.store.db);
@@ -387,13 +396,5 @@ export class Gateway implements ReloadTarget {
     const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
     const grace = { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes };
     rederiveBookingGrants(this.store, changed, grace, overrides, this.clock.now());
-  }
-
-  private listen(app: Hono, host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => resolve({ host, port: info.port }));
-      server.once('error', reject);
-      this.server = server;
-    });
   }
 }

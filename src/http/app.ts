@@ -22,7 +22,7 @@ export interface HttpDeps {
   maxBodyBytes: number;
 }
 
-const WEBHOOK_PATH = '/webhooks/offision';
+export const WEBHOOK_PATH = '/webhooks/offision';
 
 /**
  * The gateway's one HTTP app. Routes are tested with `app.request()` and no socket.

@@ -59,12 +59,20 @@ export function hostName(host: string): string | null {
 type Refuse = (c: Context, status: 403 | 413 | 415 | 421, error: string) => Response;
 
 /** Every route: the Host header must name this gateway (DNS rebinding sends the attacker's name). */
-export function hostCheck(names: readonly string[], refuse: Refuse): MiddlewareHandler {
+/** Whether a Host header names this gateway: loopback or one of the configured names. */
+export function hostAllowed(names: readonly string[]): (host: string) => boolean {
   const allowed = new Set([...LOOPBACK_NAMES, ...names]);
+  return (host) => {
+    const name = hostName(host);
+    return name !== null && allowed.has(name);
+  };
+}
+
+export function hostCheck(names: readonly string[], refuse: Refuse): MiddlewareHandler {
+  const allowed = hostAllowed(names);
   return async (c, next) => {
     // app.request() without a Host header: the URL's host is what a server would have received.
-    const name = hostName(c.req.header('host') ?? new URL(c.req.url).host);
-    if (name === null || !allowed.has(name)) return refuse(c, 421, 'unknown host');
+    if (!allowed(c.req.header('host') ?? new URL(c.req.url).host)) return refuse(c, 421, 'unknown host');
     return next();
   };
 }

@@ -9,7 +9,7 @@ import { readCapped } from '../util/read-capped.js';
 import { UpstreamClient } from './client.js';
 import { UpstreamHealth } from './health.js';
 import { BUSY_RETRY_AFTER_SEC } from './replay-guard.js';
-import type { UpstreamLink } from './upstream-link.js';
+import type { CallbackReply, UpstreamLink } from './upstream-link.js';
 import type { UpstreamStatus } from './upstream-sync.js';
 import { relayThreadLog } from './worker/thread-log.js';
 import type { CallbackAnswer, FromThread, ThreadInit, ToThread } from './worker/protocol.js';
@@ -133,34 +133,44 @@ export class UpstreamThread implements UpstreamLink {
     return { ...base, state, lastError: this.down ?? base.lastError, callbacks: { ...base.callbacks, rejected } };
   }
 
+  /** The Hono face of answerCallback (app.request() tests; the gateway's server has a fast path to it). */
   webhookApp(): Hono {
     const app = new Hono();
-    const maxBytes = this.opts.config.upstream!.maxCallbackBytes;
     app.post('/', async (c) => {
-      const refuse = (status: 413 | 503, error: string) => {
-        this.refusedHere[status] = (this.refusedHere[status] ?? 0) + 1;
-        if (status === 503) c.header('Retry-After', String(BUSY_RETRY_AFTER_SEC));
-        return c.json({ error }, status);
-      };
-      const body = await readCapped(c.req.raw, maxBytes);
-      if (body === null) return refuse(413, 'body too large');
-      const worker = this.worker;
-      if (!worker || this.down) return refuse(503, 'booking link restarting; retry');
-      const headers: Record<string, string> = {};
-      for (const name of FORWARDED_HEADERS) {
-        const v = c.req.header(name);
-        if (v !== undefined) headers[name] = v;
-      }
-      const id = this.nextId++;
-      const answered = new Promise<CallbackAnswer | null>((resolve) => this.pending.set(id, resolve));
-      const timer = setTimeout(() => this.answer(id, null), ANSWER_TIMEOUT_MS);
-      worker.postMessage({ type: 'callback', id, headers, body } satisfies ToThread);
-      const a = await answered;
-      clearTimeout(timer);
-      if (!a) return refuse(503, 'booking link did not answer; retry');
-      return new Response(a.body, { status: a.status, headers: a.headers });
+      const body = await readCapped(c.req.raw, this.opts.config.upstream!.maxCallbackBytes);
+      const reply = body === null ? this.refuseTooLarge() : await this.answerCallback((name) => c.req.header(name), body);
+      return new Response(reply.body, { status: reply.status, headers: reply.headers });
     });
     return app;
+  }
+
+  refuseTooLarge(): CallbackReply {
+    return this.refuse(413, 'body too large');
+  }
+
+  async answerCallback(header: (name: string) => string | undefined, body: Buffer): Promise<CallbackReply> {
+    const worker = this.worker;
+    if (!worker || this.down) return this.refuse(503, 'booking link restarting; retry');
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED_HEADERS) {
+      const v = header(name);
+      if (v !== undefined) headers[name] = v;
+    }
+    const id = this.nextId++;
+    const answered = new Promise<CallbackAnswer | null>((resolve) => this.pending.set(id, resolve));
+    const timer = setTimeout(() => this.answer(id, null), ANSWER_TIMEOUT_MS);
+    worker.postMessage({ type: 'callback', id, headers, body } satisfies ToThread);
+    const a = await answered;
+    clearTimeout(timer);
+    if (!a) return this.refuse(503, 'booking link did not answer; retry');
+    return { status: a.status, headers: a.headers, body: a.body };
+  }
+
+  private refuse(status: 413 | 503, error: string): CallbackReply {
+    this.refusedHere[status] = (this.refusedHere[status] ?? 0) + 1;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (status === 503) headers['retry-after'] = String(BUSY_RETRY_AFTER_SEC);
+    return { status, headers, body: JSON.stringify({ error }) };
   }
 
   private spawn(): void {
