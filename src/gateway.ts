@@ -40,7 +40,7 @@ import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
 import { LinkFiles } from './link-files.js';
 import { readChangeMark } from './store/external-changes.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
-import { createLogger, type Logger } from './util/log.js';
+import { createLogger, setLogLevel, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
 import { VisitorGate } from './visitors/visitor-gate.js';
 import { buildStatus } from './status-builder.js';
@@ -276,6 +276,10 @@ export class Gateway implements ReloadTarget {
   /** For the reloader, once the new mapping is committed: the new running config, and a re-read token. */
   commit(config: Config, token: string | null): void {
     const doorsChanged = config.doors !== this.config.doors;
+    if (config.log.level !== this.config.log.level) {
+      setLogLevel(this.logger, config.log.level);
+      this.upstream?.setLogLevel(config.log.level);
+    }
     this.config = config;
     if (doorsChanged) this.relay.setDoors(config.doors); // pulseMs, driver, topic... from the next pulse on
     this.files?.replace(linkFiles(config)); // a token file may have moved: read what is configured now

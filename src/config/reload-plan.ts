@@ -9,11 +9,12 @@ import type { Config, DoorConfig, ResourceConfig } from './schema.js';
  * platform token (`upstream.token`, `upstream.tokenFile`: the file is re-read on every reload,
  * which is how a token is rotated), and the doors: pulseMs, commandTtlMs, relay.channel, driver,
  * topic and name of a running door, and doors added or removed (the relay swaps its routing
- * table whole, the store its door rows). A door's `visitors` needs a restart (the visitor gate
+ * table whole, the store its door rows), and `log.level` (the root logger and every child the
+ * parts hold, the upstream thread's too). A door's `visitors` needs a restart (the visitor gate
  * holds it; a new door admits no visitors until then). Everything else needs a restart, because
  * the part that reads it was built with it at start and swapping it under a running badge path
- * is not worth the risk: readers (open devices), MQTT and HTTP (open connections), the log level
- * (child loggers copy it), QR, visitors, grace defaults and brute-force limits (held by their
+ * is not worth the risk: readers (open devices), MQTT and HTTP (open connections), the log
+ * format, QR, visitors, grace defaults and brute-force limits (held by their
  * parts), dataDir and site.
  *
  * A reload is refused as a whole when a live change cannot be applied to what runs: a door
@@ -41,7 +42,8 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   const isDoorPath = (path: string) => path === 'doors' || path.startsWith('doors.');
   const doors = planDoors(running, next);
   const bothUpstream = running.upstream !== undefined && next.upstream !== undefined;
-  const isLive = (path: string) => path === 'resources' || path.startsWith('resources.') || (bothUpstream && LIVE_UPSTREAM.has(path));
+  const isLive = (path: string) =>
+    path === 'resources' || path.startsWith('resources.') || path === 'log.level' || (bothUpstream && LIVE_UPSTREAM.has(path));
   const others = diffPaths(running, next).filter((p) => !isDoorPath(p));
   const live = [...others.filter(isLive), ...doors.live].sort();
   const restart = [...others.filter((p) => !isLive(p)), ...doors.restart].sort();
@@ -51,6 +53,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     ...running,
     doors: doors.doors,
     resources: next.resources,
+    log: { ...running.log, level: next.log.level },
     upstream:
       running.upstream && next.upstream
         ? { ...running.upstream, token: next.upstream.token, tokenFile: next.upstream.tokenFile }

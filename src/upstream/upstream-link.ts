@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import type { LevelWithSilent } from 'pino';
 import type { ResourceConfig } from '../config/schema.js';
 import type { UpstreamClient } from './client.js';
 import type { UpstreamStatus } from './upstream-sync.js';
@@ -27,6 +28,8 @@ export interface UpstreamLink {
   /** The answer to a body over the cap (counted with the link's refusals). */
   refuseTooLarge(): CallbackReply;
   setToken(token: string): void;
+  /** A reload changed log.level: the link's own loggers (its thread's) take it too. */
+  setLogLevel(level: LevelWithSilent): void;
   /** Resources or their doors changed (already committed by the caller): resubscribe and fetch. */
   mappingChanged(changed: string[], resources: ResourceConfig[]): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { Worker } from 'node:worker_threads';
+import type { LevelWithSilent } from 'pino';
 import type { Config, ResourceConfig } from '../config/schema.js';
 import { backoffMs, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
@@ -57,6 +58,7 @@ export class UpstreamThread implements UpstreamLink {
   private worker: Worker | null = null;
   private token: string;
   private resources: ResourceConfig[];
+  private logLevel: LevelWithSilent;
   private latest: UpstreamStatus | null = null;
   private readonly pending = new Map<number, (a: CallbackAnswer | null) => void>();
   private nextId = 1;
@@ -71,6 +73,7 @@ export class UpstreamThread implements UpstreamLink {
   constructor(private readonly opts: UpstreamThreadOptions) {
     this.token = opts.token;
     this.resources = opts.config.resources;
+    this.logLevel = opts.config.log.level;
     const up = opts.config.upstream!;
     this.client = new UpstreamClient({
       baseUrl: up.baseUrl,
@@ -109,6 +112,11 @@ export class UpstreamThread implements UpstreamLink {
     this.token = token;
     this.client.setToken(token);
     this.send({ type: 'token', token });
+  }
+
+  setLogLevel(level: LevelWithSilent): void {
+    this.logLevel = level;
+    this.send({ type: 'log-level', level });
   }
 
   mappingChanged(changed: string[], resources: ResourceConfig[]): Promise<void> {
@@ -174,7 +182,7 @@ export class UpstreamThread implements UpstreamLink {
   }
 
   private spawn(): void {
-    const init: ThreadInit = { config: { ...this.opts.config, resources: this.resources }, token: this.token, logLevel: this.opts.logger.level };
+    const init: ThreadInit = { config: { ...this.opts.config, resources: this.resources }, token: this.token, logLevel: this.logLevel };
     const worker = new Worker(this.opts.entry ?? threadEntry(), { workerData: init, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
     this.worker = worker;
     this.spawnedAt = this.opts.clock.now();

@@ -16,16 +16,38 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: Dest
   const stderr = destination ?? pino.destination({ fd: 2, sync: false });
   const journal = format === 'journal' || (format === 'auto' && destination === undefined && stderrIsJournal());
   const out: DestinationStream = journal ? new JournalDestination({ out: stderr, clock: systemClock }) : stderr;
-  return pino(
+  const family = new Set<WeakRef<Logger>>();
+  const root = pino(
     {
       level,
       base: undefined,
       // Top-level keys only: wildcard paths double the cost of every log line on the badge path,
       // and secrets are never nested into log objects in the first place.
       redact: { paths: ['token', 'password', 'secret', 'authorization'], censor: '[redacted]' },
+      // Children keep the level they were made with; the family lets a reload reach them all.
+      onChild: (child) => void family.add(new WeakRef(child)),
     },
     out,
   );
+  families.set(root, family);
+  return root;
+}
+
+const families = new WeakMap<Logger, Set<WeakRef<Logger>>>();
+
+/**
+ * A reload's new log level, for the root and every child the parts hold (pino copies the level
+ * into a child when it is made). A logger not made by createLogger changes alone.
+ */
+export function setLogLevel(root: Logger, level: LevelWithSilent): void {
+  root.level = level;
+  const family = families.get(root);
+  if (!family) return;
+  for (const ref of family) {
+    const child = ref.deref();
+    if (child) child.level = level;
+    else family.delete(ref);
+  }
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

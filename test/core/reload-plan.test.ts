@@ -80,8 +80,15 @@ describe('planReload', () => {
   });
 
   it('classifies every other section as restart-needed', () => {
-    const plan = planReload(cfg(), cfg({ http: { port: 9090 }, log: { level: 'debug' }, qr: { ttlSeconds: 60 } }));
-    expect(plan.restart).toEqual(['http.port', 'log.level', 'qr.ttlSeconds']);
+    const plan = planReload(cfg(), cfg({ http: { port: 9090 }, qr: { ttlSeconds: 60 } }));
+    expect(plan.restart).toEqual(['http.port', 'qr.ttlSeconds']);
     expect(plan.config.http.port).toBe(8080);
+  });
+
+  it('applies log.level live; the log format still needs a restart', () => {
+    const plan = planReload(cfg(), cfg({ log: { level: 'debug', format: 'journal' } }));
+    expect(plan.live).toEqual(['log.level']);
+    expect(plan.restart).toEqual(['log.format']);
+    expect(plan.config.log).toEqual({ ...cfg().log, level: 'debug' });
   });
 });

@@ -21,6 +21,7 @@ interface Shape {
   extraDoor?: string;
   resources?: Record<string, string[]>;
   tokenFile?: string;
+  logLevel?: string;
 }
 
 describe('lintel run: reload by SIGHUP', () => {
@@ -38,7 +39,7 @@ describe('lintel run: reload by SIGHUP', () => {
     return [
       'site: { id: reload }',
       `dataDir: ${join(dir, 'data')}`,
-      'log: { level: info }',
+      `log: { level: ${s.logLevel ?? 'info'} }`,
       'http: { host: 127.0.0.1, port: 0 }',
       `mqtt: { url: "${broker.url}", protocolVersion: ${broker.protocolVersions.includes(5) ? 5 : 4} }`,
       'doors:',
@@ -123,6 +124,20 @@ describe('lintel run: reload by SIGHUP', () => {
     } finally {
       await observer.endAsync(true);
     }
+  });
+
+  it('applies log.level live, to the loggers the parts made at start too', async () => {
+    const overlong = 'x'.repeat(300); // a reader drops it with a debug line from its own child logger
+    gw.typeLine(overlong);
+    const from = await reload({ logLevel: 'debug' });
+    const line = await gw.waitLog('configuration reloaded', { from });
+    expect(line.applied).toEqual(expect.arrayContaining(['log.level']));
+    expect(line.restartNeeded).toEqual([]);
+    gw.typeLine(overlong);
+    const dropped = await gw.waitLog('line dropped', { from });
+    expect(dropped.level).toBe(20);
+    const back = await reload({});
+    expect((await gw.waitLog('configuration reloaded', { from: back })).applied).toEqual(expect.arrayContaining(['log.level']));
   });
 
   it('keeps running, and keeps the running token, when the token file was moved away', async () => {

@@ -1,3 +1,4 @@
+import type { LevelWithSilent } from 'pino';
 import type { Config, ResourceConfig } from '../../config/schema.js';
 import type { UpstreamStatus } from '../upstream-sync.js';
 
@@ -11,7 +12,7 @@ import type { UpstreamStatus } from '../upstream-sync.js';
 export interface ThreadInit {
   config: Config;
   token: string;
-  logLevel: string;
+  logLevel: LevelWithSilent;
 }
 
 /** One signed callback as it arrived: headers that matter to the webhook, and the capped raw body. */
@@ -25,6 +26,7 @@ export interface CallbackRequest {
 export type ToThread =
   | CallbackRequest
   | { type: 'token'; token: string }
+  | { type: 'log-level'; level: LevelWithSilent }
   | { type: 'mapping'; changed: string[]; resources: ResourceConfig[] }
   | { type: 'stop' };
 

@@ -1,5 +1,4 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LevelWithSilent } from 'pino';
 import { openSiteStore } from '../../site-store.js';
 import { systemClock } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
@@ -21,7 +20,7 @@ const port = parentPort;
 const init = workerData as ThreadInit;
 const post = (msg: FromThread) => port.postMessage(msg);
 
-const logger = createLogger(init.logLevel as LevelWithSilent, { write: (line: string) => post({ type: 'log', line }) });
+const logger = createLogger(init.logLevel, { write: (line: string) => post({ type: 'log', line }) });
 const { config } = init;
 const { store } = openSiteStore(config);
 
@@ -91,6 +90,9 @@ port.on('message', (msg: ToThread) => {
         post({ type: 'failure', task: 'reload-resubscribe' });
         logger.error({ err: errorMessage(err) }, 'resubscribe after a mapping change failed');
       });
+      break;
+    case 'log-level':
+      logger.level = msg.level;
       break;
     case 'stop':
       void stop();
