@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
@@ -7,7 +6,7 @@ import type { Config } from './config/schema.js';
 import { preflight } from './config/preflight.js';
 import { Gateway } from './gateway.js';
 import { runDemo } from './demo/demo.js';
-import { CardImportError, importCards } from './store/card-import.js';
+import { CardImportError, importCardFile } from './store/card-import.js';
 import { openDatabase } from './store/db.js';
 import { syncFromConfig } from './store/doors.js';
 import { Store } from './store/store.js';
@@ -53,12 +52,32 @@ function configPath(value: string | undefined): string {
 }
 
 /** Opens the configured database for one CLI command, doors kept in step with the config. */
-function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Config) => T): T {
+function openCliStore(configFile: string | undefined): { store: Store; cfg: Config } {
   const cfg = loadConfigFile(configPath(configFile));
   const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')), writerSubjects(cfg));
   try {
     syncFromConfig(store, cfg);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  return { store, cfg };
+}
+
+function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Config) => T): T {
+  const { store, cfg } = openCliStore(configFile);
+  try {
     return fn(store, cfg);
+  } finally {
+    store.close();
+  }
+}
+
+/** withStore for a command that streams (cards import): the store closes when it is done, not when it starts. */
+async function withStoreAsync<T>(configFile: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const { store } = openCliStore(configFile);
+  try {
+    return await fn(store);
   } finally {
     store.close();
   }
@@ -161,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'cards': {
       if (rest[0] !== 'import' || rest[1] === undefined) throw new UsageError('usage: lintel cards import FILE.csv [-c CONFIG]');
       const file = rest[1];
-      const summary = withStore(values.config, (store) => importCards(store, readFileSync(file, 'utf8'), Date.now()));
+      const summary = await withStoreAsync(values.config, (store) => importCardFile(store, file, Date.now()));
       console.log(`imported ${summary.cards} cards for ${summary.people} people, ${summary.staffGrants} staff grants`);
       return 0;
     }

@@ -29,6 +29,12 @@ export type Durability = 'full' | 'normal';
 
 export interface TransactOptions {
   durability?: Durability;
+  /**
+   * BEGIN IMMEDIATE: take the write lock first (waiting up to the busy timeout). For a long
+   * transaction that reads before it writes, which as a deferred one would fail with
+   * SQLITE_BUSY at its first write if another connection committed after its first read.
+   */
+  immediate?: boolean;
 }
 
 /**
@@ -65,7 +71,8 @@ export class Store {
         doors = true;
       },
     };
-    const result = withSynchronous(this.db, options.durability ?? 'full', () => this.db.transaction(() => fn(tx))());
+    const run = this.db.transaction(() => fn(tx));
+    const result = withSynchronous(this.db, options.durability ?? 'full', () => (options.immediate === true ? run.immediate() : run()));
     if (people.size > 0 || doors) {
       const change: ChangeSet = { people, doors };
       for (const l of this.listeners) l(change);
