@@ -35,7 +35,7 @@ export interface BackgroundDeps {
  * guardedInterval, so a failure (SQLITE_BUSY from a backup script, a full disk) is logged,
  * counted under its task name and retried; none can end the process or wait on the badge path.
  */
-export function startBackgroundTasks(deps: BackgroundDeps): { stop(): void } {
+export function startBackgroundTasks(deps: BackgroundDeps): { stop(): void; appliedSeq(): number } {
   const { store, clock, countFailure } = deps;
   const storeLogger = deps.logger.child({ part: 'store' });
   // Another process (`lintel cards import`) may commit to the same file: applied person by person within a second.
@@ -70,5 +70,7 @@ export function startBackgroundTasks(deps: BackgroundDeps): { stop(): void } {
     stop() {
       for (const t of timers.splice(0)) t.cancel();
     },
+    /** The change-log position the index has applied everything up to (for the stop's index snapshot). */
+    appliedSeq: () => watch.appliedSeq(),
   };
 }

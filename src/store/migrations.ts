@@ -236,4 +236,20 @@ export const migrations: readonly Migration[] = [
         BEGIN UPDATE people SET subject_hi = NULL, subject_lo = NULL, subject_key = NULL WHERE id = NEW.id; END;
     `,
   },
+  {
+    version: 9,
+    name: 'index_snapshot: which snapshot file of the access index this database vouches for',
+    sql: `
+      -- The gateway writes its index to a file at a clean stop (src/store/index-snapshot.ts) and
+      -- records here the file's random id and the change-log seq it is consistent with. At start
+      -- the file is used only if this row names it: a database restored from a backup, or copied
+      -- from elsewhere, names another snapshot (or none) and the index is loaded from the tables.
+      CREATE TABLE index_snapshot (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        snapshot_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        written_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
