@@ -67,7 +67,8 @@ export class RecordPool {
 
   /** The blocks handed out (data up to top) and the free lists, for an index snapshot. */
   exportState(): RecordPoolState {
-    return { data: this.buffer.subarray(0, this.top), freeLists: this.freeLists.map((list) => list ?? []) };
+    // Array.from, not map: the lists are sparse (only the sizes ever freed), and map keeps the holes.
+    return { data: this.buffer.subarray(0, this.top), freeLists: Array.from(this.freeLists, (list) => (list === undefined ? [] : [...list])) };
   }
 
   /** `data` may be longer than the blocks it holds (`top`): the rest is room to grow into. */
@@ -77,7 +78,9 @@ export class RecordPool {
     this.wordView = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
     this.top = top;
     this.freeLists.length = 0;
-    freeLists.forEach((list, k) => (this.freeLists[k] = [...list]));
+    freeLists.forEach((list, k) => {
+      if (list.length > 0) this.freeLists[k] = [...list];
+    });
   }
 
   clear(): void {
