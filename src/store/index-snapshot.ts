@@ -104,12 +104,17 @@ export function writeIndexSnapshot(store: Store, index: AccessIndex, seq: number
   const fd = openSync(tmp, 'w', 0o600);
   let total = 0;
   try {
-    for (const chunk of [prefix, json, ...SECTIONS.map((s) => bytesOf(arrays[s]))]) total += writeAll(fd, chunk);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      for (const chunk of [prefix, json, ...SECTIONS.map((s) => bytesOf(arrays[s]))]) total += writeAll(fd, chunk);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // a full disk must not keep half a snapshot
+    throw err;
   }
-  renameSync(tmp, file);
   store.transact((tx) => {
     cached(tx.db, 'INSERT OR REPLACE INTO index_snapshot (id, snapshot_id, seq, written_at) VALUES (1, ?, ?, ?)').run(header.snapshotId, seq, now);
   });
