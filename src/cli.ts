@@ -1,20 +1,15 @@
 #!/usr/bin/env node
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
-import type { Config } from './config/schema.js';
 import { preflight } from './config/preflight.js';
 import { Gateway } from './gateway.js';
 import { runDemo } from './demo/demo.js';
-import { CardImportError, importCardFile } from './store/card-import.js';
-import { openDatabase } from './store/db.js';
-import { syncFromConfig } from './store/doors.js';
-import { Store } from './store/store.js';
+import { CardImportError } from './store/card-import.js';
+import { runCardsImport } from './cli/cards-import.js';
+import { withStore } from './cli/cli-store.js';
 import { createMemberQrIssuer, QrIssueError } from './qr/issuer.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
 import { tokenKeyFile } from './site-store.js';
-import { subjectHasher } from './qr/member-subject.js';
-import type { SubjectHasher } from './store/subject-columns.js';
 import { systemClock } from './util/clock.js';
 import { runGuarded } from './util/guarded.js';
 import { VERSION } from './version.js';
@@ -47,55 +42,8 @@ Options:
   -v, --version                 print the version
 `;
 
-function configPath(value: string | undefined): string {
+export function configPath(value: string | undefined): string {
   return value ?? process.env.LINTEL_CONFIG ?? '/etc/lintel/lintel.yaml';
-}
-
-/** Opens the configured database for one CLI command, doors kept in step with the config. */
-function openCliStore(configFile: string | undefined): { store: Store; cfg: Config } {
-  const cfg = loadConfigFile(configPath(configFile));
-  const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')), writerSubjects(cfg));
-  try {
-    syncFromConfig(store, cfg);
-  } catch (err) {
-    store.close();
-    throw err;
-  }
-  return { store, cfg };
-}
-
-function withStore<T>(configFile: string | undefined, fn: (store: Store, cfg: Config) => T): T {
-  const { store, cfg } = openCliStore(configFile);
-  try {
-    return fn(store, cfg);
-  } finally {
-    store.close();
-  }
-}
-
-/** withStore for a command that streams (cards import): the store closes when it is done, not when it starts. */
-async function withStoreAsync<T>(configFile: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
-  const { store } = openCliStore(configFile);
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * People the CLI writes carry their member-token subject (migration 8), so the gateway does not
- * compute a million HMACs at its next start. The key is the gateway's (created here if this is
- * the first program to need it, as `qr issue` does). A key that cannot be used is reported and
- * the rows are written without subjects: the gateway computes them, which is only slower.
- */
-function writerSubjects(cfg: Config): SubjectHasher | undefined {
-  try {
-    return subjectHasher(loadOrCreateTokenKey(tokenKeyFile(cfg)));
-  } catch (err) {
-    console.error(`warning: ${(err as Error).message}; people are written without their member-token subject`);
-    return undefined;
-  }
 }
 
 /** Longer than every part's stop bound together, shorter than systemd's TimeoutStopSec (15 s). */
@@ -180,21 +128,21 @@ export async function main(argv: string[]): Promise<number> {
     case 'cards': {
       if (rest[0] !== 'import' || rest[1] === undefined) throw new UsageError('usage: lintel cards import FILE.csv [-c CONFIG]');
       const file = rest[1];
-      const summary = await withStoreAsync(values.config, (store) => importCardFile(store, file, Date.now()));
+      const summary = await runCardsImport(configPath(values.config), file);
       console.log(`imported ${summary.cards} cards for ${summary.people} people, ${summary.staffGrants} staff grants`);
       return 0;
     }
     case 'people':
-      console.log(runPeopleCommand(rest, (fn) => withStore(values.config, fn), () => Date.now()));
+      console.log(runPeopleCommand(rest, (fn) => withStore(configPath(values.config), fn), () => Date.now()));
       return 0;
     case 'qr': {
       if (rest[0] === 'revoke') {
-        console.log(runQrRevoke(rest.slice(1), (fn) => withStore(values.config, fn), () => Date.now()));
+        console.log(runQrRevoke(rest.slice(1), (fn) => withStore(configPath(values.config), fn), () => Date.now()));
         return 0;
       }
       if (rest[0] !== 'issue' || rest[1] === undefined) throw new UsageError('usage: lintel qr issue EMAIL [-c CONFIG]');
       const email = rest[1];
-      const t = withStore(values.config, (store, cfg) => {
+      const t = withStore(configPath(values.config), (store, cfg) => {
         const key = loadOrCreateTokenKey(tokenKeyFile(cfg));
         return createMemberQrIssuer({ db: store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: systemClock })(email);
       });
