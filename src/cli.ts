@@ -2,8 +2,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { preflight } from './config/preflight.js';
-import { Gateway } from './gateway.js';
-import { runDemo } from './demo/demo.js';
 import { CardImportError } from './store/card-import.js';
 import { runCardsImport } from './cli/cards-import.js';
 import { withStore } from './cli/cli-store.js';
@@ -55,6 +53,9 @@ const HARD_STOP_MS = 12_000;
  * awaited: a stop that waits on something nothing keeps alive would otherwise let Node exit 0.
  */
 async function runGateway(file: string): Promise<void> {
+  // Loaded here, not at the top: a one-shot command (cards import above all, whose peak memory
+  // counts) does not carry the gateway's module graph (~25 MB).
+  const { Gateway } = await import('./gateway.js');
   const gateway = new Gateway({ config: loadConfigFile(file) });
   const guard = { logger: gateway.logger, countFailure: (task: string) => gateway.metrics.backgroundErrors.inc({ task }) };
   // Whatever ends the process, SQLite is closed (synchronous, idempotent).
@@ -121,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       await runGateway(configPath(values.config));
       return -1; // keeps running
     case 'demo':
-      await runDemo();
+      await (await import('./demo/demo.js')).runDemo();
       return -1;
     case 'check-config':
       return checkConfig(rest[0] ?? configPath(values.config));

@@ -13,9 +13,9 @@ import { withStoreAsync } from './cli-store.js';
  * committed, and runs again here without the bound: slower to collect, never refused.
  */
 
-/** About 6.3 MB of live columns per MB of the bench's CSV; 8 leaves room, 256 MB is the floor. */
+/** About 6 MB of live columns per MB of the bench's CSV (a million rows: 45 MB, ~265 MB); 7 leaves room, 256 MB is the floor. */
 export function importHeapLimitMb(fileBytes: number): number {
-  return Math.max(256, Math.ceil((fileBytes / 1048576) * 8) + 32);
+  return Math.max(256, Math.ceil((fileBytes / 1048576) * 7) + 32);
 }
 
 export type WorkerReply = { ok: true; summary: ImportSummary } | { ok: false; problems?: string[]; message: string; code?: string };
