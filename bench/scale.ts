@@ -8,13 +8,15 @@
  *   4. a 1-row and a 20,000-row `cards import` by another process while reads go on at 100/s:
  *      swipe → pulse max, and the longest event-loop stall as seen from outside, the worst
  *      round trip of a /health request sent every 10 ms (a stalled loop answers nothing)
+ *   5. a clean stop (SIGTERM: the index snapshot is written) and a second start on the same
+ *      data: time until healthy and RSS, as a restarted gateway sees them
  * Not here (see BENCHMARKS.md): the bare path in the same run (bench/e2e-pty.ts measures it
  * against one reader), the reconcile at 1M (bench/reconcile.ts).
  *
  * Run: npm run build && node dist/bench/scale.js      Env: CARDS, READS, READ_RATE, IDLE_SEC.
  * Needs Mosquitto, socat and ~2 GB of memory; the temp dir is removed at exit.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
@@ -156,7 +158,33 @@ for (const [label, count] of [['1-row', 1], ['20,000-row', 20_000]] as const) {
 }
 const endRss = memoryOf(gateway.pid);
 console.log(`  RSS at the end ${mb(endRss?.rssMb)}, peak ${mb(endRss?.peakMb)}; late opens (past the ${COMMAND_TTL_MS} ms lifetime) ${driver.lateOpens}`);
+const stopStarted = performance.now();
 await stopChild(gateway, 20_000);
+const stopMs = performance.now() - stopStarted;
+
+/** The gateway's own account of its index load (index-start.ts), from its JSON log. */
+function indexLog(file: string): string {
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.includes('"index ')) continue;
+    const l = JSON.parse(line) as { msg: string; ms?: number; snapshot?: string };
+    if (l.msg.startsWith('index restored') || l.msg.startsWith('index loaded')) return `${l.msg} in ${l.ms} ms${l.snapshot ? ` (${l.snapshot})` : ''}`;
+  }
+  return 'no index log line';
+}
+console.log(`  first start: ${indexLog(join(dir, 'gateway.log'))}; clean stop took ${stopMs.toFixed(0)} ms`);
+
+// 5. A restart on the same data: the snapshot the clean stop wrote.
+const log2 = openSync(join(dir, 'gateway-2.log'), 'w');
+const restartAt = performance.now();
+const again = spawnTracked(process.execPath, [CLI, 'run', '-c', config], { stdio: ['ignore', log2, log2] });
+closeSync(log2);
+await waitForHealthy(httpPort, 180_000, () => alive(again));
+const restartMs = performance.now() - restartAt;
+const restartRss = memoryOf(again.pid)?.rssMb;
+report('lintel run restart: start → every health check ok', ms(restartMs), '≤ 3,000 ms ' + pass(restartMs <= 3000));
+report('RSS after the restart is ready', mb(restartRss), '≤ 300 MB ' + pass((restartRss ?? Infinity) <= 300));
+console.log(`  restart: ${indexLog(join(dir, 'gateway-2.log'))}`);
+await stopChild(again, 20_000);
 console.log('\n| What | Result | Target |\n| --- | --- | --- |');
 for (const [what, figure, target] of rows) console.log(`| ${what} | ${figure} | ${target} |`);
 process.exit(0);

@@ -41,6 +41,8 @@ export interface BackgroundTasks {
   changesCommitted(): void;
   /** The live index may have missed a change: rebuild it beside the live one and swap. */
   rebuildIndex(): void;
+  /** The change-log position the index has applied everything up to (for the stop's index snapshot). */
+  appliedSeq(): number;
 }
 
 export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
@@ -80,5 +82,7 @@ export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
     },
     changesCommitted: () => watch.pollSoon(),
     rebuildIndex: () => watch.rebuildSoon(),
+    /** The change-log position the index has applied everything up to (for the stop's index snapshot). */
+    appliedSeq: () => watch.appliedSeq(),
   };
 }

@@ -25,9 +25,10 @@ import { createReaders, type ReaderBindings } from './readers/factory.js';
 import type { ReaderSource } from './readers/reader.js';
 import { AuditLog } from './store/audit.js';
 import { neverWaitForLocks } from './store/db.js';
-import { openSiteStore } from './site-store.js';
+import { indexSnapshotFile, openSiteStore } from './site-store.js';
 import { syncFromConfig } from './store/doors.js';
-import { loadIndex, refreshDoors, refreshPeople } from './store/index-loader.js';
+import { refreshDoors, refreshPeople } from './store/index-loader.js';
+import { saveIndexAtStop, startIndex } from './store/index-start.js';
 import { Store } from './store/store.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 import { UpstreamThread } from './upstream/upstream-thread-host.js';
@@ -38,7 +39,6 @@ import { errorMessage } from './util/errors.js';
 import { startBackgroundTasks, type BackgroundTasks } from './background-tasks.js';
 import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
 import { LinkFiles } from './link-files.js';
-import { readChangeMark } from './store/external-changes.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createLogger, setLogLevel, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
@@ -102,7 +102,7 @@ export class Gateway implements ReloadTarget {
   private files: LinkFiles | null = null;
   private background: BackgroundTasks | null = null;
   private relayStarted = false;
-  /** A commit's index refresh failed before the background tasks ran: they rebuild first thing. */
+  /** A commit's index refresh failed: rebuilt beside the live one, and never saved as a snapshot at stop. */
   private indexSuspect = false;
   private started = false;
   private stopping: Promise<void> | null = null;
@@ -152,8 +152,7 @@ export class Gateway implements ReloadTarget {
         onSubjectCollision: (personIds) => accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
       });
     this.liveIndex = newIndex();
-    const changeMark = readChangeMark(this.store.db); // before the load: nothing committed in between is missed
-    loadIndex(this.store.db, this.index);
+    const { mark: changeMark } = startIndex(this.store.db, this.index, indexSnapshotFile(cfg), this.logger.child({ part: 'store' }));
     this.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.index.stats().cards);
     this.metrics.gauge('lintel_index_grants', 'Grants in the in-memory index', () => this.index.stats().grants);
 
@@ -329,6 +328,8 @@ export class Gateway implements ReloadTarget {
       const checkpointer = this.checkpointer;
       this.checkpointer = null;
       await bounded('checkpointer', () => checkpointer?.stop(), STOP_BOUND_MS.checkpointer, log);
+      // An index that once missed a commit (indexSuspect) is not written down: the next start loads the tables.
+      if (this.store && !this.indexSuspect) saveIndexAtStop(this.store, this.liveIndex, this.background?.appliedSeq(), indexSnapshotFile(this.config), this.clock.now(), log.child({ part: 'store' }));
     } finally {
       this.closeStore();
       log.info('lintel stopped');

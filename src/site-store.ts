@@ -11,6 +11,11 @@ export function tokenKeyFile(cfg: Config): string {
   return cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key');
 }
 
+/** The access index's snapshot of the last clean stop (src/store/index-snapshot.ts), beside the database. */
+export function indexSnapshotFile(cfg: Config): string {
+  return join(cfg.dataDir, 'lintel.index');
+}
+
 /**
  * The gateway's store and token key, opened together: people are written with their member-token
  * subject (migration 8), so the store needs the key's hasher. A key that cannot be read closes

@@ -1,6 +1,6 @@
-import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
-import { RecordPool } from './record-pool.js';
-import { SubjectTable, type MemberSubject } from './subject-table.js';
+import { CardTable, cardFromKeyParts, cardKeyParts, type CardTableState } from './card-table.js';
+import { RecordPool, type RecordPoolState } from './record-pool.js';
+import { SubjectTable, type MemberSubject, type SubjectTableState } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
 
@@ -71,6 +71,29 @@ export interface PersonInput {
   cards: { number: string; active: boolean }[];
 }
 
+/**
+ * Everything an index holds, as typed arrays and a few small lists: what a snapshot file stores
+ * (src/store/index-snapshot.ts) so that a restart need not read a million people from SQLite.
+ * The arrays are the index's own, not copies: write them out before the index changes again.
+ */
+export interface IndexState {
+  /** The key the stored subjects were made with (AccessIndexOptions.subjectKeyId); null without one. */
+  subjectKeyId: number | null;
+  pool: RecordPoolState;
+  activeCards: CardTableState;
+  disabledCards: CardTableState;
+  subjects: SubjectTableState;
+  /** Person ids and, at the same position, their record offsets. */
+  personIds: Float64Array<ArrayBuffer>;
+  recordOffsets: Float64Array<ArrayBuffer>;
+  tokensAfter: [number, number][];
+  otherCards: [number, string[]][];
+  /** Door ids in the order of their numbers (the numbers records hold). */
+  doorNumbers: string[];
+  configuredDoors: string[];
+  grantCount: number;
+}
+
 /** What a holder's grants say about one door at one instant (AccessIndex.windowMatch). */
 export type WindowMatch = typeof NO_GRANT | typeof OUTSIDE_WINDOW | typeof INSIDE_WINDOW;
 export const NO_GRANT = 0;
@@ -117,11 +140,11 @@ export class AccessIndex {
   /** See AccessIndexOptions.subjectKeyId; read by the loader. */
   readonly subjectKeyId: number | undefined;
   private readonly hashSeed: number | undefined;
-  private readonly records = new Map<number, number>();
+  private records = new Map<number, number>();
   /** Cards that are not canonical decimals below 2^64, per person (rare); the record cannot hold them. */
-  private readonly otherCards = new Map<number, string[]>();
+  private otherCards = new Map<number, string[]>();
   /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
-  private readonly doorNumbers = new Map<string, number>();
+  private doorNumbers = new Map<string, number>();
   /** Configured doors only → their number. */
   private configuredDoors = new Map<string, number>();
   private grantCount = 0;
@@ -306,6 +329,53 @@ export class AccessIndex {
     this.otherCards.clear();
     this.pool.clear();
     this.grantCount = 0;
+  }
+
+  exportState(): IndexState {
+    const personIds = new Float64Array(this.records.size);
+    const recordOffsets = new Float64Array(this.records.size);
+    let i = 0;
+    for (const [id, record] of this.records) {
+      personIds[i] = id;
+      recordOffsets[i++] = record;
+    }
+    return {
+      subjectKeyId: this.subjectKeyId ?? null,
+      pool: this.pool.exportState(),
+      activeCards: this.activeCards.exportState(),
+      disabledCards: this.disabledCards.exportState(),
+      subjects: this.subjects.exportState(),
+      personIds,
+      recordOffsets,
+      tokensAfter: [...this.tokensAfter],
+      otherCards: [...this.otherCards],
+      doorNumbers: [...this.doorNumbers.keys()],
+      configuredDoors: [...this.configuredDoors.keys()],
+      grantCount: this.grantCount,
+    };
+  }
+
+  /**
+   * Replaces everything with a state exportState made, under the same subject key: subjects
+   * made with another key would name the wrong people. `state.pool.data` may be longer than
+   * the blocks in use, `top` doubles are in use (room to grow without a copy at the first put).
+   */
+  importState(state: IndexState, top = state.pool.data.length): void {
+    if (state.subjectKeyId !== (this.subjectKeyId ?? null)) throw new Error('index state was made with another member-token key');
+    if (state.personIds.length !== state.recordOffsets.length) throw new RangeError('index state: person ids and records differ in length');
+    this.pool.importState(state.pool.data, top, state.pool.freeLists);
+    this.activeCards.importState(state.activeCards);
+    this.disabledCards.importState(state.disabledCards);
+    this.subjects.importState(state.subjects);
+    const records = new Map<number, number>();
+    for (let i = 0; i < state.personIds.length; i++) records.set(state.personIds[i]!, state.recordOffsets[i]!);
+    this.records = records;
+    this.tokensAfter.clear();
+    for (const [id, at] of state.tokensAfter) this.tokensAfter.set(id, at);
+    this.otherCards = new Map(state.otherCards);
+    this.doorNumbers = new Map(state.doorNumbers.map((id, n) => [id, n]));
+    this.configuredDoors = new Map(state.configuredDoors.map((id) => [id, this.doorNumber(id)]));
+    this.grantCount = state.grantCount;
   }
 
   stats(): { people: number; cards: number; grants: number; doors: number } {

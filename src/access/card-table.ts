@@ -59,12 +59,19 @@ class KeyParser {
   }
 }
 
+export interface CardTableState {
+  seed: number;
+  used: number;
+  slots: Uint32Array<ArrayBuffer>;
+  other: [string, number][];
+}
+
 export class CardTable {
   private slots = new Uint32Array(MIN_SLOTS * STRIDE);
   private mask = MIN_SLOTS - 1;
   private used = 0;
-  private readonly other = new Map<string, number>();
-  private readonly seed: number;
+  private other = new Map<string, number>();
+  private seed: number;
   private readonly key = new KeyParser();
 
   constructor(seed: number = (Math.random() * TWO_32) >>> 0) {
@@ -152,6 +159,24 @@ export class CardTable {
     let slots = this.mask + 1;
     while ((keys + 1) * 2 > slots) slots *= 2;
     if (slots > this.mask + 1) this.resize(slots);
+  }
+
+  /** Everything the table holds, for an index snapshot (index-state.ts); the arrays are the table's own, not copies. */
+  exportState(): CardTableState {
+    return { seed: this.seed, used: this.used, slots: this.slots, other: [...this.other] };
+  }
+
+  /** Takes over a state exportState produced (the snapshot's checksum vouches for its contents). */
+  importState(state: CardTableState): void {
+    const count = state.slots.length / STRIDE;
+    if (!Number.isInteger(count) || count < MIN_SLOTS || (count & (count - 1)) !== 0 || state.used * 2 > count) {
+      throw new RangeError('card table state: bad slot count');
+    }
+    this.seed = state.seed | 1;
+    this.slots = state.slots;
+    this.mask = count - 1;
+    this.used = state.used;
+    this.other = new Map(state.other);
   }
 
   clear(): void {

@@ -11,6 +11,11 @@
 const MIN_BLOCK = 8;
 const INITIAL_DOUBLES = 1 << 14;
 
+export interface RecordPoolState {
+  data: Float64Array<ArrayBuffer>;
+  freeLists: number[][];
+}
+
 export class RecordPool {
   private buffer = new Float64Array(INITIAL_DOUBLES);
   private wordView = new Uint32Array(this.buffer.buffer);
@@ -58,6 +63,24 @@ export class RecordPool {
   free(offset: number, n: number): void {
     const k = Math.log2(RecordPool.blockSize(n));
     (this.freeLists[k] ??= []).push(offset);
+  }
+
+  /** The blocks handed out (data up to top) and the free lists, for an index snapshot. */
+  exportState(): RecordPoolState {
+    // Array.from, not map: the lists are sparse (only the sizes ever freed), and map keeps the holes.
+    return { data: this.buffer.subarray(0, this.top), freeLists: Array.from(this.freeLists, (list) => (list === undefined ? [] : [...list])) };
+  }
+
+  /** `data` may be longer than the blocks it holds (`top`): the rest is room to grow into. */
+  importState(data: Float64Array<ArrayBuffer>, top: number, freeLists: number[][]): void {
+    if (top > data.length) throw new RangeError('record pool state: top beyond the data');
+    this.buffer = data;
+    this.wordView = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+    this.top = top;
+    this.freeLists.length = 0;
+    freeLists.forEach((list, k) => {
+      if (list.length > 0) this.freeLists[k] = [...list];
+    });
   }
 
   clear(): void {

@@ -1,9 +1,14 @@
-import { CardTable } from './card-table.js';
+import { CardTable, type CardTableState } from './card-table.js';
 
 /** A member-token subject as its two 32-bit halves (unsigned). */
 export interface MemberSubject {
   readonly hi: number;
   readonly lo: number;
+}
+
+export interface SubjectTableState {
+  table: CardTableState;
+  shared: [string, number[]][];
 }
 
 /** Table value of a subject that more than one person has. */
@@ -20,7 +25,7 @@ const SHARED = 0xffff_ffff;
 export class SubjectTable {
   private readonly table: CardTable;
   /** "hi:lo" → ids of the people sharing that subject (the table holds SHARED for it). */
-  private readonly shared = new Map<string, Set<number>>();
+  private shared = new Map<string, Set<number>>();
 
   constructor(
     seed: number | undefined,
@@ -70,6 +75,15 @@ export class SubjectTable {
   /** How many subjects several people share. */
   collisions(): number {
     return this.shared.size;
+  }
+
+  exportState(): SubjectTableState {
+    return { table: this.table.exportState(), shared: [...this.shared].map(([k, ids]) => [k, [...ids]]) };
+  }
+
+  importState(state: SubjectTableState): void {
+    this.table.importState(state.table);
+    this.shared = new Map(state.shared.map(([k, ids]) => [k, new Set(ids)]));
   }
 
   reserve(subjects: number): void {

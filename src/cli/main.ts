@@ -1,20 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { preflight } from '../config/preflight.js';
-import { runDemo } from '../demo/demo.js';
-import { importCards } from '../store/card-import.js';
-import { databaseSchema, openDatabase } from '../store/db.js';
-import { syncFromConfig } from '../store/doors.js';
+import { databaseSchema } from '../store/db.js';
 import { migrations } from '../store/migrations.js';
 import { formatPeople, formatPerson, listPeople, showPerson } from '../store/people-report.js';
 import { Store } from '../store/store.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
 import { loadOrCreateTokenKey } from '../qr/token-key.js';
-import { subjectHasher } from '../qr/member-subject.js';
 import { tokenKeyFile } from '../site-store.js';
-import type { SubjectHasher } from '../store/subject-columns.js';
 import { systemClock } from '../util/clock.js';
 import { VERSION } from '../version.js';
 import { runAuditCommand } from '../cli-audit.js';
@@ -23,32 +17,12 @@ import { runPeopleCommand, runQrRevoke } from './people-commands.js';
 import { runGateway } from './run-gateway.js';
 import { commandHelp, configPath, findCommand, JSON_OPTION, parseCommand, usageLine, type CommandSpec, type Parsed } from './spec.js';
 import { backupCommands } from './backup-commands.js';
+import { runCardsImport } from './cards-import.js';
+import { withStore as withCliStore } from './cli-store.js';
 
-/** Opens the configured database for one CLI command, doors kept in step with the config. */
+/** Opens the configured database for one CLI command (cli-store.ts), the config found as every command finds it. */
 function withStore<T>(configFile: string | boolean | undefined, fn: (store: Store, cfg: Config) => T): T {
-  const cfg = loadConfigFile(configPath(configFile));
-  const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')), writerSubjects(cfg));
-  try {
-    syncFromConfig(store, cfg);
-    return fn(store, cfg);
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * People the CLI writes carry their member-token subject (migration 8), so the gateway does not
- * compute a million HMACs at its next start. The key is the gateway's (created here if this is
- * the first program to need it, as `qr issue` does). A key that cannot be used is reported and
- * the rows are written without subjects: the gateway computes them, which is only slower.
- */
-function writerSubjects(cfg: Config): SubjectHasher | undefined {
-  try {
-    return subjectHasher(loadOrCreateTokenKey(tokenKeyFile(cfg)));
-  } catch (err) {
-    console.error(`warning: ${(err as Error).message}; people are written without their member-token subject`);
-    return undefined;
-  }
+  return withCliStore(configPath(configFile), fn);
 }
 
 const print = (p: Parsed, value: unknown, text: string) => console.log(p.values.json ? JSON.stringify(value, null, 2) : text);
@@ -105,7 +79,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Run on the embedded defaults: broker, simulated door and booking platform, sample cards, stdin reader.',
     positionals: [0, 0],
     run: async () => {
-      await runDemo();
+      // Loaded when run: a one-shot command does not carry the demo's (and gateway's) module graph.
+      await (await import('../demo/demo.js')).runDemo();
       return -1;
     },
   },
@@ -123,9 +98,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: 'FILE.csv [-c FILE]',
     summary: 'Import the card list (email,name,card,format[,state][,doors][,valid_from][,valid_to]): all rows or nothing.',
     positionals: [1, 1],
-    run: (p) => {
-      const csv = readFileSync(p.positionals[0]!, 'utf8');
-      const s = withStore(p.values.config, (store) => importCards(store, csv, Date.now()));
+    run: async (p) => {
+      // Streamed, in a worker thread with a bounded heap (cards-import.ts).
+      const s = await runCardsImport(configPath(p.values.config), p.positionals[0]!);
       console.log(`imported ${s.cards} cards for ${s.people} people, ${s.staffGrants} staff grants`);
       return EXIT.ok;
     },

@@ -1,5 +1,4 @@
 import { loadConfigFile } from '../config/load.js';
-import { Gateway } from '../gateway.js';
 import { SchemaTooNewError } from '../store/upgrade.js';
 import { runGuarded } from '../util/guarded.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -14,6 +13,9 @@ const HARD_STOP_MS = 12_000;
  * alive would otherwise let Node exit 0.
  */
 export async function runGateway(file: string): Promise<void> {
+  // Loaded here, not at the top: a one-shot command (cards import above all, whose peak memory
+  // counts) does not carry the gateway's module graph (~25 MB).
+  const { Gateway } = await import('../gateway.js');
   const gateway = new Gateway({ config: loadConfigFile(file) });
   const guard = { logger: gateway.logger, countFailure: (task: string) => gateway.metrics.backgroundErrors.inc({ task }) };
   // Whatever ends the process, SQLite is closed (synchronous, idempotent).

@@ -12,7 +12,8 @@ import { CommandIds, DoorAck, GatewayStatus, ProtocolError, topics, type Topics 
 import { PulseEnder } from './pulse-ender.js';
 import { RelockBackstop } from './relock-backstop.js';
 
-export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable'; commandId: null };
+/** expired: the read's command lifetime (readAt + commandTtlMs) was over before it could be sent; nothing is sent. */
+export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable' | 'expired'; commandId: null };
 export type { AckEvent, LastAck };
 export type { DoorStatusEntry, KnownDoorState, StateEvent };
 
@@ -182,8 +183,9 @@ export class DoorRelay {
    * stands in for that (drivers/, behaviour: the device's timer, the gateway's OFF). An MQTT 5
    * broker's message expiry helps only while the broker runs — one that is frozen (SIGSTOP, a
    * stalled VM) delivers what it holds at once when it resumes — and MQTT 3.1.1 has none.
+   * `readAt` is when the badge was read: the command's lifetime counts from it.
    */
-  pulse(doorId: string): PulseOutcome {
+  pulse(doorId: string, readAt: number = this.opts.clock.now()): PulseOutcome {
     const route = this.routes.byDoor.get(doorId);
     const client = this.client;
     if (!route) {
@@ -200,9 +202,12 @@ export class DoorRelay {
       this.counts.unreachable += 1;
       return { status: 'unreachable', commandId: null };
     }
+    // A command lives from the read, not from the decision (a visitor QR waits for the
+    // platform): one whose lifetime is already over is not sent, and none outlives it.
+    if (this.opts.clock.now() >= readAt + route.config.commandTtlMs) return { status: 'expired', commandId: null };
     const commandId = this.commandIds.next();
     // Each driver's comment says what it guarantees about a late unlock (drivers/).
-    for (const m of route.driver.unlock(commandId, this.opts.clock.now())) {
+    for (const m of route.driver.unlock(commandId, readAt)) {
       client.publish(m.topic, m.payload, m.options, (err) => {
         if (err) this.opts.logger.warn({ door: doorId, commandId, err: err.message }, 'pulse publish failed');
       });

@@ -11,14 +11,18 @@ import { maskCredential } from '../util/mask.js';
 import type { DecisionRecorder, RecordedDecision } from './decision-recorder.js';
 import type { DecisionEvent } from './recent-decisions.js';
 
-/** The door side of the pipeline: anything that can pulse a relay now or say it cannot. */
+/**
+ * The door side of the pipeline: anything that can pulse a relay now or say it cannot. `readAt`
+ * is the read's time: the command's lifetime counts from it (expired: it is over already).
+ */
 export interface RelayPort {
-  pulse(doorId: string): { status: 'sent' | 'unreachable' };
+  pulse(doorId: string, readAt: number): { status: 'sent' | 'unreachable' | 'expired' };
 }
 
 /** QR payloads (member tokens: sync; visitor codes: async through the platform). */
 export interface QrDecider {
-  decideClassified(readerId: string, doorId: string, read: QrPayload): Decision | Promise<Decision>;
+  /** `readAt`: the time the payload was read; the decision is made for that instant. */
+  decideClassified(readerId: string, doorId: string, read: QrPayload, readAt: number): Decision | Promise<Decision>;
 }
 
 export interface BadgePipelineDeps {
@@ -79,7 +83,7 @@ export class BadgePipeline {
       this.finish(reader, 'card', line.slice(0, 32), maskCredential, RATE_LIMITED, now);
       return;
     }
-    if (reader.payload === 'qr') return this.onQr(reader, line);
+    if (reader.payload === 'qr') return this.onQr(reader, line, now);
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
       this.finishCard(reader, read.number, decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, now), now);
@@ -88,7 +92,7 @@ export class BadgePipeline {
     // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is
     // final, and so is anything shaped like a card number in another notation (a hex UID on a
     // decimal reader): as a "visitor code" it would go to the booking platform.
-    if (reader.payload === 'auto' && read.reason === 'malformed_read' && !looksLikeCardNumber(line)) return this.onQr(reader, line);
+    if (reader.payload === 'auto' && read.reason === 'malformed_read' && !looksLikeCardNumber(line)) return this.onQr(reader, line, now);
     this.finishCard(reader, line.slice(0, 32), deny(read.reason), now);
   }
 
@@ -101,30 +105,34 @@ export class BadgePipeline {
     else if (isGuess(decision.reason)) guard.recordFailure(reader.id, now);
   }
 
-  private onQr(reader: ReaderConfig, payload: string): void {
+  /**
+   * A visitor code is answered by the platform, up to seconds later: the decision, the
+   * command's lifetime and the audit row still count from `now`, the read's time.
+   */
+  private onQr(reader: ReaderConfig, payload: string, now: number): void {
     if (!this.deps.qr) {
-      this.finish(reader, 'garbage', payload, qrLabel, deny('malformed_read'));
+      this.finish(reader, 'garbage', payload, qrLabel, deny('malformed_read'), now);
       return;
     }
     const read = classifyQrPayload(payload);
     const kind = QR_KIND[read.kind];
     let outcome: Decision | Promise<Decision>;
     try {
-      outcome = this.deps.qr.decideClassified(reader.id, reader.door, read);
+      outcome = this.deps.qr.decideClassified(reader.id, reader.door, read, now);
     } catch (err) {
       this.deps.logger.error({ err: (err as Error).message, reader: reader.id }, 'qr decision failed; denying');
       outcome = deny('malformed_read');
     }
     if (outcome instanceof Promise) {
       outcome.then(
-        (d) => this.finish(reader, kind, payload, qrLabel, d),
+        (d) => this.finish(reader, kind, payload, qrLabel, d, now),
         (err: unknown) => {
           this.deps.logger.error({ err: (err as Error).message, reader: reader.id }, 'visitor check failed; denying');
-          this.finish(reader, kind, payload, qrLabel, deny('visit_offline_denied'));
+          this.finish(reader, kind, payload, qrLabel, deny('visit_offline_denied'), now);
         },
       );
     } else {
-      this.finish(reader, kind, payload, qrLabel, outcome);
+      this.finish(reader, kind, payload, qrLabel, outcome, now);
     }
   }
 
@@ -133,8 +141,8 @@ export class BadgePipeline {
    * everything that does not decide whether the door opens. `decision` may be the pipeline's
    * reused slot: its fields are copied into the record here and the object is not kept.
    */
-  private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision, at = this.deps.clock.now()): void {
-    const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door).status : 'none';
+  private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision, at: number): void {
+    const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door, at).status : 'none';
     this.deps.recorder.record({
       at,
       readerId: reader.id,

@@ -7,7 +7,7 @@ export interface DecisionEvent {
   kind: 'card' | 'member-qr' | 'visitor-qr' | 'garbage';
   result: 'granted' | 'denied';
   reason: string;
-  relay: 'sent' | 'unreachable' | 'none';
+  relay: 'sent' | 'unreachable' | 'expired' | 'none';
 }
 
 export class RecentDecisions {

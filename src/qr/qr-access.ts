@@ -43,16 +43,16 @@ export class QrAccess {
   }
 
   /** For a caller that has classified the payload already (the badge pipeline labels it too). */
-  decideClassified(readerId: string, doorId: string, read: QrPayload): Decision | Promise<Decision> {
-    const { guard, clock } = this.opts;
-    if (!guard.check(readerId, clock.now())) return RATE_LIMITED;
+  /** `readAt`: when the payload was read; a visitor's decision is made for that instant, however late the platform answers. */
+  decideClassified(readerId: string, doorId: string, read: QrPayload, readAt: number = this.opts.clock.now()): Decision | Promise<Decision> {
+    if (!this.opts.guard.check(readerId, readAt)) return RATE_LIMITED;
     switch (read.kind) {
       case 'garbage':
         return this.record(readerId, MALFORMED);
       case 'member':
-        return this.record(readerId, this.decideMember(read.token, doorId));
+        return this.record(readerId, this.decideMember(read.token, doorId, readAt));
       case 'visitor':
-        return this.decideVisitor(readerId, read.code, doorId);
+        return this.decideVisitor(readerId, read.code, doorId, readAt);
     }
   }
 
@@ -62,9 +62,8 @@ export class QrAccess {
    * suspended person, a revoked token, a person whose cards were all taken away, and finally
    * the door and time windows, exactly as for a badge.
    */
-  private decideMember(token: string, doorId: string): Decision {
+  private decideMember(token: string, doorId: string, now: number): Decision {
     const { index } = this.opts;
-    const now = this.opts.clock.now();
     const check = verifyMemberToken(this.opts.key, token, now);
     if (!check.ok) return check.reason === 'token_expired' ? TOKEN_EXPIRED : TOKEN_INVALID;
     const record = index.subjectRecord(check.subject);
@@ -76,13 +75,13 @@ export class QrAccess {
     return decidePerson(index, personId, doorId, now);
   }
 
-  private async decideVisitor(readerId: string, code: string, doorId: string): Promise<Decision> {
+  private async decideVisitor(readerId: string, code: string, doorId: string, readAt: number): Promise<Decision> {
     const gate = this.opts.visitorGate;
     if (gate === null) return this.record(readerId, NO_VISITORS);
     if (this.pendingVisitorLookups.has(readerId)) return RATE_LIMITED;
     this.pendingVisitorLookups.add(readerId);
     try {
-      return this.record(readerId, await gate.decide(code, doorId));
+      return this.record(readerId, await gate.decide(code, doorId, readAt));
     } finally {
       this.pendingVisitorLookups.delete(readerId);
     }

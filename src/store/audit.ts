@@ -9,7 +9,7 @@ export interface AuditEntry {
   personId: number | null;
   result: 'granted' | 'denied';
   reason: string;
-  relay: 'sent' | 'unreachable' | 'none';
+  relay: 'sent' | 'unreachable' | 'expired' | 'none';
   /** Identical denials this row stands for (flood collapsing, migration 7); 1 when absent. */
   count?: number;
 }

@@ -250,4 +250,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'index_snapshot: which snapshot file of the access index this database vouches for',
+    sql: `
+      -- The gateway writes its index to a file at a clean stop (src/store/index-snapshot.ts) and
+      -- records here the file's random id and the change-log seq it is consistent with. At start
+      -- the file is used only if this row names it: a database restored from a backup, or copied
+      -- from elsewhere, names another snapshot (or none) and the index is loaded from the tables.
+      CREATE TABLE index_snapshot (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        snapshot_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        written_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

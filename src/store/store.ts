@@ -29,6 +29,12 @@ export type Durability = 'full' | 'normal';
 
 export interface TransactOptions {
   durability?: Durability;
+  /**
+   * BEGIN IMMEDIATE: take the write lock first (waiting up to the busy timeout). For a long
+   * transaction that reads before it writes, which as a deferred one would fail with
+   * SQLITE_BUSY at its first write if another connection committed after its first read.
+   */
+  immediate?: boolean;
 }
 
 /**
@@ -83,7 +89,8 @@ export class Store {
     this.open = change;
     let result: T;
     try {
-      result = withSynchronous(this.db, options.durability ?? 'full', () => this.db.transaction(() => fn(tx))());
+      const run = this.db.transaction(() => fn(tx));
+      result = withSynchronous(this.db, options.durability ?? 'full', () => (options.immediate === true ? run.immediate() : run()));
     } finally {
       this.open = null;
     }

@@ -52,7 +52,11 @@ export class VisitorGate {
     this.visitorDoors = new Set([...opts.doors.filter((d) => d.visitors).map((d) => d.id), ...this.receptionDoors]);
   }
 
-  async decide(code: string, doorId: string): Promise<Decision> {
+  /**
+   * `readAt`: when the code was read. The visit's window is checked at that instant, not when
+   * the platform answered (up to verifyTimeoutMs later); the cache is dated by the answer.
+   */
+  async decide(code: string, doorId: string, readAt: number = this.opts.clock.now()): Promise<Decision> {
     const classified = classifyQrPayload(code);
     if (classified.kind !== 'visitor') return deny('malformed_read');
     if (!this.knownDoors.has(doorId)) return deny('door_unknown');
@@ -65,7 +69,7 @@ export class VisitorGate {
         // A verifier that produced unreadable times must not make every comparison false → grant.
         if (!Number.isFinite(lookup.visit.validFrom) || !Number.isFinite(lookup.visit.validTo)) return deny('visit_outside_window');
         this.cache.put(classified.code, lookup.visit, now);
-        return this.fromVisit(lookup.visit, doorId, now);
+        return this.fromVisit(lookup.visit, doorId, readAt);
       case 'unknown':
         this.cache.forget(classified.code);
         return deny('visit_unknown');
@@ -76,7 +80,7 @@ export class VisitorGate {
         this.opts.logger.warn({ door: doorId, error: lookup.error }, 'visitor answer does not match the contract; denied');
         return deny('visit_unknown');
       case 'unreachable':
-        return this.offline(classified.code, doorId, now, lookup.error);
+        return this.offline(classified.code, doorId, now, readAt, lookup.error);
     }
   }
 
@@ -95,12 +99,12 @@ export class VisitorGate {
     return deny('visit_expected');
   }
 
-  private offline(code: string, doorId: string, now: number, error: string): Decision {
+  private offline(code: string, doorId: string, now: number, readAt: number, error: string): Decision {
     this.opts.logger.warn({ door: doorId, error, policy: this.opts.config.offlinePolicy }, 'visitor platform unreachable');
     if (this.opts.config.offlinePolicy !== 'allow-cached-checked-in') return deny('visit_offline_denied');
     const cached = this.cache.get(code, now);
     if (cached === undefined || cached.status !== 'checked_in') return deny('visit_offline_denied');
-    if (now < cached.validFrom || now >= cached.validTo) return deny('visit_offline_denied');
+    if (readAt < cached.validFrom || readAt >= cached.validTo) return deny('visit_offline_denied');
     return grant(null, 'visit_offline_cached');
   }
 

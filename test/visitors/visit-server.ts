@@ -20,6 +20,8 @@ export type ServerMode = 'normal' | 'hang' | '503';
 
 export class VisitServer {
   mode: ServerMode = 'normal';
+  /** How long a 'normal' answer waits before it is sent (a slow platform). */
+  delayMs = 0;
   readonly visits = new Map<string, ServedVisit>();
   readonly requests: { registrationCode: string; deviceId: string; authorization: string | undefined }[] = [];
   private constructor(
@@ -51,6 +53,7 @@ export class VisitServer {
     this.requests.push({ ...body.data, authorization: req.headers.authorization });
     if (this.mode === 'hang') return; // "answers within 2 seconds or not at all"
     if (this.mode === '503') return send(res, 503, { error: 'maintenance' });
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     const visit = this.visits.get(body.data.registrationCode);
     if (!visit) return send(res, 404, { error: 'unknown registration code' });
     send(res, 200, {

@@ -1,0 +1,52 @@
+import { statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { loadConfigFile } from '../config/load.js';
+import { CardImportError, importCardFile, type ImportSummary } from '../store/card-import.js';
+import { withStoreAsync } from './cli-store.js';
+
+/*
+ * `lintel cards import FILE` runs in a worker thread whose old generation is bounded. The
+ * validated columns of a million rows are ~290 MB live; with V8's default heap headroom the
+ * process peaked near 700 MB, collecting only when it had to. Bounded near what the file needs,
+ * the same import peaks under 500 MB for about the same CPU (BENCHMARKS.md, issue 10). A file
+ * whose rows need more than the bound (long door lists) fails that attempt before anything is
+ * committed, and runs again here without the bound: slower to collect, never refused.
+ */
+
+/** About 6 MB of live columns per MB of the bench's CSV (a million rows: 45 MB, ~265 MB); 7 leaves room, 256 MB is the floor. */
+export function importHeapLimitMb(fileBytes: number): number {
+  return Math.max(256, Math.ceil((fileBytes / 1048576) * 7) + 32);
+}
+
+export type WorkerReply = { ok: true; summary: ImportSummary } | { ok: false; problems?: string[]; message: string; code?: string };
+
+/** `heapMb`: the worker's bound, by default from the file's size. */
+export async function runCardsImport(configFile: string, file: string, heapMb?: number): Promise<ImportSummary> {
+  loadConfigFile(configFile); // an invalid config is reported here, as a ConfigError, as for every command
+  const limit = heapMb ?? importHeapLimitMb(statSync(file).size);
+  try {
+    return await inWorker(configFile, file, limit);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw err;
+    console.error(`note: the import needed more than ${limit} MB of heap; nothing was written, running it again without that bound`);
+    return withStoreAsync(configFile, (store) => importCardFile(store, file, Date.now()));
+  }
+}
+
+function inWorker(configFile: string, file: string, maxOldGenerationSizeMb: number): Promise<ImportSummary> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./cards-import-worker.js', import.meta.url), {
+      workerData: { configFile, file },
+      resourceLimits: { maxOldGenerationSizeMb },
+    });
+    let reply: WorkerReply | undefined;
+    worker.once('message', (m: WorkerReply) => (reply = m));
+    worker.once('error', reject);
+    worker.once('exit', () => {
+      if (reply === undefined) return reject(new Error('the import worker ended without an answer'));
+      if (reply.ok) return resolve(reply.summary);
+      if (reply.problems) return reject(new CardImportError(reply.problems));
+      reject(Object.assign(new Error(reply.message), { code: reply.code }));
+    });
+  });
+}

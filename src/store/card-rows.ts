@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import { CARD_FORMATS, type CardFormat } from '../config/schema.js';
+import { normalizeImportedCard } from '../readers/card-formats.js';
+import { normalizeEmail, type CredentialState } from './people.js';
+
+/*
+ * The operator's card list, validated row by row into compact columns (card-import.ts applies
+ * them). A row is never kept as the parser's object: at a million rows the parsed file held
+ * whole was the import's 1.3 GB peak, while these columns hold what the write needs and no more.
+ */
+
+export class CardImportError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`card import rejected, nothing was applied:\n  ${problems.join('\n  ')}`);
+    this.name = 'CardImportError';
+  }
+}
+
+const rowSchema = z.object({
+  email: z.email(),
+  name: z.string().max(200).optional(),
+  card: z.string().max(64).optional(),
+  format: z.enum(CARD_FORMATS).optional(),
+  state: z.enum(['active', 'disabled', 'lost']).optional(),
+  doors: z.string().max(2000).optional(),
+  valid_from: z.iso.datetime({ offset: true }).optional(),
+  valid_to: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** csv-parse options of both entry points (file and text), so they report the same errors. */
+export const CSV_OPTIONS = {
+  columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+  skip_empty_lines: true,
+  trim: true,
+  info: true,
+  bom: true,
+} as const;
+
+export interface CsvRecord {
+  record: Record<string, string>;
+  info: { lines: number };
+}
+
+/** A growable column of numbers in a typed array: a JS array of a million numbers costs 8-16 bytes each, plus its growth slack. */
+export class Column<A extends Int32Array | Float64Array> {
+  length = 0;
+  constructor(private data: A) {}
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new (this.data.constructor as new (n: number) => A)(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+
+  get(i: number): number {
+    return this.data[i]!;
+  }
+
+  set(i: number, v: number): void {
+    this.data[i] = v;
+  }
+}
+
+const int32 = () => new Column(new Int32Array(1024));
+const float64 = () => new Column(new Float64Array(1024));
+/** Grant bounds: NaN stands for open (null). */
+const OPEN = Number.NaN;
+export const boundOrNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+export const CARD_STATES: readonly CredentialState[] = ['active', 'disabled', 'lost'];
+
+/** Stops the parse after this many problems: a wrong file (say, the wrong columns) fails every row. */
+const MAX_PROBLEMS = 1000;
+
+/**
+ * The valid rows of one file. People in order of first appearance (the last non-empty name
+ * wins, as when the rows were applied one by one); cards once each (a card listed twice for the
+ * same person takes the later row's format and state); staff grants in file order.
+ */
+export class CardRows {
+  readonly problems: string[] = [];
+  records = 0;
+  /** Rows that name a card, duplicates included (what the summary has always counted). */
+  cardRows = 0;
+  readonly emails: string[] = [];
+  readonly names: (string | null)[] = [];
+  readonly cardNumbers: string[] = [];
+  readonly cardPerson = int32();
+  /** Indexes into CARD_FORMATS and CARD_STATES. */
+  readonly cardFormat = int32();
+  readonly cardState = int32();
+  readonly cardLine = int32();
+  readonly grantPerson = int32();
+  /** Door ids are the configured strings (one copy each), not a fresh string a row. */
+  readonly grantDoor: string[] = [];
+  readonly grantFrom = float64();
+  readonly grantTo = float64();
+  private readonly personOf = new Map<string, number>();
+  private readonly cardOf = new Map<string, number>();
+  private readonly doors: ReadonlyMap<string, string>;
+
+  constructor(knownDoors: Iterable<string>) {
+    this.doors = new Map([...knownDoors].map((d) => [d, d]));
+  }
+
+  get full(): boolean {
+    return this.problems.length >= MAX_PROBLEMS;
+  }
+
+  add({ record, info }: CsvRecord): void {
+    this.records++;
+    const line = info.lines;
+    const problems = this.problems;
+    const cleaned: Record<string, string> = {};
+    for (const k in record) if (record[k] !== '') cleaned[k] = record[k]!;
+    const parsed = rowSchema.safeParse(cleaned);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`line ${line}: ${issue.path.join('.') || 'row'}: ${issue.message}`);
+      return;
+    }
+    const r = parsed.data;
+    const email = normalizeEmail(r.email);
+    let card: { number: string; format: CardFormat } | null = null;
+    if (r.card !== undefined) {
+      const format = r.format ?? 'decimal';
+      const read = normalizeImportedCard(r.card, format);
+      if (!read.ok) {
+        problems.push(`line ${line}: card: not a valid ${format} card number (${read.reason})`);
+        return;
+      }
+      const slot = this.cardOf.get(read.number);
+      if (slot !== undefined && this.emails[this.cardPerson.get(slot)] !== email) {
+        problems.push(`line ${line}: card: the same card is also listed for another person`);
+        return;
+      }
+      card = { number: read.number, format };
+    }
+    const doors = (r.doors ?? '').split(/[;\s|]+/).filter((d) => d !== '');
+    const unknown = doors.filter((d) => !this.doors.has(d));
+    if (unknown.length > 0) problems.push(`line ${line}: doors: unknown door ${unknown.map((d) => `"${d}"`).join(', ')}`);
+    const from = r.valid_from === undefined ? null : Date.parse(r.valid_from);
+    const to = r.valid_to === undefined ? null : Date.parse(r.valid_to);
+    if (from !== null && to !== null && to <= from) problems.push(`line ${line}: valid_to must be after valid_from`);
+    if (doors.length === 0 && (from !== null || to !== null)) problems.push(`line ${line}: valid_from/valid_to need doors`);
+    const person = this.person(email, r.name ?? null);
+    if (card !== null) this.addCard(person, card.number, card.format, r.state ?? 'active', line);
+    for (const door of doors) {
+      this.grantPerson.push(person);
+      this.grantDoor.push(this.doors.get(door) ?? door);
+      this.grantFrom.push(from ?? OPEN);
+      this.grantTo.push(to ?? OPEN);
+    }
+  }
+
+  /** Throws CardImportError when any row was invalid or there was none. */
+  check(): void {
+    if (this.records === 0) this.problems.push('the file has no rows');
+    if (this.problems.length > 0) throw new CardImportError(this.problems);
+  }
+
+  private person(email: string, name: string | null): number {
+    let p = this.personOf.get(email);
+    if (p === undefined) {
+      p = this.emails.length;
+      this.personOf.set(email, p);
+      this.emails.push(email);
+      this.names.push(name);
+    } else if (name !== null) {
+      this.names[p] = name;
+    }
+    return p;
+  }
+
+  private addCard(person: number, number: string, format: CardFormat, state: CredentialState, line: number): void {
+    this.cardRows++;
+    const slot = this.cardOf.get(number);
+    const f = CARD_FORMATS.indexOf(format);
+    const st = CARD_STATES.indexOf(state);
+    if (slot !== undefined) {
+      this.cardFormat.set(slot, f);
+      this.cardState.set(slot, st);
+      return;
+    }
+    this.cardOf.set(number, this.cardNumbers.length);
+    this.cardNumbers.push(number);
+    this.cardPerson.push(person);
+    this.cardFormat.push(f);
+    this.cardState.push(st);
+    this.cardLine.push(line);
+  }
+}
