@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import Database from 'better-sqlite3';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -127,6 +128,16 @@ describe('UpstreamThread', () => {
     // The backoff is on the injected clock: advancing it starts the thread again, which dies again.
     clock.advance(2000);
     await waitFor('second restart', () => (s.failures.filter((f) => f === 'upstream-thread').length >= 2 ? true : undefined), 5000);
+  });
+
+  it('runs at a lower CPU priority than the process (nice 10 on its own thread), the main thread untouched', async () => {
+    const s = await site();
+    await waitFor('status from the thread', () => (s.host.status().lastSuccessAt !== null ? true : undefined), 10_000);
+    // /proc/PID/task/TID/stat: field 19 is the nice value (after the parenthesised name).
+    const nice = (tid: string) => Number(readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const tids = readdirSync(`/proc/${process.pid}/task`);
+    expect(tids.filter((t) => nice(t) === 10)).toHaveLength(1);
+    expect(nice(String(process.pid))).toBe(0);
   });
 
   it('stop() ends the thread and its connection', async () => {
