@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { loadConfigFile } from '../config/load.js';
 import { CardImportError, importCardFile, type ImportSummary } from '../store/card-import.js';
 import { withStoreAsync } from './cli-store.js';
+import { lowerOwnPriority } from '../util/priority.js';
 
 /*
  * `lintel cards import FILE` runs in a worker thread whose old generation is bounded. The
@@ -23,6 +24,9 @@ export type WorkerReply = { ok: true; summary: ImportSummary } | { ok: false; pr
 /** `heapMb`: the worker's bound, by default from the file's size. */
 export async function runCardsImport(configFile: string, file: string, heapMb?: number): Promise<ImportSummary> {
   loadConfigFile(configFile); // an invalid config is reported here, as a ConfigError, as for every command
+  // An import on the door controller takes the CPU the badge path leaves: the worker below
+  // inherits this thread's nice value (util/priority.ts).
+  lowerOwnPriority();
   const limit = heapMb ?? importHeapLimitMb(statSync(file).size);
   try {
     return await inWorker(configFile, file, limit);

@@ -1,9 +1,9 @@
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSiteStore } from '../../site-store.js';
 import { systemClock } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
 import { createLogger } from '../../util/log.js';
+import { lowerOwnPriority } from '../../util/priority.js';
 import { UpstreamSync } from '../upstream-sync.js';
 import { STATUS_EVERY_MS, type CallbackRequest, type FromThread, type ThreadInit, type ToThread } from './protocol.js';
 
@@ -23,19 +23,10 @@ const post = (msg: FromThread) => port.postMessage(msg);
 
 const logger = createLogger(init.logLevel, { write: (line: string) => post({ type: 'log', line }) });
 
-/**
- * This thread yields the CPU to the badge path. On Linux the nice value is per thread, and
- * setpriority(PRIO_PROCESS, 0) (what os.setPriority(0, …) calls) sets the calling thread's:
- * the main thread keeps nice 0, this one takes UPSTREAM_THREAD_NICE, so when both want a core
- * the scheduler gives the main thread ~9 times the share. A callback waits a little longer
- * under load; a swipe does not. Raising one's own nice value needs no privilege.
- */
-const UPSTREAM_THREAD_NICE = 10;
-try {
-  setPriority(0, UPSTREAM_THREAD_NICE);
-} catch (err) {
-  logger.debug({ err: errorMessage(err) }, 'could not lower the upstream thread priority');
-}
+// This thread yields the CPU to the badge path (util/priority.ts): a callback may wait a little
+// longer under load; a swipe does not.
+const refused = lowerOwnPriority();
+if (refused !== null) logger.debug({ err: refused }, 'could not lower the upstream thread priority');
 const { config } = init;
 const { store } = openSiteStore(config);
 
