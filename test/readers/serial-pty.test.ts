@@ -34,6 +34,29 @@ describe.skipIf(!hasSocat)('SerialReader on a real pty pair', () => {
     return (text) => void writeSync(fd, text);
   }
 
+  /** A started reader on the gateway side of a fresh pty pair, LF-terminated, on a fake clock. */
+  async function lfReader(): Promise<{ reader: SerialReader; pty: SocatPty; clock: FakeClock; lines: string[]; dir: string }> {
+    const tmp = tempDir('lintel-pty-');
+    cleanups.push(tmp.cleanup);
+    const clock = new FakeClock();
+    const pty = await startSocatPty(tmp.dir);
+    cleanups.push(() => pty.stop());
+    const lines: string[] = [];
+    const reader = new SerialReader({
+      config: {
+        id: 'pty-reader', door: 'front', kind: 'serial', direction: 'in', cardFormat: 'decimal', payload: 'card',
+        maxLineLength: 64, path: pty.gatewaySide, baudRate: 9600, terminator: 'lf',
+      },
+      onLine: (l) => lines.push(l),
+      clock,
+      logger: silentLogger,
+      random: () => 0.5,
+    });
+    cleanups.push(() => reader.stop());
+    await reader.start();
+    return { reader, pty, clock, lines, dir: tmp.dir };
+  }
+
   it('reads a CRLF-terminated badge line written into the other end', async () => {
     const tmp = tempDir('lintel-pty-');
     cleanups.push(tmp.cleanup);
@@ -58,24 +81,7 @@ describe.skipIf(!hasSocat)('SerialReader on a real pty pair', () => {
   });
 
   it('notices the device going away and reconnects when it is back', async () => {
-    const tmp = tempDir('lintel-pty-');
-    cleanups.push(tmp.cleanup);
-    const clock = new FakeClock();
-    const first = await startSocatPty(tmp.dir);
-    cleanups.push(() => first.stop());
-    const lines: string[] = [];
-    const reader = new SerialReader({
-      config: {
-        id: 'pty-reader', door: 'front', kind: 'serial', direction: 'in', cardFormat: 'decimal', payload: 'card',
-        maxLineLength: 64, path: first.gatewaySide, baudRate: 9600, terminator: 'lf',
-      },
-      onLine: (l) => lines.push(l),
-      clock,
-      logger: silentLogger,
-      random: () => 0.5,
-    });
-    cleanups.push(() => reader.stop());
-    await reader.start();
+    const { reader, pty: first, clock, lines, dir } = await lfReader();
     expect(reader.status().connected).toBe(true);
 
     await first.stop(); // the adapter is unplugged: the pty hangs up and its link is removed
@@ -84,7 +90,7 @@ describe.skipIf(!hasSocat)('SerialReader on a real pty pair', () => {
     await vi.waitFor(() => expect([reader.status().connected, clock.pending()]).toEqual([false, 1]), { timeout: 5000 });
     expect(reader.status().lastError).toMatch(/^(device lost|open failed)/);
 
-    const second = await pair(tmp.dir); // plugged back in, same by-id path
+    const second = await pair(dir); // plugged back in, same by-id path
     clock.advance(RECONNECT_MAX_MS);
     await vi.waitFor(() => expect(reader.status().connected).toBe(true), { timeout: 5000 });
     expect(reader.status().reconnects).toBe(1);
@@ -93,24 +99,7 @@ describe.skipIf(!hasSocat)('SerialReader on a real pty pair', () => {
   });
 
   it('a hang-up is noticed by the read itself, before any presence check, and reads never go through the thread pool', async () => {
-    const tmp = tempDir('lintel-pty-');
-    cleanups.push(tmp.cleanup);
-    const clock = new FakeClock();
-    const p = await startSocatPty(tmp.dir);
-    cleanups.push(() => p.stop());
-    const lines: string[] = [];
-    const reader = new SerialReader({
-      config: {
-        id: 'pty-reader', door: 'front', kind: 'serial', direction: 'in', cardFormat: 'decimal', payload: 'card',
-        maxLineLength: 64, path: p.gatewaySide, baudRate: 9600, terminator: 'lf',
-      },
-      onLine: (l) => lines.push(l),
-      clock,
-      logger: silentLogger,
-      random: () => 0.5,
-    });
-    cleanups.push(() => reader.stop());
-    await reader.start();
+    const { reader, pty: p, lines } = await lfReader();
     const write = deviceWriter(p.deviceSide);
     // Every thread of libuv's pool busy (each job takes hundreds of ms): a read through the
     // pool would queue behind them; one made by read(2) on the main thread does not.
