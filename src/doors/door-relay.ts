@@ -204,10 +204,11 @@ export class DoorRelay {
     }
     // A command lives from the read, not from the decision (a visitor QR waits for the
     // platform): one whose lifetime is already over is not sent, and none outlives it.
-    if (this.opts.clock.now() >= readAt + route.config.commandTtlMs) return { status: 'expired', commandId: null };
+    const leftMs = readAt + route.config.commandTtlMs - this.opts.clock.now();
+    if (leftMs <= 0) return { status: 'expired', commandId: null };
     const commandId = this.commandIds.next();
     // Each driver's comment says what it guarantees about a late unlock (drivers/).
-    for (const m of route.driver.unlock(commandId, readAt)) {
+    for (const m of route.driver.unlock(commandId, readAt, leftMs)) {
       client.publish(m.topic, m.payload, m.options, (err) => {
         if (err) this.opts.logger.warn({ door: doorId, commandId, err: err.message }, 'pulse publish failed');
       });

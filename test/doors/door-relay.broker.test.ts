@@ -97,6 +97,17 @@ describe('DoorRelay ↔ DoorSimulator over a real broker', () => {
     expect(command.expiresAt - command.issuedAt).toBe(2000);
   });
 
+  it('a pulse for a read 1.5 s old carries only what is left: broker expiry 1 s, expiresAt from the read', async () => {
+    const { relay, observer, t, clock } = await setup({ startSim: false });
+    await observer.subscribe(t.cmd('front'), true);
+    const seen = observer.next('command', (p) => p.topic === t.cmd('front'));
+    const readAt = clock.now() - 1500;
+    relay.pulse('front', readAt);
+    const packet = await seen;
+    expect(packet.properties?.messageExpiryInterval).toBe(1);
+    expect(PulseCommand.parse(packet.payload as Buffer)).toMatchObject({ issuedAt: readAt, expiresAt: readAt + 2000 });
+  });
+
   it('a command delivered after its expiresAt is acked expired and not executed', async () => {
     const late = new FakeClock(new FakeClock().now() + 10_000); // the door sees the command 10 s "later"
     const { relay, sim } = await setup({ simClock: late });

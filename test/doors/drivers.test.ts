@@ -22,7 +22,7 @@ describe('tasmota PulseTime', () => {
 
   it('sends PulseTime then Power ON, at QoS 0, never retained, with message expiry', () => {
     const d = createDriver(ctx({ driver: 'tasmota', topic: 'tasmota_4A2F1C', relay: { channel: 2 }, pulseMs: 2500 }));
-    const msgs = d.unlock('c-1', 0);
+    const msgs = d.unlock('c-1', 0, 2000);
     expect(msgs.map((m) => [m.topic, m.payload])).toEqual([['cmnd/tasmota_4A2F1C/PulseTime2', '25'], ['cmnd/tasmota_4A2F1C/Power2', 'ON']]);
     for (const m of msgs) expect(m.options).toEqual({ qos: 0, retain: false, properties: { messageExpiryInterval: 2 } });
     expect(d.handle('stat/tasmota_4A2F1C/POWER2', buf('ON'), 0)).toEqual([{ kind: 'state', state: { online: true, relay: 'unlocked' } }, { kind: 'confirmed' }]);
@@ -35,7 +35,7 @@ describe('shelly-gen2', () => {
   const d = createDriver(ctx({ driver: 'shelly-gen2', topic: 'shellyplus1-a8032ab12345', pulseMs: 500 }));
 
   it('sends Switch.Set with toggle_after in seconds, replies coming back to its own src', () => {
-    const [m] = d.unlock('c-1', 0);
+    const [m] = d.unlock('c-1', 0, 2000);
     expect(m?.topic).toBe('shellyplus1-a8032ab12345/rpc');
     expect(JSON.parse(m!.payload)).toEqual({ id: 'c-1', src: 'lintel/hq/doors/front/shelly', method: 'Switch.Set', params: { id: 0, on: true, toggle_after: 0.5 } });
     expect(d.topics).toContain('lintel/hq/doors/front/shelly/rpc');
@@ -56,7 +56,7 @@ describe('shelly-gen2', () => {
 describe('zigbee2mqtt', () => {
   it('sends state ON with on_time, addresses a second endpoint as state_l2, reads both availability forms', () => {
     const d = createDriver(ctx({ driver: 'zigbee2mqtt', topic: 'zigbee2mqtt/front-door', relay: { channel: 2 }, pulseMs: 3000 }));
-    expect(d.unlock('c', 0).map((m) => [m.topic, m.payload])).toEqual([['zigbee2mqtt/front-door/set', '{"state_l2":"ON","on_time":3}']]);
+    expect(d.unlock('c', 0, 2000).map((m) => [m.topic, m.payload])).toEqual([['zigbee2mqtt/front-door/set', '{"state_l2":"ON","on_time":3}']]);
     expect(d.relock()?.[0]?.payload).toBe('{"state_l2":"OFF"}');
     expect(d.handle('zigbee2mqtt/front-door', buf('{"state_l2":"OFF","linkquality":80}'), 0)).toEqual([{ kind: 'state', state: { relay: 'locked' } }]);
     expect(d.handle('zigbee2mqtt/front-door/availability', buf('{"state":"offline"}'), 0)).toEqual([{ kind: 'state', state: { online: false } }]);
@@ -79,7 +79,7 @@ describe('esphome', () => {
   const d = createDriver(ctx({ driver: 'esphome', topic: 'door-node/switch/door_strike', pulseMs: 2000 }));
 
   it('sends ON and OFF on the switch command topic, QoS 0, never retained, with message expiry', () => {
-    expect(d.unlock('c-1', 0)).toEqual([{ topic: 'door-node/switch/door_strike/command', payload: 'ON', options: { qos: 0, retain: false, properties: { messageExpiryInterval: 2 } } }]);
+    expect(d.unlock('c-1', 0, 2000)).toEqual([{ topic: 'door-node/switch/door_strike/command', payload: 'ON', options: { qos: 0, retain: false, properties: { messageExpiryInterval: 2 } } }]);
     expect(d.relock()?.map((m) => [m.topic, m.payload])).toEqual([['door-node/switch/door_strike/command', 'OFF']]);
     expect(d.topics).toEqual(['door-node/switch/door_strike/state', 'door-node/status']);
   });
@@ -101,5 +101,31 @@ describe('esphome', () => {
     expect(site({ topic: 'door-node/switch/door_strike' })).not.toThrow();
     expect(site({ topic: 'door-node' })).toThrow(/<topic_prefix>\/switch\/<object_id>/);
     expect(site({ topic: 'door-node/switch/door_strike', relay: { channel: 2 } })).toThrow(/channel must be 1/);
+  });
+});
+
+describe('MQTT 5 message expiry from what is left of the command lifetime', () => {
+  it('every driver sets the broker expiry from leftMs, rounded up to whole seconds, never from the whole lifetime', () => {
+    const cases = [
+      { driver: 'lintel' as const },
+      { driver: 'shelly-gen2' as const, topic: 'shellyplus1-a8032ab12345' },
+      { driver: 'tasmota' as const, topic: 'tasmota_4A2F1C' },
+      { driver: 'zigbee2mqtt' as const, topic: 'zigbee2mqtt/front-door' },
+      { driver: 'esphome' as const, topic: 'door-node/switch/door_strike' },
+    ];
+    for (const c of cases) {
+      const d = createDriver(ctx({ ...c, commandTtlMs: 5000 }));
+      const expiry = (leftMs: number) => d.unlock('c-1', 0, leftMs).map((m) => m.options.properties?.messageExpiryInterval);
+      expect(expiry(5000).every((e) => e === 5), c.driver).toBe(true);
+      expect(expiry(1200).every((e) => e === 2), c.driver).toBe(true); // a visitor read answered 3.8 s after it
+      expect(expiry(300).every((e) => e === 1), c.driver).toBe(true);
+    }
+  });
+
+  it('the lintel command still expires at the read time plus the lifetime', () => {
+    const d = createDriver(ctx({ driver: 'lintel', commandTtlMs: 2000 }));
+    const [m] = d.unlock('abcdefgh', 10_000, 500);
+    expect(JSON.parse(m!.payload)).toMatchObject({ issuedAt: 10_000, expiresAt: 12_000 });
+    expect(m!.options.properties?.messageExpiryInterval).toBe(1);
   });
 });

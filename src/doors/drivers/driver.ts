@@ -1,3 +1,4 @@
+import { messageExpirySec } from '../protocol.js';
 import type { IClientPublishOptions } from 'mqtt';
 import type { DoorConfig, DoorDriverKind } from '../../config/schema.js';
 import type { DoorAck, DoorState } from '../protocol.js';
@@ -81,8 +82,12 @@ export interface DoorDriver {
   readonly behaviour: DriverBehaviour;
   /** Exact topics (no wildcards) the relay subscribes to for this door and routes to handle(). */
   readonly topics: readonly string[];
-  /** The messages of one unlock: a pulse of the door's pulseMs (ended as `behaviour.pulseEnd` says). */
-  unlock(commandId: string, now: number): readonly DriverMessage[];
+  /**
+   * The messages of one unlock: a pulse of the door's pulseMs (ended as `behaviour.pulseEnd` says).
+   * `readAt`: when the badge was read; `leftMs`: what is left of the command's lifetime now
+   * (the MQTT 5 message expiry is set from it, never from the whole lifetime).
+   */
+  unlock(commandId: string, readAt: number, leftMs: number): readonly DriverMessage[];
   /** Switch the relay off now; always safe to deliver late. Null where the protocol has none. */
   relock(): readonly DriverMessage[] | null;
   /** A message on one of `topics`; an empty list when it means nothing to this door. Throws ProtocolError when malformed. */
@@ -107,9 +112,8 @@ export const TIMED_DEVICE: DriverBehaviour = Object.freeze({ state: 'fields', re
  * queue_qos0_messages false) and mqtt.js does not replay; never retained, so a device that
  * subscribes later is not handed an old unlock; and, on MQTT 5, the broker's message expiry.
  */
-export function deviceCommandOptions(ctx: DriverContext): IClientPublishOptions {
-  const expiry = Math.max(1, Math.ceil(ctx.door.commandTtlMs / 1000));
-  return ctx.protocolVersion === 5 ? { qos: 0, retain: false, properties: { messageExpiryInterval: expiry } } : { qos: 0, retain: false };
+export function deviceCommandOptions(ctx: DriverContext, leftMs: number = ctx.door.commandTtlMs): IClientPublishOptions {
+  return ctx.protocolVersion === 5 ? { qos: 0, retain: false, properties: { messageExpiryInterval: messageExpirySec(leftMs) } } : { qos: 0, retain: false };
 }
 
 /** Seconds with at most `digits` decimals, from ms, for devices whose timers count seconds. */

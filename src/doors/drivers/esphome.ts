@@ -56,8 +56,8 @@ export class EsphomeDriver implements DoorDriver {
     this.topics = [this.stateTopic, this.statusTopic];
   }
 
-  unlock(): readonly DriverMessage[] {
-    return [{ topic: this.commandTopic, payload: 'ON', options: deviceCommandOptions(this.ctx) }];
+  unlock(_commandId: string, _readAt: number, leftMs: number): readonly DriverMessage[] {
+    return [{ topic: this.commandTopic, payload: 'ON', options: deviceCommandOptions(this.ctx, leftMs) }];
   }
 
   relock(): readonly DriverMessage[] {

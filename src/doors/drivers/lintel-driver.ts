@@ -19,6 +19,7 @@ export class LintelDriver implements DoorDriver {
   private readonly stateTopic: string;
   private readonly ackTopic: string;
   private readonly options: IClientPublishOptions;
+  private readonly fullExpirySec: number;
 
   constructor(private readonly ctx: DriverContext) {
     const t = topics(ctx.prefix, ctx.siteId);
@@ -26,14 +27,21 @@ export class LintelDriver implements DoorDriver {
     this.stateTopic = t.state(ctx.door.id);
     this.ackTopic = t.ack(ctx.door.id);
     this.topics = [this.stateTopic, this.ackTopic];
-    const expiry = messageExpirySec(ctx.door.commandTtlMs);
-    this.options = ctx.protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: expiry } } : { qos: 1, retain: false };
+    this.fullExpirySec = messageExpirySec(ctx.door.commandTtlMs);
+    this.options = this.publishOptions(this.fullExpirySec);
   }
 
-  unlock(commandId: string, now: number): readonly DriverMessage[] {
+  unlock(commandId: string, readAt: number, leftMs: number): readonly DriverMessage[] {
     const { door } = this.ctx;
-    const command = new PulseCommand(commandId, door.relay.channel, door.pulseMs, now, now + door.commandTtlMs);
-    return [{ topic: this.cmdTopic, payload: command.serialize(), options: this.options }];
+    const command = new PulseCommand(commandId, door.relay.channel, door.pulseMs, readAt, readAt + door.commandTtlMs);
+    // The usual case (sent within a second of the read) shares one options object.
+    const expiry = messageExpirySec(leftMs);
+    const options = expiry === this.fullExpirySec ? this.options : this.publishOptions(expiry);
+    return [{ topic: this.cmdTopic, payload: command.serialize(), options }];
+  }
+
+  private publishOptions(expirySec: number): IClientPublishOptions {
+    return this.ctx.protocolVersion === 5 ? { qos: 1, retain: false, properties: { messageExpiryInterval: expirySec } } : { qos: 1, retain: false };
   }
 
   /** The protocol has no "lock now": the firmware's own relock timer ends every pulse. */

@@ -59,9 +59,9 @@ export class ShellyGen2Driver implements DoorDriver {
     this.topics = [this.replyTopic, this.eventsTopic, this.statusTopic, this.onlineTopic];
   }
 
-  unlock(commandId: string): readonly DriverMessage[] {
+  unlock(commandId: string, _readAt: number, leftMs: number): readonly DriverMessage[] {
     const params = { id: this.switchId, on: true, toggle_after: seconds(this.ctx.door.pulseMs, 1) };
-    return [this.request(commandId, params)];
+    return [this.request(commandId, params, leftMs)];
   }
 
   relock(): readonly DriverMessage[] {
@@ -100,8 +100,8 @@ export class ShellyGen2Driver implements DoorDriver {
     return [{ kind: 'state', state: { online: true, relay: s.output ? 'unlocked' : 'locked' } }];
   }
 
-  private request(id: string, params: Record<string, unknown>): DriverMessage {
+  private request(id: string, params: Record<string, unknown>, leftMs?: number): DriverMessage {
     const frame = { id, src: this.src, method: 'Switch.Set', params };
-    return { topic: this.rpcTopic, payload: JSON.stringify(frame), options: deviceCommandOptions(this.ctx) };
+    return { topic: this.rpcTopic, payload: JSON.stringify(frame), options: deviceCommandOptions(this.ctx, leftMs) };
   }
 }

@@ -56,9 +56,9 @@ export class TasmotaDriver implements DoorDriver {
     this.topics = [...this.powerTopics, this.resultTopic, this.stateTopic, this.lwtTopic];
   }
 
-  unlock(): readonly DriverMessage[] {
+  unlock(_commandId: string, _readAt: number, leftMs: number): readonly DriverMessage[] {
     const x = this.ctx.door.relay.channel;
-    const options = deviceCommandOptions(this.ctx);
+    const options = deviceCommandOptions(this.ctx, leftMs);
     return [
       { topic: `${this.cmnd}/PulseTime${x}`, payload: String(pulseTimeFor(this.ctx.door.pulseMs)), options },
       { topic: `${this.cmnd}/Power${x}`, payload: 'ON', options },

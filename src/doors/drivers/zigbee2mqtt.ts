@@ -42,9 +42,9 @@ export class Zigbee2MqttDriver implements DoorDriver {
     this.topics = [this.deviceTopic, this.availabilityTopic];
   }
 
-  unlock(): readonly DriverMessage[] {
+  unlock(_commandId: string, _readAt: number, leftMs: number): readonly DriverMessage[] {
     const payload = JSON.stringify({ [this.key]: 'ON', on_time: seconds(this.ctx.door.pulseMs, 1) });
-    return [{ topic: `${this.deviceTopic}/set`, payload, options: deviceCommandOptions(this.ctx) }];
+    return [{ topic: `${this.deviceTopic}/set`, payload, options: deviceCommandOptions(this.ctx, leftMs) }];
   }
 
   relock(): readonly DriverMessage[] {
