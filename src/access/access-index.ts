@@ -1,6 +1,7 @@
 import { CardTable, cardFromKeyParts, cardKeyParts, type CardTableState } from './card-table.js';
 import { RecordPool, type RecordPoolState } from './record-pool.js';
 import { SubjectTable, type MemberSubject, type SubjectTableState } from './subject-table.js';
+import { PersonRecords } from './person-records.js';
 
 export type { MemberSubject } from './subject-table.js';
 
@@ -140,7 +141,7 @@ export class AccessIndex {
   /** See AccessIndexOptions.subjectKeyId; read by the loader. */
   readonly subjectKeyId: number | undefined;
   private readonly hashSeed: number | undefined;
-  private records = new Map<number, number>();
+  private records = new PersonRecords();
   /** Cards that are not canonical decimals below 2^64, per person (rare); the record cannot hold them. */
   private otherCards = new Map<number, string[]>();
   /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
@@ -367,7 +368,7 @@ export class AccessIndex {
     this.activeCards.importState(state.activeCards);
     this.disabledCards.importState(state.disabledCards);
     this.subjects.importState(state.subjects);
-    const records = new Map<number, number>();
+    const records = new PersonRecords();
     for (let i = 0; i < state.personIds.length; i++) records.set(state.personIds[i]!, state.recordOffsets[i]!);
     this.records = records;
     this.tokensAfter.clear();
@@ -376,6 +377,14 @@ export class AccessIndex {
     this.doorNumbers = new Map(state.doorNumbers.map((id, n) => [id, n]));
     this.configuredDoors = new Map(state.configuredDoors.map((id) => [id, this.doorNumber(id)]));
     this.grantCount = state.grantCount;
+  }
+
+  /**
+   * Bytes of the typed arrays the index holds (pool, card and subject tables, id pages). The pool
+   * is a resizable ArrayBuffer, which process.memoryUsage().arrayBuffers does not count.
+   */
+  tableBytes(): number {
+    return this.pool.bytes + this.activeCards.bytes + this.disabledCards.bytes + this.subjects.bytes + this.records.bytes;
   }
 
   stats(): { people: number; cards: number; grants: number; doors: number } {

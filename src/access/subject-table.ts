@@ -27,6 +27,11 @@ export class SubjectTable {
   /** "hi:lo" → ids of the people sharing that subject (the table holds SHARED for it). */
   private shared = new Map<string, Set<number>>();
 
+  /** Bytes of typed arrays held. */
+  get bytes(): number {
+    return this.table.bytes;
+  }
+
   constructor(
     seed: number | undefined,
     private readonly onCollision: ((personIds: number[]) => void) | undefined,

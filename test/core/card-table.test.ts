@@ -65,6 +65,53 @@ describe('CardTable', () => {
     );
   });
 
+  it('answers like a Map after every single operation, also while a growth is being migrated', () => {
+    const smallKeys = fc.integer({ min: 0, max: 300 }).map(String);
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), card: smallKeys, value: fc.nat({ max: 1000 }) }),
+      fc.record({ kind: fc.constant('delete' as const), card: smallKeys }),
+    );
+    let sawGrowth = false;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 50, maxLength: 1500 }), fc.integer(), (ops, seed) => {
+        const table = new CardTable(seed);
+        const model = new Map<string, number>();
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            table.set(o.card, o.value);
+            model.set(o.card, o.value);
+          } else {
+            expect(table.delete(o.card)).toBe(model.delete(o.card));
+          }
+          if (table.migrating > 0) sawGrowth = true;
+          expect(table.size).toBe(model.size);
+          expect(table.get(o.card)).toBe(model.get(o.card) ?? -1);
+        }
+        for (const [card, value] of model) expect(table.get(card)).toBe(value);
+      }),
+      { numRuns: 200 },
+    );
+    expect(sawGrowth).toBe(true);
+  });
+
+  it('the put that crosses the limit does not rehash everything: old entries move a few slots per later change', () => {
+    const table = new CardTable(7);
+    const n = 1 << 16; // a table of 2^17 slots holds 2^16 entries before it grows
+    for (let i = 0; i < n; i++) table.set(String(1_000_000 + i), i);
+    while (table.migrating > 0) table.delete('999999999999'); // any earlier growth finished (a canonical key: it migrates)
+    table.set('42', 1); // crosses: a table twice the size takes the new entries
+    expect(table.migrating).toBeGreaterThan(n - 200);
+    for (let i = 0; i < n; i += 997) expect(table.get(String(1_000_000 + i))).toBe(i); // found in either table
+    let changes = 0;
+    while (table.migrating > 0) {
+      table.set(String(5_000_000 + changes), changes);
+      changes++;
+    }
+    expect(changes).toBeGreaterThan(1000); // spread over many changes, MIGRATE_STEP slots each
+    for (let i = 0; i < n; i++) expect(table.get(String(1_000_000 + i))).toBe(i);
+    expect(table.size).toBe(n + 1 + changes);
+  });
+
   it('keeps every entry through growth and through deleting most of a dense cluster', () => {
     const table = new CardTable(1);
     for (let i = 0; i < 50_000; i++) table.set(String(i), i);
@@ -100,5 +147,19 @@ describe('RecordPool', () => {
     }
     for (const [at, n] of live) expect(Array.from(pool.data.subarray(at, at + n))).toEqual(new Array(n).fill(at));
     expect(pool.inUse()).toBe([...live.values()].reduce((sum, n) => sum + RecordPool.blockSize(n), 0));
+  });
+
+  it('grows in place: a view taken before a growth is the same memory after it (no copy)', () => {
+    const pool = new RecordPool();
+    const first = pool.alloc(8);
+    const view = pool.data;
+    view[first] = 42;
+    const bytesBefore = pool.bytes;
+    while (pool.bytes === bytesBefore) pool.alloc(1024); // until the pool has grown
+    expect(pool.data).toBe(view); // the same length-tracking view
+    expect(view.length * 8).toBe(pool.bytes);
+    view[first + 1] = 7;
+    expect(pool.data[first]).toBe(42);
+    expect(pool.exportState().data[first + 1]).toBe(7);
   });
 });
