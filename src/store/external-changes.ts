@@ -22,9 +22,11 @@ import { refreshDoors, refreshPeople } from './index-loader.js';
  * macrotask does not bound the stall: a person costs three indexed lookups, an HMAC and a
  * put into an index far larger than the CPU caches, ~20 µs with 240,000 people but ~40 µs with
  * 1,000,000 (250 people held the loop 10+ ms there, and every swipe queued behind). A read that
- * arrives meanwhile waits at most one slice; the idle swipe → pulse p99 is ~1-3 ms.
+ * arrives meanwhile waits at most one slice. 0.25 ms rather than 1 ms: a 20,000-row import into
+ * 1M cards then cost swipes p99 3.1 ms instead of 5.4 ms (idle 1.4 ms), and reached the index
+ * as fast (1.0 s after the import exited, hardening bench phase b).
  */
-export const SLICE_MS = 1;
+export const SLICE_MS = 0.25;
 /** People refreshed between two looks at the clock: small enough to overrun a slice by little. */
 export const PEOPLE_PER_STEP = 4;
 /** Change-log entries read per query (an import writes about three per person); ~0.3 ms. */
