@@ -43,20 +43,23 @@ describe('card keys', () => {
   });
 });
 
+/** One operation on the table and on its Map model alike; a delete must agree on its answer. */
+function applyBoth(table: CardTable, model: Map<string, number>, o: Op): void {
+  if (o.kind === 'set') {
+    table.set(o.card, o.value);
+    model.set(o.card, o.value);
+  } else {
+    expect(table.delete(o.card)).toBe(model.delete(o.card));
+  }
+}
+
 describe('CardTable', () => {
   it('answers like a Map<string, number> after any sequence of sets and deletes', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), fc.integer(), (ops, seed) => {
         const table = new CardTable(seed);
         const model = new Map<string, number>();
-        for (const o of ops) {
-          if (o.kind === 'set') {
-            table.set(o.card, o.value);
-            model.set(o.card, o.value);
-          } else {
-            expect(table.delete(o.card)).toBe(model.delete(o.card));
-          }
-        }
+        for (const o of ops) applyBoth(table, model, o);
         expect(table.size).toBe(model.size);
         for (const [card, value] of model) expect(table.get(card)).toBe(value);
         for (const o of ops) if (!model.has(o.card)) expect(table.get(o.card)).toBe(-1);
@@ -77,12 +80,7 @@ describe('CardTable', () => {
         const table = new CardTable(seed);
         const model = new Map<string, number>();
         for (const o of ops) {
-          if (o.kind === 'set') {
-            table.set(o.card, o.value);
-            model.set(o.card, o.value);
-          } else {
-            expect(table.delete(o.card)).toBe(model.delete(o.card));
-          }
+          applyBoth(table, model, o);
           if (table.migrating > 0) sawGrowth = true;
           expect(table.size).toBe(model.size);
           expect(table.get(o.card)).toBe(model.get(o.card) ?? -1);
