@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { LevelWithSilent } from 'pino';
 import type { Config, ResourceConfig } from '../config/schema.js';
 import { backoffMs, type Clock, type Timer } from '../util/clock.js';
+import { bounded } from '../util/bounded.js';
 import { errorMessage } from '../util/errors.js';
 import type { FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
@@ -98,13 +99,8 @@ export class UpstreamThread implements UpstreamLink {
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ type: 'stop' } satisfies ToThread);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_WAIT_MS)));
-    if ((await Promise.race([exited, late])) === 'late') {
-      this.opts.logger.warn('upstream thread did not stop in time; terminated');
-      await worker.terminate();
-    }
-    clearTimeout(timer);
+    // A thread stuck in a fetch or a lock wait is terminated: its commits are in SQLite already.
+    if ((await bounded('upstream thread', () => exited, STOP_WAIT_MS, this.opts.logger)) === 'timeout') await worker.terminate();
     this.answerAll(null);
   }
 

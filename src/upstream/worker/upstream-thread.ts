@@ -74,19 +74,25 @@ async function stop(): Promise<void> {
   if (statusTimer) clearInterval(statusTimer);
   try {
     await sync.stop();
-  } catch (err) {
-    logger.error({ err: errorMessage(err) }, 'upstream stop failed');
+  } finally {
+    // Whatever sync.stop threw (the caller logs it), the connection closes and the host hears of it.
+    try {
+      store.close();
+    } finally {
+      post({ type: 'stopped' });
+      port.close();
+    }
   }
-  store.close();
-  post({ type: 'stopped' });
-  port.close();
 }
+
+/** Neither task may reject unseen: in a worker that would end the thread with the error. */
+const logFailure = (what: string) => (err: unknown) => logger.error({ err: errorMessage(err) }, what);
 
 port.on('message', (msg: ToThread) => {
   if (stopping) return;
   switch (msg.type) {
     case 'callback':
-      void answer(msg);
+      answer(msg).catch(logFailure('callback answer could not be sent'));
       break;
     case 'token':
       sync.setToken(msg.token);
@@ -101,7 +107,7 @@ port.on('message', (msg: ToThread) => {
       logger.level = msg.level;
       break;
     case 'stop':
-      void stop();
+      stop().catch(logFailure('upstream stop failed'));
       break;
   }
 });
