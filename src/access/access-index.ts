@@ -1,9 +1,11 @@
-import { CardTable, cardFromKeyParts, cardKeyParts, type CardTableState } from './card-table.js';
-import { RecordPool, type RecordPoolState } from './record-pool.js';
-import { SubjectTable, type MemberSubject, type SubjectTableState } from './subject-table.js';
+import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
+import type { IndexState } from './index-state.js';
 import { PersonRecords } from './person-records.js';
+import { RecordPool } from './record-pool.js';
+import { SubjectTable, type MemberSubject } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
+export type { IndexState } from './index-state.js';
 
 /**
  * The in-memory picture of who may open which door when, derived from SQLite. Pure data:
@@ -70,29 +72,6 @@ export interface PersonInput {
   tokensValidAfter: number;
   grants: GrantWindow[];
   cards: { number: string; active: boolean }[];
-}
-
-/**
- * Everything an index holds, as typed arrays and a few small lists: what a snapshot file stores
- * (src/store/index-snapshot.ts) so that a restart need not read a million people from SQLite.
- * The arrays are the index's own, not copies: write them out before the index changes again.
- */
-export interface IndexState {
-  /** The key the stored subjects were made with (AccessIndexOptions.subjectKeyId); null without one. */
-  subjectKeyId: number | null;
-  pool: RecordPoolState;
-  activeCards: CardTableState;
-  disabledCards: CardTableState;
-  subjects: SubjectTableState;
-  /** Person ids and, at the same position, their record offsets. */
-  personIds: Float64Array<ArrayBuffer>;
-  recordOffsets: Float64Array<ArrayBuffer>;
-  tokensAfter: [number, number][];
-  otherCards: [number, string[]][];
-  /** Door ids in the order of their numbers (the numbers records hold). */
-  doorNumbers: string[];
-  configuredDoors: string[];
-  grantCount: number;
 }
 
 /** What a holder's grants say about one door at one instant (AccessIndex.windowMatch). */
