@@ -4,10 +4,10 @@ import { planReload, type ReloadPlan } from './config/reload-plan.js';
 import type { Config } from './config/schema.js';
 import { resolveSecret } from './config/secret-files.js';
 import type { Metrics } from './metrics.js';
-import { syncDoorsAndResources } from './store/doors.js';
+import { syncFromConfig } from './store/doors.js';
 import { isSqliteBusy } from './store/sqlite-busy.js';
 import type { Store } from './store/store.js';
-import { rederiveBookingGrants } from './upstream/booking-apply.js';
+import { rederiveFromConfig } from './upstream/booking-apply.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 import { backoffMs, type Clock } from './util/clock.js';
 import { errorMessage } from './util/errors.js';
@@ -147,19 +147,15 @@ export class GatewayReloader {
 
   /**
    * One transaction: the running doors mapped to the new resources, and the booking grants of
-   * the changed resources re-derived. rederiveBookingGrants' own transaction nests as a
-   * savepoint, so a SQLITE_BUSY (or any failure) anywhere rolls both back: no partial write.
+   * the changed resources re-derived. Both helpers' own transactions nest as savepoints, so a
+   * SQLITE_BUSY (or any failure) anywhere rolls both back: no partial write.
    */
   private applyMapping(plan: ReloadPlan): void {
     const { store, clock } = this.target;
     const cfg = plan.config;
-    const doors = cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id }));
-    const mapping = new Map(cfg.resources.map((r) => [r.id, r.doors]));
-    const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
-    const grace = { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes };
-    store.transact((tx) => {
-      syncDoorsAndResources(tx, doors, mapping);
-      rederiveBookingGrants(store, plan.changedResources, grace, overrides, clock.now());
+    store.transact(() => {
+      syncFromConfig(store, cfg);
+      rederiveFromConfig(store, cfg, plan.changedResources, clock.now());
     });
   }
 }

@@ -9,9 +9,8 @@ import type { Config, ReaderConfig } from './config/schema.js';
 import { DoorRelay } from './doors/door-relay.js';
 import { startEmbeddedBroker } from './doors/embedded-broker.js';
 import { redactUrl } from './doors/mqtt-options.js';
-import { createHttpApp, WEBHOOK_PATH } from './http/app.js';
+import { createHttpApp } from './http/app.js';
 import { serveGateway } from './http/serve.js';
-import { webhookFastPath } from './http/webhook-fast-path.js';
 import { allowedHostNames } from './http/request-guards.js';
 import { Metrics } from './metrics.js';
 import { BadgePipeline } from './pipeline/badge-pipeline.js';
@@ -32,7 +31,7 @@ import { saveIndexAtStop, startIndex } from './store/index-start.js';
 import { Store } from './store/store.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 import { UpstreamThread } from './upstream/upstream-thread-host.js';
-import { rederiveBookingGrants } from './upstream/booking-apply.js';
+import { rederiveFromConfig } from './upstream/booking-apply.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { bounded } from './util/bounded.js';
 import { errorMessage } from './util/errors.js';
@@ -228,11 +227,8 @@ export class Gateway implements ReloadTarget {
       allowedHosts,
       maxBodyBytes: cfg.http.maxBodyBytes,
     });
-    const upstream = this.upstream;
-    const fastPath = upstream && cfg.upstream
-      ? webhookFastPath({ path: WEBHOOK_PATH, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes, endpoint: upstream, logger: this.logger.child({ part: 'http' }) })
-      : null;
-    const served = await serveGateway({ app: this.http, host: cfg.http.host, port: cfg.http.port, logger: this.logger.child({ part: 'http' }), fastPath });
+    const webhook = this.upstream && cfg.upstream ? { endpoint: this.upstream, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes } : null;
+    const served = await serveGateway({ app: this.http, host: cfg.http.host, port: cfg.http.port, logger: this.logger.child({ part: 'http' }), webhook });
     this.server = served.server;
     this.httpAddress = served.address;
 
@@ -397,9 +393,6 @@ export class Gateway implements ReloadTarget {
    * sweeps every mapped resource on its first run anyway).
    */
   private rederive(changed: string[]): void {
-    const cfg = this.config;
-    const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
-    const grace = { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes };
-    rederiveBookingGrants(this.store, changed, grace, overrides, this.clock.now());
+    rederiveFromConfig(this.store, this.config, changed, this.clock.now());
   }
 }

@@ -4,21 +4,30 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { WEBHOOK_PATH } from './app.js';
+import { webhookFastPath, type CallbackEndpoint } from './webhook-fast-path.js';
 
 export interface ServeOptions {
   app: Hono;
   host: string;
   port: number;
   logger: Logger;
-  /** Takes a request before the Hono app does (the platform's callbacks: webhook-fast-path.ts). */
-  fastPath?: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
+  /**
+   * The platform's callbacks, answered before the Hono app sees them (webhook-fast-path.ts),
+   * with the app's own host names and the link's body cap; null without a platform link.
+   */
+  webhook?: { endpoint: CallbackEndpoint; allowedHosts: readonly string[]; maxBytes: number } | null;
 }
 
 /** The gateway's HTTP server: the Hono app behind an optional fast path; resolves once listening. */
 export function serveGateway(opts: ServeOptions): Promise<{ server: Server; address: { host: string; port: number } }> {
   const hono = getRequestListener(opts.app.fetch);
+  const w = opts.webhook;
+  const fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = w
+    ? webhookFastPath({ path: WEBHOOK_PATH, allowedHosts: w.allowedHosts, maxBytes: w.maxBytes, endpoint: w.endpoint, logger: opts.logger })
+    : null;
   const server = createServer((req, res) => {
-    if (opts.fastPath?.(req, res)) return;
+    if (fastPath?.(req, res)) return;
     hono(req, res).catch((err: unknown) => opts.logger.error({ err: errorMessage(err) }, 'http request failed'));
   });
   return new Promise((resolve, reject) => {

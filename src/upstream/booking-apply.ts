@@ -8,6 +8,7 @@ import {
 } from '../store/appointments.js';
 import { replaceSourceGrants, type GrantInput } from '../store/grants.js';
 import { normalizeEmail, upsertPerson } from '../store/people.js';
+import type { Config } from '../config/schema.js';
 import type { Store, Tx } from '../store/store.js';
 import { prepareCached } from '../store/db.js';
 import { resourceTimeZones, setResourceTimeZone } from '../store/upstream-state.js';
@@ -180,6 +181,12 @@ export function rederiveBookingGrants(
     }
     return n;
   });
+}
+
+/** rederiveBookingGrants with the grace defaults and per-resource overrides a config names. */
+export function rederiveFromConfig(store: Store, cfg: Pick<Config, 'resources' | 'access'>, resourceIds: readonly string[], now: number): number {
+  const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
+  return rederiveBookingGrants(store, resourceIds, { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes }, overrides, now);
 }
 
 /** Forgets appointments that ended long ago, with their (expired) grants. */

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveGateway } from '../../src/http/serve.js';
-import { webhookFastPath, type CallbackEndpoint } from '../../src/http/webhook-fast-path.js';
+import type { CallbackEndpoint } from '../../src/http/webhook-fast-path.js';
 import type { CallbackReply } from '../../src/upstream/upstream-link.js';
 import { silentLogger } from '../../src/util/log.js';
 
@@ -29,8 +29,8 @@ async function server() {
   };
   const app = new Hono();
   app.all('*', (c) => c.json({ from: 'hono', path: c.req.path }, 404));
-  const fastPath = webhookFastPath({ path: '/webhooks/offision', allowedHosts: ['gw.example.com'], maxBytes: MAX, endpoint, logger: silentLogger });
-  const { server: srv, address } = await serveGateway({ app, host: '127.0.0.1', port: 0, logger: silentLogger, fastPath });
+  const webhook = { endpoint, allowedHosts: ['gw.example.com'], maxBytes: MAX };
+  const { server: srv, address } = await serveGateway({ app, host: '127.0.0.1', port: 0, logger: silentLogger, webhook });
   closers.push(() => new Promise((r) => srv.close(() => r())));
   return { url: `http://127.0.0.1:${address.port}`, port: address.port, seen, refused: () => refused };
 }
