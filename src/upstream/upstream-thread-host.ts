@@ -201,9 +201,6 @@ export class UpstreamThread implements UpstreamLink {
         return this.opts.countFailure(msg.task);
       case 'log':
         return relayThreadLog(this.opts.logger, msg.line);
-      case 'ready':
-      case 'stopped':
-        return;
     }
   }
 

@@ -40,15 +40,13 @@ export interface CallbackAnswer {
 
 export type FromThread =
   | CallbackAnswer
-  | { type: 'ready' }
   | { type: 'status'; status: UpstreamStatus }
   /** Something was committed to SQLite: the main thread applies change_log now, not at its next poll. */
   | { type: 'committed' }
   /** A background run failed (counted as lintel_background_errors_total{task}). */
   | { type: 'failure'; task: string }
   /** One pino JSON line, re-emitted by the main thread's logger so there is one log stream. */
-  | { type: 'log'; line: string }
-  | { type: 'stopped' };
+  | { type: 'log'; line: string };
 
 /** How often the thread sends its status: the status page and /api/status read the latest. */
 export const STATUS_EVERY_MS = 500;

@@ -75,12 +75,11 @@ async function stop(): Promise<void> {
   try {
     await sync.stop();
   } finally {
-    // Whatever sync.stop threw (the caller logs it), the connection closes and the host hears of it.
+    // Whatever sync.stop threw (the caller logs it), the connection closes and the thread ends.
     try {
       store.close();
     } finally {
-      post({ type: 'stopped' });
-      port.close();
+      port.close(); // the thread ends: the host waits for its exit
     }
   }
 }
@@ -116,4 +115,3 @@ const sendStatus = () => post({ type: 'status', status: sync.status() });
 statusTimer = setInterval(sendStatus, STATUS_EVERY_MS);
 await sync.start();
 sendStatus();
-post({ type: 'ready' });
