@@ -2,6 +2,7 @@ import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
 import type { IndexState } from './index-state.js';
 import { PersonRecords } from './person-records.js';
 import { RecordPool } from './record-pool.js';
+import type { Membership } from './model.js';
 import { SubjectTable, type MemberSubject } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
@@ -71,7 +72,22 @@ export interface PersonInput {
   active: boolean;
   tokensValidAfter: number;
   grants: GrantWindow[];
-  cards: { number: string; active: boolean }[];
+  cards: CardInput[];
+  /** Person validity (people.valid_from/valid_to), ms; absent = open. */
+  validFrom?: number;
+  validTo?: number;
+  /** Standing access by access group (person_groups rows), expanded by the index through its AccessModel. */
+  memberships?: Membership[];
+}
+
+export interface CardInput {
+  number: string;
+  active: boolean;
+  /** 'lost' is a disabled card reported lost (reason credential_lost); absent = from `active`. */
+  state?: 'active' | 'disabled' | 'lost';
+  /** The card's own validity, ms; absent = open. */
+  validFrom?: number;
+  validTo?: number;
 }
 
 /** What a holder's grants say about one door at one instant (AccessIndex.windowMatch). */

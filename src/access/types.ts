@@ -20,7 +20,17 @@ export type Reason =
   | 'visit_outside_window'
   | 'visit_door_not_allowed'
   | 'visit_offline_denied'
-  | 'visit_offline_cached';
+  | 'visit_offline_cached'
+  // The access model (zones, groups, schedules, holidays, validity, lockdown, areas).
+  | 'outside_schedule'
+  | 'holiday'
+  | 'person_not_yet_valid'
+  | 'person_expired'
+  | 'credential_lost'
+  | 'credential_not_yet_valid'
+  | 'credential_expired'
+  | 'lockdown'
+  | 'antipassback';
 
 export interface Decision {
   readonly result: 'granted' | 'denied';
