@@ -11,6 +11,7 @@ const ONE_OFF = /^(\d{4})-(\d{2})-(\d{2})$/;
 const YEARLY = /^(\d{2})-(\d{2})$/;
 /** Longest wait for a yearly date to come round: 02-29 skips 2100 (8 years between leap days). */
 const YEARLY_LOOKAHEAD_YEARS = 8;
+const MAX_CACHED_YEARS = 64;
 
 const monthDayKey = (month: number, day: number): number => month * 32 + day;
 
@@ -27,6 +28,7 @@ export class HolidayCalendar {
   private readonly oneOffSorted: number[];
   private readonly yearlyKeys = new Set<number>();
   private readonly yearlyDates: { month: number; day: number }[] = [];
+  private readonly byYear = new Map<number, Int32Array>();
 
   /** Throws on a date that is neither form, naming `holidays[i].date` (the model is validated before; this is the backstop). */
   constructor(holidays: readonly HolidayDef[]) {
@@ -66,27 +68,41 @@ export class HolidayCalendar {
 
   /** The first holiday on or after a day, or Infinity when there is none. */
   nextOnOrAfter(dayNumber: number): number {
-    let best = Infinity;
-    const sorted = this.oneOffSorted;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid]! < dayNumber) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < sorted.length) best = sorted[lo]!;
     const year = Math.floor(packedCivilFromDays(dayNumber) / 512);
-    for (const { month, day } of this.yearlyDates) {
-      for (let y = year; y <= year + YEARLY_LOOKAHEAD_YEARS; y++) {
-        if (month === 2 && day === 29 && !isLeapYear(y)) continue;
-        const candidate = daysFromCivil(y, month, day);
-        if (candidate >= dayNumber) {
-          if (candidate < best) best = candidate;
-          break;
-        }
-      }
+    // Year by year while yearly dates can still come round; after that only one-offs are left.
+    for (let y = year; y <= year + YEARLY_LOOKAHEAD_YEARS; y++) {
+      const days = this.daysOfYear(y);
+      const i = firstAtOrAfter(days, dayNumber);
+      if (i < days.length) return days[i]!;
     }
-    return best;
+    const i = firstAtOrAfter(this.oneOffSorted, dayNumber);
+    return i < this.oneOffSorted.length ? this.oneOffSorted[i]! : Infinity;
   }
+
+  /** Every holiday of a calendar year, ascending; kept, as a walk asks the same years again and again. */
+  private daysOfYear(year: number): Int32Array {
+    let days = this.byYear.get(year);
+    if (!days) {
+      const start = daysFromCivil(year, 1, 1);
+      const end = daysFromCivil(year + 1, 1, 1);
+      const list = this.oneOffSorted.filter((day) => day >= start && day < end);
+      for (const { month, day } of this.yearlyDates) if (!(month === 2 && day === 29 && !isLeapYear(year))) list.push(daysFromCivil(year, month, day));
+      days = Int32Array.from(new Set(list)).sort();
+      if (this.byYear.size >= MAX_CACHED_YEARS) this.byYear.clear();
+      this.byYear.set(year, days);
+    }
+    return days;
+  }
+}
+
+/** Index of the first element >= value in an ascending list (its length when there is none). */
+function firstAtOrAfter(sorted: ArrayLike<number>, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -102,6 +102,7 @@ export function nextEdgePattern(pattern: DayPattern, calendar: HolidayCalendar, 
 /** Closed at `at`: the first start after `at` of an interval that is not empty. */
 function nextOpening(pattern: DayPattern, calendar: HolidayCalendar, zone: string, at: number, today: number): number {
   const lastDay = today + NEXT_EDGE_HORIZON_DAYS;
+  if (pattern.regular === 'closed' && pattern.holiday.length === 0) return instantAt(lastDay + 1, 0, zone); // never opens
   for (let day = today; day <= lastDay; day++) {
     if (pattern.regular === 'closed' && !calendar.isHolidayDay(day)) {
       // Regular days open nothing, so only a holiday's intervals can open the schedule.
