@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DayInterval, HolidayDef, ScheduleDef } from '../../../src/access/model.js';
 import { CompiledSchedules } from '../../../src/access/schedule/compiled-schedules.js';
 import { nextEdge, openAt } from '../../../src/access/schedule/schedule-time.js';
-import { referenceTimeline } from './reference.js';
+import { type ReferenceTimeline, referenceTimeline } from './reference.js';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -61,6 +61,24 @@ const scenario = fc
 const WINDOW_BEFORE = 6 * H;
 const WINDOW_AFTER = 2 * DAY;
 
+/** Walks every edge from `from` to `to` with nextEdge and checks each, and the state on both sides, against the reference. */
+function expectReferenceEdges(def: ScheduleDef, holidays: HolidayDef[], zone: string, ref: ReferenceTimeline, from: number, to: number): void {
+  let at = from;
+  for (let edges = 0; at < to; edges++) {
+    const where = `edge ${edges} after ${new Date(at).toISOString()}`;
+    expect(openAt(def, holidays, zone, at), where).toBe(ref.openAt(at));
+    const edge = nextEdge(def, holidays, zone, at);
+    const expected = ref.nextEdge(at);
+    if (expected === null) {
+      expect(edge, where).toBeGreaterThan(to - MIN);
+      return;
+    }
+    expect(new Date(edge).toISOString(), where).toBe(new Date(expected).toISOString());
+    if (edge - 1 >= from) expect(openAt(def, holidays, zone, edge - 1), where).toBe(ref.openAt(at));
+    at = edge;
+  }
+}
+
 describe('schedule states against a minute-by-minute Intl reference', () => {
   it('openAt and nextEdge agree with the reference, over random schedules, holidays, zones and instants in 2024–2030', () => {
     fc.assert(
@@ -68,25 +86,25 @@ describe('schedule states against a minute-by-minute Intl reference', () => {
         const end = s.at + WINDOW_AFTER;
         const ref = referenceTimeline(s.schedule, s.holidays, s.zone, s.at - WINDOW_BEFORE, end);
         for (const probe of probes) expect(openAt(s.schedule, s.holidays, s.zone, s.at + probe), `probe ${probe / MIN} min`).toBe(ref.openAt(s.at + probe));
-        // Every edge of the window in turn, and the state on each side of it.
-        let at = s.at;
-        for (let edges = 0; at < end; edges++) {
-          const where = `edge ${edges} after ${new Date(at).toISOString()}`;
-          expect(openAt(s.schedule, s.holidays, s.zone, at), where).toBe(ref.openAt(at));
-          const edge = nextEdge(s.schedule, s.holidays, s.zone, at);
-          const expected = ref.nextEdge(at);
-          if (expected === null) {
-            expect(edge, where).toBeGreaterThan(end - MIN);
-            break;
-          }
-          expect(new Date(edge).toISOString(), where).toBe(new Date(expected).toISOString());
-          if (edge - 1 >= s.at) expect(openAt(s.schedule, s.holidays, s.zone, edge - 1), where).toBe(ref.openAt(at));
-          at = edge;
-        }
+        expectReferenceEdges(s.schedule, s.holidays, s.zone, ref, s.at, end);
       }),
       { numRuns: 100 },
     );
   }, 60_000); // ~4,000 Intl calls a run for the reference: seconds on a shared two-core box
+
+  it('schedules that only holidays change: the walk that leaps from holiday to holiday finds the same edges over three weeks', () => {
+    const constantWeek = fc.constantFrom<DayInterval[]>([{ from: 0, to: 1440 }], [{ from: 720, to: 720 }], [{ from: 0, to: 900 }, { from: 900, to: 0 }], []);
+    const holidayDays = fc.uniqueArray(fc.integer({ min: 0, max: 20 }), { maxLength: 5 });
+    fc.assert(
+      fc.property(fc.constantFrom('Europe/Berlin', 'Australia/Lord_Howe', 'UTC'), fc.integer({ min: FIRST, max: LAST - 30 * DAY }), constantWeek, dayIntervals, holidayDays, (zone, at, day, holiday, days) => {
+        const def: ScheduleDef = { id: 'c', weekly: Array.from({ length: 7 }, () => day), holiday };
+        const holidays = days.map((d, i) => ({ name: `h${i}`, date: new Date(at + d * DAY).toISOString().slice(0, 10) }));
+        const end = at + 21 * DAY;
+        expectReferenceEdges(def, holidays, zone, referenceTimeline(def, holidays, zone, at, end), at, end);
+      }),
+      { numRuns: 8 },
+    );
+  }, 60_000); // three weeks of minutes is ~30,000 Intl calls a run
 
   it('the cached path and the direct path give the same answer inside and outside the cached range', () => {
     const many = fc.array(schedule, { minLength: 1, maxLength: 4 }).map((list) => list.map((def, i) => ({ ...def, id: `s${i}` })));
