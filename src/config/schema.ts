@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { checkModelReferences } from './model-references.js';
+import { doorModelFields, modelSections, timeZoneSchema } from './model-schema.js';
 
 /**
  * The one configuration schema. Every field has a default where a safe one exists, so a
@@ -67,6 +69,8 @@ const doorSchema = z.strictObject({
   commandTtlMs: z.number().int().min(200).max(10_000).default(2000),
   /** Whether visitors with a valid checked-in visit may open this door. */
   visitors: z.boolean().default(false),
+  /** mode, unlockSchedule, firstPersonIn: the door's part of the access model (model-schema.ts). */
+  ...doorModelFields,
 });
 
 const usbSelector = z
@@ -116,7 +120,9 @@ const graceMinutes = z.number().int().min(0).max(24 * 60);
 
 const resourceSchema = z.strictObject({
   id: z.string().min(1).max(128),
-  doors: z.array(id).min(1),
+  /** Doors a booking of the resource opens; with accessGroups, their zones' doors too (config/access-model.ts). */
+  doors: z.array(id).default([]),
+  accessGroups: z.array(id).optional(),
   graceBeforeMinutes: graceMinutes.optional(),
   graceAfterMinutes: graceMinutes.optional(),
 });
@@ -218,7 +224,7 @@ const auditSchema = z
 
 export const configSchema = z
   .strictObject({
-    site: z.strictObject({ id, name: z.string().max(128).optional() }),
+    site: z.strictObject({ id, name: z.string().max(128).optional(), timeZone: timeZoneSchema }),
     dataDir: z.string().min(1).default('./data'),
     log: z
       .strictObject({
@@ -255,6 +261,7 @@ export const configSchema = z
     qr: qrSchema,
     bruteForce: bruteForceSchema,
     audit: auditSchema,
+    ...modelSections,
   })
   .superRefine((cfg, ctx) => {
     const doors = new Set<string>();
@@ -297,6 +304,7 @@ export const configSchema = z
     cfg.visitors.receptionDoors.forEach((d, i) => {
       if (!doors.has(d)) ctx.addIssue({ code: 'custom', path: ['visitors', 'receptionDoors', i], message: `unknown door "${d}"` });
     });
+    checkModelReferences(cfg, ctx);
     if (cfg.upstream && !cfg.upstream.token && !cfg.upstream.tokenFile) {
       ctx.addIssue({ code: 'custom', path: ['upstream', 'token'], message: 'give token or tokenFile' });
     }
@@ -308,3 +316,5 @@ export type ReaderConfig = Config['readers'][number];
 export type ResourceConfig = Config['resources'][number];
 export type UpstreamConfig = NonNullable<Config['upstream']>;
 export type VisitorsConfig = Config['visitors'];
+export type ScheduleConfig = Config['schedules'][string];
+export type AccessGroupConfig = Config['accessGroups'][string];
