@@ -1,5 +1,6 @@
 import type { AccessModel, DayInterval, DoorPolicy, ScheduleDef } from '../access/model.js';
-import type { Config, ResourceConfig, ScheduleConfig } from './schema.js';
+import type { ScheduleConfig } from './model-schema.js';
+import type { Config, ResourceConfig } from './schema.js';
 import { parseClock, parseInterval, parseWeekdays, WEEKDAYS } from './time-of-day.js';
 
 /*

@@ -64,6 +64,8 @@ const scheduleSchema = z.strictObject({
   holidays: intervals.default([]),
 });
 
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
+
 const holidaySchema = z.strictObject({
   name: z.string().min(1).max(128),
   date: z.string().refine(isHolidayDate, { error: (iss) => `"${String(iss.input)}" is not a date: YYYY-MM-DD once, or MM-DD every year` }),

@@ -69,8 +69,7 @@ const doorSchema = z.strictObject({
   commandTtlMs: z.number().int().min(200).max(10_000).default(2000),
   /** Whether visitors with a valid checked-in visit may open this door. */
   visitors: z.boolean().default(false),
-  /** mode, unlockSchedule, firstPersonIn: the door's part of the access model (model-schema.ts). */
-  ...doorModelFields,
+  ...doorModelFields, // mode, unlockSchedule, firstPersonIn (model-schema.ts)
 });
 
 const usbSelector = z
@@ -120,8 +119,7 @@ const graceMinutes = z.number().int().min(0).max(24 * 60);
 
 const resourceSchema = z.strictObject({
   id: z.string().min(1).max(128),
-  /** Doors a booking of the resource opens; with accessGroups, their zones' doors too (config/access-model.ts). */
-  doors: z.array(id).default([]),
+  doors: z.array(id).default([]), // with accessGroups' zones' doors: config/access-model.ts resourceDoors
   accessGroups: z.array(id).optional(),
   graceBeforeMinutes: graceMinutes.optional(),
   graceAfterMinutes: graceMinutes.optional(),
@@ -316,5 +314,3 @@ export type ReaderConfig = Config['readers'][number];
 export type ResourceConfig = Config['resources'][number];
 export type UpstreamConfig = NonNullable<Config['upstream']>;
 export type VisitorsConfig = Config['visitors'];
-export type ScheduleConfig = Config['schedules'][string];
-export type AccessGroupConfig = Config['accessGroups'][string];
