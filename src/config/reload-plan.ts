@@ -16,7 +16,7 @@ import type { Config, DoorConfig, ResourceConfig } from './schema.js';
  * the part that reads it was built with it at start and swapping it under a running badge path
  * is not worth the risk: readers (open devices), MQTT and HTTP (open connections), the log
  * format, QR, visitors, grace defaults and brute-force limits (held by their
- * parts), dataDir and site.
+ * parts), dataDir and site (but its timeZone, below).
  *
  * The access model is live too: `schedules`, `holidays`, `zones`, `accessGroups`, `areas`,
  * `site.timeZone` and a door's `mode`, `unlockSchedule` and `firstPersonIn`. None of them can be
@@ -37,7 +37,7 @@ export interface ReloadPlan {
   restart: string[];
   /** Why the reload cannot be applied; empty when it can. Path-labelled like config errors. */
   problems: string[];
-  /** Resources whose doors or grace changed (added and removed ones too): their grants are re-derived. */
+  /** Resources whose doors (own, or through accessGroups), accessGroups or grace changed, added and removed ones too: their grants are re-derived. */
   changedResources: string[];
   /** Whether a door field that is live changed (or a door came or went): the relay and store take the new doors. */
   doorsChanged: boolean;
