@@ -92,7 +92,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'check-config',
     args: '[FILE] [-c FILE] [--json]',
     summary: 'Validate a config file with every check run applies, and the database it names.',
-    details: 'Exit 0 sound, 1 valid with warnings (a link would start faulted), 2 invalid, 3 the database is from a newer build.',
+    details:
+      "Then prints, in the site's time zone, each access group's doors and whether each is open now (docs/access-model.md).\nExit 0 sound, 1 valid with warnings (a link would start faulted), 2 invalid, 3 the database is from a newer build.",
     positionals: [0, 1],
     options: JSON_OPTION,
     run: checkConfig,
