@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { preflight } from '../config/preflight.js';
+import { accessReportOf, formatAccessReport } from '../config/access-report.js';
 import { databaseSchema } from '../store/db.js';
 import { migrations } from '../store/migrations.js';
 import { formatPeople, formatPerson, listPeople, showPerson } from '../store/people-report.js';
@@ -50,13 +51,16 @@ function checkConfig(p: Parsed): number {
   const warnings = checks.faults.map((f) => `${f.field}: ${f.problem} (run starts with the ${f.link} link faulted until the file is fixed)`);
   const code = warnings.length === 0 ? EXIT.ok : EXIT.failure;
   const summary = { site: cfg.site.id, doors: cfg.doors.length, readers: cfg.readers.length, resources: cfg.resources.length };
+  // What each access group opens at this instant, in the site's zone (site.timeZone, or the host's).
+  const access = accessReportOf(cfg, Date.now());
   if (p.values.json) {
-    console.log(JSON.stringify({ file, valid: true, warnings, ...summary, database: schema && { ...schema, file: join(cfg.dataDir, 'lintel.db') } }, null, 2));
+    console.log(JSON.stringify({ file, valid: true, warnings, ...summary, database: schema && { ...schema, file: join(cfg.dataDir, 'lintel.db') }, access }, null, 2));
     return code;
   }
   for (const w of warnings) console.error(`${file}: warning: ${w}`);
   console.log(`${file}: ${code === EXIT.ok ? 'OK' : 'valid, with warnings'} — site ${summary.site}, ${summary.doors} doors, ${summary.readers} readers, ${summary.resources} resources`);
   if (schema?.state === 'pending') console.log(`database at schema ${schema.version}: the next start copies it beside itself, then migrates it to ${schema.latest} (README "Upgrading")`);
+  for (const line of formatAccessReport(access)) console.log(line);
   return code;
 }
 
@@ -88,7 +92,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'check-config',
     args: '[FILE] [-c FILE] [--json]',
     summary: 'Validate a config file with every check run applies, and the database it names.',
-    details: 'Exit 0 sound, 1 valid with warnings (a link would start faulted), 2 invalid, 3 the database is from a newer build.',
+    details:
+      "Then prints, in the site's time zone, each access group's doors and whether each is open now (docs/access-model.md).\nExit 0 sound, 1 valid with warnings (a link would start faulted), 2 invalid, 3 the database is from a newer build.",
     positionals: [0, 1],
     options: JSON_OPTION,
     run: checkConfig,

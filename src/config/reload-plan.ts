@@ -1,3 +1,4 @@
+import { resourceDoors } from './access-model.js';
 import type { Config, DoorConfig, ResourceConfig } from './schema.js';
 
 /**
@@ -15,7 +16,15 @@ import type { Config, DoorConfig, ResourceConfig } from './schema.js';
  * the part that reads it was built with it at start and swapping it under a running badge path
  * is not worth the risk: readers (open devices), MQTT and HTTP (open connections), the log
  * format, QR, visitors, grace defaults and brute-force limits (held by their
- * parts), dataDir and site.
+ * parts), dataDir and site (but its timeZone, below).
+ *
+ * The access model is live too: `schedules`, `holidays`, `zones`, `accessGroups`, `areas`,
+ * `site.timeZone` and a door's `mode`, `unlockSchedule` and `firstPersonIn`. None of them can be
+ * patched into the running index piece by piece (a zone's doors reach every member of every group
+ * that names it), so a change of any sets `rebuildIndex`: the gateway compiles
+ * accessModelOf(plan.config), builds a whole new index with it beside the running one, and swaps
+ * it in when built. A resource whose own doors, accessGroups or grace changed, or whose groups now
+ * reach other doors (a zone or group edited under it), is in `changedResources`.
  *
  * A reload is refused as a whole when a live change cannot be applied to what runs: a door
  * removed while a running reader still reads for it (readers change only on a restart).
@@ -28,22 +37,35 @@ export interface ReloadPlan {
   restart: string[];
   /** Why the reload cannot be applied; empty when it can. Path-labelled like config errors. */
   problems: string[];
-  /** Resources whose doors or grace changed (added and removed ones too): their grants are re-derived. */
+  /** Resources whose doors (own, or through accessGroups), accessGroups or grace changed, added and removed ones too: their grants are re-derived. */
   changedResources: string[];
   /** Whether a door field that is live changed (or a door came or went): the relay and store take the new doors. */
   doorsChanged: boolean;
+  /**
+   * Whether the access model changed (MODEL_SECTIONS, site.timeZone, a door's MODEL_DOOR_FIELDS,
+   * a door with a mode other than card added or removed): the gateway builds a new index from
+   * accessModelOf(config) beside the running one and swaps it in whole.
+   */
+  rebuildIndex: boolean;
   /** What runs after applying: the running config with only the live fields taken from the new one. */
   config: Config;
 }
 
 const LIVE_UPSTREAM = new Set(['upstream.token', 'upstream.tokenFile']);
 
+/** Top-level sections of the access model (model-schema.ts), all applied by an index rebuild. */
+export const MODEL_SECTIONS = ['schedules', 'holidays', 'zones', 'accessGroups', 'areas'] as const;
+const MODEL_SITE_PATHS = new Set(['site.timeZone']);
+
+const isUnder = (path: string, section: string) => path === section || path.startsWith(`${section}.`);
+const isModelPath = (path: string) => MODEL_SITE_PATHS.has(path) || MODEL_SECTIONS.some((section) => isUnder(path, section));
+
 export function planReload(running: Config, next: Config): ReloadPlan {
-  const isDoorPath = (path: string) => path === 'doors' || path.startsWith('doors.');
+  const isDoorPath = (path: string) => isUnder(path, 'doors');
   const doors = planDoors(running, next);
   const bothUpstream = running.upstream !== undefined && next.upstream !== undefined;
   const isLive = (path: string) =>
-    path === 'resources' || path.startsWith('resources.') || path === 'log.level' || (bothUpstream && LIVE_UPSTREAM.has(path));
+    isUnder(path, 'resources') || path === 'log.level' || isModelPath(path) || (bothUpstream && LIVE_UPSTREAM.has(path));
   const others = diffPaths(running, next).filter((p) => !isDoorPath(p));
   const live = [...others.filter(isLive), ...doors.live].sort();
   const restart = [...others.filter((p) => !isLive(p)), ...doors.restart].sort();
@@ -51,28 +73,43 @@ export function planReload(running: Config, next: Config): ReloadPlan {
 
   const config: Config = {
     ...running,
+    site: { ...running.site, timeZone: next.site.timeZone },
     doors: doors.doors,
     resources: next.resources,
+    schedules: next.schedules,
+    holidays: next.holidays,
+    zones: next.zones,
+    accessGroups: next.accessGroups,
+    areas: next.areas,
     log: { ...running.log, level: next.log.level },
     upstream:
       running.upstream && next.upstream
         ? { ...running.upstream, token: next.upstream.token, tokenFile: next.upstream.tokenFile }
         : running.upstream,
   };
-  const changedResources = resourcesChanged(running.resources, next.resources);
-  return { changed, live, restart, problems: doors.problems, changedResources, doorsChanged: doors.live.length > 0, config };
+  const changedResources = resourcesChanged(running, next);
+  const rebuildIndex = others.some(isModelPath) || doors.model.length > 0;
+  return { changed, live, restart, problems: doors.problems, changedResources, doorsChanged: doors.relay.length > 0, rebuildIndex, config };
 }
 
-/** Door fields a reload applies live; every other door field needs a restart. */
+/** Door fields a reload applies live in the relay and the store; every other door field needs a restart. */
 const LIVE_DOOR_FIELDS = new Set(['name', 'driver', 'topic', 'pulseMs', 'commandTtlMs', 'relay']);
+/** Door fields of the access model: live, by an index rebuild (they mean nothing to the relay). */
+export const MODEL_DOOR_FIELDS = new Set(['mode', 'unlockSchedule', 'firstPersonIn']);
+
+/** A door the model treats as more than a plain card door: adding or removing it changes the model. */
+const hasModelPolicy = (d: DoorConfig) => (d.mode ?? 'card') !== 'card' || d.unlockSchedule !== undefined || d.firstPersonIn === true;
 
 /**
  * Doors compared field by field (a door id may hold a "." so paths are built, not parsed):
  * the doors that run after the reload are the new file's, each with the `visitors` it runs
  * with now (false for a new door), since the visitor gate keeps its own until a restart.
+ * `relay` and `model` sort the live paths by who applies them: the relay and store, or an
+ * index rebuild (a door added or removed may be both).
  */
-function planDoors(running: Config, next: Config): { live: string[]; restart: string[]; problems: string[]; doors: DoorConfig[] } {
-  const live: string[] = [];
+function planDoors(running: Config, next: Config): { live: string[]; restart: string[]; problems: string[]; relay: string[]; model: string[]; doors: DoorConfig[] } {
+  const relay: string[] = [];
+  const model: string[] = [];
   const restart: string[] = [];
   const problems: string[] = [];
   const was = new Map(running.doors.map((d) => [d.id, d]));
@@ -81,30 +118,49 @@ function planDoors(running: Config, next: Config): { live: string[]; restart: st
     if (now.has(d.id)) continue;
     const readers = running.readers.filter((r) => r.door === d.id).map((r) => r.id);
     if (readers.length > 0) problems.push(`doors.${d.id}: removed, but running reader${readers.length > 1 ? 's' : ''} ${readers.map((r) => `"${r}"`).join(', ')} read${readers.length > 1 ? '' : 's'} for it (readers change on a restart)`);
-    else live.push(`doors.${d.id}`);
+    else {
+      relay.push(`doors.${d.id}`);
+      if (hasModelPolicy(d)) model.push(`doors.${d.id}`);
+    }
   }
   const doors = next.doors.map((d) => {
     const old = was.get(d.id);
     if (!old) {
-      live.push(`doors.${d.id}`);
+      relay.push(`doors.${d.id}`);
+      if (hasModelPolicy(d)) model.push(`doors.${d.id}`);
       if (d.visitors) restart.push(`doors.${d.id}.visitors`);
       return { ...d, visitors: false };
     }
     for (const key of new Set([...Object.keys(old), ...Object.keys(d)])) {
-      const paths = diffPaths((old as Record<string, unknown>)[key], (d as Record<string, unknown>)[key], `doors.${d.id}.${key}`);
-      (LIVE_DOOR_FIELDS.has(key) ? live : restart).push(...paths);
+      const path = `doors.${d.id}.${key}`;
+      if (MODEL_DOOR_FIELDS.has(key)) model.push(...diffPaths(modelField(old, key), modelField(d, key), path));
+      else (LIVE_DOOR_FIELDS.has(key) ? relay : restart).push(...diffPaths((old as Record<string, unknown>)[key], (d as Record<string, unknown>)[key], path));
     }
     return { ...d, visitors: old.visitors };
   });
-  return { live, restart, problems, doors };
+  return { live: [...new Set([...relay, ...model])], restart, problems, relay, model, doors };
 }
 
-function resourcesChanged(before: readonly ResourceConfig[], after: readonly ResourceConfig[]): string[] {
-  const key = (r: ResourceConfig | undefined) =>
-    r ? JSON.stringify([[...r.doors].sort(), r.graceBeforeMinutes ?? null, r.graceAfterMinutes ?? null]) : '';
-  const was = new Map(before.map((r) => [r.id, r]));
-  const now = new Map(after.map((r) => [r.id, r]));
-  return [...new Set([...was.keys(), ...now.keys()])].filter((id) => key(was.get(id)) !== key(now.get(id))).sort();
+/** A model field with its default filled in, so writing out `mode: card` is no change. */
+function modelField(d: DoorConfig, key: string): unknown {
+  if (key === 'mode') return d.mode ?? 'card';
+  if (key === 'firstPersonIn') return d.firstPersonIn ?? false;
+  return (d as Record<string, unknown>)[key];
+}
+
+/**
+ * Resources whose bookings open other doors or for other times than before: own doors,
+ * accessGroups or grace changed, added or removed, or their groups' zones now reach another set
+ * of doors. Their booking grants are re-derived.
+ */
+function resourcesChanged(running: Config, next: Config): string[] {
+  const key = (cfg: Config, r: ResourceConfig | undefined) =>
+    r
+      ? JSON.stringify([[...r.doors].sort(), [...(r.accessGroups ?? [])].sort(), resourceDoors(cfg, r), r.graceBeforeMinutes ?? null, r.graceAfterMinutes ?? null])
+      : '';
+  const was = new Map(running.resources.map((r) => [r.id, r]));
+  const now = new Map(next.resources.map((r) => [r.id, r]));
+  return [...new Set([...was.keys(), ...now.keys()])].filter((id) => key(running, was.get(id)) !== key(next, now.get(id))).sort();
 }
 
 /**

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { checkModelReferences } from './model-references.js';
+import { doorModelFields, modelSections, timeZoneSchema } from './model-schema.js';
 
 /**
  * The one configuration schema. Every field has a default where a safe one exists, so a
@@ -67,6 +69,7 @@ const doorSchema = z.strictObject({
   commandTtlMs: z.number().int().min(200).max(10_000).default(2000),
   /** Whether visitors with a valid checked-in visit may open this door. */
   visitors: z.boolean().default(false),
+  ...doorModelFields, // mode, unlockSchedule, firstPersonIn (model-schema.ts)
 });
 
 const usbSelector = z
@@ -116,7 +119,8 @@ const graceMinutes = z.number().int().min(0).max(24 * 60);
 
 const resourceSchema = z.strictObject({
   id: z.string().min(1).max(128),
-  doors: z.array(id).min(1),
+  doors: z.array(id).default([]), // with accessGroups' zones' doors: config/access-model.ts resourceDoors
+  accessGroups: z.array(id).optional(),
   graceBeforeMinutes: graceMinutes.optional(),
   graceAfterMinutes: graceMinutes.optional(),
 });
@@ -218,7 +222,7 @@ const auditSchema = z
 
 export const configSchema = z
   .strictObject({
-    site: z.strictObject({ id, name: z.string().max(128).optional() }),
+    site: z.strictObject({ id, name: z.string().max(128).optional(), timeZone: timeZoneSchema }),
     dataDir: z.string().min(1).default('./data'),
     log: z
       .strictObject({
@@ -255,6 +259,7 @@ export const configSchema = z
     qr: qrSchema,
     bruteForce: bruteForceSchema,
     audit: auditSchema,
+    ...modelSections,
   })
   .superRefine((cfg, ctx) => {
     const doors = new Set<string>();
@@ -297,6 +302,7 @@ export const configSchema = z
     cfg.visitors.receptionDoors.forEach((d, i) => {
       if (!doors.has(d)) ctx.addIssue({ code: 'custom', path: ['visitors', 'receptionDoors', i], message: `unknown door "${d}"` });
     });
+    checkModelReferences(cfg, ctx);
     if (cfg.upstream && !cfg.upstream.token && !cfg.upstream.tokenFile) {
       ctx.addIssue({ code: 'custom', path: ['upstream', 'token'], message: 'give token or tokenFile' });
     }

@@ -1,3 +1,4 @@
+import { resourceDoors } from '../config/access-model.js';
 import type { Config } from '../config/schema.js';
 import type { Db } from './db.js';
 import type { Store, Tx } from './store.js';
@@ -63,9 +64,9 @@ export function resourceDoorMap(db: Db): Map<string, string[]> {
   return map;
 }
 
-/** The doors and resource mapping of a configuration, applied in one transaction. */
-export function syncFromConfig(store: Store, cfg: Pick<Config, 'doors' | 'resources'>): string[] {
+/** The doors and resource mapping of a configuration (a resource's doors with its access groups' doors), applied in one transaction. */
+export function syncFromConfig(store: Store, cfg: Pick<Config, 'doors' | 'resources' | 'zones' | 'accessGroups'>): string[] {
   const doors = cfg.doors.map((d) => ({ id: d.id, name: d.name ?? d.id }));
-  const resources = new Map(cfg.resources.map((r) => [r.id, r.doors]));
+  const resources = new Map(cfg.resources.map((r) => [r.id, resourceDoors(cfg, r)]));
   return store.transact((tx) => syncDoorsAndResources(tx, doors, resources));
 }

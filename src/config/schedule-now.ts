@@ -1,0 +1,88 @@
+import type { DayInterval, HolidayDef, ScheduleDef } from '../access/model.js';
+import { formatClock } from './time-of-day.js';
+
+/*
+ * Whether a schedule is open at one instant, computed directly from the wall clock in the
+ * site's zone: what `lintel check-config` prints as "open now". Deliberately small and slow
+ * (one Intl call per question): it answers an operator, not a badge read, and the hot path's
+ * ScheduleStates (src/access/) is a separate, cached implementation of the same rules. Kept in
+ * src/config/ because nothing here is on the decision path.
+ *
+ * The rules are model.ts's: an interval belongs to the day it starts on; `to <= from` runs to
+ * `to` on the next day; a holiday replaces the intervals that start on it, while one that
+ * started the evening before runs to its end. Wall-clock minutes make DST exact: on a
+ * spring-forward day the skipped hour simply never occurs, on a fall-back day the repeated
+ * hour is open (or shut) both times.
+ */
+
+export interface LocalTime {
+  /** "2026-12-24" */
+  readonly date: string;
+  /** Monday = 0 … Sunday = 6 (model.ts weekly order). */
+  readonly weekday: number;
+  /** Minutes since local midnight. */
+  readonly minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The local date, weekday and minute of an instant in an IANA zone. */
+export function localTimeAt(at: number, timeZone: string): LocalTime {
+  const parts = Object.fromEntries(formatterFor(timeZone).formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+  const [year, month, day] = [Number(parts.year), Number(parts.month), Number(parts.day)];
+  return { date: isoDate(year, month, day), weekday: (new Date(Date.UTC(year, month - 1, day)).getUTCDay() + 6) % 7, minute: Number(parts.hour) * 60 + Number(parts.minute) };
+}
+
+/** The day before a local date, with its weekday. */
+function dayBefore(t: LocalTime): { date: string; weekday: number } {
+  const d = new Date(`${t.date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return { date: isoDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()), weekday: (t.weekday + 6) % 7 };
+}
+
+function isoDate(year: number, month: number, day: number): string {
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** The holiday falling on a local date ("YYYY-MM-DD" that day, or "MM-DD" every year), if any. */
+export function holidayOn(date: string, holidays: readonly HolidayDef[]): HolidayDef | undefined {
+  const monthDay = date.slice(5);
+  return holidays.find((h) => h.date === date || h.date === monthDay);
+}
+
+function intervalsStartingOn(schedule: ScheduleDef, date: string, weekday: number, holidays: readonly HolidayDef[]): readonly DayInterval[] {
+  return holidayOn(date, holidays) ? schedule.holiday : schedule.weekly[weekday]!;
+}
+
+export interface OpenState {
+  readonly open: boolean;
+  /** The interval that holds it open, "22:00-06:00", or null. */
+  readonly interval: string | null;
+  /** The holiday of the local day, if today is one (it switched the schedule to its holiday intervals). */
+  readonly holiday: string | null;
+}
+
+/** Whether `schedule` is open at `at` in `timeZone`, and why. */
+export function scheduleStateAt(schedule: ScheduleDef, holidays: readonly HolidayDef[], timeZone: string, at: number): OpenState {
+  const today = localTimeAt(at, timeZone);
+  const holiday = holidayOn(today.date, holidays)?.name ?? null;
+  const label = (i: DayInterval) => `${formatClock(i.from)}-${formatClock(i.to)}`;
+  for (const i of intervalsStartingOn(schedule, today.date, today.weekday, holidays)) {
+    const crosses = i.to <= i.from;
+    if (today.minute >= i.from && (crosses || today.minute < i.to)) return { open: true, interval: label(i), holiday };
+  }
+  const yesterday = dayBefore(today);
+  for (const i of intervalsStartingOn(schedule, yesterday.date, yesterday.weekday, holidays)) {
+    if (i.to <= i.from && today.minute < i.to) return { open: true, interval: label(i), holiday };
+  }
+  return { open: false, interval: null, holiday };
+}
