@@ -1,18 +1,12 @@
 import type { DayInterval, HolidayDef, ScheduleDef } from '../access/model.js';
+import { openAt } from '../access/schedule/schedule-time.js';
 import { formatClock } from './time-of-day.js';
 
 /*
- * Whether a schedule is open at one instant, computed directly from the wall clock in the
- * site's zone: what `lintel check-config` prints as "open now". Deliberately small and slow
- * (one Intl call per question): it answers an operator, not a badge read, and the hot path's
- * ScheduleStates (src/access/) is a separate, cached implementation of the same rules. Kept in
- * src/config/ because nothing here is on the decision path.
- *
- * The rules are model.ts's: an interval belongs to the day it starts on; `to <= from` runs to
- * `to` on the next day; a holiday replaces the intervals that start on it, while one that
- * started the evening before runs to its end. Wall-clock minutes make DST exact: on a
- * spring-forward day the skipped hour simply never occurs, on a fall-back day the repeated
- * hour is open (or shut) both times.
+ * What `lintel check-config` prints as "open now": whether a schedule is open at one instant
+ * (answered by src/access/schedule/, the same rules the decisions use, DST included) and which
+ * interval holds it open, for the operator to read. The labelling reads wall-clock minutes: it
+ * only names the interval, it never decides.
  */
 
 export interface LocalTime {
@@ -76,6 +70,7 @@ export function scheduleStateAt(schedule: ScheduleDef, holidays: readonly Holida
   const today = localTimeAt(at, timeZone);
   const holiday = holidayOn(today.date, holidays)?.name ?? null;
   const label = (i: DayInterval) => `${formatClock(i.from)}-${formatClock(i.to)}`;
+  if (!openAt(schedule, holidays, timeZone, at)) return { open: false, interval: null, holiday };
   for (const i of intervalsStartingOn(schedule, today.date, today.weekday, holidays)) {
     const crosses = i.to <= i.from;
     if (today.minute >= i.from && (crosses || today.minute < i.to)) return { open: true, interval: label(i), holiday };
@@ -84,5 +79,5 @@ export function scheduleStateAt(schedule: ScheduleDef, holidays: readonly Holida
   for (const i of intervalsStartingOn(schedule, yesterday.date, yesterday.weekday, holidays)) {
     if (i.to <= i.from && today.minute < i.to) return { open: true, interval: label(i), holiday };
   }
-  return { open: false, interval: null, holiday };
+  return { open: true, interval: null, holiday };
 }
