@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES: { file: string; nodeArgs?: string[] }[] = [
   { file: 'decision.js', nodeArgs: ['--expose-gc'] },
   { file: 'reconcile.js' },
+  { file: 'schedule.js' },
   { file: 'callback.js' },
   { file: 'qr-token.js' },
   { file: 'card-formats.js' },
