@@ -18,10 +18,12 @@ import type { PulseOutcome } from './door-relay.js';
  * one — within one pulseMs (3 s by default), never "open until someone notices".
  *
  * Timing: every TICK_MS the hold looks at each door; a door that should be open is pulsed again
- * when its last pulse would end within TICK_MS + RENEW_LEAD_MS, so a late tick or a slow hop
- * through the broker still lands before the relock. A door whose pulseMs is shorter than that
- * is pulsed every tick (it may relock for a moment between pulses: give held doors a pulseMs of
- * a second or more). A hold ends up to one pulseMs after its `until`: the last pulse runs out.
+ * when its last pulse would end within TICK_MS + lead, lead = min(RENEW_LEAD_MS, pulseMs / 2),
+ * so each renewal is sent with more than `lead` of the last pulse left and a late tick or a slow
+ * hop through the broker still lands before the relock (a 3 s pulse is renewed every ~2 s). A
+ * door whose pulseMs is under ~3 ticks is pulsed every tick, and one under a tick may relock
+ * for a moment between pulses: give held doors a pulseMs of a second or more. A hold ends up to
+ * one pulseMs after its `until`: the last pulse runs out.
  *
  * Not kept across a restart: operator holds live in memory, so a restarted gateway holds only
  * what the schedules say (fail secure). stop() stops re-pulsing and releases nothing by command
@@ -217,7 +219,8 @@ export class DoorHold {
     } else if (state.schedule && (!scheduleOpen || lockdown)) {
       this.endSchedule(door, state, lockdown ? 'lockdown' : 'schedule_closed', now);
     }
-    if (!this.wanted(state) || now + TICK_MS + RENEW_LEAD_MS < state.lastPulseAt + state.pulseMs) return;
+    const lead = Math.min(RENEW_LEAD_MS, state.pulseMs / 2);
+    if (!this.wanted(state) || now + TICK_MS + lead < state.lastPulseAt + state.pulseMs) return;
     this.pulse(door, state, now);
   }
 
