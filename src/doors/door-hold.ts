@@ -150,8 +150,11 @@ export class DoorHold {
     return { status: 'held', until: untilMs, relay: state.lastPulse };
   }
 
-  /** Ends an operator hold: no more pulses for it; the door relocks at the end of the last one unless its schedule holds it. */
-  release(doorId: string, by: string): ReleaseOutcome {
+  /**
+   * Ends an operator hold: no more pulses for it; the door relocks at the end of the last one
+   * unless its schedule holds it. `by`: who released it, for the event (null: not known).
+   */
+  release(doorId: string, by: string | null = null): ReleaseOutcome {
     const state = this.doors.get(doorId);
     if (state?.operator == null) return { status: 'not_held' };
     const now = this.deps.clock.now();
@@ -238,12 +241,12 @@ export class DoorHold {
     state.failing = true;
   }
 
-  private endOperator(door: string, state: DoorState, why: HoldEndReason, now: number, releasedBy?: string): void {
+  private endOperator(door: string, state: DoorState, why: HoldEndReason, now: number, releasedBy: string | null = null): void {
     const held = state.operator;
     if (held === null) return;
     state.operator = null;
     if (why !== 'released') this.deps.logger.info({ door, heldBy: held.by, why }, 'operator hold ended');
-    this.emit({ kind: 'ended', door, cause: 'operator', heldBy: held.by, releasedBy: releasedBy ?? null, why, at: now });
+    this.emit({ kind: 'ended', door, cause: 'operator', heldBy: held.by, releasedBy, why, at: now });
     if (!this.wanted(state)) state.failing = false;
   }
 
