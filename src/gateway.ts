@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AccessIndex } from './access/access-index.js';
 import type { ReloadPlan } from './config/reload-plan.js';
@@ -187,5 +188,10 @@ export class Gateway implements ReloadTarget {
 
   address(): { host: string; port: number } | null {
     return this.core.http.address();
+  }
+
+  /** The HTTP server while it listens (the body-cap test counts what its sockets read). */
+  httpServer(): Server | null {
+    return this.core.http.listening();
   }
 }

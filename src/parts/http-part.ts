@@ -49,6 +49,11 @@ export class HttpPart implements Part {
     return this.bound;
   }
 
+  /** The listening server, null before start and after stop (tests watch its sockets). */
+  listening(): Server | null {
+    return this.server;
+  }
+
   /** Waits for requests in flight; past the bound, open connections are cut (a slow client must not hold the stop). */
   async stop(): Promise<void> {
     const server = this.server;
