@@ -47,11 +47,17 @@ export class PartRunner {
     }
   }
 
-  /** Idempotent: the second call finds nothing left to stop. */
+  /**
+   * Idempotent: the second call finds nothing left to stop. A part leaves the running ones as
+   * its stop begins, so /health during a stop shows what still runs (the store to the end).
+   */
   async stopAll(): Promise<void> {
     const log: Logger = this.ctx.logger;
-    this.running.splice(0);
-    for (const part of this.entered.splice(0).reverse()) await bounded(part.name, () => part.stop(), part.stopBoundMs, log);
+    for (const part of this.entered.splice(0).reverse()) {
+      const i = this.running.indexOf(part);
+      if (i >= 0) this.running.splice(i, 1);
+      await bounded(part.name, () => part.stop(), part.stopBoundMs, log);
+    }
   }
 
   /** What the running parts report, in start order. A status that throws is a failing check, not a 500. */

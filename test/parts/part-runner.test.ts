@@ -99,6 +99,22 @@ describe('PartRunner', () => {
     expect(runner.status()).toEqual([]);
   });
 
+  it('during a stop, status shows the parts that still run', async () => {
+    const { events, shared } = recorder();
+    let release = () => undefined as void;
+    const held = new Promise<void>((r) => (release = r));
+    const store = part('store', events, { status: () => ({ dbOpen: true }) });
+    const readers: Part = { ...part('readers', events, { status: () => ({ readers: [] }) }), stopBoundMs: 5000, stop: () => held };
+    const runner = new PartRunner([store, readers], shared);
+    await runner.startAll();
+    const stopping = runner.stopAll();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(runner.status()).toEqual([{ dbOpen: true }]);
+    release();
+    await stopping;
+    expect(runner.status()).toEqual([]);
+  });
+
   it('a part sees the routes of the parts started before it, not after', async () => {
     const { events, shared } = recorder();
     const early = new Hono();
