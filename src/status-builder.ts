@@ -83,7 +83,8 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
   for (const r of readers) checks[`reader:${r.id}`] = { ok: r.connected, detail: r.lastError ?? (r.connected ? 'connected' : 'waiting for device') };
   if (up) checks.upstream = { ok: up.state === 'ok', detail: up.lastError ?? up.state };
   for (const f of s.linkFileFaults ?? []) checks[`file:${f.field}`] = { ok: false, detail: f.problem };
-  Object.assign(checks, s.checks);
+  // A part's own checks never replace the ones the sections above make (`database` stays the store's).
+  for (const [key, check] of Object.entries(s.checks ?? {})) checks[key] ??= check;
   const health = !dbOpen ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded';
   const doorStates = new Map((s.relay?.doorStatus() ?? []).map((d) => [d.doorId, d]));
   return {

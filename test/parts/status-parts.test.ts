@@ -53,4 +53,10 @@ describe('status from parts', () => {
     const s = build([{ dbOpen: true }, { linkFileFaults: [{ field: 'mqtt.passwordFile', problem: 'cannot read' }] }]);
     expect(s.checks['file:mqtt.passwordFile']).toEqual({ ok: false, detail: 'cannot read' });
   });
+
+  it('a part\'s own check cannot replace a check a section makes', () => {
+    const s = build([{ dbOpen: false }, { checks: { database: { ok: true, detail: 'fine, says another part' } } }]);
+    expect(s.checks.database).toEqual({ ok: false, detail: 'closed' });
+    expect(s.health).toBe('failing');
+  });
 });
