@@ -149,7 +149,7 @@ export class Gateway implements ReloadTarget {
 
   /** The index every decision reads now (a rebuild swaps it: hold the gateway, not the index). */
   get index(): AccessIndex {
-    return this.core.store.index;
+    return this.core.index.index;
   }
 
   get store(): Store {

@@ -1,6 +1,7 @@
 import { startBackgroundTasks, type BackgroundTasks } from '../background-tasks.js';
 import type { FilesPart } from './files-part.js';
-import type { Part, PartContext } from './part.js';
+import { SYNC_STOP_BOUND_MS, type Part, type PartContext } from './part.js';
+import type { IndexPart } from './index-part.js';
 import type { StorePart } from './store-part.js';
 import type { UpstreamPart } from './upstream-part.js';
 
@@ -11,32 +12,33 @@ import type { UpstreamPart } from './upstream-part.js';
  */
 export class BackgroundPart implements Part {
   readonly name = 'background';
-  readonly stopBoundMs = 100;
+  readonly stopBoundMs = SYNC_STOP_BOUND_MS;
   private tasks: BackgroundTasks | null = null;
 
   constructor(
     private readonly files: FilesPart,
     private readonly store: StorePart,
+    private readonly index: IndexPart,
     private readonly upstream: UpstreamPart,
   ) {}
 
   start(ctx: PartContext): void {
-    const store = this.store;
+    const index = this.index;
     const tasks = (this.tasks = startBackgroundTasks({
-      store: store.store,
+      store: this.store.store,
       clock: ctx.clock,
       logger: ctx.logger,
       countFailure: (task) => ctx.metrics.backgroundErrors.inc({ task }),
       config: () => ctx.config(),
-      index: () => store.index,
-      swapIndex: (fresh) => store.swapIndex(fresh),
-      newIndex: () => store.newIndex(),
-      changeMark: store.site.changeMark,
+      index: () => index.index,
+      swapIndex: (fresh) => index.swapIndex(fresh),
+      newIndex: () => index.newIndex(),
+      changeMark: index.changeMark,
       retryLinkFiles: () => this.files.retry(),
     }));
     // A thread of ours committed: applied now rather than at the next tick.
     this.upstream.onCommitted(() => tasks.changesCommitted());
-    store.watchedBy(() => tasks.rebuildIndex(), () => tasks.appliedSeq());
+    index.watchedBy(() => tasks.rebuildIndex(), () => tasks.appliedSeq());
   }
 
   stop(): void {

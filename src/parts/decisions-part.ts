@@ -11,6 +11,7 @@ import type { StatusPart } from '../status-builder.js';
 import { VisitorGate } from '../visitors/visitor-gate.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
 import type { RelayPart } from './relay-part.js';
+import type { IndexPart } from './index-part.js';
 import type { StorePart } from './store-part.js';
 import type { UpstreamPart } from './upstream-part.js';
 
@@ -37,6 +38,7 @@ export class DecisionsPart implements Part {
 
   constructor(
     private readonly store: StorePart,
+    private readonly index: IndexPart,
     private readonly relay: RelayPart,
     private readonly upstream: UpstreamPart,
   ) {}
@@ -58,8 +60,8 @@ export class DecisionsPart implements Part {
           logger: ctx.logger.child({ part: 'visitors' }),
         })
       : null;
-    // Through the store part, never an AccessIndex: a rebuilt index is swapped in there.
-    const live = this.store;
+    // Through the index part, never an AccessIndex: a rebuilt index is swapped in there.
+    const live = this.index;
     const qr = new QrAccess({ get index(): AccessIndex { return live.index; }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, accessLog), clock: ctx.clock });
     const recorder = new DecisionRecorder({ audit, clock: ctx.clock, logger: accessLog, metrics: ctx.metrics, recent: this.recent, maxQueuedRows: cfg.audit.maxQueuedRows });
     const collapser = new FloodCollapser(recorder, ctx.clock, { perSecond: cfg.audit.floodRowsPerSecond });

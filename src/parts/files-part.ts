@@ -3,7 +3,7 @@ import { preflight } from '../config/preflight.js';
 import { sitePaths } from '../config/site-paths.js';
 import { LinkFiles } from '../link-files.js';
 import type { StatusPart } from '../status-builder.js';
-import type { ConfigChange, Part, PartContext } from './part.js';
+import { SYNC_STOP_BOUND_MS, type ConfigChange, type Part, type PartContext } from './part.js';
 
 /**
  * First of all: the checks `lintel check-config` makes (an error stops the start), and the files
@@ -13,7 +13,7 @@ import type { ConfigChange, Part, PartContext } from './part.js';
  */
 export class FilesPart implements Part {
   readonly name = 'files';
-  readonly stopBoundMs = 100;
+  readonly stopBoundMs = SYNC_STOP_BOUND_MS;
   private files: LinkFiles | null = null;
   private ctx: PartContext | null = null;
   private readonly retried: Array<(healed: readonly Link[]) => Promise<void> | void> = [];

@@ -13,6 +13,9 @@ import type { Logger } from '../util/log.js';
  * earlier one it gets in its constructor, typed, so the list's order is checked by reading it.
  */
 
+/** The bound of a part whose stop is synchronous (nothing to wait for): it counts in the sum, and nothing more. */
+export const SYNC_STOP_BOUND_MS = 100;
+
 /** What every part is given at start: the gateway's own, shared by all of them. */
 export interface PartContext {
   /** The running config: reload() replaces it, so a part reads it when it needs it and keeps none. */
@@ -52,6 +55,7 @@ export interface Part {
    * How long the gateway waits for stop() before it goes on without it (util/bounded.ts). The
    * bounds of all parts together stay under run-gateway's hard stop, itself under systemd's
    * TimeoutStopSec: a hung broker must not keep SQLite open until the process is killed.
+   * A synchronous stop cannot be cut short by a timer: it takes SYNC_STOP_BOUND_MS, for the sum.
    */
   readonly stopBoundMs: number;
   /**
