@@ -20,6 +20,7 @@ export class PartRunner {
   /** Parts whose start completed: the ones asked for status, routes and reloads. */
   private readonly running: Part[] = [];
   private readonly ctx: PartContext;
+  private stopRequested = false;
 
   constructor(
     private readonly parts: readonly Part[],
@@ -35,6 +36,8 @@ export class PartRunner {
 
   async startAll(): Promise<void> {
     for (const part of this.parts) {
+      // A SIGTERM while a part was starting: what is left would start after the stop, and run on.
+      if (this.stopRequested) throw new Error(`stopped while starting, before the ${part.name} part`);
       this.entered.push(part);
       try {
         await part.start(this.ctx);
@@ -53,6 +56,7 @@ export class PartRunner {
    */
   async stopAll(): Promise<void> {
     const log: Logger = this.ctx.logger;
+    this.stopRequested = true;
     for (const part of this.entered.splice(0).reverse()) {
       const i = this.running.indexOf(part);
       if (i >= 0) this.running.splice(i, 1);

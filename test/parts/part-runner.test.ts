@@ -67,6 +67,19 @@ describe('PartRunner', () => {
     expect(lines).toContainEqual(expect.objectContaining({ part: 'b', err: 'b cannot start', msg: 'part failed to start; stopping the parts that started' }));
   });
 
+  it('a stop while a part is starting: no later part starts, and start() says why', async () => {
+    const { events, shared } = recorder();
+    let release = () => undefined as void;
+    const slow: Part = { ...part('relay', events), start: () => new Promise<void>((r) => (release = r)) };
+    const runner = new PartRunner([part('store', events), slow, part('readers', events)], shared);
+    const starting = runner.startAll();
+    await new Promise((r) => setTimeout(r, 10));
+    await runner.stopAll();
+    release();
+    await expect(starting).rejects.toThrow('stopped while starting, before the readers part');
+    expect(events).toEqual(['start store', 'stop relay', 'stop store']);
+  });
+
   it('a stop that hangs or throws is logged and skipped; the parts before it still stop', async () => {
     const { events, lines, shared } = recorder();
     const runner = new PartRunner([part('store', events), part('relay', events, { stopThrows: true }), part('readers', events, { stopHangs: true })], shared);
