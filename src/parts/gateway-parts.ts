@@ -1,15 +1,13 @@
 import type { GatewayStatus } from '../http/status.js';
 import { BackgroundPart } from './background-part.js';
-import { BrokerPart } from './broker-part.js';
-import { CheckpointerPart } from './checkpointer-part.js';
 import { DecisionsPart } from './decisions-part.js';
 import { FilesPart } from './files-part.js';
 import { HttpPart } from './http-part.js';
 import { IndexPart } from './index-part.js';
 import type { Part } from './part.js';
 import { ReadersPart, type ReaderInputs } from './readers-part.js';
-import { RelayPart } from './relay-part.js';
-import { StorePart } from './store-part.js';
+import { BrokerPart, RelayPart } from './relay-part.js';
+import { CheckpointerPart, StorePart } from './store-part.js';
 import { UpstreamPart } from './upstream-part.js';
 
 /** The parts the gateway itself reads (its public fields and the reloader delegate to them). */

@@ -1,6 +1,7 @@
 import { openSiteStore } from '../site-store.js';
 import type { StatusPart } from '../status-builder.js';
 import { AuditLog } from '../store/audit.js';
+import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
 import { syncFromConfig } from '../store/doors.js';
 import type { Store } from '../store/store.js';
 import type { SubjectHasher } from '../store/subject-columns.js';
@@ -71,5 +72,29 @@ export class StorePart implements Part {
 
   status(): StatusPart {
     return { dbOpen: this.isOpen() };
+  }
+}
+
+/**
+ * The WAL checkpoints, in a worker beside the store (store/checkpointer.ts). A part of its own,
+ * right after the store: stopped just before it, and its stop (which may wait on a checkpoint in
+ * progress) bounded on its own, so a slow one never costs the store its clean close.
+ */
+export class CheckpointerPart implements Part {
+  readonly name = 'checkpointer';
+  readonly stopBoundMs = 2000;
+  private checkpointer: Checkpointer | null = null;
+
+  constructor(private readonly store: StorePart) {}
+
+  start(ctx: PartContext): void {
+    const { store, dbFile } = this.store.site;
+    this.checkpointer = startCheckpointer(store.db, dbFile, ctx.logger.child({ part: 'store' }));
+  }
+
+  async stop(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = null;
+    await checkpointer?.stop();
   }
 }
