@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { AccessIndex } from './access/access-index.js';
 import type { Config } from './config/schema.js';
+import { sitePaths } from './config/site-paths.js';
 import { pruneAudit } from './store/audit-retention.js';
 import { ExternalChangeWatch, pruneChangeLog, type ChangeMark } from './store/external-changes.js';
 import { HOUSEKEEPING_EVERY_MS, startHousekeeping } from './store/housekeeping.js';
@@ -71,7 +71,7 @@ export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
       'audit-retention',
       async () => {
         const cfg = deps.config();
-        await pruneAudit(store, clock.now(), { retentionDays: cfg.audit.retentionDays, archiveDir: join(cfg.dataDir, 'audit-archive') });
+        await pruneAudit(store, clock.now(), { retentionDays: cfg.audit.retentionDays, archiveDir: sitePaths(cfg).auditArchive });
       },
       { clock, everyMs: HOUSEKEEPING_EVERY_MS, logger: storeLogger, countFailure },
     ),

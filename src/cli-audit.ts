@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { sitePaths } from './config/site-paths.js';
 import { EXPORT_SELECT, exportLine, pruneAudit, type ExportRow } from './store/audit-retention.js';
 import { openDatabase } from './store/db.js';
 import { Store } from './store/store.js';
@@ -24,8 +24,9 @@ export async function auditCommand(sub: string | undefined, args: string[], stor
   if (sub === 'prune' && args.length === 0) {
     const days = cfg.audit.retentionDays;
     if (days === 0) return 'audit.retentionDays is 0: the audit log is kept forever, nothing pruned';
-    const r = await pruneAudit(store, Date.now(), { retentionDays: days, archiveDir: join(cfg.dataDir, 'audit-archive'), maxBatches: Number.MAX_SAFE_INTEGER });
-    return `pruned ${r.pruned} audit rows older than ${days} days into ${r.files.length} file${r.files.length === 1 ? '' : 's'} in ${join(cfg.dataDir, 'audit-archive')}`;
+    const archiveDir = sitePaths(cfg).auditArchive;
+    const r = await pruneAudit(store, Date.now(), { retentionDays: days, archiveDir, maxBatches: Number.MAX_SAFE_INTEGER });
+    return `pruned ${r.pruned} audit rows older than ${days} days into ${r.files.length} file${r.files.length === 1 ? '' : 's'} in ${archiveDir}`;
   }
   throw new AuditUsageError(AUDIT_USAGE);
 }
@@ -35,7 +36,7 @@ export class AuditUsageError extends Error {}
 /** The CLI's entry: opens the configured database for the one command and always closes it. */
 export async function runAuditCommand(configFile: string, sub: string | undefined, args: string[]): Promise<string> {
   const cfg = loadConfigFile(configFile);
-  const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')));
+  const store = new Store(openDatabase(sitePaths(cfg).database));
   try {
     return await auditCommand(sub, args, store, cfg);
   } finally {

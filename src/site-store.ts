@@ -1,19 +1,14 @@
-import { join } from 'node:path';
 import type { Config } from './config/schema.js';
+import { sitePaths } from './config/site-paths.js';
 import { subjectHasher } from './qr/member-subject.js';
 import { loadOrCreateTokenKey } from './qr/token-key.js';
 import { openDatabase } from './store/db.js';
 import { Store } from './store/store.js';
 import type { SubjectHasher } from './store/subject-columns.js';
 
-/** Where the site's member-token key lives: configured, or beside the database. */
+/** Where the site's member-token key lives (sitePaths): kept for the CLI's callers. */
 export function tokenKeyFile(cfg: Config): string {
-  return cfg.qr.keyFile ?? join(cfg.dataDir, 'qr-token.key');
-}
-
-/** The access index's snapshot of the last clean stop (src/store/index-snapshot.ts), beside the database. */
-export function indexSnapshotFile(cfg: Config): string {
-  return join(cfg.dataDir, 'lintel.index');
+  return sitePaths(cfg).tokenKey;
 }
 
 /**
@@ -22,12 +17,12 @@ export function indexSnapshotFile(cfg: Config): string {
  * the database again: a failed start leaves nothing open.
  */
 export function openSiteStore(cfg: Config): { store: Store; key: Buffer; subjects: SubjectHasher; dbFile: string } {
-  const dbFile = join(cfg.dataDir, 'lintel.db');
-  const db = openDatabase(dbFile);
+  const paths = sitePaths(cfg);
+  const db = openDatabase(paths.database);
   try {
-    const key = loadOrCreateTokenKey(tokenKeyFile(cfg));
+    const key = loadOrCreateTokenKey(paths.tokenKey);
     const subjects = subjectHasher(key);
-    return { store: new Store(db, subjects), key, subjects, dbFile };
+    return { store: new Store(db, subjects), key, subjects, dbFile: paths.database };
   } catch (err) {
     db.close();
     throw err;

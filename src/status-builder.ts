@@ -7,23 +7,54 @@ import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { ReaderSource } from './readers/reader.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 
-export interface StatusInputs {
-  config: Config;
-  version: string;
-  startedAt: number;
-  now: number;
-  index: AccessIndex;
-  relay: DoorRelay | undefined;
-  readers: readonly ReaderSource[];
-  upstream: Pick<UpstreamLink, 'status'> | null;
-  recent: RecentDecisions;
-  dbOpen: boolean;
+type Check = GatewayStatus['checks'][string];
+
+/** One part's share of the status (parts/part.ts): each reports what it owns. */
+export interface StatusPart {
+  index?: Pick<AccessIndex, 'stats'>;
+  dbOpen?: boolean;
+  relay?: Pick<DoorRelay, 'connected' | 'doorStatus'>;
+  readers?: readonly Pick<ReaderSource, 'status'>[];
+  upstream?: Pick<UpstreamLink, 'status'> | null;
+  recent?: Pick<RecentDecisions, 'list'>;
   alarms?: Alarm[];
   /** Audit rows waiting in memory because the store cannot take them now. */
   auditBacklog?: { queued: number; lastError: string | null };
   /** Files a link needs (token, password, TLS) that cannot be used: each is a failing check, with its reason (never its content). */
   linkFileFaults?: ReadonlyArray<{ field: string; problem: string }>;
+  /** Checks of a part the sections above do not name (key → ok and why); a failing one degrades health. */
+  checks?: Record<string, Check>;
 }
+
+export interface StatusInputs extends StatusPart {
+  config: Config;
+  version: string;
+  startedAt: number;
+  now: number;
+}
+
+/**
+ * The parts' shares as one set of inputs: lists (readers, alarms, link faults, checks) add up,
+ * as two reader parts both have readers; a section one part owns is taken from that part.
+ */
+export function mergeStatusParts(parts: readonly StatusPart[]): StatusPart {
+  const out: StatusPart = {};
+  const readers: Array<Pick<ReaderSource, 'status'>> = [];
+  const alarms: Alarm[] = [];
+  const faults: Array<{ field: string; problem: string }> = [];
+  const checks: Record<string, Check> = {};
+  for (const p of parts) {
+    const { readers: r, alarms: a, linkFileFaults: f, checks: c, ...owned } = p;
+    Object.assign(out, owned);
+    readers.push(...(r ?? []));
+    alarms.push(...(a ?? []));
+    faults.push(...(f ?? []));
+    Object.assign(checks, c);
+  }
+  return { ...out, readers, alarms, linkFileFaults: faults, checks };
+}
+
+const NO_INDEX = { people: 0, cards: 0, grants: 0, doors: 0 };
 
 /**
  * One snapshot for /health, /api/status and the page. `failing` only when the gateway cannot
@@ -32,14 +63,15 @@ export interface StatusInputs {
  */
 export function buildStatus(s: StatusInputs): GatewayStatus {
   const mqttConnected = s.relay?.connected() ?? false;
-  const readers = s.readers.map((r) => {
+  const dbOpen = s.dbOpen ?? false;
+  const readers = (s.readers ?? []).map((r) => {
     const st = r.status();
     const cfg = s.config.readers.find((c) => c.id === st.id);
     return { ...st, door: cfg?.door ?? '' };
   });
   const up = s.upstream?.status() ?? null;
   const checks: GatewayStatus['checks'] = {
-    database: { ok: s.dbOpen, detail: s.dbOpen ? 'open' : 'closed' },
+    database: { ok: dbOpen, detail: dbOpen ? 'open' : 'closed' },
     mqtt: { ok: mqttConnected, detail: mqttConnected ? 'connected' : 'disconnected: granted decisions cannot unlock' },
   };
   const backlog = s.auditBacklog;
@@ -51,7 +83,9 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
   for (const r of readers) checks[`reader:${r.id}`] = { ok: r.connected, detail: r.lastError ?? (r.connected ? 'connected' : 'waiting for device') };
   if (up) checks.upstream = { ok: up.state === 'ok', detail: up.lastError ?? up.state };
   for (const f of s.linkFileFaults ?? []) checks[`file:${f.field}`] = { ok: false, detail: f.problem };
-  const health = !s.dbOpen ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded';
+  // A part's own checks never replace the ones the sections above make (`database` stays the store's).
+  for (const [key, check] of Object.entries(s.checks ?? {})) checks[key] ??= check;
+  const health = !dbOpen ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded';
   const doorStates = new Map((s.relay?.doorStatus() ?? []).map((d) => [d.doorId, d]));
   return {
     site: s.config.site.id,
@@ -60,7 +94,7 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
     now: s.now,
     health,
     checks,
-    index: s.index.stats(),
+    index: s.index?.stats() ?? NO_INDEX,
     doors: s.config.doors.map((d) => {
       const st = doorStates.get(d.id);
       return {
@@ -79,7 +113,7 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
     // `embedded` is a keyword, not a URL: nothing in it to redact.
     mqtt: { connected: mqttConnected, url: s.config.mqtt.url === 'embedded' ? 'embedded' : redactUrl(s.config.mqtt.url) },
     upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, unknownResources: up.unknownResources, detail: up } : null,
-    recent: s.recent.list(),
+    recent: s.recent?.list() ?? [],
     alarms: s.alarms ?? [],
   };
 }

@@ -7,7 +7,8 @@ import { create as createTar } from 'tar';
 import type { Config } from '../config/schema.js';
 import { VERSION } from '../version.js';
 import { DATABASE_NAME, MANIFEST_NAME, sha256File, type Manifest, type ManifestFile } from './manifest.js';
-import { databaseFile, siteFiles } from './site-files.js';
+import { sitePaths } from '../config/site-paths.js';
+import { siteFiles } from './site-files.js';
 
 export interface BackupResult {
   file: string;
@@ -27,7 +28,7 @@ export interface BackupResult {
  * over an existing file.
  */
 export async function createBackup(cfg: Config, out: string, now = Date.now()): Promise<BackupResult> {
-  const dbFile = databaseFile(cfg);
+  const dbFile = sitePaths(cfg).database;
   if (!existsSync(dbFile)) throw new Error(`no database at ${dbFile}: nothing to back up (is dataDir right?)`);
   const target = resolve(out);
   if (existsSync(target)) throw new Error(`${target} exists; a backup never overwrites a file`);

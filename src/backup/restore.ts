@@ -7,7 +7,8 @@ import { RefusedError } from '../cli/exit-codes.js';
 import { migrations } from '../store/migrations.js';
 import { databaseInUse } from './in-use.js';
 import { DATABASE_NAME, MANIFEST_NAME, manifestSchema, sha256File, type Manifest, type ManifestFile } from './manifest.js';
-import { databaseFile, siteFiles } from './site-files.js';
+import { sitePaths } from '../config/site-paths.js';
+import { siteFiles } from './site-files.js';
 
 export interface RestoreResult {
   manifest: Manifest;
@@ -28,12 +29,13 @@ export interface RestoreResult {
  * service user, as they were).
  */
 export async function restoreBackup(cfg: Config, archive: string, opts: { force: boolean; now?: number }): Promise<RestoreResult> {
-  const dbFile = databaseFile(cfg);
+  const paths = sitePaths(cfg);
+  const dbFile = paths.database;
   if (databaseInUse(dbFile)) {
     throw new RefusedError(`${dbFile} is open in another process (a running gateway?): stop it first (systemctl stop lintel); nothing was restored`);
   }
-  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o750 });
-  const stage = mkdtempSync(join(cfg.dataDir, '.restore-'));
+  mkdirSync(paths.dataDir, { recursive: true, mode: 0o750 });
+  const stage = mkdtempSync(paths.restoreStagePrefix);
   try {
     const manifest = await unpack(archive, stage);
     const known = migrations.at(-1)!.version;
@@ -59,14 +61,14 @@ export async function restoreBackup(cfg: Config, archive: string, opts: { force:
     const keptAside: string[] = [];
     const stamp = new Date(opts.now ?? Date.now()).toISOString().replace(/[-:]/g, '');
     if (existsSync(dbFile) && conflicts.includes(dbFile)) {
-      const aside = `${dbFile}.before-restore.${stamp}`;
+      const aside = paths.databaseKeptAside(stamp);
       renameSync(dbFile, aside);
       // Its WAL goes with it: a WAL left beside the restored file would be replayed into it.
-      if (existsSync(`${dbFile}-wal`)) renameSync(`${dbFile}-wal`, `${aside}-wal`);
+      if (existsSync(paths.databaseWal)) renameSync(paths.databaseWal, `${aside}-wal`);
       keptAside.push(aside);
     }
-    rmSync(`${dbFile}-wal`, { force: true });
-    rmSync(`${dbFile}-shm`, { force: true });
+    rmSync(paths.databaseWal, { force: true });
+    rmSync(paths.databaseShm, { force: true });
     const restored: string[] = [];
     for (const p of plan) {
       place(join(stage, p.entry.name), p.target, p.entry);

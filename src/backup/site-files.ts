@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { tokenKeyFile } from '../site-store.js';
+import { sitePaths } from '../config/site-paths.js';
 
 /*
  * The files a site cannot be rebuilt without, besides its database: the member-token key (every
@@ -17,18 +16,17 @@ export interface SiteFile {
   path: string;
 }
 
-export const databaseFile = (cfg: Config): string => join(cfg.dataDir, 'lintel.db');
-
 /** The role → path list for a config; unset optional files are left out. */
 export function siteFiles(cfg: Config): SiteFile[] {
+  const { tokenKey, named } = sitePaths(cfg);
   const all: Array<[Role, string | undefined]> = [
-    ['token-key', tokenKeyFile(cfg)],
-    ['http-token', cfg.http.authTokenFile],
-    ['mqtt-password', cfg.mqtt.passwordFile],
-    ['mqtt-tls-ca', cfg.mqtt.tls?.caFile],
-    ['mqtt-tls-cert', cfg.mqtt.tls?.certFile],
-    ['mqtt-tls-key', cfg.mqtt.tls?.keyFile],
-    ['upstream-token', cfg.upstream?.tokenFile],
+    ['token-key', tokenKey],
+    ['http-token', named.httpToken],
+    ['mqtt-password', named.mqttPassword],
+    ['mqtt-tls-ca', named.mqttTlsCa],
+    ['mqtt-tls-cert', named.mqttTlsCert],
+    ['mqtt-tls-key', named.mqttTlsKey],
+    ['upstream-token', named.upstreamToken],
   ];
   return all.filter((e): e is [Role, string] => e[1] !== undefined).map(([role, path]) => ({ role, path }));
 }

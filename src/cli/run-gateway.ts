@@ -3,8 +3,8 @@ import { SchemaTooNewError } from '../store/upgrade.js';
 import { runGuarded } from '../util/guarded.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
-/** Longer than every part's stop bound together, shorter than systemd's TimeoutStopSec (15 s). */
-const HARD_STOP_MS = 12_000;
+/** Longer than every part's stop bound together (test/parts/gateway-parts.test.ts), shorter than systemd's TimeoutStopSec (15 s). */
+export const HARD_STOP_MS = 12_000;
 
 /**
  * `lintel run`. Exit codes: 0 after a clean stop by signal, 1 when start fails or stop cannot

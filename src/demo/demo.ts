@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseConfig } from '../config/load.js';
+import { sitePaths } from '../config/site-paths.js';
 import { DoorSimulator } from '../doors/door-simulator.js';
 import { Gateway } from '../gateway.js';
 import { UpstreamSimulator } from '../simulator/upstream-simulator.js';
@@ -100,7 +101,7 @@ export async function runDemo(opts: { dataDir?: string; port?: number } = {}): P
     out(`${e.result === 'granted' ? 'GRANTED' : 'DENIED '} ${e.kind} ${e.credential} at ${e.doorId}: ${e.reason}${e.relay === 'none' ? '' : `, relay ${e.relay}`}`),
   );
 
-  out(`lintel demo — status page http://127.0.0.1:${gateway.address()!.port}/  ·  data in ${config.dataDir}`);
+  out(`lintel demo — status page http://127.0.0.1:${gateway.address()!.port}/  ·  data in ${sitePaths(config).dataDir}`);
   out(broker.kind === 'mosquitto'
     ? `MQTT broker: Mosquitto at ${brokerUrl}, MQTT 5: unlocks carry the broker's message expiry as well as expiresAt (mosquitto_sub -L ${brokerUrl}/lintel/# -v shows the traffic).`
     : `MQTT broker: embedded (aedes) at ${brokerUrl}. It speaks MQTT 3.1.1 only, so there is no broker-side message expiry: each unlock's expiresAt, which the door firmware checks, carries the late-unlock guarantee. Install Mosquitto for MQTT 5.`);

@@ -2,6 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics.js';
+import type { PartRoutes } from '../parts/part.js';
 import { operatorAuth } from './auth.js';
 import { bodyCap, browserWriteCheck, hostCheck } from './request-guards.js';
 import { renderStatusPage } from './status-page.js';
@@ -13,9 +14,11 @@ export interface HttpDeps {
   logger: Logger;
   authToken: string | undefined;
   /** Signed callbacks from the booking platform; authenticated by their own signature. */
-  webhook: Hono | null;
+  webhook?: Hono | null;
   /** Operator API routes mounted under /api (behind operator auth). */
-  api: Hono[];
+  api?: Hono[];
+  /** The gateway's parts' routes (parts/part.ts): each part's `api` under /api, the one `webhook` at WEBHOOK_PATH. */
+  parts?: readonly PartRoutes[];
   /** Host names besides loopback this gateway answers to (see allowedHostNames). */
   allowedHosts: readonly string[];
   /** Cap on every request body except the webhook's, which has its own (upstream.maxCallbackBytes). */
@@ -35,6 +38,7 @@ export const WEBHOOK_PATH = '/webhooks/offision';
  * cap (checked while reading, before the signature) and skips the browser checks.
  */
 export function createHttpApp(deps: HttpDeps): Hono {
+  const { api, webhook } = mountedRoutes(deps);
   const app = new Hono();
   const auth = operatorAuth(deps.authToken);
   const refuse = (c: Context, status: 403 | 413 | 415 | 421, error: string) => c.json({ error }, status);
@@ -55,8 +59,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
   // Everything under /api is the operator's: one middleware, registered before any /api route.
   app.use('/api/*', auth);
   app.get('/api/status', (c) => c.json(deps.status()));
-  for (const routes of deps.api) app.route('/api', routes);
-  if (deps.webhook) app.route(WEBHOOK_PATH, deps.webhook);
+  for (const routes of api) app.route('/api', routes);
+  if (webhook) app.route(WEBHOOK_PATH, webhook);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {
@@ -65,4 +69,16 @@ export function createHttpApp(deps: HttpDeps): Hono {
     return c.json({ error: 'internal error' }, 500);
   });
   return app;
+}
+
+/** One list of /api routes and at most one webhook: two platform links would answer each other's callbacks. */
+function mountedRoutes(deps: HttpDeps): { api: Hono[]; webhook: Hono | null } {
+  const api = [...(deps.api ?? [])];
+  const webhooks = deps.webhook ? [deps.webhook] : [];
+  for (const part of deps.parts ?? []) {
+    if (part.api) api.push(part.api);
+    if (part.webhook) webhooks.push(part.webhook);
+  }
+  if (webhooks.length > 1) throw new Error(`${webhooks.length} parts mount the platform webhook at ${WEBHOOK_PATH}; one may`);
+  return { api, webhook: webhooks[0] ?? null };
 }

@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   await gateway.start();
   port = gateway.address()!.port;
-  (gateway as unknown as { server: { on(e: 'connection', f: (s: Socket) => void): void } }).server.on('connection', (s) => serverSockets.push(s));
+  gateway.httpServer()!.on('connection', (s) => serverSockets.push(s));
 });
 
 afterAll(async () => {

@@ -1,0 +1,65 @@
+import type { GatewayStatus } from '../http/status.js';
+import { BackgroundPart } from './background-part.js';
+import { DecisionsPart } from './decisions-part.js';
+import { FilesPart } from './files-part.js';
+import { HttpPart } from './http-part.js';
+import { IndexPart } from './index-part.js';
+import type { Part } from './part.js';
+import { ReadersPart, type ReaderInputs } from './readers-part.js';
+import { BrokerPart, RelayPart } from './relay-part.js';
+import { CheckpointerPart, StorePart } from './store-part.js';
+import { UpstreamPart } from './upstream-part.js';
+
+/** The parts the gateway itself reads (its public fields and the reloader delegate to them). */
+export interface CoreParts {
+  files: FilesPart;
+  store: StorePart;
+  index: IndexPart;
+  broker: BrokerPart;
+  relay: RelayPart;
+  upstream: UpstreamPart;
+  decisions: DecisionsPart;
+  http: HttpPart;
+}
+
+export interface GatewayParts {
+  core: CoreParts;
+  /** Started in this order, stopped in reverse. */
+  list: Part[];
+}
+
+/**
+ * The one list. Local decisions never wait for the network: the store and index come first
+ * (the checkpointer between them: WAL checkpoints run while a large index loads),
+ * MQTT and the platform may be down, the readers come late so no badge is read before the
+ * gateway can decide on it, and the timers last. A new part (the API, the console, OSDP, the
+ * estate link, door hold) is one entry here, after the parts it is constructed with; with
+ * routes, before `http`.
+ */
+export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatus }): GatewayParts {
+  const files = new FilesPart();
+  const store = new StorePart();
+  const index = new IndexPart(store);
+  const broker = new BrokerPart();
+  const relay = new RelayPart(files, broker);
+  const upstream = new UpstreamPart(files);
+  const decisions = new DecisionsPart(store, index, relay, upstream);
+  const http = new HttpPart(files, upstream, inputs.status);
+  const core = { files, store, index, broker, relay, upstream, decisions, http };
+  return {
+    core,
+    list: [
+      files,
+      store,
+      new CheckpointerPart(store),
+      index,
+      broker,
+      relay,
+      upstream,
+      decisions,
+      http,
+      new ReadersPart(store, decisions, inputs),
+      new BackgroundPart(files, store, index, upstream),
+    ],
+  };
+}

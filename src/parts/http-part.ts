@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import { createHttpApp } from '../http/app.js';
+import { allowedHostNames } from '../http/request-guards.js';
+import { serveGateway } from '../http/serve.js';
+import type { GatewayStatus } from '../http/status.js';
+import type { FilesPart } from './files-part.js';
+import type { Part, PartContext } from './part.js';
+import type { UpstreamPart } from './upstream-part.js';
+
+/**
+ * HTTP: health, metrics, status page, the operator API and the platform's callbacks. It mounts
+ * the routes of every part started before it (parts/part.ts), so a part with routes is listed
+ * before this one; the platform's callbacks also get the fast path in front of Hono.
+ */
+export class HttpPart implements Part {
+  readonly name = 'http';
+  readonly stopBoundMs = 1500;
+  private server: Server | null = null;
+  private bound: { host: string; port: number } | null = null;
+
+  constructor(
+    private readonly files: FilesPart,
+    private readonly upstream: UpstreamPart,
+    private readonly gatewayStatus: () => GatewayStatus,
+  ) {}
+
+  async start(ctx: PartContext): Promise<void> {
+    const cfg = ctx.config();
+    const logger = ctx.logger.child({ part: 'http' });
+    const allowedHosts = allowedHostNames({ bindHost: cfg.http.host, allowedHosts: cfg.http.allowedHosts, callbackUrl: cfg.upstream?.callbackUrl });
+    const app = createHttpApp({
+      status: this.gatewayStatus,
+      metrics: ctx.metrics,
+      logger,
+      authToken: this.files.authToken,
+      parts: ctx.routes(),
+      allowedHosts,
+      maxBodyBytes: cfg.http.maxBodyBytes,
+    });
+    const link = this.upstream.link;
+    const webhook = link && cfg.upstream ? { endpoint: link, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes } : null;
+    const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook });
+    this.server = served.server;
+    this.bound = served.address;
+  }
+
+  /** Where it listens (port 0 in the config: the port the system chose); null before start. */
+  address(): { host: string; port: number } | null {
+    return this.bound;
+  }
+
+  /** The listening server, null before start and after stop (tests watch its sockets). */
+  listening(): Server | null {
+    return this.server;
+  }
+
+  /** Waits for requests in flight; past the bound, open connections are cut (a slow client must not hold the stop). */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+    const cut = setTimeout(() => server.closeAllConnections(), this.stopBoundMs - 100);
+    await closing;
+    clearTimeout(cut);
+  }
+}
