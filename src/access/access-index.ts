@@ -1,12 +1,17 @@
 import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
+import { compileGroups, expandMemberships, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
+import { sourceCode, sourceOf, type GrantSource } from './grant-source.js';
 import type { IndexState } from './index-state.js';
+import { ALWAYS, type AccessModel, type Membership, type ScheduleStates } from './model.js';
 import { PersonRecords } from './person-records.js';
+import * as layout from './record-layout.js';
 import { RecordPool } from './record-pool.js';
-import type { Membership } from './model.js';
+import { CardRules, Privileges, VALID, validityAt, type CardRule } from './side-tables.js';
 import { SubjectTable, type MemberSubject } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
 export type { IndexState } from './index-state.js';
+export type { GrantSource } from './grant-source.js';
 
 /**
  * The in-memory picture of who may open which door when, derived from SQLite. Pure data:
@@ -18,13 +23,20 @@ export type { IndexState } from './index-state.js';
  * touches two: the card's slot in a flat hash table (CardTable), which holds the offset of the
  * holder's record, and that record, one contiguous run of doubles in a RecordPool:
  *
- *   [ personId, subject (64 raw bits), flags (see below),
- *     door, from, to,  door, from, to, ...      (windowCount grants, doors numbered)
- *     lo, hi, lo, hi, ...                       (cardCount card keys, for removal) ]
+ *   [ personId, subject (64 raw bits), flags,
+ *     windowKey, from, to, ...                  (the person's windows: door, schedule slot, source)
+ *     lo, hi, ...                               (card keys, for removal)
+ *     validFrom, validTo ]                      (only for people with a validity)
  *
- * A holder with one grant and one card fills exactly 8 doubles: one cache line. Disabled
- * cards live in a second, usually small, table. A record offset is valid only until the next
- * putPerson/removePerson: callers use it synchronously and never keep it.
+ * (record-layout.ts has the bits.) A holder with one grant and one card fills exactly 8
+ * doubles: one cache line. Disabled cards live in a second, usually small, table. A record
+ * offset is valid only until the next putPerson/removePerson: callers use it synchronously
+ * and never keep it.
+ *
+ * Schedules stay out of the record and out of the loop: a window holds a schedule *slot*, and
+ * only a window of the right door, inside its from/to, with a slot other than 0 asks the
+ * ScheduleStates (one array read while the cached states are current). Access groups are
+ * expanded into windows when a person is put (setModel, derive.ts), never at decision time.
  *
  * Member QR tokens name a person by subject, a 64-bit keyed hash of the email that every
  * gateway sharing the token key computes alike (src/qr/member-subject.ts, injected: this module
@@ -39,6 +51,19 @@ export interface GrantWindow {
   readonly from: number;
   /** ms since epoch, exclusive; +Infinity when open */
   readonly to: number;
+  /** A schedule of the index's model that also bounds the window; absent or null = at any time. */
+  readonly schedule?: string | null;
+  /** What the window comes from, reported by a decision it grants; absent = not said (null). */
+  readonly source?: GrantSource;
+}
+
+/** A window as the index holds it (personWindows: tests, the SQL oracle, explanations). */
+export interface StoredWindow {
+  readonly door: string;
+  readonly from: number;
+  readonly to: number;
+  readonly slot: number;
+  readonly source: GrantSource | null;
 }
 
 export interface PersonAccess {
@@ -90,40 +115,19 @@ export interface CardInput {
   validTo?: number;
 }
 
-/** What a holder's grants say about one door at one instant (AccessIndex.windowMatch). */
-export type WindowMatch = typeof NO_GRANT | typeof OUTSIDE_WINDOW | typeof INSIDE_WINDOW;
+/**
+ * What a holder's windows say about one door at one instant (AccessIndex.matchWindows), as a
+ * small integer so that the badge path allocates nothing: no window for the door; windows,
+ * none inside its from/to; inside one, but its schedule is closed; or GRANTED + the source code
+ * of the window that opens it.
+ */
 export const NO_GRANT = 0;
 export const OUTSIDE_WINDOW = 1;
-export const INSIDE_WINDOW = 2;
+export const OUTSIDE_SCHEDULE = 2;
+export const GRANTED = 16;
 
-const HEADER = 3;
-const STRIDE = 3;
-/**
- * Packing of the record's third double (53 bits): bit 0 active, bits 1–22 the window count,
- * bit 23 "has cards, none active" (withdrawn), bit 24 "has a subject", then the card count.
- */
-const WINDOWS_LIMIT = 2 ** 22;
-const WITHDRAWN = 2 ** 23;
-const HAS_SUBJECT = 2 ** 24;
-const CARDS_SHIFT = 2 ** 25;
-const CARDS_LIMIT = 2 ** 28;
-
-function windowCount(flags: number): number {
-  return Math.floor(flags / 2) % WINDOWS_LIMIT;
-}
-
-function cardCount(flags: number): number {
-  return Math.floor(flags / CARDS_SHIFT);
-}
-
-function flagSet(flags: number, bit: number): boolean {
-  return Math.floor(flags / bit) % 2 === 1;
-}
-
-/** Doubles a record takes: header, three per grant, two (lo, hi) per card. */
-function recordSize(windows: number, cards: number): number {
-  return HEADER + STRIDE * windows + 2 * cards;
-}
+const { HEADER, STRIDE } = layout;
+const GROUP_SOURCE = sourceCode('group');
 
 export class AccessIndex {
   private readonly pool = new RecordPool();
@@ -132,6 +136,8 @@ export class AccessIndex {
   private subjects: SubjectTable;
   /** Person id → tokensValidAfter, only where it is not 0. */
   private readonly tokensAfter = new Map<number, number>();
+  private readonly cardRules = new CardRules();
+  private readonly privileges = new Privileges();
   private subjectOf: SubjectOf | undefined;
   /** See AccessIndexOptions.subjectKeyId; read by the loader. */
   readonly subjectKeyId: number | undefined;
@@ -141,9 +147,14 @@ export class AccessIndex {
   private otherCards = new Map<number, string[]>();
   /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
   private doorNumbers = new Map<string, number>();
+  private doorIds: string[] = [];
   /** Configured doors only → their number. */
   private configuredDoors = new Map<string, number>();
   private grantCount = 0;
+  /** The access model's schedules and groups (setModel); null: no model, every window is "always". */
+  private states: ScheduleStates | null = null;
+  private groups: CompiledGroups | null = null;
+  private hashOfModel: string | null = null;
 
   constructor(options: AccessIndexOptions = {}) {
     this.activeCards = new CardTable(options.hashSeed);
@@ -174,6 +185,28 @@ export class AccessIndex {
     this.subjects = new SubjectTable(this.hashSeed, onSubjectCollision);
   }
 
+  /**
+   * The access model the windows are derived under: memberships expand through its groups,
+   * schedule ids become slots of `states`. Only on an empty index (a new model means a new
+   * index built beside the old one and swapped in: windows already put hold the old slots).
+   */
+  setModel(model: AccessModel, states: ScheduleStates): void {
+    if (this.records.size > 0) throw new Error('setModel: the index already holds people');
+    this.states = states;
+    this.groups = compileGroups(model, states);
+    this.hashOfModel = modelHash(model);
+  }
+
+  /** Fingerprint of the model set (derive.ts modelHash), null without one: what a snapshot must match. */
+  get modelHash(): string | null {
+    return this.hashOfModel;
+  }
+
+  /** The schedule states windows are checked against; null without a model. */
+  get schedules(): ScheduleStates | null {
+    return this.states;
+  }
+
   setDoors(ids: Iterable<string>): void {
     const next = new Map<string, number>();
     for (const id of ids) next.set(id, this.doorNumber(id));
@@ -195,6 +228,22 @@ export class AccessIndex {
     return this.disabledCards.get(number);
   }
 
+  /** Whether a disabled card was reported lost (reason credential_lost rather than credential_disabled). */
+  cardLost(number: string): boolean {
+    return this.cardRules.get(number)?.lost === true;
+  }
+
+  /** Whether one of the record's active cards has its own validity (then cardValidity says which). */
+  recordHasCardRules(record: number): boolean {
+    return layout.flagSet(this.pool.data[record + 2]!, layout.HAS_CARD_RULES);
+  }
+
+  /** VALID, NOT_YET_VALID or EXPIRED (side-tables.ts) for a card's own validity at `at`. */
+  cardValidity(number: string, at: number): number {
+    const rule = this.cardRules.get(number);
+    return rule === undefined ? VALID : validityAt(rule.validFrom, rule.validTo, at);
+  }
+
   /** Record of a person, or -1. */
   personRecord(id: number): number {
     return this.records.get(id) ?? -1;
@@ -205,7 +254,16 @@ export class AccessIndex {
   }
 
   recordActive(record: number): boolean {
-    return this.pool.data[record + 2]! % 2 === 1;
+    return layout.isActive(this.pool.data[record + 2]!);
+  }
+
+  /** VALID, NOT_YET_VALID or EXPIRED for the person's validFrom/validTo at `at`. */
+  recordValidity(record: number, at: number): number {
+    const data = this.pool.data;
+    const flags = data[record + 2]!;
+    if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return VALID;
+    const v = layout.validityOffset(record, flags);
+    return validityAt(data[v]!, data[v + 1]!, at);
   }
 
   /** Record of the person a member-token subject names, or -1 (unknown, or shared by several people). */
@@ -215,7 +273,7 @@ export class AccessIndex {
 
   /** True when the person holds cards and every one of them is disabled or lost. */
   recordCardsWithdrawn(record: number): boolean {
-    return flagSet(this.pool.data[record + 2]!, WITHDRAWN);
+    return layout.flagSet(this.pool.data[record + 2]!, layout.WITHDRAWN);
   }
 
   /** Member tokens of the person issued before this instant (ms) are void. */
@@ -223,22 +281,67 @@ export class AccessIndex {
     return this.tokensAfter.get(personId) ?? 0;
   }
 
+  /** Whether the person is, at `at`, a member of a lockdownOverride group. */
+  lockdownOverride(personId: number, at: number): boolean {
+    return this.privileges.lockdownOverride(personId, at);
+  }
+
+  /** Whether the person is, at `at`, a member of a firstPersonIn group. */
+  firstPersonIn(personId: number, at: number): boolean {
+    return this.privileges.firstPersonIn(personId, at);
+  }
+
   /** How many subjects more than one person shares (their tokens are refused). */
   subjectCollisions(): number {
     return this.subjects.collisions();
   }
 
-  /** Whether the record's grants open `door` (a configuredDoor number) at `at`. */
-  windowMatch(record: number, door: number, at: number): WindowMatch {
+  /**
+   * What the record's windows say about `door` (a configuredDoor number) at `at`: NO_GRANT,
+   * OUTSIDE_WINDOW, OUTSIDE_SCHEDULE, or GRANTED + the opening window's source code. A window
+   * that grants wins; else one inside its bounds whose schedule is closed says more than one
+   * whose bounds are over.
+   */
+  matchWindows(record: number, door: number, at: number): number {
     const data = this.pool.data;
-    const end = record + HEADER + STRIDE * windowCount(data[record + 2]!);
-    let match: WindowMatch = NO_GRANT;
+    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const low = door * layout.DOOR_UNIT;
+    const high = low + layout.DOOR_UNIT;
+    let match = NO_GRANT;
     for (let i = record + HEADER; i < end; i += STRIDE) {
-      if (data[i] !== door) continue;
-      if (at >= data[i + 1]! && at < data[i + 2]!) return INSIDE_WINDOW;
-      match = OUTSIDE_WINDOW;
+      const key = data[i]!;
+      if (key < low || key >= high) continue;
+      if (at < data[i + 1]! || at >= data[i + 2]!) {
+        if (match === NO_GRANT) match = OUTSIDE_WINDOW;
+        continue;
+      }
+      const rest = key - low;
+      const slot = layout.restSlot(rest);
+      // A slot other than 0 exists only under a model (putPerson refuses one without states).
+      if (slot === ALWAYS || this.states!.isOpen(slot, at)) return GRANTED + layout.restSource(rest);
+      match = OUTSIDE_SCHEDULE;
     }
     return match;
+  }
+
+  /** The windows the index holds for a person (own grants and expanded memberships), in record order. */
+  personWindows(id: number): StoredWindow[] {
+    const record = this.records.get(id);
+    if (record === undefined) return [];
+    const data = this.pool.data;
+    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const windows: StoredWindow[] = [];
+    for (let i = record + HEADER; i < end; i += STRIDE) {
+      const rest = layout.keyRest(data[i]!);
+      windows.push({
+        door: this.doorIds[layout.keyDoor(data[i]!)]!,
+        from: data[i + 1]!,
+        to: data[i + 2]!,
+        slot: layout.restSlot(rest),
+        source: sourceOf(layout.restSource(rest)),
+      });
+    }
+    return windows;
   }
 
   person(id: number): PersonAccess | undefined {
@@ -247,9 +350,21 @@ export class AccessIndex {
     return { id, active: this.recordActive(record), tokensValidAfter: this.tokensValidAfter(id) };
   }
 
+  /** The person's validFrom/validTo as the index holds them (±Infinity when open), or undefined. */
+  personValidity(id: number): { validFrom: number; validTo: number } | undefined {
+    const record = this.records.get(id);
+    if (record === undefined) return undefined;
+    const data = this.pool.data;
+    const flags = data[record + 2]!;
+    if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return { validFrom: -Infinity, validTo: Infinity };
+    const v = layout.validityOffset(record, flags);
+    return { validFrom: data[v]!, validTo: data[v + 1]! };
+  }
+
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
-    const windows = input.grants.length;
+    const derived = input.memberships !== undefined && this.groups !== null ? expandMemberships(input.memberships, this.groups) : [];
+    const windows = input.grants.length + derived.length;
     const keys: number[] = [];
     const others: string[] = [];
     for (const c of input.cards) {
@@ -258,12 +373,24 @@ export class AccessIndex {
       else others.push(c.number);
     }
     const cards = keys.length / 2;
-    if (windows >= WINDOWS_LIMIT || cards >= CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
+    if (windows >= layout.WINDOWS_LIMIT || cards >= layout.CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
+    const validFrom = input.validFrom ?? -Infinity;
+    const validTo = input.validTo ?? Infinity;
+    // NaN would make both comparisons false: a person valid for ever. Refuse it instead.
+    if (Number.isNaN(validFrom) || Number.isNaN(validTo)) throw new RangeError(`person ${input.id}: validity is not a number`);
+    const hasValidity = validFrom !== -Infinity || validTo !== Infinity;
+    const windowKeys = [
+      ...input.grants.map((g) => layout.windowKey(this.doorNumber(g.door), this.slotOf(g.schedule ?? null), sourceCode(g.source))),
+      ...derived.map((w) => layout.windowKey(this.doorNumber(w.door), w.slot, GROUP_SOURCE)),
+    ];
+    const rules = input.cards.map((c) => cardRuleOf(input.id, c));
+    const active = input.cards.map((c) => cardStateOf(c) === 'active');
+    const hasCardRules = rules.some((r, i) => active[i] && r !== null && (r.validFrom !== -Infinity || r.validTo !== Infinity));
     const subject =
       this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
-    const withdrawn = input.cards.length > 0 && !input.cards.some((c) => c.active);
+    const withdrawn = input.cards.length > 0 && !active.includes(true);
     this.removePerson(input.id);
-    const record = this.pool.alloc(recordSize(windows, cards));
+    const record = this.pool.alloc(layout.recordSize(windows, cards, hasValidity));
     const data = this.pool.data;
     data[record] = input.id;
     if (subject !== null) {
@@ -274,53 +401,73 @@ export class AccessIndex {
       data[record + 1] = 0;
     }
     data[record + 2] =
-      (input.active ? 1 : 0) + 2 * windows + (withdrawn ? WITHDRAWN : 0) + (subject !== null ? HAS_SUBJECT : 0) + CARDS_SHIFT * cards;
+      (input.active ? 1 : 0) +
+      2 * windows +
+      (withdrawn ? layout.WITHDRAWN : 0) +
+      (subject !== null ? layout.HAS_SUBJECT : 0) +
+      (hasValidity ? layout.HAS_VALIDITY : 0) +
+      (hasCardRules ? layout.HAS_CARD_RULES : 0) +
+      layout.CARDS_SHIFT * cards;
     let at = record + HEADER;
-    for (const g of input.grants) {
-      data[at++] = this.doorNumber(g.door);
-      data[at++] = g.from;
-      data[at++] = g.to;
+    const bounds = [...input.grants, ...derived];
+    for (let w = 0; w < windows; w++) {
+      data[at++] = windowKeys[w]!;
+      data[at++] = bounds[w]!.from;
+      data[at++] = bounds[w]!.to;
     }
     for (const k of keys) data[at++] = k;
+    if (hasValidity) {
+      data[at] = validFrom;
+      data[at + 1] = validTo;
+    }
     this.records.set(input.id, record);
     if (input.tokensValidAfter !== 0) this.tokensAfter.set(input.id, input.tokensValidAfter);
     if (subject !== null) this.subjects.add(subject, record, input.id, (r) => this.recordPersonId(r));
     if (others.length > 0) this.otherCards.set(input.id, others);
+    if (input.memberships !== undefined && this.groups !== null) this.privileges.set(input.id, privilegesOf(input.memberships, this.groups));
     this.grantCount += windows;
-    for (const c of input.cards) {
+    input.cards.forEach((c, i) => {
       // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
       this.activeCards.delete(c.number);
       this.disabledCards.delete(c.number);
-      (c.active ? this.activeCards : this.disabledCards).set(c.number, record);
-    }
+      this.cardRules.delete(c.number);
+      (active[i] ? this.activeCards : this.disabledCards).set(c.number, record);
+      const rule = rules[i];
+      if (rule !== null && rule !== undefined) this.cardRules.set(c.number, rule);
+    });
   }
 
   removePerson(id: number): void {
     const record = this.records.get(id);
     if (record === undefined) return;
     const data = this.pool.data;
-    const windows = windowCount(data[record + 2]!);
-    const cards = cardCount(data[record + 2]!);
-    if (flagSet(data[record + 2]!, HAS_SUBJECT)) {
+    const flags = data[record + 2]!;
+    const windows = layout.windowCount(flags);
+    const cards = layout.cardCount(flags);
+    if (layout.flagSet(flags, layout.HAS_SUBJECT)) {
       const words = this.pool.words;
       const subject = { hi: words[2 * (record + 1)]!, lo: words[2 * (record + 1) + 1]! };
       this.subjects.remove(subject, record, id, (other) => this.records.get(other)!);
     }
     this.tokensAfter.delete(id);
+    this.privileges.delete(id);
     const firstKey = record + HEADER + STRIDE * windows;
-    for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record);
-    for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record);
+    for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record, id);
+    for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record, id);
     this.otherCards.delete(id);
     this.grantCount -= windows;
     this.records.delete(id);
-    this.pool.free(record, recordSize(windows, cards));
+    this.pool.free(record, layout.recordSize(windows, cards, layout.flagSet(flags, layout.HAS_VALIDITY)));
   }
 
+  /** Forgets every person; the doors and the model stay. */
   clear(): void {
     this.activeCards.clear();
     this.disabledCards.clear();
     this.subjects.clear();
     this.tokensAfter.clear();
+    this.cardRules.clear();
+    this.privileges.clear();
     this.records.clear();
     this.otherCards.clear();
     this.pool.clear();
@@ -337,6 +484,7 @@ export class AccessIndex {
     }
     return {
       subjectKeyId: this.subjectKeyId ?? null,
+      modelHash: this.hashOfModel,
       pool: this.pool.exportState(),
       activeCards: this.activeCards.exportState(),
       disabledCards: this.disabledCards.exportState(),
@@ -345,6 +493,8 @@ export class AccessIndex {
       recordOffsets,
       tokensAfter: [...this.tokensAfter],
       otherCards: [...this.otherCards],
+      cardRules: this.cardRules.entries(),
+      privileges: this.privileges.entries(),
       doorNumbers: [...this.doorNumbers.keys()],
       configuredDoors: [...this.configuredDoors.keys()],
       grantCount: this.grantCount,
@@ -352,12 +502,15 @@ export class AccessIndex {
   }
 
   /**
-   * Replaces everything with a state exportState made, under the same subject key: subjects
-   * made with another key would name the wrong people. `state.pool.data` may be longer than
-   * the blocks in use, `top` doubles are in use (room to grow without a copy at the first put).
+   * Replaces everything with a state exportState made, under the same subject key and the same
+   * model: subjects made with another key would name the wrong people, windows made under
+   * another model hold its groups' doors and its schedules' slots. `state.pool.data` may be
+   * longer than the blocks in use, `top` doubles are in use (room to grow without a copy at the
+   * first put).
    */
   importState(state: IndexState, top = state.pool.data.length): void {
     if (state.subjectKeyId !== (this.subjectKeyId ?? null)) throw new Error('index state was made with another member-token key');
+    if (state.modelHash !== this.hashOfModel) throw new Error('index state was made under another access model');
     if (state.personIds.length !== state.recordOffsets.length) throw new RangeError('index state: person ids and records differ in length');
     this.pool.importState(state.pool.data, top, state.pool.freeLists);
     this.activeCards.importState(state.activeCards);
@@ -369,7 +522,10 @@ export class AccessIndex {
     this.tokensAfter.clear();
     for (const [id, at] of state.tokensAfter) this.tokensAfter.set(id, at);
     this.otherCards = new Map(state.otherCards);
+    this.cardRules.replace(state.cardRules);
+    this.privileges.replace(state.privileges);
     this.doorNumbers = new Map(state.doorNumbers.map((id, n) => [id, n]));
+    this.doorIds = [...state.doorNumbers];
     this.configuredDoors = new Map(state.configuredDoors.map((id) => [id, this.doorNumber(id)]));
     this.grantCount = state.grantCount;
   }
@@ -391,10 +547,17 @@ export class AccessIndex {
     };
   }
 
-  /** Removes a card's entry only if it still points at this record (it may have moved on). */
-  private dropCard(number: string, record: number): void {
+  /** Removes a card's entries only if they still point at this record (it may have moved on). */
+  private dropCard(number: string, record: number, owner: number): void {
     if (this.activeCards.get(number) === record) this.activeCards.delete(number);
     if (this.disabledCards.get(number) === record) this.disabledCards.delete(number);
+    this.cardRules.dropIfOwned(number, owner);
+  }
+
+  private slotOf(schedule: string | null): number {
+    if (schedule === null) return ALWAYS;
+    if (this.states === null) throw new Error(`a window names schedule ${schedule} but the index has no model (setModel)`);
+    return this.states.slotOf(schedule);
   }
 
   private doorNumber(id: string): number {
@@ -402,7 +565,22 @@ export class AccessIndex {
     if (n === undefined) {
       n = this.doorNumbers.size;
       this.doorNumbers.set(id, n);
+      this.doorIds.push(id);
     }
     return n;
   }
+}
+
+function cardStateOf(c: CardInput): 'active' | 'disabled' | 'lost' {
+  return c.state ?? (c.active ? 'active' : 'disabled');
+}
+
+/** The side-table rule of a card that is lost or has its own validity; null for every ordinary card. */
+function cardRuleOf(owner: number, c: CardInput): CardRule | null {
+  const validFrom = c.validFrom ?? -Infinity;
+  const validTo = c.validTo ?? Infinity;
+  if (Number.isNaN(validFrom) || Number.isNaN(validTo)) throw new RangeError(`card of person ${owner}: validity is not a number`);
+  const lost = cardStateOf(c) === 'lost';
+  if (!lost && validFrom === -Infinity && validTo === Infinity) return null;
+  return { owner, lost, validFrom, validTo };
 }
