@@ -1,8 +1,9 @@
 import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
 import { compileGroups, expandMemberships, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
-import { sourceCode, sourceOf, type GrantSource } from './grant-source.js';
+import { sourceCode, sourceOf } from './grant-source.js';
+import type { AccessIndexOptions, CardInput, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
 import type { IndexState } from './index-state.js';
-import { ALWAYS, type AccessModel, type Membership, type ScheduleStates } from './model.js';
+import { ALWAYS, type AccessModel, type ScheduleStates } from './model.js';
 import { PersonRecords } from './person-records.js';
 import * as layout from './record-layout.js';
 import { RecordPool } from './record-pool.js';
@@ -10,6 +11,7 @@ import { CardRules, Privileges, VALID, validityAt, type CardRule } from './side-
 import { SubjectTable, type MemberSubject } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
+export type { AccessIndexOptions, CardInput, GrantWindow, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
 export type { IndexState } from './index-state.js';
 export type { GrantSource } from './grant-source.js';
 
@@ -45,76 +47,6 @@ export type { GrantSource } from './grant-source.js';
  * person's tokens are void is kept beside the records, for the few people ever revoked: the
  * record stays one cache line.
  */
-export interface GrantWindow {
-  readonly door: string;
-  /** ms since epoch, inclusive; -Infinity when open */
-  readonly from: number;
-  /** ms since epoch, exclusive; +Infinity when open */
-  readonly to: number;
-  /** A schedule of the index's model that also bounds the window; absent or null = at any time. */
-  readonly schedule?: string | null;
-  /** What the window comes from, reported by a decision it grants; absent = not said (null). */
-  readonly source?: GrantSource;
-}
-
-/** A window as the index holds it (personWindows: tests, the SQL oracle, explanations). */
-export interface StoredWindow {
-  readonly door: string;
-  readonly from: number;
-  readonly to: number;
-  readonly slot: number;
-  readonly source: GrantSource | null;
-}
-
-export interface PersonAccess {
-  readonly id: number;
-  readonly active: boolean;
-  /** Member QR tokens issued before this instant (ms) are void. */
-  readonly tokensValidAfter: number;
-}
-
-export type SubjectOf = (email: string) => MemberSubject;
-
-export interface AccessIndexOptions {
-  hashSeed?: number;
-  /** Without it nobody has a subject and every member token is refused as unknown. */
-  subjectOf?: SubjectOf;
-  /**
-   * Id of the key subjectOf hashes with: the loader takes a subject stored in SQLite with this
-   * key id as is (PersonInput.subject) instead of computing it (~2.6 µs a person).
-   */
-  subjectKeyId?: number;
-  /** Told the local ids of the people sharing a subject whenever one more joins them. */
-  onSubjectCollision?: (personIds: number[]) => void;
-}
-
-export interface PersonInput {
-  id: number;
-  /** Lower-cased email; the member-token subject is derived from it. */
-  email?: string;
-  /** The subject as stored with the index's key (subjectKeyId); when absent it is computed from email. */
-  subject?: MemberSubject;
-  active: boolean;
-  tokensValidAfter: number;
-  grants: GrantWindow[];
-  cards: CardInput[];
-  /** Person validity (people.valid_from/valid_to), ms; absent = open. */
-  validFrom?: number;
-  validTo?: number;
-  /** Standing access by access group (person_groups rows), expanded by the index through its AccessModel. */
-  memberships?: Membership[];
-}
-
-export interface CardInput {
-  number: string;
-  active: boolean;
-  /** 'lost' is a disabled card reported lost (reason credential_lost); absent = from `active`. */
-  state?: 'active' | 'disabled' | 'lost';
-  /** The card's own validity, ms; absent = open. */
-  validFrom?: number;
-  validTo?: number;
-}
-
 /**
  * What a holder's windows say about one door at one instant (AccessIndex.matchWindows), as a
  * small integer so that the badge path allocates nothing: no window for the door; windows,
@@ -379,16 +311,23 @@ export class AccessIndex {
     // NaN would make both comparisons false: a person valid for ever. Refuse it instead.
     if (Number.isNaN(validFrom) || Number.isNaN(validTo)) throw new RangeError(`person ${input.id}: validity is not a number`);
     const hasValidity = validFrom !== -Infinity || validTo !== Infinity;
-    const windowKeys = [
-      ...input.grants.map((g) => layout.windowKey(this.doorNumber(g.door), this.slotOf(g.schedule ?? null), sourceCode(g.source))),
-      ...derived.map((w) => layout.windowKey(this.doorNumber(w.door), w.slot, GROUP_SOURCE)),
-    ];
-    const rules = input.cards.map((c) => cardRuleOf(input.id, c));
-    const active = input.cards.map((c) => cardStateOf(c) === 'active');
-    const hasCardRules = rules.some((r, i) => active[i] && r !== null && (r.validFrom !== -Infinity || r.validTo !== Infinity));
+    for (const g of input.grants) {
+      // An unknown schedule or source throws here, before the person's old record is gone.
+      if (g.schedule != null) this.slotOf(g.schedule);
+      if (g.source !== undefined) sourceCode(g.source);
+    }
+    let activeCards = 0;
+    let hasCardRules = false;
+    for (const c of input.cards) {
+      // Refused before anything changes, so that a bad input leaves the person as they were.
+      if (Number.isNaN(c.validFrom ?? 0) || Number.isNaN(c.validTo ?? 0)) throw new RangeError(`card of person ${input.id}: validity is not a number`);
+      if (cardStateOf(c) !== 'active') continue;
+      activeCards++;
+      if (hasOwnValidity(c)) hasCardRules = true;
+    }
     const subject =
       this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
-    const withdrawn = input.cards.length > 0 && !active.includes(true);
+    const withdrawn = input.cards.length > 0 && activeCards === 0;
     this.removePerson(input.id);
     const record = this.pool.alloc(layout.recordSize(windows, cards, hasValidity));
     const data = this.pool.data;
@@ -409,11 +348,15 @@ export class AccessIndex {
       (hasCardRules ? layout.HAS_CARD_RULES : 0) +
       layout.CARDS_SHIFT * cards;
     let at = record + HEADER;
-    const bounds = [...input.grants, ...derived];
-    for (let w = 0; w < windows; w++) {
-      data[at++] = windowKeys[w]!;
-      data[at++] = bounds[w]!.from;
-      data[at++] = bounds[w]!.to;
+    for (const g of input.grants) {
+      data[at++] = layout.windowKey(this.doorNumber(g.door), this.slotOf(g.schedule ?? null), sourceCode(g.source));
+      data[at++] = g.from;
+      data[at++] = g.to;
+    }
+    for (const w of derived) {
+      data[at++] = layout.windowKey(this.doorNumber(w.door), w.slot, GROUP_SOURCE);
+      data[at++] = w.from;
+      data[at++] = w.to;
     }
     for (const k of keys) data[at++] = k;
     if (hasValidity) {
@@ -426,15 +369,15 @@ export class AccessIndex {
     if (others.length > 0) this.otherCards.set(input.id, others);
     if (input.memberships !== undefined && this.groups !== null) this.privileges.set(input.id, privilegesOf(input.memberships, this.groups));
     this.grantCount += windows;
-    input.cards.forEach((c, i) => {
+    for (const c of input.cards) {
       // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
       this.activeCards.delete(c.number);
       this.disabledCards.delete(c.number);
-      this.cardRules.delete(c.number);
-      (active[i] ? this.activeCards : this.disabledCards).set(c.number, record);
-      const rule = rules[i];
-      if (rule !== null && rule !== undefined) this.cardRules.set(c.number, rule);
-    });
+      if (this.cardRules.size > 0) this.cardRules.delete(c.number);
+      (cardStateOf(c) === 'active' ? this.activeCards : this.disabledCards).set(c.number, record);
+      const rule = cardRuleOf(input.id, c);
+      if (rule !== null) this.cardRules.set(c.number, rule);
+    }
   }
 
   removePerson(id: number): void {
@@ -575,12 +518,15 @@ function cardStateOf(c: CardInput): 'active' | 'disabled' | 'lost' {
   return c.state ?? (c.active ? 'active' : 'disabled');
 }
 
+function hasOwnValidity(c: CardInput): boolean {
+  return (c.validFrom !== undefined && c.validFrom !== -Infinity) || (c.validTo !== undefined && c.validTo !== Infinity);
+}
+
 /** The side-table rule of a card that is lost or has its own validity; null for every ordinary card. */
 function cardRuleOf(owner: number, c: CardInput): CardRule | null {
   const validFrom = c.validFrom ?? -Infinity;
   const validTo = c.validTo ?? Infinity;
-  if (Number.isNaN(validFrom) || Number.isNaN(validTo)) throw new RangeError(`card of person ${owner}: validity is not a number`);
   const lost = cardStateOf(c) === 'lost';
-  if (!lost && validFrom === -Infinity && validTo === Infinity) return null;
+  if (!lost && !hasOwnValidity(c)) return null;
   return { owner, lost, validFrom, validTo };
 }
