@@ -62,15 +62,19 @@ export function compileGroups(model: Pick<AccessModel, 'zones' | 'groups'>, stat
  */
 export function expandMemberships(memberships: readonly Membership[], groups: CompiledGroups): MembershipWindow[] {
   const windows: MembershipWindow[] = [];
-  const seen = new Set<string>();
+  // One membership (nearly everyone) cannot repeat a window: its group's doors are distinct
+  // already (compileGroups). Only two or more need the set, which costs a string per window.
+  const seen = memberships.length > 1 ? new Set<string>() : null;
   for (const m of memberships) {
     if (!(m.to > m.from)) continue;
     const group = groups.get(m.group);
     if (group === undefined) continue;
     for (const { door, slot } of group.doors) {
-      const key = `${door}\u0000${slot}\u0000${m.from}\u0000${m.to}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (seen !== null) {
+        const key = `${door}\u0000${slot}\u0000${m.from}\u0000${m.to}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
       windows.push({ door, slot, from: m.from, to: m.to });
     }
   }
