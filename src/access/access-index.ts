@@ -1,13 +1,14 @@
-import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
-import { compileGroups, expandMemberships, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
-import { sourceCode, sourceOf } from './grant-source.js';
-import type { AccessIndexOptions, CardInput, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
+import { CardTable, cardFromKeyParts } from './card-table.js';
+import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
+import { sourceOf } from './grant-source.js';
+import type { AccessIndexOptions, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
 import type { IndexState } from './index-state.js';
 import { ALWAYS, type AccessModel, type ScheduleStates } from './model.js';
 import { PersonRecords } from './person-records.js';
 import * as layout from './record-layout.js';
 import { RecordPool } from './record-pool.js';
-import { CardRules, Privileges, VALID, validityAt, type CardRule } from './side-tables.js';
+import { planRecord, writeRecord } from './record-writer.js';
+import { CardRules, Privileges, VALID, cardRuleOf, cardStateOf, validityAt } from './side-tables.js';
 import { SubjectTable, type MemberSubject } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
@@ -59,7 +60,6 @@ export const OUTSIDE_SCHEDULE = 2;
 export const GRANTED = 16;
 
 const { HEADER, STRIDE } = layout;
-const GROUP_SOURCE = sourceCode('group');
 
 export class AccessIndex {
   private readonly pool = new RecordPool();
@@ -295,80 +295,19 @@ export class AccessIndex {
 
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
-    const derived = input.memberships !== undefined && this.groups !== null ? expandMemberships(input.memberships, this.groups) : [];
-    const windows = input.grants.length + derived.length;
-    const keys: number[] = [];
-    const others: string[] = [];
-    for (const c of input.cards) {
-      const parts = cardKeyParts(c.number);
-      if (parts) keys.push(...parts);
-      else others.push(c.number);
-    }
-    const cards = keys.length / 2;
-    if (windows >= layout.WINDOWS_LIMIT || cards >= layout.CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
-    const validFrom = input.validFrom ?? -Infinity;
-    const validTo = input.validTo ?? Infinity;
-    // NaN would make both comparisons false: a person valid for ever. Refuse it instead.
-    if (Number.isNaN(validFrom) || Number.isNaN(validTo)) throw new RangeError(`person ${input.id}: validity is not a number`);
-    const hasValidity = validFrom !== -Infinity || validTo !== Infinity;
-    for (const g of input.grants) {
-      // An unknown schedule or source throws here, before the person's old record is gone.
-      if (g.schedule != null) this.slotOf(g.schedule);
-      if (g.source !== undefined) sourceCode(g.source);
-    }
-    let activeCards = 0;
-    let hasCardRules = false;
-    for (const c of input.cards) {
-      // Refused before anything changes, so that a bad input leaves the person as they were.
-      if (Number.isNaN(c.validFrom ?? 0) || Number.isNaN(c.validTo ?? 0)) throw new RangeError(`card of person ${input.id}: validity is not a number`);
-      if (cardStateOf(c) !== 'active') continue;
-      activeCards++;
-      if (hasOwnValidity(c)) hasCardRules = true;
-    }
+    // Planned (and refused, if it must be) before the person's old record is touched.
+    const plan = planRecord(input, this.groups, (schedule) => this.slotOf(schedule), (door) => this.doorNumber(door));
     const subject =
       this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
-    const withdrawn = input.cards.length > 0 && activeCards === 0;
     this.removePerson(input.id);
-    const record = this.pool.alloc(layout.recordSize(windows, cards, hasValidity));
-    const data = this.pool.data;
-    data[record] = input.id;
-    if (subject !== null) {
-      const words = this.pool.words;
-      words[2 * (record + 1)] = subject.hi;
-      words[2 * (record + 1) + 1] = subject.lo;
-    } else {
-      data[record + 1] = 0;
-    }
-    data[record + 2] =
-      (input.active ? 1 : 0) +
-      2 * windows +
-      (withdrawn ? layout.WITHDRAWN : 0) +
-      (subject !== null ? layout.HAS_SUBJECT : 0) +
-      (hasValidity ? layout.HAS_VALIDITY : 0) +
-      (hasCardRules ? layout.HAS_CARD_RULES : 0) +
-      layout.CARDS_SHIFT * cards;
-    let at = record + HEADER;
-    for (const g of input.grants) {
-      data[at++] = layout.windowKey(this.doorNumber(g.door), this.slotOf(g.schedule ?? null), sourceCode(g.source));
-      data[at++] = g.from;
-      data[at++] = g.to;
-    }
-    for (const w of derived) {
-      data[at++] = layout.windowKey(this.doorNumber(w.door), w.slot, GROUP_SOURCE);
-      data[at++] = w.from;
-      data[at++] = w.to;
-    }
-    for (const k of keys) data[at++] = k;
-    if (hasValidity) {
-      data[at] = validFrom;
-      data[at + 1] = validTo;
-    }
+    const record = this.pool.alloc(plan.size);
+    writeRecord(this.pool.data, this.pool.words, record, input.id, subject, plan);
     this.records.set(input.id, record);
     if (input.tokensValidAfter !== 0) this.tokensAfter.set(input.id, input.tokensValidAfter);
     if (subject !== null) this.subjects.add(subject, record, input.id, (r) => this.recordPersonId(r));
-    if (others.length > 0) this.otherCards.set(input.id, others);
+    if (plan.others.length > 0) this.otherCards.set(input.id, plan.others);
     if (input.memberships !== undefined && this.groups !== null) this.privileges.set(input.id, privilegesOf(input.memberships, this.groups));
-    this.grantCount += windows;
+    this.grantCount += plan.windows.length / STRIDE;
     for (const c of input.cards) {
       // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
       this.activeCards.delete(c.number);
@@ -512,21 +451,4 @@ export class AccessIndex {
     }
     return n;
   }
-}
-
-function cardStateOf(c: CardInput): 'active' | 'disabled' | 'lost' {
-  return c.state ?? (c.active ? 'active' : 'disabled');
-}
-
-function hasOwnValidity(c: CardInput): boolean {
-  return (c.validFrom !== undefined && c.validFrom !== -Infinity) || (c.validTo !== undefined && c.validTo !== Infinity);
-}
-
-/** The side-table rule of a card that is lost or has its own validity; null for every ordinary card. */
-function cardRuleOf(owner: number, c: CardInput): CardRule | null {
-  const validFrom = c.validFrom ?? -Infinity;
-  const validTo = c.validTo ?? Infinity;
-  const lost = cardStateOf(c) === 'lost';
-  if (!lost && !hasOwnValidity(c)) return null;
-  return { owner, lost, validFrom, validTo };
 }

@@ -1,4 +1,5 @@
 import type { PrivilegeSpan } from './derive.js';
+import type { CardInput } from './index-inputs.js';
 
 /*
  * What only a few people or cards have, kept beside the records so that the record of
@@ -103,4 +104,21 @@ export class Privileges {
   replace(entries: readonly [number, readonly PrivilegeSpan[]][]): void {
     this.spans = new Map(entries);
   }
+}
+
+export function cardStateOf(c: CardInput): 'active' | 'disabled' | 'lost' {
+  return c.state ?? (c.active ? 'active' : 'disabled');
+}
+
+export function hasOwnValidity(c: CardInput): boolean {
+  return (c.validFrom !== undefined && c.validFrom !== -Infinity) || (c.validTo !== undefined && c.validTo !== Infinity);
+}
+
+/** The side-table rule of a card that is lost or has its own validity; null for every ordinary card. */
+export function cardRuleOf(owner: number, c: CardInput): CardRule | null {
+  const validFrom = c.validFrom ?? -Infinity;
+  const validTo = c.validTo ?? Infinity;
+  const lost = cardStateOf(c) === 'lost';
+  if (!lost && !hasOwnValidity(c)) return null;
+  return { owner, lost, validFrom, validTo };
 }
