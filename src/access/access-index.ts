@@ -1,12 +1,20 @@
-import { CardTable, cardFromKeyParts, cardKeyParts } from './card-table.js';
+import { CardTable, cardFromKeyParts } from './card-table.js';
+import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
+import { sourceOf } from './grant-source.js';
+import type { AccessIndexOptions, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
 import type { IndexState } from './index-state.js';
+import { ALWAYS, type AccessModel, type ScheduleStates } from './model.js';
 import { PersonRecords } from './person-records.js';
+import * as layout from './record-layout.js';
 import { RecordPool } from './record-pool.js';
-import type { Membership } from './model.js';
+import { planRecord, writeRecord } from './record-writer.js';
+import { CardRules, Privileges, VALID, cardRuleOf, cardStateOf, validityAt } from './side-tables.js';
 import { SubjectTable, type MemberSubject } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
+export type { AccessIndexOptions, CardInput, GrantWindow, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
 export type { IndexState } from './index-state.js';
+export type { GrantSource } from './grant-source.js';
 
 /**
  * The in-memory picture of who may open which door when, derived from SQLite. Pure data:
@@ -18,13 +26,20 @@ export type { IndexState } from './index-state.js';
  * touches two: the card's slot in a flat hash table (CardTable), which holds the offset of the
  * holder's record, and that record, one contiguous run of doubles in a RecordPool:
  *
- *   [ personId, subject (64 raw bits), flags (see below),
- *     door, from, to,  door, from, to, ...      (windowCount grants, doors numbered)
- *     lo, hi, lo, hi, ...                       (cardCount card keys, for removal) ]
+ *   [ personId, subject (64 raw bits), flags,
+ *     windowKey, from, to, ...                  (the person's windows: door, schedule slot, source)
+ *     lo, hi, ...                               (card keys, for removal)
+ *     validFrom, validTo ]                      (only for people with a validity)
  *
- * A holder with one grant and one card fills exactly 8 doubles: one cache line. Disabled
- * cards live in a second, usually small, table. A record offset is valid only until the next
- * putPerson/removePerson: callers use it synchronously and never keep it.
+ * (record-layout.ts has the bits.) A holder with one grant and one card fills exactly 8
+ * doubles: one cache line. Disabled cards live in a second, usually small, table. A record
+ * offset is valid only until the next putPerson/removePerson: callers use it synchronously
+ * and never keep it.
+ *
+ * Schedules stay out of the record and out of the loop: a window holds a schedule *slot*, and
+ * only a window of the right door, inside its from/to, with a slot other than 0 asks the
+ * ScheduleStates (one array read while the cached states are current). Access groups are
+ * expanded into windows when a person is put (setModel, derive.ts), never at decision time.
  *
  * Member QR tokens name a person by subject, a 64-bit keyed hash of the email that every
  * gateway sharing the token key computes alike (src/qr/member-subject.ts, injected: this module
@@ -33,97 +48,18 @@ export type { IndexState } from './index-state.js';
  * person's tokens are void is kept beside the records, for the few people ever revoked: the
  * record stays one cache line.
  */
-export interface GrantWindow {
-  readonly door: string;
-  /** ms since epoch, inclusive; -Infinity when open */
-  readonly from: number;
-  /** ms since epoch, exclusive; +Infinity when open */
-  readonly to: number;
-}
-
-export interface PersonAccess {
-  readonly id: number;
-  readonly active: boolean;
-  /** Member QR tokens issued before this instant (ms) are void. */
-  readonly tokensValidAfter: number;
-}
-
-export type SubjectOf = (email: string) => MemberSubject;
-
-export interface AccessIndexOptions {
-  hashSeed?: number;
-  /** Without it nobody has a subject and every member token is refused as unknown. */
-  subjectOf?: SubjectOf;
-  /**
-   * Id of the key subjectOf hashes with: the loader takes a subject stored in SQLite with this
-   * key id as is (PersonInput.subject) instead of computing it (~2.6 µs a person).
-   */
-  subjectKeyId?: number;
-  /** Told the local ids of the people sharing a subject whenever one more joins them. */
-  onSubjectCollision?: (personIds: number[]) => void;
-}
-
-export interface PersonInput {
-  id: number;
-  /** Lower-cased email; the member-token subject is derived from it. */
-  email?: string;
-  /** The subject as stored with the index's key (subjectKeyId); when absent it is computed from email. */
-  subject?: MemberSubject;
-  active: boolean;
-  tokensValidAfter: number;
-  grants: GrantWindow[];
-  cards: CardInput[];
-  /** Person validity (people.valid_from/valid_to), ms; absent = open. */
-  validFrom?: number;
-  validTo?: number;
-  /** Standing access by access group (person_groups rows), expanded by the index through its AccessModel. */
-  memberships?: Membership[];
-}
-
-export interface CardInput {
-  number: string;
-  active: boolean;
-  /** 'lost' is a disabled card reported lost (reason credential_lost); absent = from `active`. */
-  state?: 'active' | 'disabled' | 'lost';
-  /** The card's own validity, ms; absent = open. */
-  validFrom?: number;
-  validTo?: number;
-}
-
-/** What a holder's grants say about one door at one instant (AccessIndex.windowMatch). */
-export type WindowMatch = typeof NO_GRANT | typeof OUTSIDE_WINDOW | typeof INSIDE_WINDOW;
+/**
+ * What a holder's windows say about one door at one instant (AccessIndex.matchWindows), as a
+ * small integer so that the badge path allocates nothing: no window for the door; windows,
+ * none inside its from/to; inside one, but its schedule is closed; or GRANTED + the source code
+ * of the window that opens it.
+ */
 export const NO_GRANT = 0;
 export const OUTSIDE_WINDOW = 1;
-export const INSIDE_WINDOW = 2;
+export const OUTSIDE_SCHEDULE = 2;
+export const GRANTED = 16;
 
-const HEADER = 3;
-const STRIDE = 3;
-/**
- * Packing of the record's third double (53 bits): bit 0 active, bits 1–22 the window count,
- * bit 23 "has cards, none active" (withdrawn), bit 24 "has a subject", then the card count.
- */
-const WINDOWS_LIMIT = 2 ** 22;
-const WITHDRAWN = 2 ** 23;
-const HAS_SUBJECT = 2 ** 24;
-const CARDS_SHIFT = 2 ** 25;
-const CARDS_LIMIT = 2 ** 28;
-
-function windowCount(flags: number): number {
-  return Math.floor(flags / 2) % WINDOWS_LIMIT;
-}
-
-function cardCount(flags: number): number {
-  return Math.floor(flags / CARDS_SHIFT);
-}
-
-function flagSet(flags: number, bit: number): boolean {
-  return Math.floor(flags / bit) % 2 === 1;
-}
-
-/** Doubles a record takes: header, three per grant, two (lo, hi) per card. */
-function recordSize(windows: number, cards: number): number {
-  return HEADER + STRIDE * windows + 2 * cards;
-}
+const { HEADER, STRIDE } = layout;
 
 export class AccessIndex {
   private readonly pool = new RecordPool();
@@ -132,6 +68,8 @@ export class AccessIndex {
   private subjects: SubjectTable;
   /** Person id → tokensValidAfter, only where it is not 0. */
   private readonly tokensAfter = new Map<number, number>();
+  private readonly cardRules = new CardRules();
+  private readonly privileges = new Privileges();
   private subjectOf: SubjectOf | undefined;
   /** See AccessIndexOptions.subjectKeyId; read by the loader. */
   readonly subjectKeyId: number | undefined;
@@ -141,9 +79,14 @@ export class AccessIndex {
   private otherCards = new Map<number, string[]>();
   /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
   private doorNumbers = new Map<string, number>();
+  private doorIds: string[] = [];
   /** Configured doors only → their number. */
   private configuredDoors = new Map<string, number>();
   private grantCount = 0;
+  /** The access model's schedules and groups (setModel); null: no model, every window is "always". */
+  private states: ScheduleStates | null = null;
+  private groups: CompiledGroups | null = null;
+  private hashOfModel: string | null = null;
 
   constructor(options: AccessIndexOptions = {}) {
     this.activeCards = new CardTable(options.hashSeed);
@@ -174,6 +117,28 @@ export class AccessIndex {
     this.subjects = new SubjectTable(this.hashSeed, onSubjectCollision);
   }
 
+  /**
+   * The access model the windows are derived under: memberships expand through its groups,
+   * schedule ids become slots of `states`. Only on an empty index (a new model means a new
+   * index built beside the old one and swapped in: windows already put hold the old slots).
+   */
+  setModel(model: AccessModel, states: ScheduleStates): void {
+    if (this.records.size > 0) throw new Error('setModel: the index already holds people');
+    this.states = states;
+    this.groups = compileGroups(model, states);
+    this.hashOfModel = modelHash(model);
+  }
+
+  /** Fingerprint of the model set (derive.ts modelHash), null without one: what a snapshot must match. */
+  get modelHash(): string | null {
+    return this.hashOfModel;
+  }
+
+  /** The schedule states windows are checked against; null without a model. */
+  get schedules(): ScheduleStates | null {
+    return this.states;
+  }
+
   setDoors(ids: Iterable<string>): void {
     const next = new Map<string, number>();
     for (const id of ids) next.set(id, this.doorNumber(id));
@@ -195,6 +160,22 @@ export class AccessIndex {
     return this.disabledCards.get(number);
   }
 
+  /** Whether a disabled card was reported lost (reason credential_lost rather than credential_disabled). */
+  cardLost(number: string): boolean {
+    return this.cardRules.get(number)?.lost === true;
+  }
+
+  /** Whether one of the record's active cards has its own validity (then cardValidity says which). */
+  recordHasCardRules(record: number): boolean {
+    return layout.flagSet(this.pool.data[record + 2]!, layout.HAS_CARD_RULES);
+  }
+
+  /** VALID, NOT_YET_VALID or EXPIRED (side-tables.ts) for a card's own validity at `at`. */
+  cardValidity(number: string, at: number): number {
+    const rule = this.cardRules.get(number);
+    return rule === undefined ? VALID : validityAt(rule.validFrom, rule.validTo, at);
+  }
+
   /** Record of a person, or -1. */
   personRecord(id: number): number {
     return this.records.get(id) ?? -1;
@@ -205,7 +186,16 @@ export class AccessIndex {
   }
 
   recordActive(record: number): boolean {
-    return this.pool.data[record + 2]! % 2 === 1;
+    return layout.isActive(this.pool.data[record + 2]!);
+  }
+
+  /** VALID, NOT_YET_VALID or EXPIRED for the person's validFrom/validTo at `at`. */
+  recordValidity(record: number, at: number): number {
+    const data = this.pool.data;
+    const flags = data[record + 2]!;
+    if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return VALID;
+    const v = layout.validityOffset(record, flags);
+    return validityAt(data[v]!, data[v + 1]!, at);
   }
 
   /** Record of the person a member-token subject names, or -1 (unknown, or shared by several people). */
@@ -215,7 +205,7 @@ export class AccessIndex {
 
   /** True when the person holds cards and every one of them is disabled or lost. */
   recordCardsWithdrawn(record: number): boolean {
-    return flagSet(this.pool.data[record + 2]!, WITHDRAWN);
+    return layout.flagSet(this.pool.data[record + 2]!, layout.WITHDRAWN);
   }
 
   /** Member tokens of the person issued before this instant (ms) are void. */
@@ -223,22 +213,67 @@ export class AccessIndex {
     return this.tokensAfter.get(personId) ?? 0;
   }
 
+  /** Whether the person is, at `at`, a member of a lockdownOverride group. */
+  lockdownOverride(personId: number, at: number): boolean {
+    return this.privileges.lockdownOverride(personId, at);
+  }
+
+  /** Whether the person is, at `at`, a member of a firstPersonIn group. */
+  firstPersonIn(personId: number, at: number): boolean {
+    return this.privileges.firstPersonIn(personId, at);
+  }
+
   /** How many subjects more than one person shares (their tokens are refused). */
   subjectCollisions(): number {
     return this.subjects.collisions();
   }
 
-  /** Whether the record's grants open `door` (a configuredDoor number) at `at`. */
-  windowMatch(record: number, door: number, at: number): WindowMatch {
+  /**
+   * What the record's windows say about `door` (a configuredDoor number) at `at`: NO_GRANT,
+   * OUTSIDE_WINDOW, OUTSIDE_SCHEDULE, or GRANTED + the opening window's source code. A window
+   * that grants wins; else one inside its bounds whose schedule is closed says more than one
+   * whose bounds are over.
+   */
+  matchWindows(record: number, door: number, at: number): number {
     const data = this.pool.data;
-    const end = record + HEADER + STRIDE * windowCount(data[record + 2]!);
-    let match: WindowMatch = NO_GRANT;
+    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const low = door * layout.DOOR_UNIT;
+    const high = low + layout.DOOR_UNIT;
+    let match = NO_GRANT;
     for (let i = record + HEADER; i < end; i += STRIDE) {
-      if (data[i] !== door) continue;
-      if (at >= data[i + 1]! && at < data[i + 2]!) return INSIDE_WINDOW;
-      match = OUTSIDE_WINDOW;
+      const key = data[i]!;
+      if (key < low || key >= high) continue;
+      if (at < data[i + 1]! || at >= data[i + 2]!) {
+        if (match === NO_GRANT) match = OUTSIDE_WINDOW;
+        continue;
+      }
+      const rest = key - low;
+      const slot = layout.restSlot(rest);
+      // A slot other than 0 exists only under a model (putPerson refuses one without states).
+      if (slot === ALWAYS || this.states!.isOpen(slot, at)) return GRANTED + layout.restSource(rest);
+      match = OUTSIDE_SCHEDULE;
     }
     return match;
+  }
+
+  /** The windows the index holds for a person (own grants and expanded memberships), in record order. */
+  personWindows(id: number): StoredWindow[] {
+    const record = this.records.get(id);
+    if (record === undefined) return [];
+    const data = this.pool.data;
+    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const windows: StoredWindow[] = [];
+    for (let i = record + HEADER; i < end; i += STRIDE) {
+      const rest = layout.keyRest(data[i]!);
+      windows.push({
+        door: this.doorIds[layout.keyDoor(data[i]!)]!,
+        from: data[i + 1]!,
+        to: data[i + 2]!,
+        slot: layout.restSlot(rest),
+        source: sourceOf(layout.restSource(rest)),
+      });
+    }
+    return windows;
   }
 
   person(id: number): PersonAccess | undefined {
@@ -247,51 +282,40 @@ export class AccessIndex {
     return { id, active: this.recordActive(record), tokensValidAfter: this.tokensValidAfter(id) };
   }
 
+  /** The person's validFrom/validTo as the index holds them (±Infinity when open), or undefined. */
+  personValidity(id: number): { validFrom: number; validTo: number } | undefined {
+    const record = this.records.get(id);
+    if (record === undefined) return undefined;
+    const data = this.pool.data;
+    const flags = data[record + 2]!;
+    if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return { validFrom: -Infinity, validTo: Infinity };
+    const v = layout.validityOffset(record, flags);
+    return { validFrom: data[v]!, validTo: data[v + 1]! };
+  }
+
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
-    const windows = input.grants.length;
-    const keys: number[] = [];
-    const others: string[] = [];
-    for (const c of input.cards) {
-      const parts = cardKeyParts(c.number);
-      if (parts) keys.push(...parts);
-      else others.push(c.number);
-    }
-    const cards = keys.length / 2;
-    if (windows >= WINDOWS_LIMIT || cards >= CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
+    // Planned (and refused, if it must be) before the person's old record is touched.
+    const plan = planRecord(input, this.groups, (schedule) => this.slotOf(schedule), (door) => this.doorNumber(door));
     const subject =
       this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
-    const withdrawn = input.cards.length > 0 && !input.cards.some((c) => c.active);
     this.removePerson(input.id);
-    const record = this.pool.alloc(recordSize(windows, cards));
-    const data = this.pool.data;
-    data[record] = input.id;
-    if (subject !== null) {
-      const words = this.pool.words;
-      words[2 * (record + 1)] = subject.hi;
-      words[2 * (record + 1) + 1] = subject.lo;
-    } else {
-      data[record + 1] = 0;
-    }
-    data[record + 2] =
-      (input.active ? 1 : 0) + 2 * windows + (withdrawn ? WITHDRAWN : 0) + (subject !== null ? HAS_SUBJECT : 0) + CARDS_SHIFT * cards;
-    let at = record + HEADER;
-    for (const g of input.grants) {
-      data[at++] = this.doorNumber(g.door);
-      data[at++] = g.from;
-      data[at++] = g.to;
-    }
-    for (const k of keys) data[at++] = k;
+    const record = this.pool.alloc(plan.size);
+    writeRecord(this.pool.data, this.pool.words, record, input.id, subject, plan);
     this.records.set(input.id, record);
     if (input.tokensValidAfter !== 0) this.tokensAfter.set(input.id, input.tokensValidAfter);
     if (subject !== null) this.subjects.add(subject, record, input.id, (r) => this.recordPersonId(r));
-    if (others.length > 0) this.otherCards.set(input.id, others);
-    this.grantCount += windows;
+    if (plan.others.length > 0) this.otherCards.set(input.id, plan.others);
+    if (input.memberships !== undefined && this.groups !== null) this.privileges.set(input.id, privilegesOf(input.memberships, this.groups));
+    this.grantCount += plan.windows.length / STRIDE;
     for (const c of input.cards) {
       // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
       this.activeCards.delete(c.number);
       this.disabledCards.delete(c.number);
-      (c.active ? this.activeCards : this.disabledCards).set(c.number, record);
+      if (this.cardRules.size > 0) this.cardRules.delete(c.number);
+      (cardStateOf(c) === 'active' ? this.activeCards : this.disabledCards).set(c.number, record);
+      const rule = cardRuleOf(input.id, c);
+      if (rule !== null) this.cardRules.set(c.number, rule);
     }
   }
 
@@ -299,28 +323,33 @@ export class AccessIndex {
     const record = this.records.get(id);
     if (record === undefined) return;
     const data = this.pool.data;
-    const windows = windowCount(data[record + 2]!);
-    const cards = cardCount(data[record + 2]!);
-    if (flagSet(data[record + 2]!, HAS_SUBJECT)) {
+    const flags = data[record + 2]!;
+    const windows = layout.windowCount(flags);
+    const cards = layout.cardCount(flags);
+    if (layout.flagSet(flags, layout.HAS_SUBJECT)) {
       const words = this.pool.words;
       const subject = { hi: words[2 * (record + 1)]!, lo: words[2 * (record + 1) + 1]! };
       this.subjects.remove(subject, record, id, (other) => this.records.get(other)!);
     }
     this.tokensAfter.delete(id);
+    this.privileges.delete(id);
     const firstKey = record + HEADER + STRIDE * windows;
-    for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record);
-    for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record);
+    for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record, id);
+    for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record, id);
     this.otherCards.delete(id);
     this.grantCount -= windows;
     this.records.delete(id);
-    this.pool.free(record, recordSize(windows, cards));
+    this.pool.free(record, layout.recordSize(windows, cards, layout.flagSet(flags, layout.HAS_VALIDITY)));
   }
 
+  /** Forgets every person; the doors and the model stay. */
   clear(): void {
     this.activeCards.clear();
     this.disabledCards.clear();
     this.subjects.clear();
     this.tokensAfter.clear();
+    this.cardRules.clear();
+    this.privileges.clear();
     this.records.clear();
     this.otherCards.clear();
     this.pool.clear();
@@ -337,6 +366,7 @@ export class AccessIndex {
     }
     return {
       subjectKeyId: this.subjectKeyId ?? null,
+      modelHash: this.hashOfModel,
       pool: this.pool.exportState(),
       activeCards: this.activeCards.exportState(),
       disabledCards: this.disabledCards.exportState(),
@@ -345,6 +375,8 @@ export class AccessIndex {
       recordOffsets,
       tokensAfter: [...this.tokensAfter],
       otherCards: [...this.otherCards],
+      cardRules: this.cardRules.entries(),
+      privileges: this.privileges.entries(),
       doorNumbers: [...this.doorNumbers.keys()],
       configuredDoors: [...this.configuredDoors.keys()],
       grantCount: this.grantCount,
@@ -352,12 +384,15 @@ export class AccessIndex {
   }
 
   /**
-   * Replaces everything with a state exportState made, under the same subject key: subjects
-   * made with another key would name the wrong people. `state.pool.data` may be longer than
-   * the blocks in use, `top` doubles are in use (room to grow without a copy at the first put).
+   * Replaces everything with a state exportState made, under the same subject key and the same
+   * model: subjects made with another key would name the wrong people, windows made under
+   * another model hold its groups' doors and its schedules' slots. `state.pool.data` may be
+   * longer than the blocks in use, `top` doubles are in use (room to grow without a copy at the
+   * first put).
    */
   importState(state: IndexState, top = state.pool.data.length): void {
     if (state.subjectKeyId !== (this.subjectKeyId ?? null)) throw new Error('index state was made with another member-token key');
+    if (state.modelHash !== this.hashOfModel) throw new Error('index state was made under another access model');
     if (state.personIds.length !== state.recordOffsets.length) throw new RangeError('index state: person ids and records differ in length');
     this.pool.importState(state.pool.data, top, state.pool.freeLists);
     this.activeCards.importState(state.activeCards);
@@ -369,7 +404,10 @@ export class AccessIndex {
     this.tokensAfter.clear();
     for (const [id, at] of state.tokensAfter) this.tokensAfter.set(id, at);
     this.otherCards = new Map(state.otherCards);
+    this.cardRules.replace(state.cardRules);
+    this.privileges.replace(state.privileges);
     this.doorNumbers = new Map(state.doorNumbers.map((id, n) => [id, n]));
+    this.doorIds = [...state.doorNumbers];
     this.configuredDoors = new Map(state.configuredDoors.map((id) => [id, this.doorNumber(id)]));
     this.grantCount = state.grantCount;
   }
@@ -391,10 +429,17 @@ export class AccessIndex {
     };
   }
 
-  /** Removes a card's entry only if it still points at this record (it may have moved on). */
-  private dropCard(number: string, record: number): void {
+  /** Removes a card's entries only if they still point at this record (it may have moved on). */
+  private dropCard(number: string, record: number, owner: number): void {
     if (this.activeCards.get(number) === record) this.activeCards.delete(number);
     if (this.disabledCards.get(number) === record) this.disabledCards.delete(number);
+    this.cardRules.dropIfOwned(number, owner);
+  }
+
+  private slotOf(schedule: string | null): number {
+    if (schedule === null) return ALWAYS;
+    if (this.states === null) throw new Error(`a window names schedule ${schedule} but the index has no model (setModel)`);
+    return this.states.slotOf(schedule);
   }
 
   private doorNumber(id: string): number {
@@ -402,6 +447,7 @@ export class AccessIndex {
     if (n === undefined) {
       n = this.doorNumbers.size;
       this.doorNumbers.set(id, n);
+      this.doorIds.push(id);
     }
     return n;
   }

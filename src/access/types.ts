@@ -1,3 +1,5 @@
+import type { GrantSource } from './grant-source.js';
+
 /** Why a door did or did not open. Stored verbatim in the audit log; never rename a value. */
 export type Reason =
   | 'granted'
@@ -32,10 +34,16 @@ export type Reason =
   | 'lockdown'
   | 'antipassback';
 
+/** Something a rule noticed that does not change the result, for the caller to log (the core logs nothing). */
+export type PolicyEvent = 'antipassback_soft';
+
 export interface Decision {
   readonly result: 'granted' | 'denied';
   readonly reason: Reason;
   readonly personId: number | null;
+  /** Which source's window granted (the audit row's source); null or absent when none says. */
+  readonly source?: GrantSource | null;
+  readonly event?: PolicyEvent | null;
 }
 
 export function deny(reason: Reason, personId: number | null = null): Decision {
@@ -56,8 +64,10 @@ export interface DecisionSlot {
   result: Decision['result'];
   reason: Reason;
   personId: number | null;
+  source: GrantSource | null;
+  event: PolicyEvent | null;
 }
 
 export function decisionSlot(): DecisionSlot {
-  return { result: 'denied', reason: 'unknown_credential', personId: null };
+  return { result: 'denied', reason: 'unknown_credential', personId: null, source: null, event: null };
 }

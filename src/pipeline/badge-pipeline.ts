@@ -1,4 +1,4 @@
-import { decideCardInto } from '../access/decide.js';
+import { decideCardInto, PLAIN_CONTEXT, type PolicyContext } from '../access/decide.js';
 import type { AccessIndex } from '../access/access-index.js';
 import type { FailureGuard } from '../access/failure-guard.js';
 import { decisionSlot, deny, type Decision, type Reason } from '../access/types.js';
@@ -38,6 +38,8 @@ export interface BadgePipelineDeps {
    * locked every read there (cards and QR alike) is refused before anything is looked up.
    */
   cardGuard?: FailureGuard | undefined;
+  /** Lockdown and the anti-passback / first-person-in hooks, owned by the gateway; absent: none. */
+  policy?: PolicyContext | undefined;
 }
 
 const RATE_LIMITED = Object.freeze(deny('rate_limited'));
@@ -86,7 +88,8 @@ export class BadgePipeline {
     if (reader.payload === 'qr') return this.onQr(reader, line, now);
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
-      this.finishCard(reader, read.number, decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, now), now);
+      const policy = this.deps.policy ?? PLAIN_CONTEXT;
+      this.finishCard(reader, read.number, decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, now, policy, reader.id), now);
       return;
     }
     // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is
@@ -153,6 +156,8 @@ export class BadgePipeline {
       result: decision.result,
       reason: decision.reason,
       relay,
+      ...(decision.source != null ? { source: decision.source } : {}),
+      ...(decision.event != null ? { event: decision.event } : {}),
     });
   }
 }

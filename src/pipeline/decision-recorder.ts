@@ -1,3 +1,5 @@
+import type { GrantSource } from '../access/grant-source.js';
+import type { PolicyEvent } from '../access/types.js';
 import type { AuditEntry, AuditLog } from '../store/audit.js';
 import { isSqliteRetryable } from '../store/sqlite-busy.js';
 import { backoffMs, type Clock, type Timer } from '../util/clock.js';
@@ -8,6 +10,10 @@ import type { DecisionEvent, RecentDecisions } from './recent-decisions.js';
 
 export interface RecordedDecision extends DecisionEvent {
   personId: number | null;
+  /** Which source's window granted (decision core); absent for denials and visitors. */
+  source?: GrantSource | null;
+  /** Something a rule noticed without changing the result (a soft anti-passback violation). */
+  event?: PolicyEvent | null;
   /** Identical denials this row stands for (src/pipeline/flood-collapse.ts); 1 when absent. */
   count?: number;
 }
@@ -124,10 +130,10 @@ export class DecisionRecorder {
       };
       recent.push(event);
       for (const l of this.listeners) l(event);
-      logger.info(
-        { reader: d.readerId, door: d.doorId, credential: d.credential, kind: d.kind, result: d.result, reason: d.reason, relay: d.relay },
-        'decision',
-      );
+      const line = { reader: d.readerId, door: d.doorId, credential: d.credential, kind: d.kind, result: d.result, reason: d.reason, relay: d.relay };
+      // Only the decisions that have them carry source and event, so every other line stays as it was.
+      if (d.source != null || d.event != null) logger.info({ ...line, source: d.source ?? undefined, event: d.event ?? undefined }, 'decision');
+      else logger.info(line, 'decision');
     }
   }
 

@@ -1,7 +1,7 @@
 import type { AccessIndex } from '../access/access-index.js';
-import { decidePerson } from '../access/decide.js';
+import { copy, decideMemberInto, PLAIN_CONTEXT, type PolicyContext } from '../access/decide.js';
 import type { FailureGuard } from '../access/failure-guard.js';
-import { deny, type Decision } from '../access/types.js';
+import { decisionSlot, deny, type Decision } from '../access/types.js';
 import type { Clock } from '../util/clock.js';
 import type { VisitorGate } from '../visitors/visitor-gate.js';
 import { classifyQrPayload, type QrPayload } from './classify.js';
@@ -14,6 +14,8 @@ export interface QrAccessOptions {
   visitorGate: VisitorGate | null;
   guard: FailureGuard;
   clock: Clock;
+  /** Lockdown and the anti-passback / first-person-in hooks; absent: none. */
+  policy?: PolicyContext;
 }
 
 const RATE_LIMITED = Object.freeze(deny('rate_limited'));
@@ -21,7 +23,6 @@ const MALFORMED = Object.freeze(deny('malformed_read'));
 const TOKEN_INVALID = Object.freeze(deny('token_invalid'));
 const TOKEN_EXPIRED = Object.freeze(deny('token_expired'));
 const NO_VISITORS = Object.freeze(deny('visit_door_not_allowed'));
-const UNKNOWN = Object.freeze(deny('unknown_credential'));
 
 /**
  * One QR read → one decision. Member tokens are decided synchronously from the key and the
@@ -35,6 +36,8 @@ const UNKNOWN = Object.freeze(deny('unknown_credential'));
  */
 export class QrAccess {
   private readonly pendingVisitorLookups = new Set<string>();
+  /** Filled by the core and copied at once: a token read already allocates (base64, HMAC), the copy is noise. */
+  private readonly slot = decisionSlot();
 
   constructor(private readonly opts: QrAccessOptions) {}
 
@@ -50,29 +53,21 @@ export class QrAccess {
       case 'garbage':
         return this.record(readerId, MALFORMED);
       case 'member':
-        return this.record(readerId, this.decideMember(read.token, doorId, readAt));
+        return this.record(readerId, this.decideMember(read.token, readerId, doorId, readAt));
       case 'visitor':
         return this.decideVisitor(readerId, read.code, doorId, readAt);
     }
   }
 
   /**
-   * The token names a subject; the index says which of this gateway's people it is, if any
-   * (unknown here, or shared by two people: unknown_credential). Then, in this order: a
-   * suspended person, a revoked token, a person whose cards were all taken away, and finally
-   * the door and time windows, exactly as for a badge.
+   * The signature and expiry are checked here (crypto); everything after, from the subject to
+   * the door's windows, is the decision core's (decideMemberInto), exactly as for a badge.
    */
-  private decideMember(token: string, doorId: string, now: number): Decision {
-    const { index } = this.opts;
+  private decideMember(token: string, readerId: string, doorId: string, now: number): Decision {
     const check = verifyMemberToken(this.opts.key, token, now);
     if (!check.ok) return check.reason === 'token_expired' ? TOKEN_EXPIRED : TOKEN_INVALID;
-    const record = index.subjectRecord(check.subject);
-    if (record < 0) return UNKNOWN;
-    const personId = index.recordPersonId(record);
-    if (!index.recordActive(record)) return deny('person_suspended', personId);
-    if (check.issuedAt < index.tokensValidAfter(personId)) return deny('token_revoked', personId);
-    if (index.recordCardsWithdrawn(record)) return deny('credential_disabled', personId);
-    return decidePerson(index, personId, doorId, now);
+    const policy = this.opts.policy ?? PLAIN_CONTEXT;
+    return copy(decideMemberInto(this.slot, this.opts.index, check.subject, check.issuedAt, doorId, now, policy, readerId));
   }
 
   private async decideVisitor(readerId: string, code: string, doorId: string, readAt: number): Promise<Decision> {

@@ -11,7 +11,8 @@ import type { Store } from './store.js';
  * turned into JS values (a 2.7 s floor on its own). The file is trusted only when everything
  * says it is the index of this very database at a known change-log position:
  *   - its sha256 over everything it holds (a torn or corrupt file),
- *   - the schema version and the member-token key id it was made under,
+ *   - the schema version, the member-token key id and the access model (its hash) it was made
+ *     under: windows hold a model's group doors and schedule slots,
  *   - the row of index_snapshot (migration 10) naming its random id and change-log seq: a database
  *     restored from a backup, or another site's, names another snapshot or none,
  *   - the change log after that seq still complete (nothing pruned unapplied).
@@ -20,7 +21,8 @@ import type { Store } from './store.js';
  */
 
 const MAGIC = Buffer.from('LNTLIDX1');
-const VERSION = 1;
+/** 2: records carry a validity flag and packed window keys (door, schedule slot, source). */
+const VERSION = 2;
 /** Room for growth read into the record pool, so the first put after start does not copy it. */
 const POOL_HEADROOM = 1 / 16;
 
@@ -48,9 +50,33 @@ interface Header {
   sharedSubjects: [string, number[]][];
   tokensAfter: [number, number][];
   otherCards: [number, string[]][];
+  modelHash: string | null;
+  /** [card, owner, lost, validFrom, validTo]: JSON has no Infinity, so an open bound is null. */
+  cardRules: [string, number, boolean, number | null, number | null][];
+  /** [person, [from, to, lockdownOverride, firstPersonIn][]], open bounds null likewise. */
+  privileges: [number, [number | null, number | null, boolean, boolean][]][];
   doorNumbers: string[];
   configuredDoors: string[];
   grantCount: number;
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function encodeSides(state: IndexState): Pick<Header, 'cardRules' | 'privileges'> {
+  return {
+    cardRules: state.cardRules.map(([card, r]) => [card, r.owner, r.lost, finite(r.validFrom), finite(r.validTo)]),
+    privileges: state.privileges.map(([id, spans]) => [id, spans.map((p) => [finite(p.from), finite(p.to), p.lockdownOverride, p.firstPersonIn])]),
+  };
+}
+
+function decodeSides(h: Header): Pick<IndexState, 'cardRules' | 'privileges'> {
+  return {
+    cardRules: h.cardRules.map(([card, owner, lost, from, to]) => [card, { owner, lost, validFrom: from ?? -Infinity, validTo: to ?? Infinity }]),
+    privileges: h.privileges.map(([id, spans]) => [
+      id,
+      spans.map(([from, to, lockdownOverride, firstPersonIn]) => ({ from: from ?? -Infinity, to: to ?? Infinity, lockdownOverride, firstPersonIn })),
+    ]),
+  };
 }
 
 const tableMeta = (t: CardTableState): TableMeta => ({ seed: t.seed, used: t.used, other: t.other });
@@ -89,6 +115,8 @@ export function writeIndexSnapshot(store: Store, index: AccessIndex, seq: number
     sharedSubjects: state.subjects.shared,
     tokensAfter: state.tokensAfter,
     otherCards: state.otherCards,
+    modelHash: state.modelHash,
+    ...encodeSides(state),
     doorNumbers: state.doorNumbers,
     configuredDoors: state.configuredDoors,
     grantCount: state.grantCount,
@@ -162,6 +190,7 @@ export function readIndexSnapshot(db: Db, index: AccessIndex, file: string): Sna
     if (h.version !== VERSION) return { ok: false, reason: `snapshot version ${h.version}` };
     if (h.schema !== schemaVersion(db)) return { ok: false, reason: 'made under another schema version' };
     if (h.subjectKeyId !== (index.subjectKeyId ?? null)) return { ok: false, reason: 'made with another member-token key' };
+    if (h.modelHash !== index.modelHash) return { ok: false, reason: 'made under another access model' };
     const marker = cached(db, 'SELECT snapshot_id, seq FROM index_snapshot WHERE id = 1').get() as { snapshot_id: string; seq: number } | undefined;
     if (marker?.snapshot_id !== h.snapshotId || marker.seq !== h.seq) return { ok: false, reason: 'the database names another snapshot (restored, replaced, or a newer one was lost)' };
     const gap = logGap(db, h.seq);
@@ -187,6 +216,8 @@ export function readIndexSnapshot(db: Db, index: AccessIndex, file: string): Sna
       recordOffsets,
       tokensAfter: h.tokensAfter,
       otherCards: h.otherCards,
+      modelHash: h.modelHash,
+      ...decodeSides(h),
       doorNumbers: h.doorNumbers,
       configuredDoors: h.configuredDoors,
       grantCount: h.grantCount,

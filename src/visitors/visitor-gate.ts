@@ -1,9 +1,11 @@
 import { errorMessage } from '../util/errors.js';
-import type { Decision, Reason } from '../access/types.js';
-import { deny, grant } from '../access/types.js';
+import type { SiteState } from '../access/policy/context.js';
+import { decideUnknownVisit, decideVisit, decideVisitOffline, visitorDoorDenial, type VisitorDoors } from '../access/policy/visits.js';
+import type { Decision } from '../access/types.js';
+import { deny } from '../access/types.js';
 import type { DoorConfig, VisitorsConfig } from '../config/schema.js';
 import type { Db } from '../store/db.js';
-import type { VisitInfo, VisitLookup, VisitVerifier } from '../upstream/visit-lookup.js';
+import type { VisitLookup, VisitVerifier } from '../upstream/visit-lookup.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { classifyQrPayload } from '../qr/classify.js';
@@ -17,7 +19,11 @@ export interface VisitorGateOptions {
   deviceId: string;
   clock: Clock;
   logger: Logger;
+  /** The site's state (lockdown), owned by the caller; absent: never locked down. */
+  site?: SiteState;
 }
+
+const NO_LOCKDOWN: SiteState = Object.freeze({ lockdown: false });
 
 /**
  * If the verifier does not honour its deadline (a hung socket), the visitor still gets an
@@ -25,13 +31,10 @@ export interface VisitorGateOptions {
  */
 const DEADLINE_MARGIN_MS = 250;
 
-const STATUS_DENIAL: Readonly<Record<'checked_out' | 'cancelled', Reason>> = {
-  checked_out: 'visit_checked_out',
-  cancelled: 'visit_cancelled',
-};
-
 /**
- * Visitor registration codes → door decisions (upstream-api.md section 6).
+ * Visitor registration codes → door decisions (upstream-api.md section 6). The gate does the
+ * I/O (the platform, the cache); what an answer means at a door is the core's
+ * (src/access/policy/visits.ts).
  *
  * Online, every scan asks the platform, even when an answer is cached: a visit's status moves
  * (checked_in → checked_out) and the platform is the only one who knows. The cache is only
@@ -41,15 +44,16 @@ const STATUS_DENIAL: Readonly<Record<'checked_out' | 'cancelled', Reason>> = {
  */
 export class VisitorGate {
   private readonly cache: VisitCache;
-  private readonly visitorDoors: ReadonlySet<string>;
-  private readonly receptionDoors: ReadonlySet<string>;
-  private readonly knownDoors: ReadonlySet<string>;
+  private readonly doors: VisitorDoors;
 
   constructor(private readonly opts: VisitorGateOptions) {
     this.cache = new VisitCache(opts.db);
-    this.knownDoors = new Set(opts.doors.map((d) => d.id));
-    this.receptionDoors = new Set(opts.config.receptionDoors);
-    this.visitorDoors = new Set([...opts.doors.filter((d) => d.visitors).map((d) => d.id), ...this.receptionDoors]);
+    const reception = new Set(opts.config.receptionDoors);
+    this.doors = {
+      known: new Set(opts.doors.map((d) => d.id)),
+      admitting: new Set([...opts.doors.filter((d) => d.visitors).map((d) => d.id), ...reception]),
+      reception,
+    };
   }
 
   /**
@@ -59,26 +63,25 @@ export class VisitorGate {
   async decide(code: string, doorId: string, readAt: number = this.opts.clock.now()): Promise<Decision> {
     const classified = classifyQrPayload(code);
     if (classified.kind !== 'visitor') return deny('malformed_read');
-    if (!this.knownDoors.has(doorId)) return deny('door_unknown');
-    if (!this.visitorDoors.has(doorId)) return deny('visit_door_not_allowed');
+    const refused = visitorDoorDenial(this.doors, doorId, this.opts.site ?? NO_LOCKDOWN);
+    if (refused !== null) return deny(refused);
 
     const lookup = await this.lookup(classified.code);
     const now = this.opts.clock.now();
     switch (lookup.kind) {
       case 'found':
-        // A verifier that produced unreadable times must not make every comparison false → grant.
-        if (!Number.isFinite(lookup.visit.validFrom) || !Number.isFinite(lookup.visit.validTo)) return deny('visit_outside_window');
-        this.cache.put(classified.code, lookup.visit, now);
-        return this.fromVisit(lookup.visit, doorId, readAt);
+        // Unreadable times are never cached: the core denies them, and so must a later offline read.
+        if (Number.isFinite(lookup.visit.validFrom) && Number.isFinite(lookup.visit.validTo)) this.cache.put(classified.code, lookup.visit, now);
+        return decideVisit(lookup.visit, this.doors, doorId, this.opts.config.expectedPolicy, readAt);
       case 'unknown':
         this.cache.forget(classified.code);
-        return deny('visit_unknown');
+        return decideUnknownVisit();
       case 'unreadable':
         // The platform's current answer is not one we can read as "checked in": fail closed,
         // and an older cached answer must not speak for it later.
         this.cache.forget(classified.code);
         this.opts.logger.warn({ door: doorId, error: lookup.error }, 'visitor answer does not match the contract; denied');
-        return deny('visit_unknown');
+        return decideUnknownVisit();
       case 'unreachable':
         return this.offline(classified.code, doorId, now, readAt, lookup.error);
     }
@@ -89,23 +92,12 @@ export class VisitorGate {
     return this.cache.pruneExpired(now);
   }
 
-  private fromVisit(visit: VisitInfo, doorId: string, now: number): Decision {
-    if (visit.status === 'checked_out' || visit.status === 'cancelled') return deny(STATUS_DENIAL[visit.status]);
-    if (now < visit.validFrom || now >= visit.validTo) return deny('visit_outside_window');
-    if (visit.status === 'checked_in') return grant(null);
-    // expected: not checked in yet. Only a reception gate may let them through to check in.
-    const atReception = this.receptionDoors.has(doorId);
-    if (this.opts.config.expectedPolicy === 'allow-at-reception' && atReception) return grant(null);
-    return deny('visit_expected');
-  }
-
   private offline(code: string, doorId: string, now: number, readAt: number, error: string): Decision {
     this.opts.logger.warn({ door: doorId, error, policy: this.opts.config.offlinePolicy }, 'visitor platform unreachable');
-    if (this.opts.config.offlinePolicy !== 'allow-cached-checked-in') return deny('visit_offline_denied');
-    const cached = this.cache.get(code, now);
-    if (cached === undefined || cached.status !== 'checked_in') return deny('visit_offline_denied');
-    if (readAt < cached.validFrom || readAt >= cached.validTo) return deny('visit_offline_denied');
-    return grant(null, 'visit_offline_cached');
+    const policy = this.opts.config.offlinePolicy;
+    // The cache is not even read when the policy ignores it (the core would deny anyway).
+    const cached = policy === 'allow-cached-checked-in' ? this.cache.get(code, now) : undefined;
+    return decideVisitOffline(policy, cached, readAt);
   }
 
   private lookup(code: string): Promise<VisitLookup> {
