@@ -112,7 +112,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [0, 0],
     options: JSON_OPTION,
     run: (p) => {
-      const rows = withStore(p.values.config, (store) => listPeople(store.db));
+      const rows = withStore(p.values.config, (store) => listPeople(store));
       print(p, rows, formatPeople(rows));
       return EXIT.ok;
     },
@@ -124,7 +124,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [1, 1],
     options: JSON_OPTION,
     run: (p) => {
-      const person = withStore(p.values.config, (store) => showPerson(store.db, p.positionals[0]!));
+      const person = withStore(p.values.config, (store) => showPerson(store, p.positionals[0]!));
       print(p, person, formatPerson(person));
       return EXIT.ok;
     },

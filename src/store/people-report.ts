@@ -1,5 +1,5 @@
 import { maskCredential } from '../util/mask.js';
-import type { Db } from './db.js';
+import type { DbHolder } from './store.js';
 import { findPersonByEmail, normalizeEmail, type CredentialState, type PersonState } from './people.js';
 import { UnknownMemberError } from './member-admin.js';
 
@@ -26,7 +26,7 @@ export interface PersonDetail extends PersonSummary {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function listPeople(db: Db): PersonSummary[] {
+export function listPeople({ db }: DbHolder): PersonSummary[] {
   return db
     .prepare(
       `SELECT p.email, p.name, p.state,
@@ -38,7 +38,7 @@ export function listPeople(db: Db): PersonSummary[] {
     .all() as PersonSummary[];
 }
 
-export function showPerson(db: Db, email: string): PersonDetail {
+export function showPerson({ db }: DbHolder, email: string): PersonDetail {
   const row = findPersonByEmail(db, normalizeEmail(email));
   if (!row) throw new UnknownMemberError();
   const credentials = (db.prepare('SELECT number, format, state FROM credentials WHERE person_id = ? ORDER BY id').all(row.id) as Array<{ number: string; format: string; state: CredentialState }>).map(
