@@ -17,6 +17,7 @@ import { runPeopleCommand, runQrRevoke } from './people-commands.js';
 import { runGateway } from './run-gateway.js';
 import { commandHelp, configPath, findCommand, JSON_OPTION, parseCommand, usageLine, type CommandSpec, type Parsed } from './spec.js';
 import { backupCommands } from './backup-commands.js';
+import { lockdownCommands } from './lockdown-commands.js';
 import { runCardsImport } from './cards-import.js';
 import { withStore as withCliStore } from './cli-store.js';
 
@@ -96,12 +97,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'cards import',
     args: 'FILE.csv [-c FILE]',
-    summary: 'Import the card list (email,name,card,format[,state][,doors][,valid_from][,valid_to]): all rows or nothing.',
+    summary: 'Import the card list (email,name,card,format[,state][,doors][,groups][,valid_from][,valid_to]): all rows or nothing.',
     positionals: [1, 1],
     run: async (p) => {
       // Streamed, in a worker thread with a bounded heap (cards-import.ts).
       const s = await runCardsImport(configPath(p.values.config), p.positionals[0]!);
-      console.log(`imported ${s.cards} cards for ${s.people} people, ${s.staffGrants} staff grants`);
+      console.log(`imported ${s.cards} cards for ${s.people} people, ${s.staffGrants} staff grants${s.memberships === undefined ? '' : `, ${s.memberships} group memberships`}`);
       return EXIT.ok;
     },
   },
@@ -190,6 +191,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   ...backupCommands,
+  ...lockdownCommands(),
 ];
 
 function globalHelp(): string {
