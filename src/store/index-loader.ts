@@ -102,6 +102,8 @@ export function loadIndex(db: Db, index: AccessIndex): void {
   const cardStmt = cached(db, `SELECT ${CARD_COLUMNS} FROM credentials ${range}`).raw();
   const grantStmt = cached(db, `SELECT ${GRANT_COLUMNS} FROM grants ${range}`).raw();
   const memberStmt = cached(db, `SELECT ${MEMBERSHIP_COLUMNS} FROM person_groups ${range}`).raw();
+  // A site without access groups (every site before them) pays no fourth query a page.
+  const anyMemberships = cached(db, 'SELECT EXISTS (SELECT 1 FROM person_groups)').pluck().get() === 1;
   const scratch: Scratch = { person: { id: 0, active: false, tokensValidAfter: 0, grants: [], cards: [] }, windows: [], cards: [], memberships: [] };
   for (let after = -Infinity; ; ) {
     const rows = personStmt.all(after, LOAD_BATCH) as PersonRaw[];
@@ -109,7 +111,7 @@ export function loadIndex(db: Db, index: AccessIndex): void {
     const last = rows[rows.length - 1]![0];
     const cardRows = cardStmt.all(after, last) as CardRaw[];
     const grantRows = grantStmt.all(after, last) as GrantRaw[];
-    const memberRows = memberStmt.all(after, last) as MembershipRaw[];
+    const memberRows = anyMemberships ? (memberStmt.all(after, last) as MembershipRaw[]) : NO_ROWS;
     let c = 0;
     let g = 0;
     let m = 0;
@@ -159,6 +161,7 @@ export function loadIndex(db: Db, index: AccessIndex): void {
 
 /** Shared by every person without a membership (most of them): the index only reads it. */
 const NO_MEMBERSHIPS: Membership[] = [];
+const NO_ROWS: MembershipRaw[] = [];
 
 export function refreshPeople(db: Db, index: AccessIndex, ids: Iterable<number>): void {
   const personStmt = cached(db, `SELECT ${PERSON_COLUMNS} FROM people WHERE id = ?`);
