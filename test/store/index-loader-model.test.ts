@@ -74,4 +74,17 @@ describe('the loader fills validity, card states and memberships', () => {
     const sortedMemberships = (p: PersonInput) => ({ ...p, memberships: [...(p.memberships ?? [])].sort((x, y) => x.group.localeCompare(y.group)) });
     for (const id of ids) expect(sortedMemberships(refreshed.inputs.get(id)!)).toEqual(sortedMemberships(loaded.inputs.get(id)!));
   });
+
+  it('a site without any membership row: every person gets an empty list (the fourth query is skipped)', () => {
+    const s = testStore(['front']);
+    cleanup.push(s.close);
+    const id = s.store.transact((tx) => {
+      const made = tx.people.upsert('a@example.com', null, T0);
+      tx.credentials.assign(made, '1001', 'decimal', 'active', T0);
+      return made;
+    });
+    const loaded = new RecordingIndex();
+    loadIndex(s.store.db, loaded);
+    expect(loaded.inputs.get(id)).toMatchObject({ memberships: [], cards: [{ number: '1001', state: 'active' }] });
+  });
 });
