@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configuredAccessGroups } from '../../src/cli/cards-import.js';
 import { CardImportError, importCardFile, importCards } from '../../src/store/card-import.js';
+import { formatPerson, showPerson } from '../../src/store/people-report.js';
 import type { Store } from '../../src/store/store.js';
 import { testStore } from '../helpers/store.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -52,6 +53,12 @@ describe('cards import: the groups column', () => {
     expect(memberships(store, 'li@example.com')).toEqual([
       { group_id: 'cleaners', source: 'staff', valid_from: Date.parse('2026-12-01T00:00:00Z'), valid_to: Date.parse('2027-01-01T00:00:00Z') },
     ]);
+    // What `lintel people show` prints of them.
+    expect(showPerson(store, 'li@example.com')).toMatchObject({
+      validFrom: null,
+      groups: [{ group: 'cleaners', source: 'staff', validFrom: '2026-12-01T00:00:00.000Z', validTo: '2027-01-01T00:00:00.000Z' }],
+    });
+    expect(formatPerson(showPerson(store, 'li@example.com'))).toContain('  group cleaners: staff, 2026-12-01T00:00:00.000Z – 2027-01-01T00:00:00.000Z');
     // An empty cell in a file with the column: no staff memberships.
     importCards(store, 'email,groups\nana@example.com,\n', NOW, { knownGroups: KNOWN });
     expect(memberships(store, 'ana@example.com').map((m) => m.source)).toEqual(['subscription']);
