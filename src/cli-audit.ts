@@ -4,7 +4,7 @@ import { createGzip } from 'node:zlib';
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { sitePaths } from './config/site-paths.js';
-import { EXPORT_SELECT, exportLine, pruneAudit, type ExportRow } from './store/audit-retention.js';
+import { allAuditRows, exportLine, pruneAudit } from './store/audit-retention.js';
 import { openDatabase } from './store/db.js';
 import { Store } from './store/store.js';
 
@@ -51,7 +51,7 @@ async function exportAll(store: Store, file: string): Promise<number> {
   const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
   gzip.pipe(out);
   let rows = 0;
-  for (const row of store.db.prepare(`${EXPORT_SELECT} ORDER BY a.id`).iterate() as IterableIterator<ExportRow>) {
+  for (const row of allAuditRows(store)) {
     rows++;
     if (!gzip.write(`${exportLine(row)}\n`)) await Promise.race([once(gzip, 'drain'), failed]);
   }

@@ -1,7 +1,9 @@
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { CardImportError, importCardFile, type ImportSummary } from '../store/card-import.js';
+import type { Store } from '../store/store.js';
 import { withStoreAsync } from './cli-store.js';
 import { lowerOwnPriority } from '../util/priority.js';
 
@@ -19,6 +21,24 @@ export function importHeapLimitMb(fileBytes: number): number {
   return Math.max(256, Math.ceil((fileBytes / 1048576) * 7) + 32);
 }
 
+/**
+ * The configuration's access-group ids, which the card list's `groups` column may name. Read
+ * by shape (a map keyed by id, or a list of { id }) so that this works with whichever form
+ * the schema's accessGroups takes; undefined for a configuration without them, and then the
+ * import refuses every group id with its line number.
+ */
+export function configuredAccessGroups(cfg: object): ReadonlySet<string> | undefined {
+  const groups = (cfg as { accessGroups?: unknown }).accessGroups;
+  if (groups === undefined || groups === null || typeof groups !== 'object') return undefined;
+  if (!Array.isArray(groups)) return new Set(Object.keys(groups));
+  return new Set(groups.map((g) => (g as { id?: unknown }).id).filter((id): id is string => typeof id === 'string'));
+}
+
+/** One import with the configuration's groups: the worker's job, and the fallback's. */
+export function importWithConfig(store: Store, cfg: Config, file: string): Promise<ImportSummary> {
+  return importCardFile(store, file, Date.now(), { knownGroups: configuredAccessGroups(cfg) });
+}
+
 export type WorkerReply = { ok: true; summary: ImportSummary } | { ok: false; problems?: string[]; message: string; code?: string };
 
 /** `heapMb`: the worker's bound, by default from the file's size. */
@@ -33,7 +53,7 @@ export async function runCardsImport(configFile: string, file: string, heapMb?: 
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw err;
     console.error(`note: the import needed more than ${limit} MB of heap; nothing was written, running it again without that bound`);
-    return withStoreAsync(configFile, (store) => importCardFile(store, file, Date.now()));
+    return withStoreAsync(configFile, (store, cfg) => importWithConfig(store, cfg, file));
   }
 }
 

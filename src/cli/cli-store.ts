@@ -37,10 +37,10 @@ export function withStore<T>(configFile: string, fn: (store: Store, cfg: Config)
 }
 
 /** withStore for a command that streams (cards import): the store closes when it is done, not when it starts. */
-export async function withStoreAsync<T>(configFile: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const { store } = openCliStore(configFile);
+export async function withStoreAsync<T>(configFile: string, fn: (store: Store, cfg: Config) => Promise<T>): Promise<T> {
+  const { store, cfg } = openCliStore(configFile);
   try {
-    return await fn(store);
+    return await fn(store, cfg);
   } finally {
     store.close();
   }

@@ -18,6 +18,7 @@ import { runPeopleCommand, runQrRevoke } from './people-commands.js';
 import { runGateway } from './run-gateway.js';
 import { commandHelp, configPath, findCommand, JSON_OPTION, parseCommand, usageLine, type CommandSpec, type Parsed } from './spec.js';
 import { backupCommands } from './backup-commands.js';
+import { lockdownCommands } from './lockdown-commands.js';
 import { runCardsImport } from './cards-import.js';
 import { withStore as withCliStore } from './cli-store.js';
 
@@ -101,12 +102,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'cards import',
     args: 'FILE.csv [-c FILE]',
-    summary: 'Import the card list (email,name,card,format[,state][,doors][,valid_from][,valid_to]): all rows or nothing.',
+    summary: 'Import the card list (email,name,card,format[,state][,doors][,groups][,valid_from][,valid_to]): all rows or nothing.',
     positionals: [1, 1],
     run: async (p) => {
       // Streamed, in a worker thread with a bounded heap (cards-import.ts).
       const s = await runCardsImport(configPath(p.values.config), p.positionals[0]!);
-      console.log(`imported ${s.cards} cards for ${s.people} people, ${s.staffGrants} staff grants`);
+      console.log(`imported ${s.cards} cards for ${s.people} people, ${s.staffGrants} staff grants${s.memberships === undefined ? '' : `, ${s.memberships} group memberships`}`);
       return EXIT.ok;
     },
   },
@@ -117,7 +118,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [0, 0],
     options: JSON_OPTION,
     run: (p) => {
-      const rows = withStore(p.values.config, (store) => listPeople(store.db));
+      const rows = withStore(p.values.config, (store) => listPeople(store));
       print(p, rows, formatPeople(rows));
       return EXIT.ok;
     },
@@ -129,7 +130,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [1, 1],
     options: JSON_OPTION,
     run: (p) => {
-      const person = withStore(p.values.config, (store) => showPerson(store.db, p.positionals[0]!));
+      const person = withStore(p.values.config, (store) => showPerson(store, p.positionals[0]!));
       print(p, person, formatPerson(person));
       return EXIT.ok;
     },
@@ -195,6 +196,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   ...backupCommands,
+  ...lockdownCommands(),
 ];
 
 function globalHelp(): string {

@@ -1,6 +1,5 @@
-import { prepareCached as cached, type Db } from './db.js';
-import type { Tx } from './store.js';
-
+import { prepareCached as cached } from './db.js';
+import type { DbHolder, Tx } from './store.js';
 
 /**
  * Appointments as last fetched from the booking platform. They are the source of the booking
@@ -45,7 +44,7 @@ function fromSql(r: AppointmentSql): AppointmentRecord {
   };
 }
 
-export function getAppointment(db: Db, appointmentId: string): AppointmentRecord | undefined {
+export function getAppointment({ db }: DbHolder, appointmentId: string): AppointmentRecord | undefined {
   const row = cached(db, 'SELECT * FROM appointments WHERE appointment_id = ?').get(appointmentId) as AppointmentSql | undefined;
   return row ? fromSql(row) : undefined;
 }
@@ -69,7 +68,7 @@ export function deleteAppointment(tx: Tx, appointmentId: string): void {
  * Appointments of a resource that overlap [fromMs, toMs). A zero-length appointment counts when
  * its instant lies inside the range.
  */
-export function appointmentsTouching(db: Db, resourceId: string, fromMs: number, toMs: number): AppointmentRecord[] {
+export function appointmentsTouching({ db }: DbHolder, resourceId: string, fromMs: number, toMs: number): AppointmentRecord[] {
   const rows = cached(
     db,
     `SELECT * FROM appointments WHERE resource_id = ? AND start_at < ?
@@ -78,13 +77,18 @@ export function appointmentsTouching(db: Db, resourceId: string, fromMs: number,
   return rows.map(fromSql);
 }
 
-export function appointmentsOfResource(db: Db, resourceId: string): AppointmentRecord[] {
+export function appointmentsOfResource({ db }: DbHolder, resourceId: string): AppointmentRecord[] {
   return (cached(db, 'SELECT * FROM appointments WHERE resource_id = ?').all(resourceId) as AppointmentSql[]).map(fromSql);
 }
 
 /** Appointments that ended before `beforeMs`: their grants can no longer open anything. */
-export function endedAppointmentIds(db: Db, beforeMs: number): string[] {
+export function endedAppointmentIds({ db }: DbHolder, beforeMs: number): string[] {
   return (cached(db, 'SELECT appointment_id FROM appointments WHERE end_at < ?').all(beforeMs) as { appointment_id: string }[]).map(
     (r) => r.appointment_id,
   );
+}
+
+/** Forgets appointments that ended before `cutoff` (their grants are pruned beside them); returns how many. */
+export function pruneAppointmentsEndedBefore(tx: Tx, cutoff: number): number {
+  return cached(tx.db, 'DELETE FROM appointments WHERE end_at < ?').run(cutoff).changes;
 }

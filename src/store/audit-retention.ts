@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Store } from './store.js';
+import type { DbHolder, Store } from './store.js';
 
 export interface AuditRetentionOptions {
   /** Rows older than this many days are exported and pruned; 0 keeps everything. */
@@ -47,6 +47,11 @@ export interface ExportRow {
 /** The columns an export carries, the person joined by email; callers add WHERE / ORDER / LIMIT. */
 export const EXPORT_SELECT = `SELECT a.id, a.at, a.reader_id, a.door_id, a.credential, p.email, a.result, a.reason, a.relay, a.count
   FROM audit a LEFT JOIN people p ON p.id = a.person_id`;
+
+/** Every audit row in export order, streamed (`lintel audit export`): the CLI never holds the handle. */
+export function allAuditRows({ db }: DbHolder): IterableIterator<ExportRow> {
+  return db.prepare(`${EXPORT_SELECT} ORDER BY a.id`).iterate() as IterableIterator<ExportRow>;
+}
 
 /**
  * What leaves the gateway in an archive: no local row ids (neither the audit id nor

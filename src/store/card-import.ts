@@ -5,15 +5,18 @@ import { pipeline } from 'node:stream';
 import { CARD_FORMATS } from '../config/schema.js';
 import { boundOrNull, CARD_STATES, CardImportError, CardRows, CSV_OPTIONS, type CsvRecord } from './card-rows.js';
 import { prepareCached as cached } from './db.js';
-import { revokePersonTokens } from './people.js';
+import { staffImportSourceId } from './grants-repository.js';
 import type { Store, Tx } from './store.js';
 
 export { CardImportError } from './card-rows.js';
 
 /*
- * The operator's card list: `email,name,card,format[,state][,doors][,valid_from][,valid_to]`.
+ * The operator's card list: `email,name,card,format[,state][,doors][,groups][,valid_from][,valid_to]`.
  * Cards are added or updated, never removed by omission. Standing staff grants (doors,
- * optionally dated) of every person named in the file become exactly what the file says.
+ * optionally dated) of every person named in the file become exactly what the file says, and
+ * so do their 'staff' access-group memberships when the file has a `groups` column
+ * (`;`-separated ids of the configuration's accessGroups; a file without the column, written
+ * before groups existed, leaves memberships alone).
  *
  * All or nothing, in two steps. The file is streamed once through the CSV parser and validated
  * row by row into compact columns (card-rows.ts); a bad row is reported with its line number,
@@ -29,6 +32,16 @@ export interface ImportSummary {
   people: number;
   cards: number;
   staffGrants: number;
+  /** Staff access-group memberships written; only for a file with a groups column. */
+  memberships?: number;
+}
+
+export interface ImportOptions {
+  /**
+   * The configuration's access-group ids (its `accessGroups`). A row naming any other id is
+   * refused with its line number and nothing is written; absent, every group id is unknown.
+   */
+  knownGroups?: ReadonlySet<string>;
 }
 
 /** Rows per statement: large enough that the per-statement cost vanishes, small enough to keep each JSON array a few hundred kB. */
@@ -39,8 +52,8 @@ function knownDoors(store: Store): Set<string> {
 }
 
 /** A card list held in memory (the demo's sample, tests). */
-export function importCards(store: Store, text: string, now: number): ImportSummary {
-  const rows = new CardRows(knownDoors(store));
+export function importCards(store: Store, text: string, now: number, options: ImportOptions = {}): ImportSummary {
+  const rows = new CardRows(knownDoors(store), options.knownGroups);
   let records: CsvRecord[];
   try {
     records = parseSync(text, CSV_OPTIONS) as CsvRecord[];
@@ -53,8 +66,8 @@ export function importCards(store: Store, text: string, now: number): ImportSumm
 }
 
 /** `lintel cards import FILE`: the file is streamed, never read whole. */
-export async function importCardFile(store: Store, file: string, now: number): Promise<ImportSummary> {
-  const rows = new CardRows(knownDoors(store));
+export async function importCardFile(store: Store, file: string, now: number, options: ImportOptions = {}): Promise<ImportSummary> {
+  const rows = new CardRows(knownDoors(store), options.knownGroups);
   const parser = parseStream(CSV_OPTIONS);
   // pipeline, not pipe: a read error (no such file, EIO) must reach the parser and end the loop below.
   pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), parser, () => undefined);
@@ -87,9 +100,14 @@ export function applyCardRows(store: Store, rows: CardRows, now: number): Import
       const revoke = checkCards(tx, rows);
       const ids = writePeople(tx, rows, now);
       writeCards(tx, rows, ids, now);
-      for (const person of revoke) revokePersonTokens(tx, ids[person]!, now);
+      for (const person of revoke) tx.people.revokeTokens(ids[person]!, now);
       writeStaffGrants(tx, rows, ids);
-      return { people: rows.emails.length, cards: rows.cardRows, staffGrants: rows.grantPerson.length };
+      const summary: ImportSummary = { people: rows.emails.length, cards: rows.cardRows, staffGrants: rows.grantPerson.length };
+      if (rows.groupsColumn) {
+        writeStaffMemberships(tx, rows, ids);
+        summary.memberships = rows.memberPerson.length;
+      }
+      return summary;
     },
     { immediate: true },
   );
@@ -101,14 +119,10 @@ export function applyCardRows(store: Store, rows: CardRows, now: number): Import
  * the import voids: an active card of theirs that the file disables or marks lost.
  */
 function checkCards(tx: Tx, rows: CardRows): Set<number> {
-  const stmt = cached(
-    tx.db,
-    'SELECT j.key, c.state, p.email FROM json_each(?) j JOIN credentials c ON c.number = j.value JOIN people p ON p.id = c.person_id',
-  ).raw();
   const problems: string[] = [];
   const revoke = new Set<number>();
   inBatches(rows.cardNumbers.length, (start, end) => {
-    for (const [key, state, email] of stmt.all(JSON.stringify(rows.cardNumbers.slice(start, end))) as [number, string, string][]) {
+    for (const [key, state, email] of tx.credentials.holdersOf(rows.cardNumbers.slice(start, end))) {
       const card = start + key;
       const person = rows.cardPerson.get(card);
       if (email !== rows.emails[person]) problems.push(`line ${rows.cardLine.get(card)}: card: card number already belongs to another person`);
@@ -122,76 +136,62 @@ function checkCards(tx: Tx, rows: CardRows): Set<number> {
 /** The id of every person of the file, creating the new ones (with their member-token subject when the writer holds the key). */
 function writePeople(tx: Tx, rows: CardRows, now: number): Float64Array {
   const ids = new Float64Array(rows.emails.length);
-  const find = cached(tx.db, 'SELECT j.key, p.id, p.name FROM json_each(?) j JOIN people p ON p.email = j.value').raw();
-  const rename = cached(tx.db, 'UPDATE people SET name = ?, updated_at = ? WHERE id = ?');
-  const insert = cached(
-    tx.db,
-    `INSERT INTO people (email, name, created_at, updated_at, subject_hi, subject_lo, subject_key)
-     SELECT j.value->>0, j.value->>1, @now, @now, j.value->>2, j.value->>3, @key FROM json_each(@rows) j ORDER BY j.key
-     RETURNING id, email`,
-  ).raw();
-  const subjects = tx.subjects;
   inBatches(rows.emails.length, (start, end) => {
     const batch = rows.emails.slice(start, end);
     const found = new Uint8Array(end - start);
-    for (const [key, id, name] of find.all(JSON.stringify(batch)) as [number, number, string | null][]) {
+    for (const [key, id, name] of tx.people.findMany(batch)) {
       found[key] = 1;
       ids[start + key] = id;
       const wanted = rows.names[start + key]!;
       // An unchanged row is not rewritten (nor logged for the gateway to refresh).
-      if (wanted !== null && wanted !== name) rename.run(wanted, now, id);
+      if (wanted !== null && wanted !== name) tx.people.rename(id, wanted, now);
     }
     const fresh: [string, string | null, number | null, number | null][] = [];
     const slotOf = new Map<string, number>();
     for (let k = 0; k < batch.length; k++) {
       if (found[k] === 1) continue;
-      const subject = subjects?.of(batch[k]!);
+      const subject = tx.people.subjectOf(batch[k]!);
       fresh.push([batch[k]!, rows.names[start + k]!, subject?.hi ?? null, subject?.lo ?? null]);
       slotOf.set(batch[k]!, start + k);
     }
     if (fresh.length === 0) return;
-    const made = insert.all({ now, rows: JSON.stringify(fresh), key: subjects?.keyId ?? null }) as [number, string][];
-    for (const [id, email] of made) ids[slotOf.get(email)!] = id;
+    for (const [id, email] of tx.people.insertMany(fresh, now)) ids[slotOf.get(email)!] = id;
   });
   return ids;
 }
 
 function writeCards(tx: Tx, rows: CardRows, ids: Float64Array, now: number): void {
-  const upsert = cached(
-    tx.db,
-    `INSERT INTO credentials (person_id, number, format, state, created_at, updated_at)
-     SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, @now, @now FROM json_each(@rows) j WHERE true ORDER BY j.key
-     ON CONFLICT(number) DO UPDATE SET format = excluded.format, state = excluded.state, updated_at = excluded.updated_at`,
-  );
   inBatches(rows.cardNumbers.length, (start, end) => {
-    const batch: [number, string, string, string][] = [];
+    const batch: [number, string, string, (typeof CARD_STATES)[number]][] = [];
     for (let c = start; c < end; c++) {
-      const id = ids[rows.cardPerson.get(c)]!;
-      batch.push([id, rows.cardNumbers[c]!, CARD_FORMATS[rows.cardFormat.get(c)]!, CARD_STATES[rows.cardState.get(c)]!]);
-      tx.touchPerson(id);
+      batch.push([ids[rows.cardPerson.get(c)]!, rows.cardNumbers[c]!, CARD_FORMATS[rows.cardFormat.get(c)]!, CARD_STATES[rows.cardState.get(c)]!]);
     }
-    upsert.run({ now, rows: JSON.stringify(batch) });
+    tx.credentials.upsertMany(batch, now);
   });
 }
 
 /** Every person of the file: their staff grants from earlier imports go, the file's go in. */
 function writeStaffGrants(tx: Tx, rows: CardRows, ids: Float64Array): void {
-  const drop = cached(tx.db, "DELETE FROM grants WHERE source = 'staff' AND source_id IN (SELECT 'import:' || value FROM json_each(?)) RETURNING person_id").raw();
-  inBatches(rows.emails.length, (start, end) => {
-    for (const [personId] of drop.all(JSON.stringify(rows.emails.slice(start, end))) as [number][]) tx.touchPerson(personId);
-  });
-  const insert = cached(
-    tx.db,
-    `INSERT INTO grants (person_id, door_id, valid_from, valid_to, source, source_id)
-     SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, 'staff', 'import:' || (j.value->>4) FROM json_each(?) j ORDER BY j.key`,
-  );
+  inBatches(rows.emails.length, (start, end) => tx.grants.dropStaffImports(rows.emails.slice(start, end)));
   inBatches(rows.grantPerson.length, (start, end) => {
     const batch: [number, string, number | null, number | null, string][] = [];
     for (let g = start; g < end; g++) {
       const person = rows.grantPerson.get(g);
       batch.push([ids[person]!, rows.grantDoor[g]!, boundOrNull(rows.grantFrom.get(g)), boundOrNull(rows.grantTo.get(g)), rows.emails[person]!]);
-      tx.touchPerson(ids[person]!);
     }
-    insert.run(JSON.stringify(batch));
+    tx.grants.insertStaffImports(batch);
+  });
+}
+
+/** With a groups column: every person of the file has exactly the file's 'staff' memberships (an empty cell: none). */
+function writeStaffMemberships(tx: Tx, rows: CardRows, ids: Float64Array): void {
+  inBatches(ids.length, (start, end) => tx.groups.dropStaffOf(Array.from(ids.subarray(start, end))));
+  inBatches(rows.memberPerson.length, (start, end) => {
+    const batch: [number, string, number | null, number | null, string][] = [];
+    for (let m = start; m < end; m++) {
+      const person = rows.memberPerson.get(m);
+      batch.push([ids[person]!, rows.memberGroup[m]!, boundOrNull(rows.memberFrom.get(m)), boundOrNull(rows.memberTo.get(m)), staffImportSourceId(rows.emails[person]!)]);
+    }
+    tx.groups.insertStaff(batch);
   });
 }

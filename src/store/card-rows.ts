@@ -23,6 +23,7 @@ const rowSchema = z.object({
   format: z.enum(CARD_FORMATS).optional(),
   state: z.enum(['active', 'disabled', 'lost']).optional(),
   doors: z.string().max(2000).optional(),
+  groups: z.string().max(2000).optional(),
   valid_from: z.iso.datetime({ offset: true }).optional(),
   valid_to: z.iso.datetime({ offset: true }).optional(),
 });
@@ -98,12 +99,25 @@ export class CardRows {
   readonly grantDoor: string[] = [];
   readonly grantFrom = float64();
   readonly grantTo = float64();
+  /** Whether the file has a `groups` column: only then are the people's 'staff' memberships replaced. */
+  groupsColumn = false;
+  /** Staff memberships in file order, bounded like the row's door grants. */
+  readonly memberPerson = int32();
+  readonly memberGroup: string[] = [];
+  readonly memberFrom = float64();
+  readonly memberTo = float64();
   private readonly personOf = new Map<string, number>();
   private readonly cardOf = new Map<string, number>();
   private readonly doors: ReadonlyMap<string, string>;
+  private readonly groups: ReadonlyMap<string, string>;
 
-  constructor(knownDoors: Iterable<string>) {
+  /**
+   * `knownGroups`: the configuration's access-group ids. Absent (a configuration without
+   * accessGroups), every group a row names is unknown, and refused like an unknown door.
+   */
+  constructor(knownDoors: Iterable<string>, knownGroups?: ReadonlySet<string>) {
     this.doors = new Map([...knownDoors].map((d) => [d, d]));
+    this.groups = new Map([...(knownGroups ?? [])].map((g) => [g, g]));
   }
 
   get full(): boolean {
@@ -112,6 +126,7 @@ export class CardRows {
 
   add({ record, info }: CsvRecord): void {
     this.records++;
+    if (this.records === 1) this.groupsColumn = 'groups' in record;
     const line = info.lines;
     const problems = this.problems;
     const cleaned: Record<string, string> = {};
@@ -141,10 +156,14 @@ export class CardRows {
     const doors = (r.doors ?? '').split(/[;\s|]+/).filter((d) => d !== '');
     const unknown = doors.filter((d) => !this.doors.has(d));
     if (unknown.length > 0) problems.push(`line ${line}: doors: unknown door ${unknown.map((d) => `"${d}"`).join(', ')}`);
+    // Group ids are ';'-separated only: unlike door lists, they are the operator's names and may hold spaces.
+    const groups = (r.groups ?? '').split(';').map((g) => g.trim()).filter((g) => g !== '');
+    const unknownGroups = groups.filter((g) => !this.groups.has(g));
+    if (unknownGroups.length > 0) problems.push(`line ${line}: groups: unknown access group ${unknownGroups.map((g) => `"${g}"`).join(', ')}`);
     const from = r.valid_from === undefined ? null : Date.parse(r.valid_from);
     const to = r.valid_to === undefined ? null : Date.parse(r.valid_to);
     if (from !== null && to !== null && to <= from) problems.push(`line ${line}: valid_to must be after valid_from`);
-    if (doors.length === 0 && (from !== null || to !== null)) problems.push(`line ${line}: valid_from/valid_to need doors`);
+    if (doors.length === 0 && groups.length === 0 && (from !== null || to !== null)) problems.push(`line ${line}: valid_from/valid_to need doors or groups`);
     const person = this.person(email, r.name ?? null);
     if (card !== null) this.addCard(person, card.number, card.format, r.state ?? 'active', line);
     for (const door of doors) {
@@ -152,6 +171,12 @@ export class CardRows {
       this.grantDoor.push(this.doors.get(door) ?? door);
       this.grantFrom.push(from ?? OPEN);
       this.grantTo.push(to ?? OPEN);
+    }
+    for (const group of groups) {
+      this.memberPerson.push(person);
+      this.memberGroup.push(this.groups.get(group) ?? group);
+      this.memberFrom.push(from ?? OPEN);
+      this.memberTo.push(to ?? OPEN);
     }
   }
 

@@ -11,7 +11,7 @@ export interface DoorDef {
 /**
  * Makes the doors and the resource → door mapping in SQLite match the configuration.
  * Returns the resources whose door set changed, so booking grants can be re-derived for
- * ongoing and future bookings alike.
+ * ongoing and future bookings alike. The index hears of a changed door set from change_log.
  */
 export function syncDoorsAndResources(
   tx: Tx,
@@ -21,17 +21,14 @@ export function syncDoorsAndResources(
   const db = tx.db;
   const existing = new Map((db.prepare('SELECT id, name FROM doors').all() as DoorDef[]).map((d) => [d.id, d.name]));
   const wanted = new Set(doors.map((d) => d.id));
-  let doorsChanged = false;
   for (const d of doors) {
     if (existing.get(d.id) !== d.name) {
       db.prepare('INSERT INTO doors (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name').run(d.id, d.name);
-      doorsChanged = true;
     }
   }
   for (const id of existing.keys()) {
     if (!wanted.has(id)) {
       db.prepare('DELETE FROM doors WHERE id = ?').run(id);
-      doorsChanged = true;
     }
   }
   const before = resourceDoorMap(db);
@@ -46,7 +43,6 @@ export function syncDoorsAndResources(
     for (const doorId of now) insert.run(resourceId, doorId);
     changed.push(resourceId);
   }
-  if (doorsChanged) tx.touchDoors();
   return changed.sort();
 }
 

@@ -1,6 +1,7 @@
 import type { Clock, Timer } from '../util/clock.js';
 import { guardedInterval, type FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
+import { pruneAppointmentsEndedBefore } from './appointments.js';
 import type { Store } from './store.js';
 
 /** Grants and appointments that ended this long ago can no longer open anything or be moved back. */
@@ -18,12 +19,9 @@ export function pruneEnded(store: Store, now: number): { grants: number; appoint
   const cutoff = now - RETAIN_ENDED_MS;
   return store.transact(
     (tx) => {
-      const grants = tx.db
-        .prepare('DELETE FROM grants WHERE valid_to IS NOT NULL AND valid_to < ? RETURNING person_id')
-        .all(cutoff) as { person_id: number }[];
-      for (const g of grants) tx.touchPerson(g.person_id);
-      const appointments = tx.db.prepare('DELETE FROM appointments WHERE end_at < ?').run(cutoff).changes;
-      return { grants: grants.length, appointments };
+      const grants = tx.grants.pruneEndedBefore(cutoff);
+      const appointments = pruneAppointmentsEndedBefore(tx, cutoff);
+      return { grants, appointments };
     },
     { durability: 'normal' },
   );

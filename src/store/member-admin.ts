@@ -1,4 +1,4 @@
-import { findPersonByEmail, revokePersonTokens, setPersonState, type PersonRow, type PersonState } from './people.js';
+import type { PersonRow, PersonState } from './people-repository.js';
 import type { Store, Tx } from './store.js';
 
 /*
@@ -37,10 +37,10 @@ function summary(row: PersonRow, changed: boolean): MemberChange {
  */
 function changeMember(store: Store, email: string, change: (tx: Tx, row: PersonRow) => boolean): MemberChange {
   return store.transact((tx) => {
-    const row = findPersonByEmail(tx.db, email);
+    const row = tx.people.byEmail(email);
     if (row === undefined) throw new UnknownMemberError();
     if (!change(tx, row)) return summary(row, false);
-    return summary(findPersonByEmail(tx.db, email)!, true);
+    return summary(tx.people.byId(row.id)!, true);
   });
 }
 
@@ -52,8 +52,8 @@ function changeMember(store: Store, email: string, change: (tx: Tx, row: PersonR
 export function suspendMember(store: Store, email: string, now: number): MemberChange {
   return changeMember(store, email, (tx, row) => {
     if (row.state === 'suspended') return false;
-    setPersonState(tx, row.id, 'suspended', now);
-    revokePersonTokens(tx, row.id, now);
+    tx.people.setState(row.id, 'suspended', now);
+    tx.people.revokeTokens(row.id, now);
     return true;
   });
 }
@@ -62,7 +62,7 @@ export function suspendMember(store: Store, email: string, now: number): MemberC
 export function reinstateMember(store: Store, email: string, now: number): MemberChange {
   return changeMember(store, email, (tx, row) => {
     if (row.state === 'active') return false;
-    setPersonState(tx, row.id, 'active', now);
+    tx.people.setState(row.id, 'active', now);
     return true;
   });
 }
@@ -70,7 +70,7 @@ export function reinstateMember(store: Store, email: string, now: number): Membe
 /** Voids every member token issued to the person until now; tokens issued afterwards work. */
 export function revokeMemberTokens(store: Store, email: string, now: number): MemberChange {
   return changeMember(store, email, (tx, row) => {
-    revokePersonTokens(tx, row.id, now);
+    tx.people.revokeTokens(row.id, now);
     return true;
   });
 }

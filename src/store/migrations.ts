@@ -266,4 +266,51 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'access model: person and card validity, access-group memberships, site state (lockdown)',
+    sql: `
+      -- Validity in ms since epoch; NULL = open. A person outside theirs is refused with
+      -- person_not_yet_valid / person_expired, a card outside its own with credential_*.
+      -- 'lost' is already a credential state (migration 1): it is a disabled card reported lost.
+      ALTER TABLE people ADD COLUMN valid_from INTEGER;
+      ALTER TABLE people ADD COLUMN valid_to INTEGER;       -- exclusive
+      ALTER TABLE credentials ADD COLUMN valid_from INTEGER;
+      ALTER TABLE credentials ADD COLUMN valid_to INTEGER;  -- exclusive
+      -- Standing access by access group: the groups themselves live in the configuration, so
+      -- group_id is not a foreign key (a group removed from the YAML opens nothing). source
+      -- says who owns the row ('staff' from the card list, 'subscription', 'api') and has no
+      -- CHECK: the next sources must not need a table rebuild. Each source replaces only its rows.
+      CREATE TABLE person_groups (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        group_id TEXT NOT NULL,
+        valid_from INTEGER,                    -- ms, NULL = open
+        valid_to INTEGER,                      -- ms, exclusive, NULL = open
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        UNIQUE (person_id, group_id, source, source_id)
+      );
+      CREATE INDEX person_groups_source ON person_groups(source, source_id);
+      CREATE TRIGGER change_log_person_groups_insert AFTER INSERT ON person_groups
+        BEGIN INSERT INTO change_log (person_id) VALUES (NEW.person_id); END;
+      CREATE TRIGGER change_log_person_groups_update AFTER UPDATE ON person_groups
+        BEGIN INSERT INTO change_log (person_id) SELECT NEW.person_id UNION SELECT OLD.person_id; END;
+      CREATE TRIGGER change_log_person_groups_delete AFTER DELETE ON person_groups
+        BEGIN INSERT INTO change_log (person_id) VALUES (OLD.person_id); END;
+      -- Site-wide flags (lockdown first), who set them and when. Written by \`lintel lockdown\`
+      -- from another process as often as by the gateway: each change is logged with doors = 1,
+      -- the log's existing "refresh the site-wide part" mark, so the running gateway sees it
+      -- within a poll, as it sees a door added by a config reload.
+      CREATE TABLE site_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,           -- ms
+        updated_by TEXT NOT NULL               -- operator, "cli:user@host", "api:…"
+      );
+      CREATE TRIGGER change_log_site_state_insert AFTER INSERT ON site_state BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+      CREATE TRIGGER change_log_site_state_update AFTER UPDATE ON site_state BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+      CREATE TRIGGER change_log_site_state_delete AFTER DELETE ON site_state BEGIN INSERT INTO change_log (doors) VALUES (1); END;
+    `,
+  },
 ];

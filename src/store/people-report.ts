@@ -1,6 +1,7 @@
 import { maskCredential } from '../util/mask.js';
-import type { Db } from './db.js';
+import type { DbHolder } from './store.js';
 import { findPersonByEmail, normalizeEmail, type CredentialState, type PersonState } from './people.js';
+import { GroupsRepository } from './groups-repository.js';
 import { UnknownMemberError } from './member-admin.js';
 
 /*
@@ -22,11 +23,16 @@ export interface PersonDetail extends PersonSummary {
   tokensValidAfter: string | null;
   credentials: Array<{ card: string; format: string; state: CredentialState }>;
   access: Array<{ door: string; source: string; validFrom: string | null; validTo: string | null }>;
+  /** The person's own validity (migration 11); null = open. */
+  validFrom: string | null;
+  validTo: string | null;
+  /** Access-group memberships, with the source that gave each. */
+  groups: Array<{ group: string; source: string; validFrom: string | null; validTo: string | null }>;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function listPeople(db: Db): PersonSummary[] {
+export function listPeople({ db }: DbHolder): PersonSummary[] {
   return db
     .prepare(
       `SELECT p.email, p.name, p.state,
@@ -38,7 +44,7 @@ export function listPeople(db: Db): PersonSummary[] {
     .all() as PersonSummary[];
 }
 
-export function showPerson(db: Db, email: string): PersonDetail {
+export function showPerson({ db }: DbHolder, email: string): PersonDetail {
   const row = findPersonByEmail(db, normalizeEmail(email));
   if (!row) throw new UnknownMemberError();
   const credentials = (db.prepare('SELECT number, format, state FROM credentials WHERE person_id = ? ORDER BY id').all(row.id) as Array<{ number: string; format: string; state: CredentialState }>).map(
@@ -52,6 +58,9 @@ export function showPerson(db: Db, email: string): PersonDetail {
       valid_to: number | null;
     }>
   ).map((g) => ({ door: g.door_id, source: g.source, validFrom: iso(g.valid_from), validTo: iso(g.valid_to) }));
+  const groups = new GroupsRepository(db)
+    .ofPerson(row.id)
+    .map((m) => ({ group: m.group_id, source: m.source, validFrom: iso(m.valid_from), validTo: iso(m.valid_to) }));
   return {
     email: row.email,
     name: row.name,
@@ -62,6 +71,9 @@ export function showPerson(db: Db, email: string): PersonDetail {
     tokensValidAfter: row.tokens_valid_after > 0 ? iso(row.tokens_valid_after) : null,
     credentials,
     access,
+    validFrom: iso(row.valid_from),
+    validTo: iso(row.valid_to),
+    groups,
   };
 }
 
@@ -72,8 +84,10 @@ export function formatPeople(rows: readonly PersonSummary[]): string {
 
 export function formatPerson(p: PersonDetail): string {
   const lines = [`${p.email}${p.name ? ` (${p.name})` : ''}: ${p.state}`];
+  if (p.validFrom !== null || p.validTo !== null) lines.push(`  valid ${p.validFrom ?? 'from the start'} – ${p.validTo ?? 'open end'}`);
   if (p.tokensValidAfter) lines.push(`  member tokens issued before ${p.tokensValidAfter} are void`);
   for (const c of p.credentials) lines.push(`  card ${c.card} (${c.format}) ${c.state}`);
+  for (const m of p.groups) lines.push(`  group ${m.group}: ${m.source}, ${m.validFrom ?? 'open start'} – ${m.validTo ?? 'open end'}`);
   for (const g of p.access) lines.push(`  door ${g.door}: ${g.source}, ${g.validFrom ?? 'open start'} – ${g.validTo ?? 'open end'}`);
   if (p.credentials.length === 0) lines.push('  no cards');
   return lines.join('\n');

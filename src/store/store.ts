@@ -1,19 +1,42 @@
-import type { Db } from './db.js';
+import { prepareCached as cached, type Db } from './db.js';
+import { CredentialsRepository } from './credentials-repository.js';
+import { GrantsRepository } from './grants-repository.js';
+import { GroupsRepository } from './groups-repository.js';
+import { PeopleRepository } from './people-repository.js';
+import { SiteRepository } from './site-repository.js';
 import type { SubjectHasher } from './subject-columns.js';
 
 /** What a committed transaction touched, so the in-memory index can refresh just that. */
 export interface ChangeSet {
   people: ReadonlySet<number>;
+  /** The door set, the resource mapping or a site flag (lockdown) changed: refresh the site-wide part. */
   doors: boolean;
 }
 
+/**
+ * One transaction's view of the store: a repository per aggregate, each owning its SQL. None
+ * has to tell the index what it wrote: the change_log triggers (migrations 6 and 11) record
+ * every row, from any writer, and Store.transact reads its own rows back at commit.
+ */
 export interface Tx {
+  /** The raw handle, for src/store/ only (appointments, upstream state, snapshots); other folders use the repositories. */
   readonly db: Db;
   /** Stores each new person's member-token subject when the writer holds the token key. */
   readonly subjects: SubjectHasher | undefined;
-  /** Marks a person whose credentials, state or grants changed in this transaction. */
-  touchPerson(id: number): void;
-  touchDoors(): void;
+  readonly people: PeopleRepository;
+  readonly credentials: CredentialsRepository;
+  readonly grants: GrantsRepository;
+  /** Access-group memberships (person_groups). */
+  readonly groups: GroupsRepository;
+  /** Site-wide flags: lockdown. */
+  readonly site: SiteRepository;
+  /** Runs `fn` in a savepoint: if it throws, only its writes roll back and the transaction goes on. */
+  savepoint<T>(fn: () => T): T;
+}
+
+/** Anything that holds the database: a Store or a Tx. Readers in src/store/ take this, so callers never hold the handle. */
+export interface DbHolder {
+  readonly db: Db;
 }
 
 type Listener = (change: ChangeSet) => void;
@@ -42,18 +65,37 @@ export interface TransactOptions {
  * commits, listeners (the access index) are told synchronously what changed. better-sqlite3 is
  * synchronous, so no badge decision can run between the commit and the index refresh.
  * A transaction that throws rolls back and notifies nobody: a rejected input changes nothing.
+ *
+ * What changed is not declared by the writers (a forgotten call was a door left open or shut
+ * until the next restart): it is what the change_log triggers wrote in this transaction, the
+ * rows above the log's mark at BEGIN, read just before COMMIT. A deferred transaction whose
+ * writes follow that first read cannot have another connection's commit in between (SQLite
+ * refuses the write, SQLITE_BUSY_SNAPSHOT), so every row read is ours.
  */
 export class Store {
   private readonly listeners: Listener[] = [];
   private listenerFailed: ((err: unknown) => void) | null = null;
-  /** What the outermost open transaction has touched so far; nested calls add to it. */
-  private open: { people: Set<number>; doors: boolean } | null = null;
+  /** Whether an outermost transaction is open (a nested transact is its savepoint). */
+  private open = false;
+  private readonly tx: Tx;
 
   /** `subjects`: the token key's hasher, so that people are written with their subject (migration 8). */
   constructor(
     readonly db: Db,
     readonly subjects?: SubjectHasher,
-  ) {}
+  ) {
+    const people = new PeopleRepository(db, subjects);
+    this.tx = {
+      db,
+      subjects,
+      people,
+      credentials: new CredentialsRepository(db, people),
+      grants: new GrantsRepository(db),
+      groups: new GroupsRepository(db),
+      site: new SiteRepository(db),
+      savepoint: (fn) => db.transaction(fn)(),
+    };
+  }
 
   onCommit(listener: Listener): () => void {
     this.listeners.push(listener);
@@ -73,28 +115,28 @@ export class Store {
   }
 
   transact<T>(fn: (tx: Tx) => T, options: TransactOptions = {}): T {
-    // A nested transact is a savepoint of the outer one: what it touched is told when the
-    // outer commits, never before (the outer may still roll back what the index was told).
-    const outer = this.open;
-    const change = outer ?? { people: new Set<number>(), doors: false };
-    const tx: Tx = {
-      db: this.db,
-      subjects: this.subjects,
-      touchPerson: (id) => void change.people.add(id),
-      touchDoors: () => {
-        change.doors = true;
-      },
-    };
-    if (outer) return this.db.transaction(() => fn(tx))();
-    this.open = change;
+    const tx = this.tx;
+    // A nested transact is a savepoint of the outer one: its log rows are read when the outer
+    // commits, never before (the outer may still roll back what the index would be told).
+    if (this.open) return this.db.transaction(() => fn(tx))();
+    // No listener (the CLI, a bulk import of a million rows): nobody to tell, no log to read.
+    const told = this.listeners.length > 0;
+    let change: ChangeSet | null = null;
+    this.open = true;
     let result: T;
     try {
-      const run = this.db.transaction(() => fn(tx));
+      const run = this.db.transaction(() => {
+        const mark = told ? logMark(this.db) : 0;
+        const value = fn(tx);
+        if (told) change = changesAfter(this.db, mark);
+        return value;
+      });
       result = withSynchronous(this.db, options.durability ?? 'full', () => (options.immediate === true ? run.immediate() : run()));
     } finally {
-      this.open = null;
+      this.open = false;
     }
-    if (change.people.size > 0 || change.doors) this.notify(change);
+    const committed = change as ChangeSet | null;
+    if (committed !== null && (committed.people.size > 0 || committed.doors)) this.notify(committed);
     return result;
   }
 
@@ -115,6 +157,24 @@ export class Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** The change log's high-water mark (AUTOINCREMENT keeps it in sqlite_sequence even once pruned). */
+function logMark(db: Db): number {
+  // Its own SQL text: prepareCached shares a statement per text, and pluck() is a mode of the statement.
+  const seq = cached(db, "SELECT seq AS mark FROM sqlite_sequence WHERE name = 'change_log'").pluck().get() as number | undefined;
+  return seq ?? 0;
+}
+
+/** What the log rows after `mark` name: this transaction's own writes (see Store). */
+function changesAfter(db: Db, mark: number): ChangeSet {
+  const people = new Set<number>();
+  let doors = false;
+  for (const [person, door] of cached(db, 'SELECT person_id, doors FROM change_log WHERE seq > ? ORDER BY seq').raw().iterate(mark) as IterableIterator<[number | null, number]>) {
+    if (person !== null) people.add(person);
+    if (door === 1) doors = true;
+  }
+  return { people, doors };
 }
 
 /**

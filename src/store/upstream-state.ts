@@ -1,5 +1,5 @@
-import { prepareCached as cached, type Db } from './db.js';
-import type { Tx } from './store.js';
+import { prepareCached as cached } from './db.js';
+import type { DbHolder, Tx } from './store.js';
 
 
 /*
@@ -32,7 +32,7 @@ interface SubscriptionSql {
 }
 
 /** Subscriptions that may still sign callbacks: not yet expired, active or replaced. */
-export function liveSubscriptions(db: Db, now: number): SubscriptionRecord[] {
+export function liveSubscriptions({ db }: DbHolder, now: number): SubscriptionRecord[] {
   const rows = cached(db, 'SELECT * FROM upstream_subscriptions WHERE expires_at > ? ORDER BY created_at, subscription_id').all(now) as SubscriptionSql[];
   return rows.map((r) => ({
     subscriptionId: r.subscription_id,
@@ -73,7 +73,7 @@ export function deleteExpiredSubscriptions(tx: Tx, now: number): number {
   return cached(tx.db, 'DELETE FROM upstream_subscriptions WHERE expires_at <= ?').run(now).changes;
 }
 
-export function webhookSeen(db: Db, webhookId: string): boolean {
+export function webhookSeen({ db }: DbHolder, webhookId: string): boolean {
   return cached(db, 'SELECT 1 FROM webhook_events WHERE webhook_id = ?').get(webhookId) !== undefined;
 }
 
@@ -85,7 +85,7 @@ export function pruneWebhooks(tx: Tx, receivedBefore: number): number {
   return cached(tx.db, 'DELETE FROM webhook_events WHERE received_at < ?').run(receivedBefore).changes;
 }
 
-export function resourceTimeZones(db: Db): Map<string, string> {
+export function resourceTimeZones({ db }: DbHolder): Map<string, string> {
   const rows = cached(db, 'SELECT resource_id, time_zone FROM upstream_resource_zones').all() as {
     resource_id: string;
     time_zone: string;

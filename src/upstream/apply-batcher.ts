@@ -69,7 +69,7 @@ export class ApplyBatcher {
         (tx) => {
           for (const job of jobs) {
             try {
-              outcomes.push({ ok: true, value: tx.db.transaction(() => job.run(tx))() });
+              outcomes.push({ ok: true, value: tx.savepoint(() => job.run(tx)) });
             } catch (error) {
               if (isSqliteBusy(error)) throw error; // the lock, not the job: retry the whole batch
               outcomes.push({ ok: false, error });

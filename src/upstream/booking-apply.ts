@@ -6,11 +6,11 @@ import {
   upsertAppointment,
   type AppointmentRecord,
 } from '../store/appointments.js';
-import { replaceSourceGrants, type GrantInput } from '../store/grants.js';
-import { normalizeEmail, upsertPerson } from '../store/people.js';
+import type { GrantInput } from '../store/grants-repository.js';
+import { normalizeEmail } from '../store/people-repository.js';
 import type { Config } from '../config/schema.js';
 import type { Store, Tx } from '../store/store.js';
-import { prepareCached } from '../store/db.js';
+import { doorsOfResource } from '../store/resource-doors.js';
 import { resourceTimeZones, setResourceTimeZone } from '../store/upstream-state.js';
 import type { DailyList, UpstreamAppointment } from './schemas.js';
 import { anyZoneDayRange, localDayRange } from './tz-dates.js';
@@ -31,13 +31,12 @@ export function policyFrom(
   defaults: Grace,
   overrides: ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>,
 ): BookingPolicy {
-  // One resource's doors on demand: a list names one resource, the mapping may hold hundreds.
-  const stmt = prepareCached(tx.db, 'SELECT door_id FROM resource_doors WHERE resource_id = ? ORDER BY door_id').pluck();
+  // One resource's doors on demand, each read once per transaction.
   const doors = new Map<string, string[]>();
   return {
     doorsOf: (id) => {
       let list = doors.get(id);
-      if (!list) doors.set(id, (list = stmt.all(id) as string[]));
+      if (!list) doors.set(id, (list = doorsOfResource(tx, id)));
       return list;
     },
     graceOf: (id) => {
@@ -67,7 +66,7 @@ function participantsOf(a: UpstreamAppointment): { emails: string[]; names: Map<
 /** Organizer and attendees get the resource's doors from start − grace to end + grace. */
 export function deriveGrants(tx: Tx, a: AppointmentRecord, policy: BookingPolicy, now: number, names?: Map<string, string | null>): void {
   if (a.status !== 'confirmed') {
-    replaceSourceGrants(tx, 'booking', a.appointmentId, []);
+    tx.grants.replaceSource('booking', a.appointmentId, []);
     return;
   }
   const grace = policy.graceOf(a.resourceId);
@@ -77,10 +76,10 @@ export function deriveGrants(tx: Tx, a: AppointmentRecord, policy: BookingPolicy
   for (const email of a.participants) {
     // A participant without a card is "pending": the person exists, grants exist, and the
     // moment a card is assigned the index picks them up.
-    const personId = upsertPerson(tx, email, names?.get(email) ?? null, now);
+    const personId = tx.people.upsert(email, names?.get(email) ?? null, now);
     for (const doorId of policy.doorsOf(a.resourceId)) grants.push({ personId, doorId, validFrom: from, validTo: to });
   }
-  replaceSourceGrants(tx, 'booking', a.appointmentId, grants);
+  tx.grants.replaceSource('booking', a.appointmentId, grants);
 }
 
 function sameBooking(x: AppointmentRecord, y: AppointmentRecord): boolean {
@@ -117,7 +116,7 @@ export function applyDailyList(tx: Tx, list: DailyList, policy: BookingPolicy, n
       updatedAt: a.updatedAt,
       fetchedAt: now,
     };
-    const stored = getAppointment(tx.db, a.appointmentId);
+    const stored = getAppointment(tx, a.appointmentId);
     // An unknown updatedAt (null: the platform omitted it) cannot be older: applied as the latest truth.
     if (stored?.updatedAt && a.updatedAt !== null && Date.parse(a.updatedAt) < Date.parse(stored.updatedAt)) continue;
     if (stored && sameBooking(stored, next)) continue;
@@ -137,10 +136,10 @@ export function applyDailyList(tx: Tx, list: DailyList, policy: BookingPolicy, n
  */
 function dropUnlisted(tx: Tx, resourceId: string, day: { start: number; end: number }, listed: ReadonlySet<string>): number {
   let changed = 0;
-  for (const stored of appointmentsTouching(tx.db, resourceId, day.start, day.end)) {
+  for (const stored of appointmentsTouching(tx, resourceId, day.start, day.end)) {
     if (listed.has(stored.appointmentId)) continue;
     deleteAppointment(tx, stored.appointmentId);
-    replaceSourceGrants(tx, 'booking', stored.appointmentId, []);
+    tx.grants.replaceSource('booking', stored.appointmentId, []);
     if (stored.status === 'confirmed') changed++;
   }
   return changed;
@@ -154,7 +153,7 @@ function dropUnlisted(tx: Tx, resourceId: string, day: { start: number; end: num
  * kept (migration 4) can hold its bookings with no zone: then the widest day any zone has.
  */
 export function applyResourceGone(tx: Tx, resourceId: string, date: string): ApplyResult {
-  const zone = resourceTimeZones(tx.db).get(resourceId);
+  const zone = resourceTimeZones(tx).get(resourceId);
   const day = zone ? localDayRange(date, zone) : anyZoneDayRange(date);
   return { appointments: 0, changed: dropUnlisted(tx, resourceId, day, new Set()) };
 }
@@ -174,7 +173,7 @@ export function rederiveBookingGrants(
     const policy = policyFrom(tx, defaults, overrides);
     let n = 0;
     for (const resourceId of resourceIds) {
-      for (const a of appointmentsOfResource(tx.db, resourceId)) {
+      for (const a of appointmentsOfResource(tx, resourceId)) {
         deriveGrants(tx, a, policy, now);
         n++;
       }
@@ -193,6 +192,6 @@ export function rederiveFromConfig(store: Store, cfg: Pick<Config, 'resources' |
 export function pruneEndedAppointments(tx: Tx, ids: readonly string[]): void {
   for (const id of ids) {
     deleteAppointment(tx, id);
-    replaceSourceGrants(tx, 'booking', id, []);
+    tx.grants.replaceSource('booking', id, []);
   }
 }

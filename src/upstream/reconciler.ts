@@ -77,7 +77,7 @@ export class Reconciler {
 
   /** Housekeeping on each sweep: ended appointments and their grants. */
   pruneEnded(): void {
-    const ids = endedAppointmentIds(this.opts.store.db, this.opts.clock.now() - KEEP_ENDED_MS);
+    const ids = endedAppointmentIds(this.opts.store, this.opts.clock.now() - KEEP_ENDED_MS);
     if (ids.length > 0) this.opts.store.transact((tx) => pruneEndedAppointments(tx, ids));
   }
 
@@ -103,7 +103,7 @@ export class Reconciler {
   private async runSweep(resources: readonly string[]): Promise<ReconcileReport> {
     const at = this.opts.clock.now();
     const started = performance.now();
-    const zones = resourceTimeZones(this.opts.store.db);
+    const zones = resourceTimeZones(this.opts.store);
     const host = this.opts.hostZone ?? hostTimeZone();
     const threeDays = (zone: string): string[] => {
       const today = localDateOf(at, zone);

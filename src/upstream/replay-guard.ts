@@ -23,7 +23,7 @@ export class ReplayGuard {
   ) {}
 
   seen(webhookId: string): boolean {
-    return webhookSeen(this.store.db, webhookId);
+    return webhookSeen(this.store, webhookId);
   }
 
   remember(webhookId: string): void {

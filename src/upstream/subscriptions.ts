@@ -80,7 +80,7 @@ export class SubscriptionManager {
 
   /** Subscriptions whose secrets may sign a callback right now. */
   live(): SubscriptionRecord[] {
-    return liveSubscriptions(this.opts.store.db, this.opts.clock.now());
+    return liveSubscriptions(this.opts.store, this.opts.clock.now());
   }
 
   /** Mapped resource ids the platform does not know (a typo in the mapping, a deleted room). */

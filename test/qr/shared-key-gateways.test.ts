@@ -103,10 +103,7 @@ describe('member-token subject collisions', () => {
       site.store.transact((tx) => setPersonState(tx, ana, 'active', T0));
       expect(qr.decide('r1', 'front', tokenFor('ana@example.com'))).toMatchObject({ reason: 'unknown_credential', personId: null });
       // ben leaves: the subject is ana's alone again.
-      site.store.transact((tx) => {
-        tx.db.prepare('DELETE FROM people WHERE id = ?').run(ben);
-        tx.touchPerson(ben);
-      });
+      site.store.transact((tx) => void tx.people.remove(ben));
       expect(site.index.subjectCollisions()).toBe(0);
       expect(qr.decide('r1', 'front', tokenFor('ana@example.com'))).toMatchObject({ result: 'granted', personId: ana });
     } finally {

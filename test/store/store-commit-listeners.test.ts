@@ -12,7 +12,7 @@ import { testStore } from '../helpers/store.js';
 
 const T0 = Date.parse('2026-12-02T10:00:00Z');
 let nextCard = 1000;
-/** A person with a card: a change the index cares about (touchPerson). */
+/** A person with a card: a change the index cares about (change_log rows of people and credentials). */
 const person = (tx: Tx, email: string) => {
   const id = upsertPerson(tx, email, null, T0);
   assignCredential(tx, id, String(nextCard++), 'decimal', 'active', T0);
