@@ -183,6 +183,6 @@ describe('commits by another process reach the running index incrementally', () 
     await ctx.other.exec(`UPDATE credentials SET state = 'lost' WHERE number = '100003'`);
     await ctx.watch.poll();
     expect(ctx.watch.stats()).toMatchObject({ peopleRefreshed: 1, rebuilds: 0 });
-    expect(decideCard(ctx.live(), '100003', 'front', T0).reason).toBe('credential_disabled');
+    expect(decideCard(ctx.live(), '100003', 'front', T0).reason).toBe('credential_lost');
   });
 });
