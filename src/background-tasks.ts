@@ -23,6 +23,8 @@ export interface BackgroundDeps {
   index: () => AccessIndex;
   swapIndex: (fresh: AccessIndex) => void;
   newIndex: () => AccessIndex;
+  /** Another process changed the site-wide part (lockdown): the access part re-reads it. */
+  siteChanged?: () => void;
   /** The change-log mark taken before the index was loaded. */
   changeMark: ChangeMark;
   /** Re-reads the files of faulted links (password, token, TLS). */
@@ -58,6 +60,7 @@ export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
     swap: deps.swapIndex,
     newIndex: deps.newIndex,
     from: deps.changeMark,
+    siteChanged: deps.siteChanged,
   });
   watch.start();
   const timers: Timer[] = [{ cancel: () => watch.stop() }];

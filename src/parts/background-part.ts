@@ -33,6 +33,7 @@ export class BackgroundPart implements Part {
       index: () => index.index,
       swapIndex: (fresh) => index.swapIndex(fresh),
       newIndex: () => index.newIndex(),
+      siteChanged: () => index.siteChanged(),
       changeMark: index.changeMark,
       retryLinkFiles: () => this.files.retry(),
     }));

@@ -9,6 +9,7 @@ import { QrAccess } from '../qr/qr-access.js';
 import { createQrRoutes } from '../qr/routes.js';
 import type { StatusPart } from '../status-builder.js';
 import { VisitorGate } from '../visitors/visitor-gate.js';
+import type { AccessPart } from './access-part.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
 import type { RelayPart } from './relay-part.js';
 import type { IndexPart } from './index-part.js';
@@ -41,6 +42,7 @@ export class DecisionsPart implements Part {
     private readonly index: IndexPart,
     private readonly relay: RelayPart,
     private readonly upstream: UpstreamPart,
+    private readonly access: AccessPart,
   ) {}
 
   start(ctx: PartContext): void {
@@ -62,11 +64,11 @@ export class DecisionsPart implements Part {
       : null;
     // Through the index part, never an AccessIndex: a rebuilt index is swapped in there.
     const live = this.index;
-    const qr = new QrAccess({ get index(): AccessIndex { return live.index; }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, accessLog), clock: ctx.clock });
+    const qr = new QrAccess({ get index(): AccessIndex { return live.index; }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, accessLog), clock: ctx.clock, policy: this.access.policy });
     const recorder = new DecisionRecorder({ audit, clock: ctx.clock, logger: accessLog, metrics: ctx.metrics, recent: this.recent, maxQueuedRows: cfg.audit.maxQueuedRows });
     const collapser = new FloodCollapser(recorder, ctx.clock, { perSecond: cfg.audit.floodRowsPerSecond });
     const cardGuard = new FailureGuard(cfg.bruteForce.cards, accessLog);
-    const pipeline = new BadgePipeline({ get index(): AccessIndex { return live.index; }, relay: this.relay.relay, recorder: collapser, clock: ctx.clock, logger: accessLog, qr, cardGuard });
+    const pipeline = new BadgePipeline({ get index(): AccessIndex { return live.index; }, relay: this.relay.relay, recorder: collapser, clock: ctx.clock, logger: accessLog, qr, cardGuard, policy: this.access.policy, opened: (personId, readerId, at) => this.access.opened(personId, readerId, at) });
     const issueQr = createMemberQrIssuer({ db: store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: ctx.clock });
     this.running = { pipeline, recorder, collapser, cardGuard, issueQr };
   }

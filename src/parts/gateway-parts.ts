@@ -1,6 +1,8 @@
 import type { GatewayStatus } from '../http/status.js';
+import { AccessPart } from './access-part.js';
 import { BackgroundPart } from './background-part.js';
 import { DecisionsPart } from './decisions-part.js';
+import { DoorHoldPart } from './door-hold-part.js';
 import { FilesPart } from './files-part.js';
 import { HttpPart } from './http-part.js';
 import { IndexPart } from './index-part.js';
@@ -14,6 +16,7 @@ import { UpstreamPart } from './upstream-part.js';
 export interface CoreParts {
   files: FilesPart;
   store: StorePart;
+  access: AccessPart;
   index: IndexPart;
   broker: BrokerPart;
   relay: RelayPart;
@@ -39,22 +42,25 @@ export interface GatewayParts {
 export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatus }): GatewayParts {
   const files = new FilesPart();
   const store = new StorePart();
-  const index = new IndexPart(store);
+  const access = new AccessPart();
+  const index = new IndexPart(store, access);
   const broker = new BrokerPart();
   const relay = new RelayPart(files, broker);
   const upstream = new UpstreamPart(files);
-  const decisions = new DecisionsPart(store, index, relay, upstream);
+  const decisions = new DecisionsPart(store, index, relay, upstream, access);
   const http = new HttpPart(files, upstream, inputs.status);
-  const core = { files, store, index, broker, relay, upstream, decisions, http };
+  const core = { files, store, access, index, broker, relay, upstream, decisions, http };
   return {
     core,
     list: [
       files,
       store,
       new CheckpointerPart(store),
+      access,
       index,
       broker,
       relay,
+      new DoorHoldPart(relay, access),
       upstream,
       decisions,
       http,

@@ -6,8 +6,10 @@ import { refreshDoors, refreshPeople } from '../store/index-loader.js';
 import { saveIndexAtStop, startIndex } from '../store/index-start.js';
 import { rederiveFromConfig } from '../upstream/booking-apply.js';
 import { errorMessage } from '../util/errors.js';
-import { SYNC_STOP_BOUND_MS, type Part, type PartContext } from './part.js';
+import { SYNC_STOP_BOUND_MS, type ConfigChange, type Part, type PartContext } from './part.js';
+import type { AccessPart } from './access-part.js';
 import type { StorePart } from './store-part.js';
+import { modelHash } from '../access/derive.js';
 
 /**
  * The in-memory index every decision reads: loaded from the snapshot of the last clean stop or
@@ -28,8 +30,13 @@ export class IndexPart implements Part {
   private suspect = false;
   private onSuspect: (() => void) | null = null;
   private appliedSeq: () => number | undefined = () => undefined;
+  /** Builds a new index beside the live one and swaps it in (the change watcher's rebuild). */
+  private rebuild: (() => void) | null = null;
 
-  constructor(private readonly store: StorePart) {}
+  constructor(
+    private readonly store: StorePart,
+    private readonly access: AccessPart,
+  ) {}
 
   get index(): AccessIndex {
     return this.live;
@@ -40,7 +47,10 @@ export class IndexPart implements Part {
     const cfg = ctx.config();
     const { store, changedResources } = this.store.site;
     store.onCommit((change) => {
-      if (change.doors) refreshDoors(store.db, this.live);
+      if (change.doors) {
+        refreshDoors(store.db, this.live);
+        this.access.refreshSite(store.db);
+      }
       if (change.people.size > 0) refreshPeople(store.db, this.live, change.people);
     });
     // The commit stands whatever a listener threw; an index that may have missed it is rebuilt.
@@ -50,6 +60,7 @@ export class IndexPart implements Part {
       this.suspect = true;
       this.onSuspect?.();
     });
+    this.access.refreshSite(store.db);
     this.live = this.newIndex();
     this.mark = startIndex(store.db, this.live, sitePaths(cfg).indexSnapshot, ctx.logger.child({ part: 'store' })).mark;
     ctx.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.live.stats().cards);
@@ -65,11 +76,30 @@ export class IndexPart implements Part {
     if (!ctx) throw new Error('the index part has not started');
     const { subjects } = this.store.site;
     const accessLog = ctx.logger.child({ part: 'access' });
-    return new AccessIndex({
+    const index = new AccessIndex({
       subjectOf: subjects.of,
       subjectKeyId: subjects.keyId,
       onSubjectCollision: (personIds) => accessLog.warn({ personIds }, 'these people share a member-token subject: their member tokens are refused'),
     });
+    this.access.setUp(index);
+    return index;
+  }
+
+  /** Another process switched a site flag (lockdown) or changed doors: read from the store. */
+  siteChanged(): void {
+    if (this.store.isOpen()) this.access.refreshSite(this.store.site.store.db);
+  }
+
+  /**
+   * A reload changed the access model (the access part, before this one, compiled it): the live
+   * index holds windows of the old groups and slots, so a new one is built beside it with the
+   * new model and swapped in (decisions go on with the old model until then, never with none).
+   */
+  reloaded(change: ConfigChange): void {
+    void change;
+    if (this.live.modelHash === modelHash(this.access.model)) return;
+    this.ctx?.logger.info('access model changed: rebuilding the index beside the live one');
+    this.rebuild?.();
   }
 
   swapIndex(fresh: AccessIndex): void {
@@ -89,6 +119,7 @@ export class IndexPart implements Part {
    */
   watchedBy(rebuild: () => void, appliedSeq: () => number): void {
     this.onSuspect = rebuild;
+    this.rebuild = rebuild;
     this.appliedSeq = appliedSeq;
     if (this.suspect) rebuild();
   }

@@ -14,7 +14,7 @@ import type { Logger } from '../util/log.js';
  */
 
 /** The bound of a part whose stop is synchronous (nothing to wait for): it counts in the sum, and nothing more. */
-export const SYNC_STOP_BOUND_MS = 100;
+export const SYNC_STOP_BOUND_MS = 50;
 
 /** What every part is given at start: the gateway's own, shared by all of them. */
 export interface PartContext {

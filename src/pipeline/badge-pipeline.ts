@@ -40,6 +40,11 @@ export interface BadgePipelineDeps {
   cardGuard?: FailureGuard | undefined;
   /** Lockdown and the anti-passback / first-person-in hooks, owned by the gateway; absent: none. */
   policy?: PolicyContext | undefined;
+  /**
+   * A granted read's pulse was sent: the person went through (anti-passback positions move
+   * then, never on a grant whose door could not be opened).
+   */
+  opened?: ((personId: number, readerId: string, at: number) => void) | undefined;
 }
 
 const RATE_LIMITED = Object.freeze(deny('rate_limited'));
@@ -146,6 +151,7 @@ export class BadgePipeline {
    */
   private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision, at: number): void {
     const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door, at).status : 'none';
+    if (relay === 'sent' && decision.personId !== null) this.deps.opened?.(decision.personId, reader.id, at);
     this.deps.recorder.record({
       at,
       readerId: reader.id,

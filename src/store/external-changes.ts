@@ -78,6 +78,11 @@ export interface ExternalChangeWatchOptions {
   /** Taken before the index was loaded, so nothing committed in between is missed. */
   from: ChangeMark;
   everyMs?: number;
+  /**
+   * The site-wide part changed (doors, resource mapping, a site_state flag such as lockdown):
+   * told after the index's doors are refreshed, so the caller re-reads what it keeps of the site.
+   */
+  siteChanged?: () => void;
   /** Loop time per macrotask (default SLICE_MS) and the clock it is read from (tests drive it). */
   sliceMs?: number;
   now?: () => number;
@@ -225,7 +230,10 @@ export class ExternalChangeWatch {
         await slice.pace();
         if (!db.open) return;
         const change = this.changedSince(from, Math.min(from + LOG_WINDOW, now.seq));
-        if (change.doors) refreshDoors(db, this.opts.index());
+        if (change.doors) {
+          refreshDoors(db, this.opts.index());
+          this.opts.siteChanged?.();
+        }
         doors ||= change.doors;
         for (let i = 0; i < change.people.length; i += PEOPLE_PER_STEP) {
           await slice.pace();
@@ -284,6 +292,8 @@ export class ExternalChangeWatch {
     if (caughtUp.doors) refreshDoors(db, fresh);
     refreshPeople(db, fresh, caughtUp.people);
     this.opts.swap(fresh);
+    // A gap may hide a site flag's change as well as people's.
+    this.opts.siteChanged?.();
     this.mark = end;
     this.counters.rebuilds++;
     logger.info(fresh.stats(), 'index rebuilt and swapped in');
