@@ -113,6 +113,6 @@ describe('suspend, reinstate and revoke', () => {
     expect(door(before)).toMatchObject({ result: 'denied', reason: 'token_revoked' });
     expect(door(after)).toMatchObject({ result: 'granted', personId: personId('ana@example.com') });
     expect(decideCard(site.index, '1001', 'front', clock.now())).toMatchObject({ result: 'granted' });
-    expect(decideCard(site.index, '1002', 'front', clock.now())).toMatchObject({ result: 'denied', reason: 'credential_disabled' });
+    expect(decideCard(site.index, '1002', 'front', clock.now())).toMatchObject({ result: 'denied', reason: 'credential_lost' });
   });
 });
