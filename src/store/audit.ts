@@ -12,6 +12,10 @@ export interface AuditEntry {
   relay: 'sent' | 'unreachable' | 'expired' | 'none';
   /** Identical denials this row stands for (flood collapsing, migration 7); 1 when absent. */
   count?: number;
+  /** Which source's window granted (migration 12); null for denials. */
+  source?: string | null;
+  /** A policy event of the decision (a soft anti-passback violation); null for most. */
+  event?: string | null;
 }
 
 export interface AuditRow {
@@ -25,6 +29,8 @@ export interface AuditRow {
   reason: string;
   relay: string | null;
   count: number;
+  source: string | null;
+  event: string | null;
 }
 
 /** Append-only decision log (triggers in migration 1 refuse UPDATE and DELETE). */
@@ -34,10 +40,10 @@ export class AuditLog {
 
   constructor(private readonly db: Db) {
     const insert = db.prepare(
-      'INSERT INTO audit (at, reader_id, door_id, credential, person_id, result, reason, relay, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit (at, reader_id, door_id, credential, person_id, result, reason, relay, count, source, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.appendMany = db.transaction((entries: readonly AuditEntry[]) => {
-      for (const e of entries) insert.run(e.at, e.readerId, e.doorId, e.credential, e.personId, e.result, e.reason, e.relay, e.count ?? 1);
+      for (const e of entries) insert.run(e.at, e.readerId, e.doorId, e.credential, e.personId, e.result, e.reason, e.relay, e.count ?? 1, e.source ?? null, e.event ?? null);
     });
   }
 

@@ -313,4 +313,15 @@ export const migrations: readonly Migration[] = [
       CREATE TRIGGER change_log_site_state_delete AFTER DELETE ON site_state BEGIN INSERT INTO change_log (doors) VALUES (1); END;
     `,
   },
+  {
+    version: 12,
+    name: 'audit: which source granted, and the policy event of a decision',
+    sql: `
+      -- The access model's audit trail: a granted row names the source whose window opened the
+      -- door (booking, subscription, visit, staff, group), and a decision may carry a policy
+      -- event (a soft anti-passback violation). NULL on every row written before.
+      ALTER TABLE audit ADD COLUMN source TEXT;
+      ALTER TABLE audit ADD COLUMN event TEXT;
+    `,
+  },
 ];

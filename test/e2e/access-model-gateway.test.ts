@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { importCards } from '../../src/store/card-import.js';
+import { openDatabase } from '../../src/store/db.js';
 import { switchLockdown } from '../../src/store/site-admin.js';
 import { silentLogger } from '../../src/util/log.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -102,5 +103,13 @@ describe('gateway: the access model', () => {
     for (let i = 0; i < 100 && gateway.index === before; i++) await new Promise((r) => setTimeout(r, 50));
     expect(gateway.index).not.toBe(before);
     expect(await swipe(labIn, '1001')).toBe('granted');
+
+    // The audit trail says which source opened the door: the group for ada, a booking never here.
+    await gateway.stop();
+    const db = openDatabase(join(dataDir, 'lintel.db'));
+    cleanups.push(() => void db.close());
+    const rows = db.prepare("SELECT reason, source FROM audit WHERE result = 'granted' ORDER BY id").all() as { reason: string; source: string | null }[];
+    expect(rows.length).toBeGreaterThan(3);
+    expect(new Set(rows.map((r) => r.source))).toEqual(new Set(['group']));
   });
 });
