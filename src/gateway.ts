@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { AccessIndex } from './access/access-index.js';
 import type { ReloadPlan } from './config/reload-plan.js';
 import type { Config, ReaderConfig } from './config/schema.js';
+import type { DoorHold } from './doors/door-hold.js';
 import type { DoorRelay } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
 import type { GatewayStatus } from './http/status.js';
@@ -162,6 +163,11 @@ export class Gateway implements ReloadTarget {
 
   get relay(): DoorRelay {
     return this.core.relay.relay;
+  }
+
+  /** Doors held unlocked (scheduled unlock, first-person-in, operator holds). */
+  get doorHold(): DoorHold {
+    return this.core.doorHold.doorHold;
   }
 
   get upstream(): UpstreamLink | null {

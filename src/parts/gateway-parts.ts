@@ -20,6 +20,7 @@ export interface CoreParts {
   index: IndexPart;
   broker: BrokerPart;
   relay: RelayPart;
+  doorHold: DoorHoldPart;
   upstream: UpstreamPart;
   decisions: DecisionsPart;
   http: HttpPart;
@@ -46,10 +47,11 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const index = new IndexPart(store, access);
   const broker = new BrokerPart();
   const relay = new RelayPart(files, broker);
+  const doorHold = new DoorHoldPart(relay, access);
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
   const http = new HttpPart(files, upstream, inputs.status);
-  const core = { files, store, access, index, broker, relay, upstream, decisions, http };
+  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, http };
   return {
     core,
     list: [
@@ -60,7 +62,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       index,
       broker,
       relay,
-      new DoorHoldPart(relay, access),
+      doorHold,
       upstream,
       decisions,
       http,

@@ -20,6 +20,7 @@ const readers = [
   { id: 'front-in', kind: 'stdin', door: 'front', direction: 'in' },
   { id: 'front-out', kind: 'stdin', door: 'front', direction: 'out' },
   { id: 'lab-in', kind: 'stdin', door: 'lab' },
+  { id: 'lobby-in', kind: 'stdin', door: 'lobby' },
 ] as const;
 
 function hhmm(minuteOfDay: number): string {
@@ -36,16 +37,16 @@ function siteConfig(dataDir: string, staffZones: { zone: string; schedule?: stri
     dataDir,
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { url: 'embedded', embeddedPort: 0 },
-    doors: [{ id: 'front' }, { id: 'lab' }],
+    doors: [{ id: 'front' }, { id: 'lab' }, { id: 'lobby', mode: 'scheduled-unlock', unlockSchedule: 'open-now', firstPersonIn: true }],
     readers,
     schedules: {
       'open-now': { weekly: { [every[0]]: [`${hhmm(minute - 120)}-${hhmm(minute + 120)}`] } },
       'closed-now': { weekly: { [every[0]]: [`${hhmm(minute + 240)}-${hhmm(minute + 300)}`] } },
     },
-    zones: { lobby: { doors: ['front'] }, lab: { doors: ['lab'] } },
+    zones: { lobby: { doors: ['front'] }, lab: { doors: ['lab'] }, hall: { doors: ['lobby'] } },
     accessGroups: {
       staff: { zones: staffZones },
-      security: { zones: [{ zone: 'lobby' }, { zone: 'lab' }], lockdownOverride: true },
+      security: { zones: [{ zone: 'lobby' }, { zone: 'lab' }, { zone: 'hall' }], lockdownOverride: true, firstPersonIn: true },
     },
     areas: { building: { in: ['front-in'], out: ['front-out'], antiPassback: 'hard' } },
   });
@@ -82,7 +83,15 @@ describe('gateway: the access model', () => {
       for (let i = 0; i < 200 && gateway.recent.list().length < Math.min(seen, 50); i++) await new Promise((r) => setTimeout(r, 5));
       return gateway.recent.list()[0]!.reason;
     };
-    const [frontIn, frontOut, labIn] = readers;
+    const [frontIn, frontOut, labIn, lobbyIn] = readers;
+
+    // The lobby's schedule is open, but it stands locked until a first-person-in member is in.
+    const lobbyHeld = () => gateway.doorHold.status().find((d) => d.door === 'lobby')?.schedule === true;
+    gateway.doorHold.reviewNow();
+    expect(lobbyHeld()).toBe(false);
+    expect(await swipe(lobbyIn, '2002')).toBe('granted');
+    for (let i = 0; i < 100 && !lobbyHeld(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(lobbyHeld()).toBe(true);
 
     expect(await swipe(labIn, '1001')).toBe('outside_schedule');
     expect(await swipe(labIn, '3003')).toBe('no_grant');
