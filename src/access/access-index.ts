@@ -27,9 +27,9 @@ export type { GrantSource } from './grant-source.js';
  * holder's record, and that record, one contiguous run of doubles in a RecordPool:
  *
  *   [ personId, subject (64 raw bits), flags,
+ *     validFrom, validTo,                       (only for people with a validity)
  *     windowKey, from, to, ...                  (the person's windows: door, schedule slot, source)
- *     lo, hi, ...                               (card keys, for removal)
- *     validFrom, validTo ]                      (only for people with a validity)
+ *     lo, hi, ... ]                             (card keys, for removal)
  *
  * (record-layout.ts has the bits.) A holder with one grant and one card fills exactly 8
  * doubles: one cache line. Disabled cards live in a second, usually small, table. A record
@@ -59,7 +59,7 @@ export const OUTSIDE_WINDOW = 1;
 export const OUTSIDE_SCHEDULE = 2;
 export const GRANTED = 16;
 
-const { HEADER, STRIDE } = layout;
+const { STRIDE } = layout;
 
 export class AccessIndex {
   private readonly pool = new RecordPool();
@@ -194,7 +194,7 @@ export class AccessIndex {
     const data = this.pool.data;
     const flags = data[record + 2]!;
     if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return VALID;
-    const v = layout.validityOffset(record, flags);
+    const v = layout.validityOffset(record);
     return validityAt(data[v]!, data[v + 1]!, at);
   }
 
@@ -236,11 +236,13 @@ export class AccessIndex {
    */
   matchWindows(record: number, door: number, at: number): number {
     const data = this.pool.data;
-    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const flags = data[record + 2]!;
+    const start = layout.windowsAt(record, flags);
+    const end = start + STRIDE * layout.windowCount(flags);
     const low = door * layout.DOOR_UNIT;
     const high = low + layout.DOOR_UNIT;
     let match = NO_GRANT;
-    for (let i = record + HEADER; i < end; i += STRIDE) {
+    for (let i = start; i < end; i += STRIDE) {
       const key = data[i]!;
       if (key < low || key >= high) continue;
       if (at < data[i + 1]! || at >= data[i + 2]!) {
@@ -261,9 +263,11 @@ export class AccessIndex {
     const record = this.records.get(id);
     if (record === undefined) return [];
     const data = this.pool.data;
-    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const flags = data[record + 2]!;
+    const start = layout.windowsAt(record, flags);
+    const end = start + STRIDE * layout.windowCount(flags);
     const windows: StoredWindow[] = [];
-    for (let i = record + HEADER; i < end; i += STRIDE) {
+    for (let i = start; i < end; i += STRIDE) {
       const rest = layout.keyRest(data[i]!);
       windows.push({
         door: this.doorIds[layout.keyDoor(data[i]!)]!,
@@ -289,7 +293,7 @@ export class AccessIndex {
     const data = this.pool.data;
     const flags = data[record + 2]!;
     if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return { validFrom: -Infinity, validTo: Infinity };
-    const v = layout.validityOffset(record, flags);
+    const v = layout.validityOffset(record);
     return { validFrom: data[v]!, validTo: data[v + 1]! };
   }
 
@@ -333,7 +337,7 @@ export class AccessIndex {
     }
     this.tokensAfter.delete(id);
     this.privileges.delete(id);
-    const firstKey = record + HEADER + STRIDE * windows;
+    const firstKey = layout.windowsAt(record, flags) + STRIDE * windows;
     for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record, id);
     for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record, id);
     this.otherCards.delete(id);
