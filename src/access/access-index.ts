@@ -1,4 +1,5 @@
 import { CardTable, cardFromKeyParts } from './card-table.js';
+import { DoorNumbers } from './door-numbers.js';
 import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
 import { sourceOf } from './grant-source.js';
 import type { AccessIndexOptions, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
@@ -77,11 +78,7 @@ export class AccessIndex {
   private records = new PersonRecords();
   /** Cards that are not canonical decimals below 2^64, per person (rare); the record cannot hold them. */
   private otherCards = new Map<number, string[]>();
-  /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
-  private doorNumbers = new Map<string, number>();
-  private doorIds: string[] = [];
-  /** Configured doors only → their number. */
-  private configuredDoors = new Map<string, number>();
+  private readonly doors = new DoorNumbers();
   private grantCount = 0;
   /** The access model's schedules and groups (setModel); null: no model, every window is "always". */
   private states: ScheduleStates | null = null;
@@ -140,14 +137,12 @@ export class AccessIndex {
   }
 
   setDoors(ids: Iterable<string>): void {
-    const next = new Map<string, number>();
-    for (const id of ids) next.set(id, this.doorNumber(id));
-    this.configuredDoors = next;
+    this.doors.setConfigured(ids);
   }
 
   /** The number grants use for a configured door, or -1 when the door is not configured. */
   configuredDoor(id: string): number {
-    return this.configuredDoors.get(id) ?? -1;
+    return this.doors.configured(id);
   }
 
   /** Record of the holder of an active card, or -1. */
@@ -270,7 +265,7 @@ export class AccessIndex {
     for (let i = start; i < end; i += STRIDE) {
       const rest = layout.keyRest(data[i]!);
       windows.push({
-        door: this.doorIds[layout.keyDoor(data[i]!)]!,
+        door: this.doors.idOf(layout.keyDoor(data[i]!))!,
         from: data[i + 1]!,
         to: data[i + 2]!,
         slot: layout.restSlot(rest),
@@ -300,7 +295,7 @@ export class AccessIndex {
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
     // Planned (and refused, if it must be) before the person's old record is touched.
-    const plan = planRecord(input, this.groups, (schedule) => this.slotOf(schedule), (door) => this.doorNumber(door));
+    const plan = planRecord(input, this.groups, (schedule) => this.slotOf(schedule), (door) => this.doors.numberOf(door));
     const subject =
       this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
     this.removePerson(input.id);
@@ -381,8 +376,7 @@ export class AccessIndex {
       otherCards: [...this.otherCards],
       cardRules: this.cardRules.entries(),
       privileges: this.privileges.entries(),
-      doorNumbers: [...this.doorNumbers.keys()],
-      configuredDoors: [...this.configuredDoors.keys()],
+      ...this.doors.exportState(),
       grantCount: this.grantCount,
     };
   }
@@ -410,9 +404,7 @@ export class AccessIndex {
     this.otherCards = new Map(state.otherCards);
     this.cardRules.replace(state.cardRules);
     this.privileges.replace(state.privileges);
-    this.doorNumbers = new Map(state.doorNumbers.map((id, n) => [id, n]));
-    this.doorIds = [...state.doorNumbers];
-    this.configuredDoors = new Map(state.configuredDoors.map((id) => [id, this.doorNumber(id)]));
+    this.doors.importState(state.doorNumbers, state.configuredDoors);
     this.grantCount = state.grantCount;
   }
 
@@ -429,7 +421,7 @@ export class AccessIndex {
       people: this.records.size,
       cards: this.activeCards.size + this.disabledCards.size,
       grants: this.grantCount,
-      doors: this.configuredDoors.size,
+      doors: this.doors.configuredCount,
     };
   }
 
@@ -444,15 +436,5 @@ export class AccessIndex {
     if (schedule === null) return ALWAYS;
     if (this.states === null) throw new Error(`a window names schedule ${schedule} but the index has no model (setModel)`);
     return this.states.slotOf(schedule);
-  }
-
-  private doorNumber(id: string): number {
-    let n = this.doorNumbers.get(id);
-    if (n === undefined) {
-      n = this.doorNumbers.size;
-      this.doorNumbers.set(id, n);
-      this.doorIds.push(id);
-    }
-    return n;
   }
 }
