@@ -25,6 +25,9 @@ const SCHEDULES = 200;
 const HOLIDAYS = 100;
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 const H = 3600_000;
+/** Share of people in one access group, and of people with a validity (MEMBERS=0 VALIDITY=0: the plain decision bench's shape). */
+const MEMBERS = Number(process.env.MEMBERS ?? 0.7);
+const VALIDITY = Number(process.env.VALIDITY ?? 0.1);
 
 // mulberry32, as in bench/decision.ts (full period; the lookups must not repeat).
 let seed = 42;
@@ -97,8 +100,8 @@ function personInput(id: number): PersonInput {
     tokensValidAfter: 0,
     grants,
     cards: [{ number: cardNumber(id), active: id % 50 !== 0 && !lost, ...(lost ? { state: 'lost' as const } : {}) }],
-    ...(id % 10 === 0 ? { validFrom: NOW - 24 * H * (id % 7), validTo: NOW + 24 * H * ((id % 5) - 1) } : {}),
-    memberships: rnd() < 0.7 ? [{ group: `group-${pick(GROUPS)}`, from: -Infinity, to: Infinity }] : [],
+    ...((id % 100) / 100 < VALIDITY ? { validFrom: NOW - 24 * H * (id % 7), validTo: NOW + 24 * H * ((id % 5) - 1) } : {}),
+    memberships: rnd() < MEMBERS ? [{ group: `group-${pick(GROUPS)}`, from: -Infinity, to: Infinity }] : [],
   };
 }
 

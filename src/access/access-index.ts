@@ -1,4 +1,5 @@
 import { CardTable, cardFromKeyParts } from './card-table.js';
+import { DoorNumbers } from './door-numbers.js';
 import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
 import { sourceOf } from './grant-source.js';
 import type { AccessIndexOptions, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
@@ -27,9 +28,9 @@ export type { GrantSource } from './grant-source.js';
  * holder's record, and that record, one contiguous run of doubles in a RecordPool:
  *
  *   [ personId, subject (64 raw bits), flags,
+ *     validFrom, validTo,                       (only for people with a validity)
  *     windowKey, from, to, ...                  (the person's windows: door, schedule slot, source)
- *     lo, hi, ...                               (card keys, for removal)
- *     validFrom, validTo ]                      (only for people with a validity)
+ *     lo, hi, ... ]                             (card keys, for removal)
  *
  * (record-layout.ts has the bits.) A holder with one grant and one card fills exactly 8
  * doubles: one cache line. Disabled cards live in a second, usually small, table. A record
@@ -59,7 +60,7 @@ export const OUTSIDE_WINDOW = 1;
 export const OUTSIDE_SCHEDULE = 2;
 export const GRANTED = 16;
 
-const { HEADER, STRIDE } = layout;
+const { STRIDE } = layout;
 
 export class AccessIndex {
   private readonly pool = new RecordPool();
@@ -77,11 +78,7 @@ export class AccessIndex {
   private records = new PersonRecords();
   /** Cards that are not canonical decimals below 2^64, per person (rare); the record cannot hold them. */
   private otherCards = new Map<number, string[]>();
-  /** Every door id ever seen (config or grant) → a small integer; never shrinks (a handful of doors). */
-  private doorNumbers = new Map<string, number>();
-  private doorIds: string[] = [];
-  /** Configured doors only → their number. */
-  private configuredDoors = new Map<string, number>();
+  private readonly doors = new DoorNumbers();
   private grantCount = 0;
   /** The access model's schedules and groups (setModel); null: no model, every window is "always". */
   private states: ScheduleStates | null = null;
@@ -140,14 +137,12 @@ export class AccessIndex {
   }
 
   setDoors(ids: Iterable<string>): void {
-    const next = new Map<string, number>();
-    for (const id of ids) next.set(id, this.doorNumber(id));
-    this.configuredDoors = next;
+    this.doors.setConfigured(ids);
   }
 
   /** The number grants use for a configured door, or -1 when the door is not configured. */
   configuredDoor(id: string): number {
-    return this.configuredDoors.get(id) ?? -1;
+    return this.doors.configured(id);
   }
 
   /** Record of the holder of an active card, or -1. */
@@ -194,7 +189,7 @@ export class AccessIndex {
     const data = this.pool.data;
     const flags = data[record + 2]!;
     if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return VALID;
-    const v = layout.validityOffset(record, flags);
+    const v = layout.validityOffset(record);
     return validityAt(data[v]!, data[v + 1]!, at);
   }
 
@@ -236,11 +231,13 @@ export class AccessIndex {
    */
   matchWindows(record: number, door: number, at: number): number {
     const data = this.pool.data;
-    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const flags = data[record + 2]!;
+    const start = layout.windowsAt(record, flags);
+    const end = start + STRIDE * layout.windowCount(flags);
     const low = door * layout.DOOR_UNIT;
     const high = low + layout.DOOR_UNIT;
     let match = NO_GRANT;
-    for (let i = record + HEADER; i < end; i += STRIDE) {
+    for (let i = start; i < end; i += STRIDE) {
       const key = data[i]!;
       if (key < low || key >= high) continue;
       if (at < data[i + 1]! || at >= data[i + 2]!) {
@@ -261,12 +258,14 @@ export class AccessIndex {
     const record = this.records.get(id);
     if (record === undefined) return [];
     const data = this.pool.data;
-    const end = record + HEADER + STRIDE * layout.windowCount(data[record + 2]!);
+    const flags = data[record + 2]!;
+    const start = layout.windowsAt(record, flags);
+    const end = start + STRIDE * layout.windowCount(flags);
     const windows: StoredWindow[] = [];
-    for (let i = record + HEADER; i < end; i += STRIDE) {
+    for (let i = start; i < end; i += STRIDE) {
       const rest = layout.keyRest(data[i]!);
       windows.push({
-        door: this.doorIds[layout.keyDoor(data[i]!)]!,
+        door: this.doors.idOf(layout.keyDoor(data[i]!))!,
         from: data[i + 1]!,
         to: data[i + 2]!,
         slot: layout.restSlot(rest),
@@ -289,14 +288,14 @@ export class AccessIndex {
     const data = this.pool.data;
     const flags = data[record + 2]!;
     if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return { validFrom: -Infinity, validTo: Infinity };
-    const v = layout.validityOffset(record, flags);
+    const v = layout.validityOffset(record);
     return { validFrom: data[v]!, validTo: data[v + 1]! };
   }
 
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
     // Planned (and refused, if it must be) before the person's old record is touched.
-    const plan = planRecord(input, this.groups, (schedule) => this.slotOf(schedule), (door) => this.doorNumber(door));
+    const plan = planRecord(input, this.groups, (schedule) => this.slotOf(schedule), (door) => this.doors.numberOf(door));
     const subject =
       this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
     this.removePerson(input.id);
@@ -333,7 +332,7 @@ export class AccessIndex {
     }
     this.tokensAfter.delete(id);
     this.privileges.delete(id);
-    const firstKey = record + HEADER + STRIDE * windows;
+    const firstKey = layout.windowsAt(record, flags) + STRIDE * windows;
     for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record, id);
     for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record, id);
     this.otherCards.delete(id);
@@ -377,8 +376,7 @@ export class AccessIndex {
       otherCards: [...this.otherCards],
       cardRules: this.cardRules.entries(),
       privileges: this.privileges.entries(),
-      doorNumbers: [...this.doorNumbers.keys()],
-      configuredDoors: [...this.configuredDoors.keys()],
+      ...this.doors.exportState(),
       grantCount: this.grantCount,
     };
   }
@@ -406,9 +404,7 @@ export class AccessIndex {
     this.otherCards = new Map(state.otherCards);
     this.cardRules.replace(state.cardRules);
     this.privileges.replace(state.privileges);
-    this.doorNumbers = new Map(state.doorNumbers.map((id, n) => [id, n]));
-    this.doorIds = [...state.doorNumbers];
-    this.configuredDoors = new Map(state.configuredDoors.map((id) => [id, this.doorNumber(id)]));
+    this.doors.importState(state.doorNumbers, state.configuredDoors);
     this.grantCount = state.grantCount;
   }
 
@@ -425,7 +421,7 @@ export class AccessIndex {
       people: this.records.size,
       cards: this.activeCards.size + this.disabledCards.size,
       grants: this.grantCount,
-      doors: this.configuredDoors.size,
+      doors: this.doors.configuredCount,
     };
   }
 
@@ -440,15 +436,5 @@ export class AccessIndex {
     if (schedule === null) return ALWAYS;
     if (this.states === null) throw new Error(`a window names schedule ${schedule} but the index has no model (setModel)`);
     return this.states.slotOf(schedule);
-  }
-
-  private doorNumber(id: string): number {
-    let n = this.doorNumbers.get(id);
-    if (n === undefined) {
-      n = this.doorNumbers.size;
-      this.doorNumbers.set(id, n);
-      this.doorIds.push(id);
-    }
-    return n;
   }
 }

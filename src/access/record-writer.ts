@@ -82,10 +82,10 @@ export function writeRecord(data: Float64Array, words: Uint32Array, record: numb
   }
   data[record + 2] = plan.flags + (subject !== null ? layout.HAS_SUBJECT : 0);
   let at = record + layout.HEADER;
+  if (plan.hasValidity) {
+    data[at++] = plan.validFrom;
+    data[at++] = plan.validTo;
+  }
   for (const w of plan.windows) data[at++] = w;
   for (const k of plan.cardKeys) data[at++] = k;
-  if (plan.hasValidity) {
-    data[at] = plan.validFrom;
-    data[at + 1] = plan.validTo;
-  }
 }
