@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { sitePaths } from '../config/site-paths.js';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { subjectHasher } from '../qr/member-subject.js';
@@ -17,7 +17,7 @@ import type { SubjectHasher } from '../store/subject-columns.js';
 /** Opens the configured database for one CLI command, doors kept in step with the config. */
 export function openCliStore(configFile: string): { store: Store; cfg: Config } {
   const cfg = loadConfigFile(configFile);
-  const store = new Store(openDatabase(join(cfg.dataDir, 'lintel.db')), writerSubjects(cfg));
+  const store = new Store(openDatabase(sitePaths(cfg).database), writerSubjects(cfg));
   try {
     syncFromConfig(store, cfg);
   } catch (err) {

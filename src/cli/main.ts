@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { sitePaths } from '../config/site-paths.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { preflight } from '../config/preflight.js';
@@ -48,14 +48,14 @@ function checkConfig(p: Parsed): number {
     }
     throw err;
   }
-  const schema = databaseSchema(join(cfg.dataDir, 'lintel.db'));
+  const schema = databaseSchema(sitePaths(cfg).database);
   const warnings = checks.faults.map((f) => `${f.field}: ${f.problem} (run starts with the ${f.link} link faulted until the file is fixed)`);
   const code = warnings.length === 0 ? EXIT.ok : EXIT.failure;
   const summary = { site: cfg.site.id, doors: cfg.doors.length, readers: cfg.readers.length, resources: cfg.resources.length };
   // What each access group opens at this instant, in the site's zone (site.timeZone, or the host's).
   const access = accessReportOf(cfg, Date.now());
   if (p.values.json) {
-    console.log(JSON.stringify({ file, valid: true, warnings, ...summary, database: schema && { ...schema, file: join(cfg.dataDir, 'lintel.db') }, access }, null, 2));
+    console.log(JSON.stringify({ file, valid: true, warnings, ...summary, database: schema && { ...schema, file: sitePaths(cfg).database }, access }, null, 2));
     return code;
   }
   for (const w of warnings) console.error(`${file}: warning: ${w}`);
