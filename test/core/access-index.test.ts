@@ -41,7 +41,7 @@ describe('store → index → decision', () => {
     expect(decideCard(index, '9999', 'front', T0).reason).toBe('unknown_credential');
     expect(decideCard(index, '1001', 'vault', T0).reason).toBe('door_unknown');
     store.transact((tx) => setCredentialState(tx, '1001', 'lost', T0));
-    expect(decideCard(index, '1001', 'front', T0 + 1)).toEqual({ result: 'denied', reason: 'credential_disabled', personId: ana });
+    expect(decideCard(index, '1001', 'front', T0 + 1)).toEqual({ result: 'denied', reason: 'credential_lost', personId: ana });
     store.transact((tx) => setCredentialState(tx, '1001', 'active', T0));
     store.transact((tx) => setPersonState(tx, ana, 'suspended', T0));
     expect(decideCard(index, '1001', 'front', T0 + 1).reason).toBe('person_suspended');

@@ -57,7 +57,7 @@ describe('BadgePipeline', () => {
     expect(seen).toEqual([
       ['r-front', 'granted', 'granted', '*****61'],
       ['r-lab', 'denied', 'no_grant', '*****61'],
-      ['r-front', 'denied', 'credential_disabled', '*****23'],
+      ['r-front', 'denied', 'credential_lost', '*****23'],
       ['r-front', 'denied', 'unknown_credential', '**'],
       ['r-front', 'denied', 'malformed_read', '**ab'],
     ]);

@@ -77,7 +77,7 @@ describe('lintel run: the index snapshot across a restart', () => {
     const restored = await second.waitLog('index restored from the snapshot');
     expect(restored.caughtUp).toBe(2);
     expect(await decision(second, '1001')).toBe('granted');
-    expect(await decision(second, '2002')).toBe('credential_disabled');
+    expect(await decision(second, '2002')).toBe('credential_lost');
     expect(await decision(second, '3003')).toBe('granted');
   });
 });
