@@ -131,7 +131,13 @@ export class Store {
         if (told) change = changesAfter(this.db, mark);
         return value;
       });
-      result = withSynchronous(this.db, options.durability ?? 'full', () => (options.immediate === true ? run.immediate() : run()));
+      // With the log mark read first, a deferred transaction would be a reader that later writes:
+      // if another connection commits in between, SQLite refuses its first write at once with
+      // SQLITE_BUSY, without waiting (the resilience load test lost 19 of 2,000 callbacks so).
+      // BEGIN IMMEDIATE takes the write lock before the read, waiting as the connection's busy
+      // timeout allows (none on the main thread: it never waits, db.ts).
+      const immediate = options.immediate === true || told;
+      result = withSynchronous(this.db, options.durability ?? 'full', () => (immediate ? run.immediate() : run()));
     } finally {
       this.open = false;
     }
