@@ -9,7 +9,7 @@ import type { VisitLookup, VisitVerifier } from '../upstream/visit-lookup.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { classifyQrPayload } from '../qr/classify.js';
-import { VisitCache } from './visit-cache.js';
+import { VisitCache } from '../store/visit-cache.js';
 
 export interface VisitorGateOptions {
   verifier: VisitVerifier;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { neverWaitForLocks, openDatabase } from '../../src/store/db.js';
-import { VisitCache } from '../../src/visitors/visit-cache.js';
+import { VisitCache } from '../../src/store/visit-cache.js';
 import { OtherProcess } from '../helpers/lock-holder.js';
 import { tempDir } from '../helpers/tmp.js';
 

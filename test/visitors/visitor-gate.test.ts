@@ -4,7 +4,7 @@ import { configSchema, type VisitorsConfig } from '../../src/config/schema.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import type { VisitInfo, VisitLookup, VisitVerifier } from '../../src/upstream/visit-lookup.js';
 import { silentLogger } from '../../src/util/log.js';
-import { visitCodeHash } from '../../src/visitors/visit-cache.js';
+import { visitCodeHash } from '../../src/store/visit-cache.js';
 import { VisitorGate } from '../../src/visitors/visitor-gate.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../store/db.js';
-import { isSqliteBusy } from '../store/sqlite-busy.js';
+import type { Db } from './db.js';
+import { isSqliteBusy } from './sqlite-busy.js';
 import type { VisitInfo, VisitStatus } from '../upstream/visit-lookup.js';
 
 /*
