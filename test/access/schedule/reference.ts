@@ -12,8 +12,8 @@ import type { DayInterval, HolidayDef, ScheduleDef } from '../../../src/access/m
 const MIN = 60_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Minutes since 1970-01-01 00:00 on the zone's wall clock at instant t. */
-function wallMinute(t: number, zone: string): number {
+/** Minutes since 1970-01-01 00:00 on the zone's wall clock at instant t, from Intl alone (zoned-time's tests use it too). */
+export function wallMinute(t: number, zone: string): number {
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
