@@ -1,6 +1,7 @@
 import { CardTable, cardFromKeyParts } from './card-table.js';
 import { DoorNumbers } from './door-numbers.js';
 import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
+import { GroupDoors, REACH_CLOSED, REACH_OPEN } from './group-doors.js';
 import { sourceOf } from './grant-source.js';
 import type { AccessIndexOptions, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
 import type { IndexState } from './index-state.js';
@@ -39,8 +40,9 @@ export type { GrantSource } from './grant-source.js';
  *
  * Schedules stay out of the record and out of the loop: a window holds a schedule *slot*, and
  * only a window of the right door, inside its from/to, with a slot other than 0 asks the
- * ScheduleStates (one array read while the cached states are current). Access groups are
- * expanded into windows when a person is put (setModel, derive.ts), never at decision time.
+ * ScheduleStates (one array read while the cached states are current). A membership is one
+ * window naming its group; the group's doors and their schedules are one small table shared
+ * by every member (group-doors.ts), so a member's record stays one cache line.
  *
  * Member QR tokens name a person by subject, a 64-bit keyed hash of the email that every
  * gateway sharing the token key computes alike (src/qr/member-subject.ts, injected: this module
@@ -83,6 +85,8 @@ export class AccessIndex {
   /** The access model's schedules and groups (setModel); null: no model, every window is "always". */
   private states: ScheduleStates | null = null;
   private groups: CompiledGroups | null = null;
+  /** The groups' doors by door number; rebuilt when door numbers are replaced (importState). */
+  private groupDoors: GroupDoors | null = null;
   private hashOfModel: string | null = null;
 
   constructor(options: AccessIndexOptions = {}) {
@@ -123,6 +127,7 @@ export class AccessIndex {
     if (this.records.size > 0) throw new Error('setModel: the index already holds people');
     this.states = states;
     this.groups = compileGroups(model, states);
+    this.groupDoors = new GroupDoors(this.groups, (door) => this.doors.numberOf(door));
     this.hashOfModel = modelHash(model);
   }
 
@@ -239,7 +244,12 @@ export class AccessIndex {
     let match = NO_GRANT;
     for (let i = start; i < end; i += STRIDE) {
       const key = data[i]!;
-      if (key < low || key >= high) continue;
+      if (key < low || key >= high) {
+        // Another door's window, or a membership's: only the latter needs a look (its group's doors).
+        if (key >= layout.GROUP_KEY_MIN) match = this.matchGroup(match, key, door, at, data, i);
+        if (match >= GRANTED) return match;
+        continue;
+      }
       if (at < data[i + 1]! || at >= data[i + 2]!) {
         if (match === NO_GRANT) match = OUTSIDE_WINDOW;
         continue;
@@ -253,6 +263,21 @@ export class AccessIndex {
     return match;
   }
 
+  /**
+   * One membership window's say about `door`, folded into what the earlier windows said. The
+   * group's table (shared, in cache) is asked first: only when the group has the door are the
+   * window's bounds read, which may lie on the record's second cache line.
+   */
+  private matchGroup(match: number, key: number, door: number, at: number, data: Float64Array, i: number): number {
+    const g = layout.keyGroup(key);
+    const groups = this.groupDoors!;
+    if (!groups.reaches(g, door)) return match;
+    if (at < data[i + 1]! || at >= data[i + 2]!) return match === NO_GRANT ? OUTSIDE_WINDOW : match;
+    const reach = groups.reach(g, door, at, this.states);
+    if (reach === REACH_OPEN) return GRANTED + layout.restSource(layout.keyRest(key));
+    return reach === REACH_CLOSED ? OUTSIDE_SCHEDULE : match;
+  }
+
   /** The windows the index holds for a person (own grants and expanded memberships), in record order. */
   personWindows(id: number): StoredWindow[] {
     const record = this.records.get(id);
@@ -263,17 +288,18 @@ export class AccessIndex {
     const end = start + STRIDE * layout.windowCount(flags);
     const windows: StoredWindow[] = [];
     for (let i = start; i < end; i += STRIDE) {
-      const rest = layout.keyRest(data[i]!);
-      windows.push({
-        door: this.doors.idOf(layout.keyDoor(data[i]!))!,
-        from: data[i + 1]!,
-        to: data[i + 2]!,
-        slot: layout.restSlot(rest),
-        source: sourceOf(layout.restSource(rest)),
-      });
+      const key = data[i]!;
+      const source = sourceOf(layout.restSource(layout.keyRest(key)));
+      if (key >= layout.GROUP_KEY_MIN) {
+        // A membership stands for its group's doors: told as the windows it opens.
+        for (const { door, slot } of this.groupDoors!.doorsOf(layout.keyGroup(key))) windows.push({ door: this.doors.idOf(door)!, from: data[i + 1]!, to: data[i + 2]!, slot, source });
+        continue;
+      }
+      windows.push({ door: this.doors.idOf(layout.keyDoor(key))!, from: data[i + 1]!, to: data[i + 2]!, slot: layout.restSlot(layout.keyRest(key)), source });
     }
     return windows;
   }
+
 
   person(id: number): PersonAccess | undefined {
     const record = this.records.get(id);
@@ -295,7 +321,7 @@ export class AccessIndex {
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
     // Planned (and refused, if it must be) before the person's old record is touched.
-    const plan = planRecord(input, this.groups, (schedule) => this.slotOf(schedule), (door) => this.doors.numberOf(door));
+    const plan = planRecord(input, this.groupDoors, (schedule) => this.slotOf(schedule), (door) => this.doors.numberOf(door));
     const subject =
       this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
     this.removePerson(input.id);
@@ -405,6 +431,8 @@ export class AccessIndex {
     this.cardRules.replace(state.cardRules);
     this.privileges.replace(state.privileges);
     this.doors.importState(state.doorNumbers, state.configuredDoors);
+    // The snapshot's door numbering replaces ours: the groups' table is numbered anew with it.
+    if (this.groups !== null) this.groupDoors = new GroupDoors(this.groups, (door) => this.doors.numberOf(door));
     this.grantCount = state.grantCount;
   }
 

@@ -69,7 +69,7 @@ export function windowsAt(record: number, flags: number): number {
 /*
  * A window's key: door number, schedule slot and source code in one double,
  *
- *   key = door · 2^24 + slot · 2^4 + source        (slot < 2^20, source < 2^4, door < 2^29)
+ *   key = door · 2^24 + slot · 2^4 + source        (slot < 2^20, source < 2^4, door < 2^28)
  *
  * Door in the high part so that "is this window for door d" is two comparisons against
  * [d · 2^24, (d + 1) · 2^24), no division on the badge path; the slot and source are
@@ -77,8 +77,27 @@ export function windowsAt(record: number, flags: number): number {
  */
 export const DOOR_UNIT = 2 ** 24;
 export const SLOT_LIMIT = 2 ** 20;
-export const DOOR_LIMIT = 2 ** 29;
+export const DOOR_LIMIT = 2 ** 28;
 const SOURCE_BITS = 4;
+
+/*
+ * A membership's window names its group instead of a door: key = (GROUP_BASE + group) · 2^24 +
+ * source, above every door's range, so the door test of the decision's loop skips it for free
+ * and only a key ≥ GROUP_KEY_MIN is looked up in GroupDoors (group-doors.ts). Exact: below 2^53.
+ */
+const GROUP_BASE = DOOR_LIMIT;
+export const GROUP_KEY_MIN = GROUP_BASE * DOOR_UNIT;
+export const GROUP_LIMIT = 2 ** 28;
+
+export function groupWindowKey(group: number, source: number): number {
+  if (!Number.isInteger(group) || group < 0 || group >= GROUP_LIMIT) throw new RangeError(`group number out of range: ${group}`);
+  return (GROUP_BASE + group) * DOOR_UNIT + source;
+}
+
+/** The group a key ≥ GROUP_KEY_MIN names. */
+export function keyGroup(key: number): number {
+  return Math.floor(key / DOOR_UNIT) - GROUP_BASE;
+}
 
 export function windowKey(door: number, slot: number, source: number): number {
   if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_LIMIT) throw new RangeError(`schedule slot out of range: ${slot}`);

@@ -1,5 +1,5 @@
 import { cardKeyParts } from './card-table.js';
-import { expandMemberships, type CompiledGroups } from './derive.js';
+import type { GroupDoors } from './group-doors.js';
 import { sourceCode } from './grant-source.js';
 import type { PersonInput } from './index-inputs.js';
 import * as layout from './record-layout.js';
@@ -30,14 +30,21 @@ const GROUP_SOURCE = sourceCode('group');
 
 export function planRecord(
   input: PersonInput,
-  groups: CompiledGroups | null,
+  groups: GroupDoors | null,
   slotOf: (schedule: string | null) => number,
   doorNumber: (door: string) => number,
 ): RecordPlan {
   const windows: number[] = [];
   for (const g of input.grants) windows.push(layout.windowKey(doorNumber(g.door), slotOf(g.schedule ?? null), sourceCode(g.source)), g.from, g.to);
+  // One window a membership, naming the group (GroupDoors says which doors under which schedules).
+  // A group the model does not have opens nothing (fail closed), and neither does an empty span.
   if (input.memberships !== undefined && groups !== null) {
-    for (const w of expandMemberships(input.memberships, groups)) windows.push(layout.windowKey(doorNumber(w.door), w.slot, GROUP_SOURCE), w.from, w.to);
+    for (const m of input.memberships) {
+      if (Number.isNaN(m.from) || Number.isNaN(m.to)) throw new RangeError(`membership of person ${input.id}: bounds are not numbers`);
+      const g = groups.numberOf(m.group);
+      if (g < 0 || !(m.to > m.from)) continue;
+      windows.push(layout.groupWindowKey(g, GROUP_SOURCE), m.from, m.to);
+    }
   }
   const cardKeys: number[] = [];
   const others: string[] = [];
