@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AccessIndex } from '../../src/access/access-index.js';
 import { compileGroups, expandMemberships, modelHash, privilegesOf } from '../../src/access/derive.js';
 import type { AccessModel } from '../../src/access/model.js';
 import { ListedSchedules } from './test-schedules.js';
@@ -103,5 +104,22 @@ describe('privilegesOf and modelHash', () => {
     expect(modelHash(model)).toBe(modelHash(structuredClone(model)));
     expect(modelHash(model)).not.toBe(modelHash({ ...model, zones: [...model.zones, { id: 'x', doors: ['front'] }] }));
     expect(modelHash(model)).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('the index holds what expandMemberships derives', () => {
+  it('one window per membership in the record, told back as the derived windows', () => {
+    const index = new AccessIndex();
+    index.setModel(model, states);
+    index.setDoors(['front', 'side', 'lab']);
+    const memberships = [
+      { group: 'staff', from: T0, to: T0 + 30 * D },
+      { group: 'guards', from: -Infinity, to: Infinity },
+      { group: 'removed', from: -Infinity, to: Infinity },
+    ];
+    index.putPerson({ id: 1, active: true, tokensValidAfter: 0, grants: [], cards: [{ number: '1001', active: true }], memberships });
+    const held = index.personWindows(1).map(({ door, slot, from, to }) => ({ door, slot, from, to }));
+    expect(held).toEqual(expandMemberships(memberships, groups));
+    expect(index.stats().grants).toBe(2); // two windows in the record: one a known group
   });
 });
