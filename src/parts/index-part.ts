@@ -6,7 +6,7 @@ import { refreshDoors, refreshPeople } from '../store/index-loader.js';
 import { saveIndexAtStop, startIndex } from '../store/index-start.js';
 import { rederiveFromConfig } from '../upstream/booking-apply.js';
 import { errorMessage } from '../util/errors.js';
-import { SYNC_STOP_BOUND_MS, type ConfigChange, type Part, type PartContext } from './part.js';
+import { SYNC_STOP_BOUND_MS, type Part, type PartContext } from './part.js';
 import type { AccessPart } from './access-part.js';
 import type { StorePart } from './store-part.js';
 import { modelHash } from '../access/derive.js';
@@ -95,8 +95,7 @@ export class IndexPart implements Part {
    * index holds windows of the old groups and slots, so a new one is built beside it with the
    * new model and swapped in (decisions go on with the old model until then, never with none).
    */
-  reloaded(change: ConfigChange): void {
-    void change;
+  reloaded(): void {
     if (this.live.modelHash === modelHash(this.access.model)) return;
     this.ctx?.logger.info('access model changed: rebuilding the index beside the live one');
     this.rebuild?.();
