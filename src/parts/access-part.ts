@@ -1,5 +1,6 @@
 import type { AccessIndex } from '../access/access-index.js';
 import type { AccessModel, AreaDef } from '../access/model.js';
+import { modelHash } from '../access/derive.js';
 import { AntiPassbackTracker } from '../access/policy/antipassback.js';
 import type { AntiPassbackHook, PolicyContext, SiteState } from '../access/policy/context.js';
 import { FirstPersonIn } from '../access/policy/first-person-in.js';
@@ -134,6 +135,9 @@ export class AccessPart implements Part {
 
   private compile(cfg: Config): void {
     const model = accessModelOf(cfg);
+    // An unchanged model keeps its compiled schedules: the live index reads that object, and a
+    // new one would leave it uncached (every scheduled window computed directly) until a rebuild.
+    if (this.compiled !== null && modelHash(this.compiled.model) === modelHash(model)) return;
     const schedules = new CompiledSchedules(model);
     schedules.refresh(this.now());
     this.compiled = { model, schedules };
