@@ -2,7 +2,7 @@ import type { AccessIndex } from '../access/access-index.js';
 import type { AccessModel, AreaDef } from '../access/model.js';
 import { modelHash } from '../access/derive.js';
 import { AntiPassbackTracker } from '../access/policy/antipassback.js';
-import type { AntiPassbackHook, PolicyContext, SiteState } from '../access/policy/context.js';
+import type { AntiPassbackHook, FirstPersonInHook, SiteState } from '../access/policy/context.js';
 import { FirstPersonIn } from '../access/policy/first-person-in.js';
 import { lastResetBefore } from '../access/policy/reset-times.js';
 import { CompiledSchedules } from '../access/schedule/compiled-schedules.js';
@@ -44,21 +44,28 @@ export class AccessPart implements Part {
   /** The site zone's reset instants; replaced when a reload changes the zone (the tracker keeps calling this). */
   private resets: (area: AreaDef, at: number) => number = () => -Infinity;
 
-  /** What the core is handed with every read (badge pipeline, member QR). */
-  readonly policy: PolicyContext = {
-    site: this.site,
-    antiPassback: {
-      check: (personId, readerId, at) => {
-        const v = this.passback?.violation(personId, readerId, at) ?? null;
-        return v === null ? 'ok' : v.mode;
-      },
-    } satisfies AntiPassbackHook,
-    firstPersonIn: {
-      onGranted: (doorId, privileged, at) => {
-        // Told from inside the decision: what it starts (the door hold's pulses) runs after it.
-        if (this.firstIn?.onGranted(doorId, privileged, at) === true) queueMicrotask(() => this.firstInStarted());
-      },
+  private readonly antiPassbackHook: AntiPassbackHook = {
+    check: (personId, readerId, at) => {
+      const v = this.passback?.violation(personId, readerId, at) ?? null;
+      return v === null ? 'ok' : v.mode;
     },
+  };
+  private readonly firstPersonInHook: FirstPersonInHook = {
+    onGranted: (doorId, privileged, at) => {
+      // Told from inside the decision: what it starts (the door hold's pulses) runs after it.
+      if (this.firstIn?.onGranted(doorId, privileged, at) === true) queueMicrotask(() => this.firstInStarted());
+    },
+  };
+
+  /**
+   * What the core is handed with every read (badge pipeline, member QR). A hook is there only
+   * while the model has something for it (an area, a first-person-in door): a site without
+   * them pays nothing for either on a granted read.
+   */
+  readonly policy: { site: SiteState; antiPassback: AntiPassbackHook | undefined; firstPersonIn: FirstPersonInHook | undefined } = {
+    site: this.site,
+    antiPassback: undefined,
+    firstPersonIn: undefined,
   };
 
   start(ctx: PartContext): void {
@@ -146,6 +153,8 @@ export class AccessPart implements Part {
     else this.passback = new AntiPassbackTracker(model.areas, { lastResetBefore: (area, at) => this.resets(area, at) });
     if (this.firstIn) this.firstIn.setModel(model.doors, schedules);
     else this.firstIn = new FirstPersonIn(model.doors, schedules);
+    this.policy.antiPassback = model.areas.some((a) => a.antiPassback !== 'off') ? this.antiPassbackHook : undefined;
+    this.policy.firstPersonIn = model.doors.some((d) => d.firstPersonIn) ? this.firstPersonInHook : undefined;
   }
 
   private look(now: number): void {
