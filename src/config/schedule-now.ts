@@ -1,5 +1,6 @@
 import type { DayInterval, HolidayDef, ScheduleDef } from '../access/model.js';
 import { openAt } from '../access/schedule/schedule-time.js';
+import { civilFromDays, DAY_MS, daysFromCivil, localMsOf, MINUTE_MS, weekdayOfDay } from '../util/zoned-time.js';
 import { formatClock } from './time-of-day.js';
 
 /*
@@ -18,33 +19,23 @@ export interface LocalTime {
   readonly minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** The local date, weekday and minute of an instant in an IANA zone. */
+/** The local date, weekday and minute of an instant in an IANA zone (the wall clock of util/zoned-time.ts). */
 export function localTimeAt(at: number, timeZone: string): LocalTime {
-  const parts = Object.fromEntries(formatterFor(timeZone).formatToParts(new Date(at)).map((p) => [p.type, p.value]));
-  const [year, month, day] = [Number(parts.year), Number(parts.month), Number(parts.day)];
-  return { date: isoDate(year, month, day), weekday: (new Date(Date.UTC(year, month - 1, day)).getUTCDay() + 6) % 7, minute: Number(parts.hour) * 60 + Number(parts.minute) };
+  const local = localMsOf(at, timeZone);
+  const day = Math.floor(local / DAY_MS);
+  return { date: dateOf(day), weekday: weekdayOfDay(day), minute: Math.floor((local - day * DAY_MS) / MINUTE_MS) };
 }
 
 /** The day before a local date, with its weekday. */
 function dayBefore(t: LocalTime): { date: string; weekday: number } {
-  const d = new Date(`${t.date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - 1);
-  return { date: isoDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()), weekday: (t.weekday + 6) % 7 };
+  const [y, m, d] = t.date.split('-').map(Number) as [number, number, number];
+  const day = daysFromCivil(y, m, d) - 1;
+  return { date: dateOf(day), weekday: weekdayOfDay(day) };
 }
 
-function isoDate(year: number, month: number, day: number): string {
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+function dateOf(day: number): string {
+  const { year, month, day: d } = civilFromDays(day);
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
 /** The holiday falling on a local date ("YYYY-MM-DD" that day, or "MM-DD" every year), if any. */
