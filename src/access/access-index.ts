@@ -1,8 +1,8 @@
 import { CardTable, cardFromKeyParts } from './card-table.js';
 import { DoorNumbers } from './door-numbers.js';
 import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
-import { GroupDoors, REACH_CLOSED, REACH_OPEN } from './group-doors.js';
-import { sourceOf } from './grant-source.js';
+import { GroupDoors } from './group-doors.js';
+import { matchWindows, storedWindows } from './window-match.js';
 import type { AccessIndexOptions, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
 import type { IndexState } from './index-state.js';
 import { ALWAYS, type AccessModel, type ScheduleStates } from './model.js';
@@ -51,16 +51,7 @@ export type { GrantSource } from './grant-source.js';
  * person's tokens are void is kept beside the records, for the few people ever revoked: the
  * record stays one cache line.
  */
-/**
- * What a holder's windows say about one door at one instant (AccessIndex.matchWindows), as a
- * small integer so that the badge path allocates nothing: no window for the door; windows,
- * none inside its from/to; inside one, but its schedule is closed; or GRANTED + the source code
- * of the window that opens it.
- */
-export const NO_GRANT = 0;
-export const OUTSIDE_WINDOW = 1;
-export const OUTSIDE_SCHEDULE = 2;
-export const GRANTED = 16;
+export { GRANTED, NO_GRANT, OUTSIDE_SCHEDULE, OUTSIDE_WINDOW } from './window-match.js';
 
 const { STRIDE } = layout;
 
@@ -228,76 +219,15 @@ export class AccessIndex {
     return this.subjects.collisions();
   }
 
-  /**
-   * What the record's windows say about `door` (a configuredDoor number) at `at`: NO_GRANT,
-   * OUTSIDE_WINDOW, OUTSIDE_SCHEDULE, or GRANTED + the opening window's source code. A window
-   * that grants wins; else one inside its bounds whose schedule is closed says more than one
-   * whose bounds are over.
-   */
+  /** What the record's windows say about `door` at `at` (window-match.ts): the decision's one loop. */
   matchWindows(record: number, door: number, at: number): number {
-    const data = this.pool.data;
-    const flags = data[record + 2]!;
-    const start = layout.windowsAt(record, flags);
-    const end = start + STRIDE * layout.windowCount(flags);
-    const low = door * layout.DOOR_UNIT;
-    const high = low + layout.DOOR_UNIT;
-    let match = NO_GRANT;
-    for (let i = start; i < end; i += STRIDE) {
-      const key = data[i]!;
-      if (key < low || key >= high) {
-        // Another door's window, or a membership's: only the latter needs a look (its group's doors).
-        if (key >= layout.GROUP_KEY_MIN) match = this.matchGroup(match, key, door, at, data, i);
-        if (match >= GRANTED) return match;
-        continue;
-      }
-      if (at < data[i + 1]! || at >= data[i + 2]!) {
-        if (match === NO_GRANT) match = OUTSIDE_WINDOW;
-        continue;
-      }
-      const rest = key - low;
-      const slot = layout.restSlot(rest);
-      // A slot other than 0 exists only under a model (putPerson refuses one without states).
-      if (slot === ALWAYS || this.states!.isOpen(slot, at)) return GRANTED + layout.restSource(rest);
-      match = OUTSIDE_SCHEDULE;
-    }
-    return match;
+    return matchWindows(this.pool.data, record, door, at, this.states, this.groupDoors);
   }
 
-  /**
-   * One membership window's say about `door`, folded into what the earlier windows said. The
-   * group's table (shared, in cache) is asked first: only when the group has the door are the
-   * window's bounds read, which may lie on the record's second cache line.
-   */
-  private matchGroup(match: number, key: number, door: number, at: number, data: Float64Array, i: number): number {
-    const g = layout.keyGroup(key);
-    const groups = this.groupDoors!;
-    if (!groups.reaches(g, door)) return match;
-    if (at < data[i + 1]! || at >= data[i + 2]!) return match === NO_GRANT ? OUTSIDE_WINDOW : match;
-    const reach = groups.reach(g, door, at, this.states);
-    if (reach === REACH_OPEN) return GRANTED + layout.restSource(layout.keyRest(key));
-    return reach === REACH_CLOSED ? OUTSIDE_SCHEDULE : match;
-  }
-
-  /** The windows the index holds for a person (own grants and expanded memberships), in record order. */
+  /** The windows the index holds for a person (own grants, memberships told per door), in record order. */
   personWindows(id: number): StoredWindow[] {
     const record = this.records.get(id);
-    if (record === undefined) return [];
-    const data = this.pool.data;
-    const flags = data[record + 2]!;
-    const start = layout.windowsAt(record, flags);
-    const end = start + STRIDE * layout.windowCount(flags);
-    const windows: StoredWindow[] = [];
-    for (let i = start; i < end; i += STRIDE) {
-      const key = data[i]!;
-      const source = sourceOf(layout.restSource(layout.keyRest(key)));
-      if (key >= layout.GROUP_KEY_MIN) {
-        // A membership stands for its group's doors: told as the windows it opens.
-        for (const { door, slot } of this.groupDoors!.doorsOf(layout.keyGroup(key))) windows.push({ door: this.doors.idOf(door)!, from: data[i + 1]!, to: data[i + 2]!, slot, source });
-        continue;
-      }
-      windows.push({ door: this.doors.idOf(layout.keyDoor(key))!, from: data[i + 1]!, to: data[i + 2]!, slot: layout.restSlot(layout.keyRest(key)), source });
-    }
-    return windows;
+    return record === undefined ? [] : storedWindows(this.pool.data, record, (n) => this.doors.idOf(n)!, this.groupDoors);
   }
 
 
