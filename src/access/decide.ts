@@ -41,12 +41,12 @@ export function decideCardInto(
   if (record < 0) {
     const held = index.disabledCardRecord(cardNumber);
     const holder = held < 0 ? null : index.recordPersonId(held);
-    if (ctx.site.lockdown && (holder === null || !index.lockdownOverride(holder, at))) return fill(out, 'lockdown', holder);
+    if (holder === null ? ctx.site.lockdown : lockedOut(ctx, index, holder, at)) return fill(out, 'lockdown', holder);
     if (holder === null) return fill(out, 'unknown_credential', null);
     return fill(out, index.cardLost(cardNumber) ? 'credential_lost' : 'credential_disabled', holder);
   }
   const personId = index.recordPersonId(record);
-  if (ctx.site.lockdown && !index.lockdownOverride(personId, at)) return fill(out, 'lockdown', personId);
+  if (lockedOut(ctx, index, personId, at)) return fill(out, 'lockdown', personId);
   if (index.recordHasCardRules(record)) {
     const validity = index.cardValidity(cardNumber, at);
     if (validity !== VALID) return fill(out, validity === NOT_YET_VALID ? 'credential_not_yet_valid' : 'credential_expired', personId);
@@ -66,8 +66,8 @@ export function decidePersonInto(
   const door = index.configuredDoor(doorId);
   if (door < 0) return fill(out, 'door_unknown', null);
   const record = index.personRecord(personId);
-  if (record < 0) return fill(out, ctx.site.lockdown ? 'lockdown' : 'unknown_credential', null);
-  if (ctx.site.lockdown && !index.lockdownOverride(personId, at)) return fill(out, 'lockdown', personId);
+  if (record < 0) return fill(out, nobody(ctx), null);
+  if (lockedOut(ctx, index, personId, at)) return fill(out, 'lockdown', personId);
   return decideHolder(out, index, record, personId, door, doorId, at, ctx, readerId);
 }
 
@@ -90,9 +90,9 @@ export function decideMemberInto(
   const door = index.configuredDoor(doorId);
   if (door < 0) return fill(out, 'door_unknown', null);
   const record = index.subjectRecord(subject);
-  if (record < 0) return fill(out, ctx.site.lockdown ? 'lockdown' : 'unknown_credential', null);
+  if (record < 0) return fill(out, nobody(ctx), null);
   const personId = index.recordPersonId(record);
-  if (ctx.site.lockdown && !index.lockdownOverride(personId, at)) return fill(out, 'lockdown', personId);
+  if (lockedOut(ctx, index, personId, at)) return fill(out, 'lockdown', personId);
   // Suspension first, as for cards: it says the most about the person.
   if (!index.recordActive(record)) return fill(out, 'person_suspended', personId);
   if (issuedAt < index.tokensValidAfter(personId)) return fill(out, 'token_revoked', personId);
@@ -139,6 +139,16 @@ function decideHolder(
   }
   ctx.firstPersonIn?.onGranted(doorId, index.firstPersonIn(personId, at), at);
   return fill(out, 'granted', personId, sourceOf(match - GRANTED));
+}
+
+/** During a lockdown everyone is refused but members of an override group (at `at`). */
+function lockedOut(ctx: PolicyContext, index: AccessIndex, personId: number, at: number): boolean {
+  return ctx.site.lockdown && !index.lockdownOverride(personId, at);
+}
+
+/** A credential that names nobody: refused as such, or as lockdown while one is on (it says more). */
+function nobody(ctx: PolicyContext): Reason {
+  return ctx.site.lockdown ? 'lockdown' : 'unknown_credential';
 }
 
 /** A window inside its bounds but closed by its schedule says `holiday` when today is one. */
