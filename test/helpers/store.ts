@@ -3,7 +3,7 @@ import { AccessIndex } from '../../src/access/access-index.js';
 import { openDatabase } from '../../src/store/db.js';
 import { syncDoorsAndResources } from '../../src/store/doors.js';
 import { loadIndex, refreshDoors, refreshPeople } from '../../src/store/index-loader.js';
-import { Store } from '../../src/store/store.js';
+import { Store, type ChangeSet } from '../../src/store/store.js';
 import { tempDir } from './tmp.js';
 
 /** A real SQLite file with doors, and an index kept in step by onCommit, as the gateway wires it. */
@@ -29,4 +29,11 @@ export function testStore(doors: string[], resources: Record<string, string[]> =
       t.cleanup();
     },
   };
+}
+
+/** Every change set the store's commits announce, copied as heard (the projection's tests read them). */
+export function heardCommits(store: Store): ChangeSet[] {
+  const heard: ChangeSet[] = [];
+  store.onCommit((c) => void heard.push({ people: new Set(c.people), doors: c.doors }));
+  return heard;
 }

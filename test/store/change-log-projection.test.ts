@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '../../src/store/db.js';
 import { migrations } from '../../src/store/migrations.js';
 import { lockdownStatus, switchLockdown } from '../../src/store/site-admin.js';
-import { Store, type ChangeSet } from '../../src/store/store.js';
-import { testStore } from '../helpers/store.js';
+import { Store } from '../../src/store/store.js';
+import { heardCommits, testStore } from '../helpers/store.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /*
@@ -23,8 +23,7 @@ afterEach(() => {
 function setup() {
   const s = testStore(['front']);
   cleanup.push(s.close);
-  const heard: ChangeSet[] = [];
-  s.store.onCommit((c) => void heard.push({ people: new Set(c.people), doors: c.doors }));
+  const heard = heardCommits(s.store);
   return { ...s, heard };
 }
 

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChangeSet } from '../../src/store/store.js';
 import { assignCredential, upsertPerson } from '../../src/store/people.js';
 import type { Tx } from '../../src/store/store.js';
-import { testStore } from '../helpers/store.js';
+import { heardCommits, testStore } from '../helpers/store.js';
 
 /*
  * Store.transact is the single write path and the index hears of every commit through it:
@@ -26,8 +25,7 @@ afterEach(() => {
 function setup() {
   const s = testStore(['front']);
   cleanup.push(s.close);
-  const heard: ChangeSet[] = [];
-  s.store.onCommit((c) => void heard.push({ people: new Set(c.people), doors: c.doors }));
+  const heard = heardCommits(s.store);
   const count = () => (s.store.db.prepare('SELECT count(*) AS n FROM people').get() as { n: number }).n;
   return { ...s, heard, count };
 }
