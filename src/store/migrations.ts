@@ -324,4 +324,34 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE audit ADD COLUMN event TEXT;
     `,
   },
+  {
+    version: 13,
+    name: 'provisioning API: hashed API tokens, and the audit of every change made through the API or the CLI',
+    sql: `
+      -- A token is shown once, at creation; only its SHA-256 is kept (a 256-bit random token
+      -- needs no slow hash). name is what the change audit names. revoked_at set = refused.
+      CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        token_hash BLOB NOT NULL UNIQUE,       -- sha256 of the token
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        last_used_at INTEGER
+      );
+      -- Who changed what: one row per accepted change (a refused request writes nothing).
+      -- target is a natural key (an email, a card's masked number), never a row id.
+      CREATE TABLE change_audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,                   -- "api:<token name>", "cli:user@host"
+        action TEXT NOT NULL,                  -- e.g. person.put, card.lost
+        target TEXT NOT NULL,
+        detail TEXT                            -- JSON, no secrets, no full card numbers
+      );
+      CREATE INDEX change_audit_at ON change_audit(at);
+      CREATE TRIGGER change_audit_append_only_update BEFORE UPDATE ON change_audit
+        BEGIN SELECT RAISE(ABORT, 'change audit is append-only'); END;
+    `,
+  },
 ];
