@@ -44,7 +44,7 @@ describe('upgrading the database', () => {
     expect(copy.prepare('SELECT email FROM people').all()).toEqual([{ email: 'ana@example.com' }]);
     copy.close();
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
-    expect(db.prepare('SELECT version, applied_at, lintel_version FROM schema_history').all()).toEqual([9, 10, 11, 12].map((version) => ({ version, applied_at: AT, lintel_version: VERSION })));
+    expect(db.prepare('SELECT version, applied_at, lintel_version FROM schema_history').all()).toEqual(migrations.filter((m) => m.version > 8).map((m) => m.version).map((version) => ({ version, applied_at: AT, lintel_version: VERSION })));
     db.close();
     // Opening again migrates nothing and copies nothing.
     openDatabase(file).close();
