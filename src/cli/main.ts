@@ -19,6 +19,7 @@ import { runGateway } from './run-gateway.js';
 import { commandHelp, configPath, findCommand, JSON_OPTION, parseCommand, usageLine, type CommandSpec, type Parsed } from './spec.js';
 import { backupCommands } from './backup-commands.js';
 import { lockdownCommands } from './lockdown-commands.js';
+import { tokenCommands } from './token-commands.js';
 import { runCardsImport } from './cards-import.js';
 import { withStore as withCliStore } from './cli-store.js';
 
@@ -197,6 +198,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   ...backupCommands,
   ...lockdownCommands(),
+  ...tokenCommands(),
 ];
 
 function globalHelp(): string {
