@@ -1,33 +1,27 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { CLI } from '../helpers/gateway-process.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cliSite } from '../helpers/cli-site.js';
 
 /* `lintel lockdown on|off|status` as an operator runs it (the built CLI): site_state with who and when, --json, exit codes. */
 
-const lintel = (config: string, ...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '-c', config], { encoding: 'utf8', timeout: 30_000 });
-
 describe('lintel lockdown', () => {
+  let site: ReturnType<typeof cliSite>;
   let dir: string;
-  let cleanup: () => void;
-  let config: string;
+  const lintel = (...args: string[]) => site.lintel(...args);
 
   beforeAll(() => {
-    ({ dir, cleanup } = tempDir());
-    config = join(dir, 'lintel.yaml');
-    writeFileSync(config, `site: { id: ux }\ndataDir: ${join(dir, 'data')}\nhttp: { port: 0 }\nmqtt: { url: "mqtt://127.0.0.1:1" }\ndoors: [{ id: front }]\n`);
+    site = cliSite();
+    dir = site.dir;
   });
-  afterAll(() => cleanup());
+  afterAll(() => site.cleanup());
 
   it('switches on and off with who and when; a repeated switch says unchanged and keeps the first', () => {
-    expect(JSON.parse(lintel(config, 'lockdown', 'status', '--json').stdout)).toEqual({ on: false, updatedAt: null, updatedBy: null });
-    const on = lintel(config, 'lockdown', 'on', '--by', 'ana@front desk');
+    expect(JSON.parse(lintel('lockdown', 'status', '--json').stdout)).toEqual({ on: false, updatedAt: null, updatedBy: null });
+    const on = lintel('lockdown', 'on', '--by', 'ana@front desk');
     expect(on.status, on.stderr).toBe(0);
     expect(on.stdout).toMatch(/^lockdown ON since \d{4}-\d\d-\d\dT.*Z \(by ana@front desk\): only lockdown-override groups open doors/);
-    const again = lintel(config, 'lockdown', 'on', '--json');
+    const again = lintel('lockdown', 'on', '--json');
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ on: true, updatedBy: 'ana@front desk', changed: false });
     const db = new Database(join(dir, 'data', 'lintel.db'), { readonly: true });
@@ -36,17 +30,17 @@ describe('lintel lockdown', () => {
     } finally {
       db.close();
     }
-    const off = lintel(config, 'lockdown', 'off', '--json');
+    const off = lintel('lockdown', 'off', '--json');
     expect(JSON.parse(off.stdout)).toMatchObject({ on: false, changed: true, updatedBy: expect.stringMatching(/^cli:/) });
-    expect(lintel(config, 'lockdown', 'status').stdout).toMatch(/^lockdown off since .* \(by cli:/);
+    expect(lintel('lockdown', 'status').stdout).toMatch(/^lockdown off since .* \(by cli:/);
   });
 
   it('a bad --by or a missing sub-command is a usage error (exit 2) naming the usage; nothing is written', () => {
-    const bad = lintel(config, 'lockdown', 'on', '--by', 'x; DROP TABLE');
+    const bad = lintel('lockdown', 'on', '--by', 'x; DROP TABLE');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--by: letters, digits[\s\S]*usage: lintel lockdown on/);
-    expect(JSON.parse(lintel(config, 'lockdown', 'status', '--json').stdout)).toMatchObject({ on: false });
-    const missing = lintel(config, 'lockdown');
+    expect(JSON.parse(lintel('lockdown', 'status', '--json').stdout)).toMatchObject({ on: false });
+    const missing = lintel('lockdown');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('usage: lintel lockdown status');
   });

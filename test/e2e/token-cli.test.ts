@@ -1,37 +1,31 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/gateway-process.js';
-import { tempDir } from '../helpers/tmp.js';
+import { cliSite } from '../helpers/cli-site.js';
 
 /* `lintel token create|list|revoke` as an operator runs it (the built CLI): the secret printed once and stored nowhere, exit codes. */
 
-const lintel = (config: string, ...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '-c', config], { encoding: 'utf8', timeout: 30_000 });
-
 describe('lintel token', () => {
+  let site: ReturnType<typeof cliSite>;
   let dir: string;
-  let cleanup: () => void;
-  let config: string;
+  const lintel = (...args: string[]) => site.lintel(...args);
 
   beforeAll(() => {
-    ({ dir, cleanup } = tempDir());
-    config = join(dir, 'lintel.yaml');
-    writeFileSync(config, `site: { id: ux }\ndataDir: ${join(dir, 'data')}\nhttp: { port: 0 }\nmqtt: { url: "mqtt://127.0.0.1:1" }\ndoors: [{ id: front }]\n`);
+    site = cliSite();
+    dir = site.dir;
   });
-  afterAll(() => cleanup());
+  afterAll(() => site.cleanup());
 
   it('creates a token shown once, lists it without the secret, revokes it once, with a change-audit row each', () => {
-    const made = lintel(config, 'token', 'create', '--scope', 'write', '--name', 'platform', '--json');
+    const made = lintel('token', 'create', '--scope', 'write', '--name', 'platform', '--json');
     expect(made.status, made.stderr).toBe(0);
     const { token } = JSON.parse(made.stdout) as { token: string };
     expect(token).toMatch(/^lt_[A-Za-z0-9_-]{43}$/);
-    const listed = lintel(config, 'token', 'list', '--json');
+    const listed = lintel('token', 'list', '--json');
     expect(listed.stdout).not.toContain(token);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'platform', scope: 'write', revokedAt: null }]);
-    expect(lintel(config, 'token', 'revoke', 'platform').status).toBe(0);
-    expect(lintel(config, 'token', 'revoke', 'platform').status).toBe(1);
+    expect(lintel('token', 'revoke', 'platform').status).toBe(0);
+    expect(lintel('token', 'revoke', 'platform').status).toBe(1);
     const db = new Database(join(dir, 'data', 'lintel.db'), { readonly: true });
     try {
       const actions = db.prepare('SELECT actor, action, target FROM change_audit ORDER BY id').all() as { actor: string; action: string; target: string }[];
@@ -46,11 +40,11 @@ describe('lintel token', () => {
   });
 
   it('a bad scope or a taken name is a usage error (exit 2) and writes nothing', () => {
-    const before = lintel(config, 'token', 'list', '--json').stdout;
-    const bad = lintel(config, 'token', 'create', '--scope', 'root');
+    const before = lintel('token', 'list', '--json').stdout;
+    const bad = lintel('token', 'create', '--scope', 'root');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/usage: lintel token create/);
-    expect(lintel(config, 'token', 'create', '--scope', 'read', '--name', 'platform').status).toBe(2);
-    expect(lintel(config, 'token', 'list', '--json').stdout).toBe(before);
+    expect(lintel('token', 'create', '--scope', 'read', '--name', 'platform').status).toBe(2);
+    expect(lintel('token', 'list', '--json').stdout).toBe(before);
   });
 });

@@ -37,3 +37,16 @@ export function heardCommits(store: Store): ChangeSet[] {
   store.onCommit((c) => void heard.push({ people: new Set(c.people), doors: c.doors }));
   return heard;
 }
+
+/** A real SQLite file in a fresh temporary directory, with no index: for use cases that only write. */
+export function fileStore(): { store: Store; close: () => void } {
+  const t = tempDir();
+  const store = new Store(openDatabase(join(t.dir, 'lintel.db')));
+  return {
+    store,
+    close: () => {
+      store.close();
+      t.cleanup();
+    },
+  };
+}

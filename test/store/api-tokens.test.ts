@@ -1,24 +1,19 @@
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createToken, DuplicateTokenNameError, findByToken, listTokens, revokeToken } from '../../src/store/api-tokens.js';
 import { recentChanges } from '../../src/store/change-audit.js';
-import { openDatabase } from '../../src/store/db.js';
-import { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/tmp.js';
+import type { Store } from '../../src/store/store.js';
+import { fileStore } from '../helpers/store.js';
 
 /* The API token use cases on a real SQLite file: hash-only storage, lookup, revoke, unique names, change audit. */
 
 describe('api tokens', () => {
   let store: Store;
-  let cleanup: () => void;
+  let close: () => void;
   beforeEach(() => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    store = new Store(openDatabase(join(t.dir, 'lintel.db')));
+    ({ store, close } = fileStore());
   });
   afterEach(() => {
-    store.close();
-    cleanup();
+    close();
   });
 
   it('stores only the sha256: the token text appears in no column of api_tokens nor change_audit', () => {

@@ -1,13 +1,11 @@
-import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requireScope } from '../../../src/api/v1/actor.js';
 import { ApiError } from '../../../src/api/v1/errors.js';
 import { tokenAuth } from '../../../src/api/v1/token-auth.js';
 import { createToken, listTokens, revokeToken } from '../../../src/store/api-tokens.js';
-import { openDatabase } from '../../../src/store/db.js';
-import { Store } from '../../../src/store/store.js';
-import { tempDir } from '../../helpers/tmp.js';
+import type { Store } from '../../../src/store/store.js';
+import { fileStore } from '../../helpers/store.js';
 
 /*
  * The v1 token middleware over a real SQLite file, in front of a read route and a write route
@@ -16,7 +14,7 @@ import { tempDir } from '../../helpers/tmp.js';
 
 describe('tokenAuth', () => {
   let store: Store;
-  let cleanup: () => void;
+  let close: () => void;
   let now = 1_800_000_000_000;
   const clock = { now: () => now, setTimeout: () => ({ cancel() {} }), setInterval: () => ({ cancel() {} }) };
 
@@ -31,13 +29,10 @@ describe('tokenAuth', () => {
   const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
   beforeEach(() => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    store = new Store(openDatabase(join(t.dir, 'lintel.db')));
+    ({ store, close } = fileStore());
   });
   afterEach(() => {
-    store.close();
-    cleanup();
+    close();
   });
 
   it('fails closed: no token is a 401 with a Bearer challenge even when no operator token is configured', async () => {
