@@ -105,7 +105,11 @@ export function findByToken(holder: DbHolder, presented: string): TokenHolder | 
 
 /** Best-effort bookkeeping for `token list`; the caller decides how often (token-auth: once a minute). */
 export function touchToken(store: Store, name: string, now: number): void {
-  store.transact((tx) => {
-    cached(tx.db, 'UPDATE api_tokens SET last_used_at = ? WHERE name = ?').run(now, name);
-  });
+  // 'normal': a last-use time lost to a power cut is harmless, and an fsync would be paid on the request's turn.
+  store.transact(
+    (tx) => {
+      cached(tx.db, 'UPDATE api_tokens SET last_used_at = ? WHERE name = ?').run(now, name);
+    },
+    { durability: 'normal' },
+  );
 }
