@@ -1,20 +1,13 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { cliSite } from '../helpers/cli-site.js';
+import { useCliSite } from '../helpers/cli-site.js';
 
 /* `lintel lockdown on|off|status` as an operator runs it (the built CLI): site_state with who and when, --json, exit codes. */
 
 describe('lintel lockdown', () => {
-  let site: ReturnType<typeof cliSite>;
-  let dir: string;
+  const site = useCliSite();
   const lintel = (...args: string[]) => site.lintel(...args);
-
-  beforeAll(() => {
-    site = cliSite();
-    dir = site.dir;
-  });
-  afterAll(() => site.cleanup());
 
   it('switches on and off with who and when; a repeated switch says unchanged and keeps the first', () => {
     expect(JSON.parse(lintel('lockdown', 'status', '--json').stdout)).toEqual({ on: false, updatedAt: null, updatedBy: null });
@@ -24,7 +17,7 @@ describe('lintel lockdown', () => {
     const again = lintel('lockdown', 'on', '--json');
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ on: true, updatedBy: 'ana@front desk', changed: false });
-    const db = new Database(join(dir, 'data', 'lintel.db'), { readonly: true });
+    const db = new Database(join(site.dir, 'data', 'lintel.db'), { readonly: true });
     try {
       expect(db.prepare('SELECT key, value, updated_by FROM site_state').all()).toEqual([{ key: 'lockdown', value: 'on', updated_by: 'ana@front desk' }]);
     } finally {

@@ -1,20 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliSite } from '../helpers/cli-site.js';
+import { describe, expect, it } from 'vitest';
+import { useCliSite } from '../helpers/cli-site.js';
 
 /* `lintel token create|list|revoke` as an operator runs it (the built CLI): the secret printed once and stored nowhere, exit codes. */
 
 describe('lintel token', () => {
-  let site: ReturnType<typeof cliSite>;
-  let dir: string;
+  const site = useCliSite();
   const lintel = (...args: string[]) => site.lintel(...args);
-
-  beforeAll(() => {
-    site = cliSite();
-    dir = site.dir;
-  });
-  afterAll(() => site.cleanup());
 
   it('creates a token shown once, lists it without the secret, revokes it once, with a change-audit row each', () => {
     const made = lintel('token', 'create', '--scope', 'write', '--name', 'platform', '--json');
@@ -26,7 +19,7 @@ describe('lintel token', () => {
     expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'platform', scope: 'write', revokedAt: null }]);
     expect(lintel('token', 'revoke', 'platform').status).toBe(0);
     expect(lintel('token', 'revoke', 'platform').status).toBe(1);
-    const db = new Database(join(dir, 'data', 'lintel.db'), { readonly: true });
+    const db = new Database(join(site.dir, 'data', 'lintel.db'), { readonly: true });
     try {
       const actions = db.prepare('SELECT actor, action, target FROM change_audit ORDER BY id').all() as { actor: string; action: string; target: string }[];
       expect(actions.map((a) => [a.action, a.target])).toEqual([
