@@ -1,4 +1,5 @@
 import { errorMessage } from '../util/errors.js';
+import { runGuarded, type FailureCounter } from '../util/guarded.js';
 import { performance } from 'node:perf_hooks';
 import { endedAppointmentIds } from '../store/appointments.js';
 import type { Store } from '../store/store.js';
@@ -38,6 +39,8 @@ export interface ReconcilerOptions {
   grace: () => Grace;
   overrides: () => ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>;
   mappedResources: () => readonly string[];
+  /** Where a failed retry drain is counted: lintel_background_errors_total{task}. */
+  countFailure?: FailureCounter;
   /** Zone for dates of a resource whose zone is not known yet (default: the host's). */
   hostZone?: string;
 }
@@ -85,7 +88,7 @@ export class Reconciler {
   retryNow(): void {
     this.retryTimer?.cancel();
     this.retryTimer = null;
-    void this.drainRetries();
+    this.kickRetries();
   }
 
   async idle(): Promise<void> {
@@ -182,8 +185,13 @@ export class Reconciler {
     const delay = Math.max(1000, health.blockedUntil - this.opts.clock.now());
     this.retryTimer = this.opts.clock.setTimeout(() => {
       this.retryTimer = null;
-      void this.drainRetries();
+      this.kickRetries();
     }, delay);
+  }
+
+  /** Fetch failures come back as outcomes; anything else thrown here is logged and counted, never a dead process. */
+  private kickRetries(): void {
+    void runGuarded('booking-retry', () => this.drainRetries(), { logger: this.opts.logger, countFailure: this.opts.countFailure });
   }
 
   /** One key first as a probe (a revoked token costs one call, not hundreds), then the rest. */
@@ -192,11 +200,17 @@ export class Reconciler {
     this.retryKeys.clear();
     const [probe, ...rest] = keys;
     if (probe === undefined) return;
-    const first = await this.coalescer.request(probe);
-    if (!first.ok) {
-      for (const k of rest) this.queueRetry(k);
-      return;
+    try {
+      const first = await this.coalescer.request(probe);
+      if (!first.ok) {
+        for (const k of rest) this.queueRetry(k);
+        return;
+      }
+      await Promise.all(rest.map((k) => this.fetches.run(() => this.coalescer.request(k))));
+    } catch (err) {
+      // Not a fetch failure (those are outcomes): keep every key for the next drain, one extra fetch at worst.
+      for (const k of keys) this.queueRetry(k);
+      throw err;
     }
-    await Promise.all(rest.map((k) => this.fetches.run(() => this.coalescer.request(k))));
   }
 }

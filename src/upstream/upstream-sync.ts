@@ -6,6 +6,7 @@ import type { SubscriptionRecord } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
 import type { FailureCounter } from '../util/guarded.js';
+import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { rederiveBookingGrants, type Grace } from './booking-apply.js';
 import { UpstreamClient } from './client.js';
@@ -116,6 +117,7 @@ export class UpstreamSync {
       grace: () => opts.grace,
       overrides: () => this.overrides(),
       mappedResources: () => this.mappedIds(),
+      countFailure: opts.countFailure,
     });
   }
 
@@ -245,7 +247,10 @@ export class UpstreamSync {
   }
 
   private track(p: Promise<unknown>): void {
-    const guarded = p.catch((err: unknown) => this.opts.logger.error({ err: (err as Error).message }, 'upstream background task failed'));
+    const guarded = p.catch((err: unknown) => {
+      this.opts.countFailure?.('upstream-background');
+      this.opts.logger.error({ err: errorMessage(err) }, 'upstream background task failed');
+    });
     this.background.add(guarded);
     void guarded.finally(() => this.background.delete(guarded));
   }
