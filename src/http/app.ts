@@ -26,6 +26,8 @@ export interface HttpDeps {
 }
 
 export const WEBHOOK_PATH = '/webhooks/offision';
+export const V1_PATH = '/api/v1';
+const isV1 = (path: string): boolean => path === V1_PATH || path.startsWith(`${V1_PATH}/`);
 
 /**
  * The gateway's one HTTP app. Routes are tested with `app.request()` and no socket.
@@ -38,7 +40,7 @@ export const WEBHOOK_PATH = '/webhooks/offision';
  * cap (checked while reading, before the signature) and skips the browser checks.
  */
 export function createHttpApp(deps: HttpDeps): Hono {
-  const { api, webhook } = mountedRoutes(deps);
+  const { api, webhook, v1 } = mountedRoutes(deps);
   const app = new Hono();
   const auth = operatorAuth(deps.authToken);
   const refuse = (c: Context, status: 403 | 413 | 415 | 421, error: string) => c.json({ error }, status);
@@ -57,7 +59,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.get('/metrics', auth, async (c) => c.text(await deps.metrics.text(), 200, { 'content-type': deps.metrics.registry.contentType }));
   app.get('/', auth, (c) => c.html(renderStatusPage(deps.status())));
   // Everything under /api is the operator's: one middleware, registered before any /api route.
-  app.use('/api/*', auth);
+  // /api/v1 is the provisioning API's, with scoped API tokens of its own (api/v1/token-auth.ts).
+  app.use('/api/*', async (c, next) => (isV1(c.req.path) ? next() : auth(c, next)));
+  if (v1) app.route(V1_PATH, v1);
   app.get('/api/status', (c) => c.json(deps.status()));
   for (const routes of api) app.route('/api', routes);
   if (webhook) app.route(WEBHOOK_PATH, webhook);
@@ -71,14 +75,17 @@ export function createHttpApp(deps: HttpDeps): Hono {
   return app;
 }
 
-/** One list of /api routes and at most one webhook: two platform links would answer each other's callbacks. */
-function mountedRoutes(deps: HttpDeps): { api: Hono[]; webhook: Hono | null } {
+/** One list of /api routes, at most one v1 app and at most one webhook: two platform links would answer each other's callbacks. */
+function mountedRoutes(deps: HttpDeps): { api: Hono[]; webhook: Hono | null; v1: Hono | null } {
   const api = [...(deps.api ?? [])];
   const webhooks = deps.webhook ? [deps.webhook] : [];
+  const v1s: Hono[] = [];
   for (const part of deps.parts ?? []) {
     if (part.api) api.push(part.api);
     if (part.webhook) webhooks.push(part.webhook);
+    if (part.v1) v1s.push(part.v1);
   }
   if (webhooks.length > 1) throw new Error(`${webhooks.length} parts mount the platform webhook at ${WEBHOOK_PATH}; one may`);
-  return { api, webhook: webhooks[0] ?? null };
+  if (v1s.length > 1) throw new Error(`${v1s.length} parts mount ${V1_PATH}; one may`);
+  return { api, webhook: webhooks[0] ?? null, v1: v1s[0] ?? null };
 }

@@ -1,5 +1,6 @@
 import type { GatewayStatus } from '../http/status.js';
 import { AccessPart } from './access-part.js';
+import { ApiPart } from './api-part.js';
 import { BackgroundPart } from './background-part.js';
 import { DecisionsPart } from './decisions-part.js';
 import { DoorHoldPart } from './door-hold-part.js';
@@ -65,6 +66,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       doorHold,
       upstream,
       decisions,
+      new ApiPart(files, store),
       http,
       new ReadersPart(store, decisions, inputs),
       new BackgroundPart(files, store, index, upstream),

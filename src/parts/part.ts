@@ -33,6 +33,8 @@ export interface PartContext {
 export interface PartRoutes {
   /** Mounted under /api: behind operator auth, the Host check, the body cap and the browser checks. */
   api?: Hono;
+  /** The provisioning API, mounted at /api/v1: its own token auth (scoped API tokens), not the operator's. */
+  v1?: Hono;
   /**
    * The booking platform's signed callbacks at WEBHOOK_PATH: authenticated by their own
    * signature, capped by their own limit. One per gateway; a second is refused at start.

@@ -50,21 +50,23 @@ function changeMember(store: Store, email: string, change: (tx: Tx, row: PersonR
  * was handed out (or screenshotted) before the suspension.
  */
 export function suspendMember(store: Store, email: string, now: number): MemberChange {
-  return changeMember(store, email, (tx, row) => {
-    if (row.state === 'suspended') return false;
-    tx.people.setState(row.id, 'suspended', now);
-    tx.people.revokeTokens(row.id, now);
-    return true;
-  });
+  return changeMember(store, email, (tx, row) => setMemberState(tx, row, 'suspended', now));
 }
 
 /** Lets a suspended person's cards in again; tokens must be issued anew. */
 export function reinstateMember(store: Store, email: string, now: number): MemberChange {
-  return changeMember(store, email, (tx, row) => {
-    if (row.state === 'active') return false;
-    tx.people.setState(row.id, 'active', now);
-    return true;
-  });
+  return changeMember(store, email, (tx, row) => setMemberState(tx, row, 'active', now));
+}
+
+/**
+ * The suspension rule inside a caller's transaction (the CLI's commands above, the API's PUT of
+ * a person): suspending also voids the tokens issued so far. False when already in that state.
+ */
+export function setMemberState(tx: Tx, row: PersonRow, state: PersonState, now: number): boolean {
+  if (row.state === state) return false;
+  tx.people.setState(row.id, state, now);
+  if (state === 'suspended') tx.people.revokeTokens(row.id, now);
+  return true;
 }
 
 /** Voids every member token issued to the person until now; tokens issued afterwards work. */

@@ -106,7 +106,7 @@ export class PeopleRepository {
       .all(JSON.stringify(emails)) as [number, number, string | null][];
   }
 
-  rename(personId: number, name: string, now: number): void {
+  rename(personId: number, name: string | null, now: number): void {
     cached(this.db, 'UPDATE people SET name = ?, updated_at = ? WHERE id = ?').run(name, now, personId);
   }
 

@@ -97,6 +97,15 @@ export class Store {
     };
   }
 
+  /**
+   * Reads in one snapshot (a deferred transaction: it takes no lock, so a writer elsewhere never
+   * makes it wait). Only for reads: a write here would bypass the change log's commit handling.
+   */
+  read<T>(fn: (tx: Tx) => T): T {
+    if (this.open || this.db.inTransaction) return fn(this.tx);
+    return this.db.transaction(() => fn(this.tx))();
+  }
+
   onCommit(listener: Listener): () => void {
     this.listeners.push(listener);
     return () => {

@@ -4,7 +4,7 @@
  * ("body.email", "path.card"). Routes throw ApiError; the v1 app's one error handler answers it.
  */
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 500;
+export type ApiStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 500 | 503;
 
 export interface ApiErrorBody {
   error: { code: string; message: string; field?: string };

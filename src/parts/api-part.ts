@@ -1,0 +1,41 @@
+import { createV1App } from '../api/v1/app.js';
+import { tokenAuth } from '../api/v1/token-auth.js';
+import type { FilesPart } from './files-part.js';
+import type { Part, PartContext, PartRoutes } from './part.js';
+import type { StorePart } from './store-part.js';
+
+/**
+ * The provisioning API (/api/v1). It writes through the gateway's own store like any other
+ * writer: the commit's change-log rows refresh the index, so a person PUT opens doors at once.
+ * Listed before `http`, which mounts its routes; nothing to stop (the server is http's).
+ */
+export class ApiPart implements Part {
+  readonly name = 'api';
+  readonly stopBoundMs = 50;
+  private app: PartRoutes['v1'] | null = null;
+
+  constructor(
+    private readonly files: FilesPart,
+    private readonly store: StorePart,
+  ) {}
+
+  start(ctx: PartContext): void {
+    const store = this.store.store;
+    this.app = createV1App({
+      store,
+      clock: ctx.clock,
+      logger: ctx.logger.child({ part: 'api' }),
+      auth: tokenAuth({ store, operatorToken: this.files.authToken, clock: ctx.clock }),
+      // Read at each request: a reload that adds a group makes it usable at once.
+      knownGroups: () => new Set(Object.keys(ctx.config().accessGroups)),
+    });
+  }
+
+  routes(): PartRoutes {
+    return this.app ? { v1: this.app } : {};
+  }
+
+  stop(): void {
+    this.app = null;
+  }
+}
