@@ -20,6 +20,7 @@ import { commandHelp, configPath, findCommand, JSON_OPTION, parseCommand, usageL
 import { backupCommands } from './backup-commands.js';
 import { lockdownCommands } from './lockdown-commands.js';
 import { tokenCommands } from './token-commands.js';
+import { provisionCommands } from './provision-commands.js';
 import { runCardsImport } from './cards-import.js';
 import { withStore as withCliStore } from './cli-store.js';
 
@@ -199,6 +200,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...backupCommands,
   ...lockdownCommands(),
   ...tokenCommands(),
+  ...provisionCommands(),
 ];
 
 function globalHelp(): string {

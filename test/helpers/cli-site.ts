@@ -17,18 +17,18 @@ export interface CliSite {
   lintel: (...args: string[]) => SpawnSyncReturns<string>;
 }
 
-export function cliSite(siteId = 'ux'): CliSite {
+export function cliSite(siteId = 'ux', extraYaml = ''): CliSite {
   const { dir, cleanup } = tempDir();
   const config = join(dir, 'lintel.yaml');
-  writeFileSync(config, `site: { id: ${siteId} }\ndataDir: ${join(dir, 'data')}\nhttp: { port: 0 }\nmqtt: { url: "mqtt://127.0.0.1:1" }\ndoors: [{ id: front }]\n`);
+  writeFileSync(config, `site: { id: ${siteId} }\ndataDir: ${join(dir, 'data')}\nhttp: { port: 0 }\nmqtt: { url: "mqtt://127.0.0.1:1" }\ndoors: [{ id: front }]\n${extraYaml}`);
   const lintel = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '-c', config], { encoding: 'utf8', timeout: 30_000 });
   return { dir, config, cleanup, lintel };
 }
 
 /** One cliSite for a describe block: made before its tests, removed after them. */
-export function useCliSite(siteId?: string): CliSite {
+export function useCliSite(siteId?: string, extraYaml?: string): CliSite {
   const site = {} as CliSite;
-  beforeAll(() => void Object.assign(site, cliSite(siteId)));
+  beforeAll(() => void Object.assign(site, cliSite(siteId, extraYaml)));
   afterAll(() => site.cleanup());
   return site;
 }

@@ -23,11 +23,12 @@ const body = <T>(schema: T) => ({ body: { content: { 'application/json': { schem
 const security = [{ bearer: [] }];
 const tags = ['people'];
 
-const listRoute = createRoute({ method: 'get', path: '/people', tags, security, request: { query: PeopleQuery }, responses: { 200: json(PeoplePage, 'A page of people, by email'), ...errorResponses } });
-const getRoute = createRoute({ method: 'get', path: '/people/{email}', tags, security, request: { params: EmailParam }, responses: { 200: json(Person, 'The person (ETag: their version)'), ...errorResponses } });
+const listRoute = createRoute({ method: 'get', path: '/people', summary: 'List people by email, filtered, with a cursor', tags, security, request: { query: PeopleQuery }, responses: { 200: json(PeoplePage, 'A page of people, by email'), ...errorResponses } });
+const getRoute = createRoute({ method: 'get', path: '/people/{email}', summary: 'One person with cards and groups', tags, security, request: { params: EmailParam }, responses: { 200: json(Person, 'The person (ETag: their version)'), ...errorResponses } });
 const putRoute = createRoute({
   method: 'put',
   path: '/people/{email}',
+  summary: 'Create or update a person (idempotent)',
   tags,
   security,
   request: { params: EmailParam, headers: IfMatchHeader, ...body(PersonPut) },
@@ -36,6 +37,7 @@ const putRoute = createRoute({
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/people/{email}',
+  summary: 'Delete a person with their cards',
   tags,
   security,
   request: { params: EmailParam, headers: IfMatchHeader },
@@ -44,6 +46,7 @@ const deleteRoute = createRoute({
 const putCardRoute = createRoute({
   method: 'put',
   path: '/people/{email}/cards/{card}',
+  summary: 'Give the person a card, or set its state (active, disabled, lost)',
   tags,
   security,
   request: { params: CardParam, headers: IfMatchHeader, ...body(CardPut) },
@@ -52,6 +55,7 @@ const putCardRoute = createRoute({
 const deleteCardRoute = createRoute({
   method: 'delete',
   path: '/people/{email}/cards/{card}',
+  summary: 'Take a card away',
   tags,
   security,
   request: { params: CardParam, headers: IfMatchHeader, query: CardFormatQuery },

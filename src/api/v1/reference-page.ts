@@ -45,6 +45,7 @@ function operation(method: string, path: string, op: Obj): string {
   const responses = isObj(op.responses) ? Object.entries(op.responses) : [];
   const respList = responses.map(([status, r]) => `<li><b>${escapeHtml(status)}</b> ${escapeHtml(isObj(r) && typeof r.description === 'string' ? r.description : '')}</li>`);
   return `<section><h3><span class="m">${method.toUpperCase()}</span> <code>/api/v1${escapeHtml(path)}</code></h3>
+${typeof op.summary === 'string' ? `<p>${escapeHtml(op.summary)}</p>` : ''}
 ${paramList.length ? `<h4>Parameters</h4><ul>${paramList.join('')}</ul>` : ''}
 ${isObj(body) ? `<h4>Body <code>${escapeHtml(typeOf(body.schema))}</code></h4>` : ''}
 <h4>Responses</h4><ul>${respList.join('')}</ul></section>`;

@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { DoorSimulator } from '../../src/doors/door-simulator.js';
+import { Gateway } from '../../src/gateway.js';
+import { createToken } from '../../src/store/api-tokens.js';
+import { silentLogger } from '../../src/util/log.js';
+import { startTestBroker } from '../helpers/broker.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/*
+ * From a fresh database to a door opening, through the provisioning API alone: a real HTTP
+ * socket on loopback, a real broker, a simulated door board on it. The person is created
+ * pending (no card: the badge is refused), the card arrives by PUT, the next badge opens.
+ */
+
+async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const reader = { id: 'desk', kind: 'stdin', door: 'front', payload: 'card', cardFormat: 'decimal', maxLineLength: 256, direction: 'in' } as const;
+
+describe('provisioning API, end to end', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('a platform creates a person and gives them a card over HTTP, and their badge opens the door', async () => {
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.stop());
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const protocolVersion = broker.protocolVersions.includes(5) ? 5 : 4;
+    const config = parseConfig({
+      site: { id: 'api' },
+      dataDir: join(dir, 'data'),
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { url: broker.url, protocolVersion },
+      doors: [{ id: 'front' }],
+      readers: [reader],
+      zones: { lobby: { doors: ['front'] } },
+      accessGroups: { members: { zones: [{ zone: 'lobby' }] } },
+    });
+    const gateway = new Gateway({ config, logger: silentLogger });
+    await gateway.start();
+    cleanups.push(() => gateway.stop());
+    const door = new DoorSimulator({ url: broker.url, prefix: config.mqtt.topicPrefix, siteId: 'api', doorId: 'front', protocolVersion });
+    await door.start();
+    cleanups.push(() => door.stop());
+    const pulses: unknown[] = [];
+    door.on('pulse', (p) => pulses.push(p));
+    await until('relay up', () => gateway.relay.connected());
+
+    // What `lintel token create --scope write` does on the same database.
+    const { token } = createToken(gateway.store, { scope: 'write', name: 'platform' }, Date.now(), 'test');
+    const { host, port } = gateway.address()!;
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`http://${host}:${port}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const swipe = async (card: string) => {
+      const before = gateway.recent.list().length;
+      gateway.pipeline.onLine(reader, card);
+      await until('decision', () => gateway.recent.list().length > before);
+      return gateway.recent.list()[0]!.reason;
+    };
+
+    const made = await api('PUT', '/people/ana@example.com', { name: 'Ana', groups: ['members'] });
+    expect(made.status).toBe(201);
+    expect(((await made.json()) as { pending: boolean }).pending).toBe(true);
+    expect(await swipe('7340861')).toBe('unknown_credential');
+
+    const carded = await api('PUT', '/people/ana@example.com/cards/7340861', {});
+    expect(carded.status).toBe(201);
+    expect(await swipe('7340861')).toBe('granted');
+    await until('door pulsed', () => pulses.length === 1);
+
+    const lost = await api('PUT', '/people/ana@example.com/cards/7340861', { state: 'lost' });
+    expect(lost.status).toBe(200);
+    expect(await swipe('7340861')).not.toBe('granted');
+    expect(pulses).toHaveLength(1);
+
+    // Nothing answers without a token.
+    expect((await fetch(`http://${host}:${port}/api/v1/people`)).status).toBe(401);
+  }, 30_000);
+});
