@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { z } from 'zod';
-import { CardPut, Email, ms, PersonPut } from '../api/v1/schemas.js';
+import { cardInput, CardPut, Email, PersonPut, personInput } from '../api/v1/schemas.js';
 import { normalizeImportedCard } from '../readers/card-formats.js';
 import { BadPeriodError, UnknownCardError, UnknownGroupError } from '../store/admin-errors.js';
 import { CredentialConflictError } from '../store/credentials-repository.js';
@@ -85,7 +85,7 @@ export function provisionCommands(): CommandSpec[] {
       const email = emailOf(personPut, p);
       const groups = str(p, 'groups')?.split(',').map((g) => g.trim()).filter((g) => g !== '');
       const b = valid(personPut, PersonPut, defined({ name: str(p, 'name'), state: str(p, 'state'), groups, validFrom: str(p, 'valid-from'), validTo: str(p, 'valid-to') }));
-      const input = { name: b.name, state: b.state, validFrom: ms(b.validFrom), validTo: ms(b.validTo), groups: b.groups.map((g) => (typeof g === 'string' ? { group: g, validFrom: null, validTo: null } : { group: g.group, validFrom: ms(g.validFrom), validTo: ms(g.validTo) })) };
+      const input = personInput(b);
       return withStore(configPath(p.values.config), (store, cfg) =>
         run(p, personPut, () => putPerson(store, email, input, { actor: actor(), now: Date.now() }, new Set(Object.keys(cfg.accessGroups))), 'updated'),
       );
@@ -117,7 +117,7 @@ export function provisionCommands(): CommandSpec[] {
       const b = valid(cardPut, CardPut, defined({ format: str(p, 'format'), state: str(p, 'state'), validFrom: str(p, 'valid-from'), validTo: str(p, 'valid-to') }));
       const number = cardOf(cardPut, p.positionals[1]!, b.format);
       return withStore(configPath(p.values.config), (store) =>
-        run(p, cardPut, () => putCard(store, email, number, { format: b.format, state: b.state, validFrom: ms(b.validFrom), validTo: ms(b.validTo) }, { actor: actor(), now: Date.now() }), 'updated'),
+        run(p, cardPut, () => putCard(store, email, number, cardInput(b), { actor: actor(), now: Date.now() }), 'updated'),
       );
     },
   };

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics.js';
 import type { PartRoutes } from '../parts/part.js';
+import { BULK_PATH, MAX_BULK_BYTES } from '../api/v1/bulk-routes.js';
 import { operatorAuth } from './auth.js';
 import { bodyCap, browserWriteCheck, hostCheck } from './request-guards.js';
 import { renderStatusPage } from './status-page.js';
@@ -48,7 +49,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
     c.req.path === WEBHOOK_PATH || c.req.path.startsWith(`${WEBHOOK_PATH}/`) ? next() : mw(c, next);
 
   app.use('*', hostCheck(deps.allowedHosts, refuse));
-  app.use('*', exceptWebhook(bodyCap(deps.maxBodyBytes, refuse)));
+  const cap = bodyCap(deps.maxBodyBytes, refuse);
+  const bulkCap = bodyCap(MAX_BULK_BYTES, refuse);
+  // One cap a route: the provisioning bulk has its own, far larger one (it runs off the main thread).
+  app.use('*', exceptWebhook(async (c, next) => (c.req.path === BULK_PATH ? bulkCap(c, next) : cap(c, next))));
   app.use('*', exceptWebhook(browserWriteCheck(deps.allowedHosts, refuse)));
 
   app.get('/health', (c) => {

@@ -1,4 +1,5 @@
 import { createV1App } from '../api/v1/app.js';
+import { BulkRunner } from '../api/v1/bulk-runner.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import type { FilesPart } from './files-part.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
@@ -19,15 +20,30 @@ export class ApiPart implements Part {
     private readonly store: StorePart,
   ) {}
 
+  /** Called after a bulk committed on its own connection: the change watcher applies it now, not at its next tick. */
+  private committed: () => void = () => undefined;
+  private readonly bulks = new BulkRunner();
+
+  onCommitted(listener: () => void): void {
+    this.committed = listener;
+  }
+
   start(ctx: PartContext): void {
     const store = this.store.store;
+    const { dbFile, key } = this.store.site;
+    const knownGroups = () => new Set(Object.keys(ctx.config().accessGroups));
     this.app = createV1App({
       store,
       clock: ctx.clock,
       logger: ctx.logger.child({ part: 'api' }),
       auth: tokenAuth({ store, operatorToken: this.files.authToken, clock: ctx.clock }),
       // Read at each request: a reload that adds a group makes it usable at once.
-      knownGroups: () => new Set(Object.keys(ctx.config().accessGroups)),
+      knownGroups,
+      bulk: async (body, ndjson, actor) => {
+        const reply = await this.bulks.run({ dbFile, key, body, ndjson, actor, now: ctx.clock.now(), knownGroups: [...knownGroups()] });
+        if (reply.ok) this.committed();
+        return reply;
+      },
     });
   }
 

@@ -51,6 +51,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const doorHold = new DoorHoldPart(relay, access);
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
+  const api = new ApiPart(files, store);
   const http = new HttpPart(files, upstream, inputs.status);
   const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, http };
   return {
@@ -66,10 +67,10 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       doorHold,
       upstream,
       decisions,
-      new ApiPart(files, store),
+      api,
       http,
       new ReadersPart(store, decisions, inputs),
-      new BackgroundPart(files, store, index, upstream),
+      new BackgroundPart(files, store, index, upstream, [api]),
     ],
   };
 }

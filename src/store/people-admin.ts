@@ -61,7 +61,7 @@ function existing(tx: Tx, email: string): PersonRow {
   return row;
 }
 
-function checkPeriod(from: number | null, to: number | null, field: string): void {
+export function checkPeriod(from: number | null, to: number | null, field: string): void {
   if (from !== null && to !== null && to <= from) throw new BadPeriodError(field);
 }
 
@@ -77,40 +77,55 @@ export function getPerson(store: Store, email: string): { person: PersonView; ve
 
 const groupKey = (g: { group: string; validFrom: number | null; validTo: number | null }) => `${g.group}\u0000${g.validFrom}\u0000${g.validTo}`;
 
-/** Creates or updates a person to exactly `input` (cards untouched: they are their own resource). */
-export function putPerson(store: Store, email: string, input: PersonInput, ctx: ChangeContext, knownGroups: ReadonlySet<string>): Outcome {
-  checkPeriod(input.validFrom, input.validTo, 'body.validTo');
-  input.groups.forEach((g, i) => checkPeriod(g.validFrom, g.validTo, `body.groups.${i}.validTo`));
+/**
+ * Refuses an input no stored state could hold (an end before its start, a group the
+ * configuration lacks); returns it with one row per group, the last listed winning (as the card
+ * list does). `at` prefixes the fields named in errors ("body", "line 7").
+ */
+export function checkedPerson(input: PersonInput, knownGroups: ReadonlySet<string>, at = 'body'): PersonInput {
+  checkPeriod(input.validFrom, input.validTo, `${at}.validTo`);
+  input.groups.forEach((g, i) => checkPeriod(g.validFrom, g.validTo, `${at}.groups.${i}.validTo`));
   const unknown = input.groups.find((g) => !knownGroups.has(g.group));
   if (unknown) throw new UnknownGroupError(unknown.group);
-  // One row per group, the last listed wins (as the card list does).
-  const groups = [...new Map(input.groups.map((g) => [g.group, g])).values()];
+  return { ...input, groups: [...new Map(input.groups.map((g) => [g.group, g])).values()] };
+}
+
+/** Inside a caller's transaction, with a checkedPerson input: writes what differs and audits it. */
+export function writePerson(tx: Tx, email: string, input: PersonInput, ctx: ChangeContext): { id: number; created: boolean; changed: boolean } {
+  const before = tx.people.byEmail(email);
+  const id = before?.id ?? tx.people.upsert(email, input.name, ctx.now);
+  const row = before ?? tx.people.byId(id)!;
+  const changed: string[] = [];
+  if (row.name !== input.name) {
+    tx.people.rename(id, input.name, ctx.now);
+    changed.push('name');
+  }
+  if (setMemberState(tx, row, input.state, ctx.now)) changed.push('state');
+  if (row.valid_from !== input.validFrom || row.valid_to !== input.validTo) {
+    tx.people.setValidity(id, { from: input.validFrom, to: input.validTo }, ctx.now);
+    changed.push('validity');
+  }
+  const stored = before === undefined ? [] : tx.groups.ofPerson(id).filter((m) => m.source === 'staff');
+  const want = input.groups.map(groupKey).sort();
+  const have = stored.map((m) => groupKey({ group: m.group_id, validFrom: m.valid_from, validTo: m.valid_to })).sort();
+  if (want.join('\n') !== have.join('\n')) {
+    tx.groups.dropStaffOf([id]);
+    tx.groups.insertStaff(input.groups.map((g) => [id, g.group, g.validFrom, g.validTo, staffImportSourceId(row.email)]));
+    changed.push('groups');
+  }
+  const created = before === undefined;
+  if (created || changed.length > 0) recordChange(tx, { at: ctx.now, actor: ctx.actor, action: created ? 'person.create' : 'person.update', target: row.email, detail: { changed } });
+  return { id, created, changed: created || changed.length > 0 };
+}
+
+/** Creates or updates a person to exactly `input` (cards untouched: they are their own resource). */
+export function putPerson(store: Store, email: string, input: PersonInput, ctx: ChangeContext, knownGroups: ReadonlySet<string>): Outcome {
+  const checked = checkedPerson(input, knownGroups);
   return store.transact((tx) => {
     const before = tx.people.byEmail(email);
     checkIfMatch(ctx.ifMatch, before && versionOf(personView(tx, before)), 'the person');
-    const id = before?.id ?? tx.people.upsert(email, input.name, ctx.now);
-    const row = tx.people.byId(id)!;
-    const changed: string[] = [];
-    if (row.name !== input.name) {
-      tx.people.rename(id, input.name, ctx.now);
-      changed.push('name');
-    }
-    if (setMemberState(tx, row, input.state, ctx.now)) changed.push('state');
-    if (row.valid_from !== input.validFrom || row.valid_to !== input.validTo) {
-      tx.people.setValidity(id, { from: input.validFrom, to: input.validTo }, ctx.now);
-      changed.push('validity');
-    }
-    const stored = tx.groups.ofPerson(id).filter((m) => m.source === 'staff');
-    const want = groups.map(groupKey).sort();
-    const have = stored.map((m) => groupKey({ group: m.group_id, validFrom: m.valid_from, validTo: m.valid_to })).sort();
-    if (want.join('\n') !== have.join('\n')) {
-      tx.groups.dropStaffOf([id]);
-      tx.groups.insertStaff(groups.map((g) => [id, g.group, g.validFrom, g.validTo, staffImportSourceId(row.email)]));
-      changed.push('groups');
-    }
-    const created = before === undefined;
-    if (created || changed.length > 0) recordChange(tx, { at: ctx.now, actor: ctx.actor, action: created ? 'person.create' : 'person.update', target: row.email, detail: { changed } });
-    return viewed(tx, id, created, created || changed.length > 0);
+    const w = writePerson(tx, email, checked, ctx);
+    return viewed(tx, w.id, w.created, w.changed);
   });
 }
 
@@ -127,30 +142,36 @@ export function deletePerson(store: Store, email: string, ctx: ChangeContext): b
 }
 
 /**
- * Gives the person the card (canonical `number`) in exactly the state asked. A card held by
- * someone else is a CredentialConflictError (409), never a transfer. Disabling or losing an
- * active card voids the holder's member tokens (credentials-repository.ts).
+ * Inside a caller's transaction: gives the person the card (canonical `number`) in exactly the
+ * state asked. A card held by someone else is a CredentialConflictError (409), never a
+ * transfer. Disabling or losing an active card voids the holder's member tokens
+ * (credentials-repository.ts).
  */
+export function writeCard(tx: Tx, person: { id: number; email: string }, number: string, input: CardInput, ctx: ChangeContext): { created: boolean; changed: boolean } {
+  const card = tx.credentials.byNumber(number);
+  if (card !== undefined && card.person_id !== person.id) throw new CredentialConflictError(number);
+  const changed: string[] = [];
+  if (card === undefined || card.format !== input.format || card.state !== input.state) {
+    tx.credentials.assign(person.id, number, input.format, input.state, ctx.now);
+    changed.push(card === undefined ? 'created' : 'state');
+  }
+  if ((card?.valid_from ?? null) !== input.validFrom || (card?.valid_to ?? null) !== input.validTo) {
+    tx.credentials.setValidity(number, { from: input.validFrom, to: input.validTo }, ctx.now);
+    changed.push('validity');
+  }
+  if (changed.length > 0) {
+    recordChange(tx, { at: ctx.now, actor: ctx.actor, action: `card.${input.state}`, target: `${person.email} ${maskCredential(number)}`, detail: { changed } });
+  }
+  return { created: card === undefined, changed: changed.length > 0 };
+}
+
 export function putCard(store: Store, email: string, number: string, input: CardInput, ctx: ChangeContext): Outcome {
   checkPeriod(input.validFrom, input.validTo, 'body.validTo');
   return store.transact((tx) => {
     const person = existing(tx, email);
     checkIfMatch(ctx.ifMatch, versionOf(personView(tx, person)), 'the person');
-    const card = tx.credentials.byNumber(number);
-    if (card !== undefined && card.person_id !== person.id) throw new CredentialConflictError(number);
-    const changed: string[] = [];
-    if (card === undefined || card.format !== input.format || card.state !== input.state) {
-      tx.credentials.assign(person.id, number, input.format, input.state, ctx.now);
-      changed.push(card === undefined ? 'created' : 'state');
-    }
-    if ((card?.valid_from ?? null) !== input.validFrom || (card?.valid_to ?? null) !== input.validTo) {
-      tx.credentials.setValidity(number, { from: input.validFrom, to: input.validTo }, ctx.now);
-      changed.push('validity');
-    }
-    if (changed.length > 0) {
-      recordChange(tx, { at: ctx.now, actor: ctx.actor, action: `card.${input.state}`, target: `${person.email} ${maskCredential(number)}`, detail: { changed } });
-    }
-    return viewed(tx, person.id, card === undefined, changed.length > 0);
+    const w = writeCard(tx, person, number, input, ctx);
+    return viewed(tx, person.id, w.created, w.changed);
   });
 }
 

@@ -1,3 +1,4 @@
+import { builtEntry } from '../util/worker-entry.js';
 import { Hono } from 'hono';
 import { Worker } from 'node:worker_threads';
 import type { LevelWithSilent } from 'pino';
@@ -42,10 +43,7 @@ export interface UpstreamThreadOptions {
 
 /** Under vitest this file runs from src/ as TypeScript; a worker thread can only run the build in dist/. */
 export function threadEntry(): URL {
-  const here = new URL('./worker/upstream-thread.js', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return here;
-  const i = here.href.lastIndexOf('/src/');
-  return new URL(`${here.href.slice(0, i)}/dist${here.href.slice(i)}`);
+  return builtEntry('./worker/upstream-thread.js', import.meta.url);
 }
 
 /**

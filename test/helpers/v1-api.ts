@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { createV1App } from '../../src/api/v1/app.js';
+import type { BulkApply } from '../../src/api/v1/bulk-routes.js';
+import { BulkRunner } from '../../src/api/v1/bulk-runner.js';
 import { tokenAuth } from '../../src/api/v1/token-auth.js';
 import type { AccessIndex } from '../../src/access/access-index.js';
 import { createToken } from '../../src/store/api-tokens.js';
@@ -30,7 +32,11 @@ export function v1Site(groups: readonly string[] = ['staff', 'lab']): V1Site {
   const clock = new FakeClock(Date.parse('2026-12-01T08:00:00Z'));
   const made = (scope: 'read' | 'write' | 'admin') => createToken(store, { scope, name: `t-${scope}` }, clock.now(), 'test').token;
   const tokens = { read: made('read'), write: made('write'), admin: made('admin') };
-  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups) });
+  // The bulk runs in a worker on its own connection to the same file, as the gateway runs it (needs `npm run build`).
+  const bulks = new BulkRunner();
+  const key = randomBytes(32);
+  const bulk: BulkApply = (body, ndjson, actor) => bulks.run({ dbFile: store.db.name, key, body, ndjson, actor, now: clock.now(), knownGroups: [...groups] });
+  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups), bulk });
   const app = new Hono().route('/api/v1', v1);
   const call: V1Site['call'] = (method, path, opts = {}) =>
     Promise.resolve(

@@ -6,6 +6,7 @@ import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { v1ErrorHandler } from './error-handler.js';
 import { ApiError } from './errors.js';
+import { mountBulkRoute, type BulkApply } from './bulk-routes.js';
 import { mountPeopleRoutes } from './people-routes.js';
 import { renderReference } from './reference-page.js';
 
@@ -23,6 +24,8 @@ export interface V1Deps {
   /** Token middleware (token-auth.ts); injected so tests can use the real one on a test store. */
   auth: MiddlewareHandler;
   knownGroups: () => ReadonlySet<string>;
+  /** Runs a bulk off the main thread (bulk-runner.ts); without it the bulk route is not mounted. */
+  bulk?: BulkApply;
 }
 
 /** A failed validation: 400 with the first problem's field, as `target.path` (body.validTo, path.email). */
@@ -48,6 +51,7 @@ export function createV1App(deps: V1Deps): OpenAPIHono<BlankEnv> {
   app.get('/reference', (c) => c.html(renderReference(app.getOpenAPI31Document(OPENAPI_INFO))));
   app.use('*', deps.auth);
   mountPeopleRoutes(app, deps);
+  if (deps.bulk) mountBulkRoute(app, deps.bulk);
   app.all('*', (c) => c.json(new ApiError(404, 'unknown_route', `no ${c.req.method} ${c.req.path} in /api/v1`).body(), 404));
   app.onError(v1ErrorHandler(deps.logger));
   return app;

@@ -9,7 +9,7 @@ import type { Clock } from '../../util/clock.js';
 import { requireScope } from './actor.js';
 import { ApiError } from './errors.js';
 import { errorResponses } from './error-responses.js';
-import { CardFormatQuery, CardParam, CardPut, EmailParam, IfMatchHeader, ms, PeoplePage, PeopleQuery, Person, PersonPut } from './schemas.js';
+import { cardInput, CardFormatQuery, CardParam, CardPut, EmailParam, IfMatchHeader, PeoplePage, PeopleQuery, Person, PersonPut, personInput } from './schemas.js';
 
 export interface PeopleRouteDeps {
   store: Store;
@@ -102,10 +102,7 @@ export function mountPeopleRoutes(app: OpenAPIHono<BlankEnv>, deps: PeopleRouteD
 
   app.openapi(putRoute, (c) => {
     const ctx = change(c, c.req.valid('header')['if-match']);
-    const b = c.req.valid('json');
-    const groups = b.groups.map((g) => (typeof g === 'string' ? { group: g, validFrom: null, validTo: null } : { group: g.group, validFrom: ms(g.validFrom), validTo: ms(g.validTo) }));
-    const input = { name: b.name, state: b.state, validFrom: ms(b.validFrom), validTo: ms(b.validTo), groups };
-    const out = putPerson(deps.store, c.req.valid('param').email, input, ctx, deps.knownGroups());
+    const out = putPerson(deps.store, c.req.valid('param').email, personInput(c.req.valid('json')), ctx, deps.knownGroups());
     c.header('etag', etag(out.version));
     return out.created ? c.json(out.person, 201) : c.json(out.person, 200);
   });
@@ -120,7 +117,7 @@ export function mountPeopleRoutes(app: OpenAPIHono<BlankEnv>, deps: PeopleRouteD
     const ctx = change(c, c.req.valid('header')['if-match']);
     const { email, card } = c.req.valid('param');
     const b = c.req.valid('json');
-    const out = putCard(deps.store, email, canonicalCard(card, b.format), { format: b.format, state: b.state, validFrom: ms(b.validFrom), validTo: ms(b.validTo) }, ctx);
+    const out = putCard(deps.store, email, canonicalCard(card, b.format), cardInput(b), ctx);
     c.header('etag', etag(out.version));
     return out.created ? c.json(out.person, 201) : c.json(out.person, 200);
   });

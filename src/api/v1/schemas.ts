@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { CARD_FORMATS } from '../../config/schema.js';
+import type { CardInput, PersonInput } from '../../store/people-admin.js';
 
 /*
  * The wire shapes of /api/v1, one zod schema each: the routes validate with them and the
@@ -94,4 +95,15 @@ export const IfMatchHeader = z.object({
 /** Milliseconds of an accepted Instant (null stays null). */
 export function ms(value: string | null): number | null {
   return value === null ? null : Date.parse(value);
+}
+
+/** A validated PersonPut as the use cases take it (people-admin.ts): instants in ms, every group in its long form. */
+export function personInput(b: z.output<typeof PersonPut>): PersonInput {
+  const groups = b.groups.map((g) => (typeof g === 'string' ? { group: g, validFrom: null, validTo: null } : { group: g.group, validFrom: ms(g.validFrom), validTo: ms(g.validTo) }));
+  return { name: b.name, state: b.state, validFrom: ms(b.validFrom), validTo: ms(b.validTo), groups };
+}
+
+/** A validated CardPut as the use cases take it. */
+export function cardInput(b: z.output<typeof CardPut>): CardInput {
+  return { format: b.format, state: b.state, validFrom: ms(b.validFrom), validTo: ms(b.validTo) };
 }
