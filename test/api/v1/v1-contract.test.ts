@@ -30,7 +30,7 @@ describe('/api/v1 contract', () => {
     expect(verdict.errors ?? []).toEqual([]);
     expect(verdict.valid).toBe(true);
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/people', '/people/{email}', '/people/{email}/cards/{card}']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/people', '/people/{email}', '/people/{email}/cards/{card}', '/people:bulk']);
     const page = await s.app.request('/api/v1/reference');
     expect(page.status).toBe(200);
     const html = await page.text();
