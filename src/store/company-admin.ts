@@ -76,15 +76,17 @@ function existingCompany(tx: Tx, companyId: string): CompanyRow {
 /** Creates the company or renames it; an unchanged name writes nothing. */
 export function putCompany(store: Store, id: string, input: { name: string | null }, actor: string, now: number): CompanyChange {
   checkNaturalId('companyId', id);
+  // An absent name (a JavaScript caller, a body without it) is no name, not "undefined" that never equals the stored NULL.
+  const name = input.name ?? null;
   return store.transact((tx) => {
     const before = companyById(tx, id);
-    if (before !== undefined && before.name === input.name) return { changed: false, created: false, company: view(tx, before) };
+    if (before !== undefined && before.name === name) return { changed: false, created: false, company: view(tx, before) };
     if (before === undefined) {
-      cached(tx.db, 'INSERT INTO companies (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)').run(id, input.name, now, now);
+      cached(tx.db, 'INSERT INTO companies (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)').run(id, name, now, now);
     } else {
-      cached(tx.db, 'UPDATE companies SET name = ?, updated_at = ? WHERE id = ?').run(input.name, now, id);
+      cached(tx.db, 'UPDATE companies SET name = ?, updated_at = ? WHERE id = ?').run(name, now, id);
     }
-    recordChange(tx, { at: now, actor, action: before === undefined ? 'company.create' : 'company.update', target: id, detail: { name: input.name } });
+    recordChange(tx, { at: now, actor, action: before === undefined ? 'company.create' : 'company.update', target: id, detail: { name } });
     return { changed: true, created: before === undefined, company: view(tx, companyById(tx, id)!) };
   });
 }

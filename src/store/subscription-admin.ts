@@ -220,15 +220,17 @@ const encodeCursor = (id: string): string => Buffer.from(`s:${id}`, 'utf8').toSt
 export function listSubscriptions(holder: DbHolder, query: { email?: string; companyId?: string; cursor?: string; limit: number }): SubscriptionPage {
   if (!Number.isSafeInteger(query.limit) || query.limit < 1 || query.limit > MAX_PAGE) throw new InvalidInputError('limit', `limit must be an integer from 1 to ${MAX_PAGE}`);
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
-  const rows = cached(
-    holder.db,
-    `SELECT s.* FROM subscriptions s LEFT JOIN people p ON p.id = s.person_id
-     WHERE (@after IS NULL OR s.id > @after) AND (@email IS NULL OR p.email = @email) AND (@company IS NULL OR s.company_id = @company)
-     ORDER BY s.id LIMIT @take`,
-  ).all({
-    after,
-    email: query.email === undefined ? null : normalizeEmail(query.email),
-    company: query.companyId ?? null,
+  // The WHERE clause is assembled from fixed fragments (at most 8 texts, each prepared once) so
+  // that each filter uses its index instead of an "@x IS NULL OR ..." that SQLite cannot.
+  const where = [
+    ...(after === null ? [] : ['s.id > @after']),
+    ...(query.email === undefined ? [] : ['s.person_id = (SELECT id FROM people WHERE email = @email)']),
+    ...(query.companyId === undefined ? [] : ['s.company_id = @company']),
+  ];
+  const rows = cached(holder.db, `SELECT s.* FROM subscriptions s${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY s.id LIMIT @take`).all({
+    ...(after === null ? {} : { after }),
+    ...(query.email === undefined ? {} : { email: normalizeEmail(query.email) }),
+    ...(query.companyId === undefined ? {} : { company: query.companyId }),
     take: query.limit + 1,
   }) as SubscriptionRow[];
   const page = rows.slice(0, query.limit);

@@ -195,6 +195,9 @@ describe('listSubscriptions', () => {
     }
     expect(seen).toEqual(['s-01', 's-02', 's-03', 's-04', 's-05']);
     expect(listSubscriptions(store, { email: 'ANA@example.com', limit: 10 }).subscriptions.map((s) => s.id)).toEqual(['s-01', 's-03', 's-05']);
+    const firstOfAna = listSubscriptions(store, { email: 'ana@example.com', limit: 1 });
+    expect(listSubscriptions(store, { email: 'ana@example.com', cursor: firstOfAna.nextCursor!, limit: 5 }).subscriptions.map((s) => s.id)).toEqual(['s-03', 's-05']);
+    expect(listSubscriptions(store, { email: 'nobody@example.com', limit: 10 })).toEqual({ subscriptions: [], nextCursor: null });
     expect(listSubscriptions(store, { companyId: 'acme', limit: 10 })).toMatchObject({ subscriptions: [{ id: 's-04', subject: { companyId: 'acme' } }], nextCursor: null });
     expect(() => listSubscriptions(store, { cursor: 'bogus', limit: 2 })).toThrow(expect.objectContaining({ code: 'invalid_input', field: 'cursor' }));
     expect(() => listSubscriptions(store, { limit: 0 })).toThrow(expect.objectContaining({ field: 'limit' }));
