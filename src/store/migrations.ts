@@ -354,4 +354,42 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'change audit is append-only'); END;
     `,
   },
+  {
+    version: 14,
+    name: 'companies, their members, and plan subscriptions of a person or a company',
+    sql: `
+      -- A company is named by the platform's own id (the API path's companyId), never a row id.
+      CREATE TABLE companies (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- The person as primary key: a person is in at most one company, and moving is leave + join.
+      CREATE TABLE company_members (
+        person_id INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+        company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+        joined_at INTEGER NOT NULL
+      );
+      CREATE INDEX company_members_company ON company_members(company_id);
+      -- A subscription is of one person or of one company, never both. Its access is not read
+      -- from here at a swipe: src/store/subscription-admin.ts writes it into person_groups
+      -- (source 'subscription', source_id = id) for the person or every member, so the index
+      -- and its change_log triggers need nothing new. groups is a JSON array of access-group ids.
+      CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        person_id INTEGER REFERENCES people(id) ON DELETE CASCADE,
+        company_id TEXT REFERENCES companies(id) ON DELETE CASCADE,
+        groups TEXT NOT NULL,
+        starts_at INTEGER NOT NULL,            -- ms
+        ends_at INTEGER,                       -- ms, exclusive, NULL = open
+        cancelled_at INTEGER,                  -- ms: access ends at this instant
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        CHECK ((person_id IS NULL) <> (company_id IS NULL))
+      );
+      CREATE INDEX subscriptions_person ON subscriptions(person_id) WHERE person_id IS NOT NULL;
+      CREATE INDEX subscriptions_company ON subscriptions(company_id) WHERE company_id IS NOT NULL;
+    `,
+  },
 ];
