@@ -15,6 +15,7 @@ export class PreconditionFailedError extends Error {
 /** A group the configuration does not define: stored, it would open nothing and say nothing. */
 export class UnknownGroupError extends Error {
   readonly code = 'unknown_group';
+  readonly field = 'groups';
   constructor(readonly group: string) {
     super(`unknown access group "${group}"`);
     this.name = 'UnknownGroupError';

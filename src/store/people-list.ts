@@ -14,6 +14,8 @@ export interface PeopleFilter {
   email?: string;
   /** Holds this access group (standing or by subscription), at any time. */
   group?: string;
+  /** A member of this company. */
+  company?: string;
   /** 'pending': no active card yet. */
   state?: 'active' | 'suspended' | 'pending';
 }
@@ -53,6 +55,7 @@ const LIST_SQL = `
     AND (@state IS NULL OR (@state = 'pending' AND NOT EXISTS (SELECT 1 FROM credentials c WHERE c.person_id = p.id AND c.state = 'active'))
                         OR (@state <> 'pending' AND p.state = @state))
     AND (@grp IS NULL OR EXISTS (SELECT 1 FROM person_groups g WHERE g.person_id = p.id AND g.group_id = @grp))
+    AND (@company IS NULL OR EXISTS (SELECT 1 FROM company_members m WHERE m.person_id = p.id AND m.company_id = @company))
   ORDER BY p.email LIMIT @limit`;
 
 export function listPeople(store: Store, filter: PeopleFilter, cursor: string | undefined, limit: number): PeoplePage {
@@ -63,6 +66,7 @@ export function listPeople(store: Store, filter: PeopleFilter, cursor: string | 
       email: filter.email?.toLowerCase() ?? null,
       state: filter.state ?? null,
       grp: filter.group ?? null,
+      company: filter.company ?? null,
       limit: limit + 1,
     }) as PersonRow[];
     const more = rows.length > limit;

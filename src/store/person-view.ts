@@ -30,6 +30,8 @@ export interface PersonView {
   email: string;
   name: string | null;
   state: PersonState;
+  /** The company they are a member of (PUT /companies/{id}/members/{email}), or null. */
+  company: string | null;
   /** No active card yet: access begins the moment one arrives. */
   pending: boolean;
   validFrom: string | null;
@@ -65,6 +67,7 @@ export function personView(tx: DbHolder, row: PersonRow): PersonView {
     email: row.email,
     name: row.name,
     state: row.state,
+    company: (cached(tx.db, 'SELECT company_id FROM company_members WHERE person_id = ?').pluck().get(row.id) as string | undefined) ?? null,
     pending: !cards.some((c) => c.state === 'active'),
     validFrom: iso(row.valid_from),
     validTo: iso(row.valid_to),

@@ -1,4 +1,5 @@
 import { recordChange } from './change-audit.js';
+import { UnknownGroupError } from './admin-errors.js';
 import { UnknownCompanyError } from './company-admin.js';
 import { prepareCached as cached } from './db.js';
 import { normalizeEmail } from './people-repository.js';
@@ -15,6 +16,8 @@ import {
   type SubscriptionRow,
 } from './subscription-rows.js';
 
+export { UnknownGroupError };
+
 /*
  * Plan subscriptions (issue 12): a person or a whole company gets access groups from startsAt
  * until the earlier of endsAt and cancelledAt. Payment status is not modelled: it never
@@ -24,15 +27,6 @@ import {
  *
  * Each use case is one Store.transact; an identical retry writes nothing and says changed: false.
  */
-
-export class UnknownGroupError extends Error {
-  readonly code = 'unknown_group';
-  readonly field = 'groups';
-  constructor(readonly group: string) {
-    super(`no access group "${group}" in the configuration`);
-    this.name = 'UnknownGroupError';
-  }
-}
 
 export class UnknownSubscriptionError extends Error {
   readonly code = 'unknown_subscription';

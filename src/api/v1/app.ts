@@ -7,7 +7,9 @@ import type { Logger } from '../../util/log.js';
 import { v1ErrorHandler } from './error-handler.js';
 import { ApiError } from './errors.js';
 import { mountBulkRoute, type BulkApply } from './bulk-routes.js';
+import { mountCompanyRoutes } from './company-routes.js';
 import { mountPeopleRoutes } from './people-routes.js';
+import { mountSubscriptionRoutes } from './subscription-routes.js';
 import { renderReference } from './reference-page.js';
 
 /*
@@ -51,6 +53,8 @@ export function createV1App(deps: V1Deps): OpenAPIHono<BlankEnv> {
   app.get('/reference', (c) => c.html(renderReference(app.getOpenAPI31Document(OPENAPI_INFO))));
   app.use('*', deps.auth);
   mountPeopleRoutes(app, deps);
+  mountCompanyRoutes(app, deps);
+  mountSubscriptionRoutes(app, deps);
   if (deps.bulk) mountBulkRoute(app, deps.bulk);
   app.all('*', (c) => c.json(new ApiError(404, 'unknown_route', `no ${c.req.method} ${c.req.path} in /api/v1`).body(), 404));
   app.onError(v1ErrorHandler(deps.logger));

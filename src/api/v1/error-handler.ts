@@ -3,6 +3,9 @@ import { HTTPException } from 'hono/http-exception';
 import { CredentialConflictError } from '../../store/credentials-repository.js';
 import { BadPeriodError, PreconditionFailedError, UnknownCardError, UnknownGroupError } from '../../store/admin-errors.js';
 import { UnknownMemberError } from '../../store/member-admin.js';
+import { UnknownCompanyError } from '../../store/company-admin.js';
+import { UnknownSubscriptionError } from '../../store/subscription-admin.js';
+import { InvalidInputError } from '../../store/subscription-rows.js';
 import { BadCursorError } from '../../store/people-list.js';
 import { isSqliteBusy } from '../../store/sqlite-busy.js';
 import { maskCredential } from '../../util/mask.js';
@@ -28,6 +31,10 @@ export function apiErrorOf(err: unknown): ApiError | undefined {
   if (err instanceof UnknownGroupError) return new ApiError(422, err.code, err.message, 'body.groups');
   if (err instanceof BadPeriodError) return new ApiError(400, err.code, err.message, err.field);
   if (err instanceof BadCursorError) return new ApiError(400, err.code, err.message, 'query.cursor');
+  if (err instanceof UnknownCompanyError) return new ApiError(404, err.code, err.message, 'companyId');
+  if (err instanceof UnknownSubscriptionError) return new ApiError(404, err.code, err.message, 'path.subscriptionId');
+  // The use cases' own checks behind the zod schemas (a cursor of theirs, an instant): the field as they name it.
+  if (err instanceof InvalidInputError) return new ApiError(400, 'invalid_request', err.message, err.field);
   if (err instanceof HTTPException) {
     if (err.status === 415) return new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
     if (err.status === 400) return new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');

@@ -88,7 +88,7 @@ export function mountPeopleRoutes(app: OpenAPIHono<BlankEnv>, deps: PeopleRouteD
   app.openapi(listRoute, (c) => {
     requireScope(c, 'read');
     const q = c.req.valid('query');
-    const filter = { ...(q.email === undefined ? {} : { email: q.email }), ...(q.group === undefined ? {} : { group: q.group }), ...(q.state === undefined ? {} : { state: q.state }) };
+    const filter = { ...(q.email === undefined ? {} : { email: q.email }), ...(q.group === undefined ? {} : { group: q.group }), ...(q.company === undefined ? {} : { company: q.company }), ...(q.state === undefined ? {} : { state: q.state }) };
     return c.json(listPeople(deps.store, filter, q.cursor, q.limit), 200);
   });
 

@@ -60,6 +60,7 @@ export const Person = z
     email: z.string(),
     name: z.string().nullable(),
     state: z.enum(['active', 'suspended']),
+    company: z.string().nullable(),
     pending: z.boolean().openapi({ description: 'No active card yet: access begins the moment one arrives.' }),
     validFrom: Instant,
     validTo: Instant,
@@ -74,6 +75,7 @@ export const PeoplePage = z.object({ items: z.array(Person), next: z.string().nu
 export const PeopleQuery = z.object({
   email: z.string().max(254).optional().openapi({ description: 'Part of the email, any case.' }),
   group: z.string().max(100).optional(),
+  company: z.string().max(100).optional(),
   state: z.enum(['active', 'suspended', 'pending']).optional(),
   cursor: z.string().max(1000).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

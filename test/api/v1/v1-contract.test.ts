@@ -19,6 +19,7 @@ describe('/api/v1 contract', () => {
     await s.call('PUT', '/api/v1/people/ana@example.com', { body: { name: 'Ana' } });
     await s.call('PUT', '/api/v1/people/bo@example.com', { body: {} });
     await s.call('PUT', '/api/v1/people/ana@example.com/cards/1234', { body: {} });
+    await s.call('PUT', '/api/v1/companies/acme', { body: { name: 'Acme' } });
   });
   afterEach(() => s.close());
 
@@ -30,7 +31,16 @@ describe('/api/v1 contract', () => {
     expect(verdict.errors ?? []).toEqual([]);
     expect(verdict.valid).toBe(true);
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/people', '/people/{email}', '/people/{email}/cards/{card}', '/people:bulk']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/companies/{companyId}',
+      '/companies/{companyId}/members/{email}',
+      '/people',
+      '/people/{email}',
+      '/people/{email}/cards/{card}',
+      '/people:bulk',
+      '/subscriptions',
+      '/subscriptions/{subscriptionId}',
+    ]);
     const page = await s.app.request('/api/v1/reference');
     expect(page.status).toBe(200);
     const html = await page.text();
@@ -52,6 +62,13 @@ describe('/api/v1 contract', () => {
     ['card of someone else', 'PUT', '/api/v1/people/bo@example.com/cards/1234', {}, 'card_conflict', 'path.card'],
     ['limit out of range', 'GET', '/api/v1/people?limit=100000', undefined, 'invalid_request', 'query.limit'],
     ['unknown route', 'POST', '/api/v1/doors', {}, 'unknown_route', ''],
+    ['company with a spaced id', 'PUT', '/api/v1/companies/%20acme', {}, 'invalid_request', 'path.companyId'],
+    ['join an unknown company', 'PUT', '/api/v1/companies/none/members/ana@example.com', {}, 'unknown_company', 'companyId'],
+    ['subscription without subject', 'PUT', '/api/v1/subscriptions/s1', { groups: ['staff'], startsAt: '2026-12-01T00:00:00Z' }, 'invalid_request', 'body.email'],
+    ['subscription of both', 'PUT', '/api/v1/subscriptions/s1', { email: 'ana@example.com', companyId: 'acme', groups: ['staff'], startsAt: '2026-12-01T00:00:00Z' }, 'invalid_request', 'body.email'],
+    ['subscription to an unknown group', 'PUT', '/api/v1/subscriptions/s1', { email: 'ana@example.com', groups: ['vault'], startsAt: '2026-12-01T00:00:00Z' }, 'unknown_group', 'body.groups'],
+    ['subscription ending before it starts', 'PUT', '/api/v1/subscriptions/s1', { email: 'ana@example.com', groups: ['staff'], startsAt: '2026-12-02T00:00:00Z', endsAt: '2026-12-01T00:00:00Z' }, 'invalid_request', 'endsAt'],
+    ['subscription of an unknown company', 'PUT', '/api/v1/subscriptions/s1', { companyId: 'none', groups: ['staff'], startsAt: '2026-12-01T00:00:00Z' }, 'unknown_company', 'companyId'],
   ];
   it.each(malformed)('refuses %s with its code and field, changing nothing', async (_name, method, path, body, code, field) => {
     const before = tableHashes(s.store.db);
@@ -72,15 +89,19 @@ describe('/api/v1 contract', () => {
     expect((await s.call('GET', '/api/v1/people/none@example.com')).status).toBe(404);
   });
 
-  const routes: [string, string, unknown, 'read' | 'write'][] = [
-    ['GET', '/api/v1/people', undefined, 'read'],
-    ['GET', '/api/v1/people/ana@example.com', undefined, 'read'],
-    ['PUT', '/api/v1/people/ana@example.com', { name: 'Ana' }, 'write'],
-    ['DELETE', '/api/v1/people/bo@example.com', undefined, 'write'],
-    ['PUT', '/api/v1/people/ana@example.com/cards/1234', {}, 'write'],
-    ['DELETE', '/api/v1/people/ana@example.com/cards/1234', undefined, 'write'],
+  const routes: [string, string, 'read' | 'write', unknown][] = [
+    ['GET', '/api/v1/people', 'read', undefined],
+    ['GET', '/api/v1/people/ana@example.com', 'read', undefined],
+    ['PUT', '/api/v1/people/ana@example.com', 'write', { name: 'Ana' }],
+    ['DELETE', '/api/v1/people/bo@example.com', 'write', undefined],
+    ['PUT', '/api/v1/people/ana@example.com/cards/1234', 'write', {}],
+    ['DELETE', '/api/v1/people/ana@example.com/cards/1234', 'write', undefined],
+    ['PUT', '/api/v1/companies/acme', 'write', { name: 'Acme' }],
+    ['PUT', '/api/v1/companies/acme/members/ana@example.com', 'write', {}],
+    ['PUT', '/api/v1/subscriptions/s1', 'write', { email: 'ana@example.com', groups: ['staff'], startsAt: '2026-12-01T00:00:00Z' }],
+    ['GET', '/api/v1/subscriptions', 'read', undefined],
   ];
-  it.each(routes)('%s %s needs a %s token: none is 401, a lower scope 403 with nothing changed', async (method, path, body, scope) => {
+  it.each(routes)('%s %s needs a %s token: none is 401, a lower scope 403 with nothing changed', async (method, path, scope, body) => {
     const opts = body === undefined ? {} : { body };
     const before = tableHashes(s.store.db);
     const anonymous = await s.app.request(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
