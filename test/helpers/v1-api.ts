@@ -5,6 +5,7 @@ import type { BulkApply } from '../../src/api/v1/bulk-routes.js';
 import { BulkRunner } from '../../src/api/v1/bulk-runner.js';
 import { tokenAuth } from '../../src/api/v1/token-auth.js';
 import type { AccessIndex } from '../../src/access/access-index.js';
+import { createMemberQrIssuer } from '../../src/qr/issuer.js';
 import { createToken } from '../../src/store/api-tokens.js';
 import type { Db } from '../../src/store/db.js';
 import type { Store } from '../../src/store/store.js';
@@ -36,7 +37,7 @@ export function v1Site(groups: readonly string[] = ['staff', 'lab']): V1Site {
   const bulks = new BulkRunner();
   const key = randomBytes(32);
   const bulk: BulkApply = (body, ndjson, actor) => bulks.run({ dbFile: store.db.name, key, body, ndjson, actor, now: clock.now(), knownGroups: [...groups] });
-  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups), bulk });
+  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups), bulk, issueQr: createMemberQrIssuer({ db: store.db, key, ttlSeconds: 300, clock }) });
   const app = new Hono().route('/api/v1', v1);
   const call: V1Site['call'] = (method, path, opts = {}) =>
     Promise.resolve(

@@ -1,6 +1,7 @@
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
+import type { IssuedToken } from '../../qr/issuer.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
@@ -26,6 +27,8 @@ export interface V1Deps {
   /** Token middleware (token-auth.ts); injected so tests can use the real one on a test store. */
   auth: MiddlewareHandler;
   knownGroups: () => ReadonlySet<string>;
+  /** Issues member QR tokens; without it POST …/qr-tokens is not mounted. */
+  issueQr?: (email: string) => IssuedToken;
   /** Runs a bulk off the main thread (bulk-runner.ts); without it the bulk route is not mounted. */
   bulk?: BulkApply;
 }

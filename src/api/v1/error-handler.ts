@@ -7,6 +7,7 @@ import { UnknownCompanyError } from '../../store/company-admin.js';
 import { UnknownSubscriptionError } from '../../store/subscription-admin.js';
 import { InvalidInputError } from '../../store/subscription-rows.js';
 import { BadCursorError } from '../../store/people-list.js';
+import { QrIssueError } from '../../qr/issuer.js';
 import { isSqliteBusy } from '../../store/sqlite-busy.js';
 import { maskCredential } from '../../util/mask.js';
 import { errorMessage } from '../../util/errors.js';
@@ -30,6 +31,7 @@ export function apiErrorOf(err: unknown): ApiError | undefined {
   if (err instanceof PreconditionFailedError) return new ApiError(412, err.code, err.message, 'header.if-match');
   if (err instanceof UnknownGroupError) return new ApiError(422, err.code, err.message, 'body.groups');
   if (err instanceof BadPeriodError) return new ApiError(400, err.code, err.message, err.field);
+  if (err instanceof QrIssueError) return new ApiError(err.code === 'unknown_person' ? 404 : 409, err.code, err.message, 'path.email');
   if (err instanceof BadCursorError) return new ApiError(400, err.code, err.message, 'query.cursor');
   if (err instanceof UnknownCompanyError) return new ApiError(404, err.code, err.message, 'companyId');
   if (err instanceof UnknownSubscriptionError) return new ApiError(404, err.code, err.message, 'path.subscriptionId');

@@ -8,7 +8,7 @@ export const errorResponses = {
   401: refusal('No API token, or an unknown or revoked one'),
   403: refusal("The token's scope does not allow this route"),
   404: refusal('No such person or card'),
-  409: refusal('The card belongs to someone else (card_conflict)'),
+  409: refusal('Conflicts with stored state: a card of someone else (card_conflict), a suspended person or one without an active card asking for a QR token'),
   412: refusal('If-Match does not name the stored version'),
   413: refusal('Body too large'),
   415: refusal('Body is not application/json'),

@@ -4,18 +4,22 @@ import type { BlankEnv } from 'hono/types';
 import { normalizeImportedCard } from '../../readers/card-formats.js';
 import { deleteCard, deletePerson, getPerson, putCard, putPerson, type ChangeContext } from '../../store/people-admin.js';
 import { listPeople } from '../../store/people-list.js';
+import { recordChange } from '../../store/change-audit.js';
+import type { IssuedToken } from '../../qr/issuer.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import { requireScope } from './actor.js';
 import { ApiError } from './errors.js';
 import { errorResponses } from './error-responses.js';
-import { cardInput, CardFormatQuery, CardParam, CardPut, EmailParam, IfMatchHeader, PeoplePage, PeopleQuery, Person, PersonPut, personInput } from './schemas.js';
+import { cardInput, CardFormatQuery, CardParam, CardPut, EmailParam, IfMatchHeader, PeoplePage, PeopleQuery, Person, PersonPut, personInput, QrToken } from './schemas.js';
 
 export interface PeopleRouteDeps {
   store: Store;
   clock: Clock;
   /** The access groups of the running configuration (a reload may change them). */
   knownGroups: () => ReadonlySet<string>;
+  /** Issues a member QR token (src/qr/issuer.ts, the gateway's key); without it the route is not mounted. */
+  issueQr?: (email: string) => IssuedToken;
 }
 
 const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -60,6 +64,16 @@ const deleteCardRoute = createRoute({
   security,
   request: { params: CardParam, headers: IfMatchHeader, query: CardFormatQuery },
   responses: { 200: json(Person, 'The holder, without the card'), ...errorResponses },
+});
+
+const qrRoute = createRoute({
+  method: 'post',
+  path: '/people/{email}/qr-tokens',
+  summary: 'Issue a member QR token (a mobile credential) for the platform to show or email',
+  tags,
+  security,
+  request: { params: EmailParam },
+  responses: { ...errorResponses, 201: json(QrToken, 'Issued; shown once, never stored') },
 });
 
 /** The strong ETags of an If-Match header, unquoted; weak ones can never match a write. */
@@ -121,6 +135,19 @@ export function mountPeopleRoutes(app: OpenAPIHono<BlankEnv>, deps: PeopleRouteD
     c.header('etag', etag(out.version));
     return out.created ? c.json(out.person, 201) : c.json(out.person, 200);
   });
+
+  const issueQr = deps.issueQr;
+  if (issueQr) {
+    app.openapi(qrRoute, (c) => {
+      const ctx = change(c, undefined);
+      const email = c.req.valid('param').email;
+      const issued = issueQr(email);
+      // Audited without the token: who was given a credential, by whom, until when.
+      deps.store.transact((tx) => recordChange(tx, { at: ctx.now, actor: ctx.actor, action: 'qr.issue', target: email.toLowerCase(), detail: { expiresAt: issued.expiresAt } }));
+      c.header('cache-control', 'no-store');
+      return c.json({ token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString() }, 201);
+    });
+  }
 
   app.openapi(deleteCardRoute, (c) => {
     const ctx = change(c, c.req.valid('header')['if-match']);

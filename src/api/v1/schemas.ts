@@ -70,6 +70,8 @@ export const Person = z
   })
   .openapi('Person');
 
+export const QrToken = z.object({ token: z.string(), expiresAt: z.string() }).openapi('QrToken');
+
 export const PeoplePage = z.object({ items: z.array(Person), next: z.string().nullable() }).openapi('PeoplePage');
 
 export const PeopleQuery = z.object({

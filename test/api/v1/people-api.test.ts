@@ -94,6 +94,24 @@ describe('/api/v1/people', () => {
     expect(audit.map((c) => [c.action, c.target])).toEqual(expect.arrayContaining([['card.active', 'ana@example.com *55'], ['card.lost', 'ana@example.com *55'], ['card.delete', 'ana@example.com *55']]));
   });
 
+  it('issues a member QR token to an active person, audited without the token; refuses a suspended or unknown one', async () => {
+    await s.call('PUT', '/api/v1/people/ana@example.com', { body: {} });
+    const issued = await s.call('POST', '/api/v1/people/ana@example.com/qr-tokens');
+    expect(issued.status).toBe(201);
+    expect(issued.headers.get('cache-control')).toBe('no-store');
+    const { token, expiresAt } = (await issued.json()) as { token: string; expiresAt: string };
+    expect(token.length).toBeGreaterThan(20);
+    expect(Date.parse(expiresAt)).toBe(s.clock.now() + 300_000);
+    const audit = recentChanges(s.store, 5).find((c) => c.action === 'qr.issue')!;
+    expect([audit.actor, audit.target]).toEqual(['api:t-write', 'ana@example.com']);
+    expect(JSON.stringify(audit)).not.toContain(token);
+    expect((await s.call('POST', '/api/v1/people/ana@example.com/qr-tokens', { token: s.tokens.read })).status).toBe(403);
+    await s.call('PUT', '/api/v1/people/ana@example.com', { body: { state: 'suspended' } });
+    const refused = await s.call('POST', '/api/v1/people/ana@example.com/qr-tokens');
+    expect([refused.status, (await read(refused)).error?.code]).toEqual([409, 'person_suspended']);
+    expect((await s.call('POST', '/api/v1/people/nobody@example.com/qr-tokens')).status).toBe(404);
+  });
+
   it('lists by email with a cursor, filtered by group and state, no row ids', async () => {
     for (const name of ['d', 'a', 'c', 'b', 'e']) await s.call('PUT', `/api/v1/people/${name}@example.com`, { body: { groups: name < 'c' ? ['lab'] : [] } });
     await s.call('PUT', '/api/v1/people/a@example.com/cards/1', { body: {} });

@@ -37,6 +37,7 @@ describe('/api/v1 contract', () => {
       '/people',
       '/people/{email}',
       '/people/{email}/cards/{card}',
+      '/people/{email}/qr-tokens',
       '/people:bulk',
       '/subscriptions',
       '/subscriptions/{subscriptionId}',
