@@ -53,7 +53,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
   const bulkCap = bodyCap(MAX_BULK_BYTES, refuse);
   // One cap a route: the provisioning bulk has its own, far larger one (it runs off the main thread).
   app.use('*', exceptWebhook(async (c, next) => (c.req.path === BULK_PATH ? bulkCap(c, next) : cap(c, next))));
-  app.use('*', exceptWebhook(browserWriteCheck(deps.allowedHosts, refuse)));
+  const browserChecks = browserWriteCheck(deps.allowedHosts, refuse);
+  const v1BrowserChecks = browserWriteCheck(deps.allowedHosts, refuse, false);
+  app.use('*', exceptWebhook(async (c, next) => (isV1(c.req.path) ? v1BrowserChecks(c, next) : browserChecks(c, next))));
 
   app.get('/health', (c) => {
     const s = deps.status();

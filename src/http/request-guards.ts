@@ -82,9 +82,11 @@ export function hostCheck(names: readonly string[], refuse: Refuse): MiddlewareH
  * `Sec-Fetch-Site: cross-site` fetch, and any body that is not JSON are refused. Requiring
  * `application/json` matters on its own: a cross-site form or `fetch` with no preflight can
  * only send text/plain, form or multipart bodies. A request without Origin (curl, a script)
- * is not a browser's cross-site request and passes.
+ * is not a browser's cross-site request and passes. `requireJson: false` is for routes whose
+ * only credential is an Authorization header (the v1 API's tokens): a browser cannot attach one
+ * to a cross-site request without a preflight, and those routes check their own body types.
  */
-export function browserWriteCheck(names: readonly string[], refuse: Refuse): MiddlewareHandler {
+export function browserWriteCheck(names: readonly string[], refuse: Refuse, requireJson = true): MiddlewareHandler {
   const allowed = new Set(names);
   return async (c, next) => {
     if (!STATE_CHANGING.has(c.req.method)) return next();
@@ -93,6 +95,7 @@ export function browserWriteCheck(names: readonly string[], refuse: Refuse): Mid
     if (origin !== undefined && !originAllowed(origin, c.req.header('host') ?? new URL(c.req.url).host, allowed)) {
       return refuse(c, 403, 'foreign origin');
     }
+    if (!requireJson) return next();
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') return refuse(c, 415, 'content-type must be application/json');
     return next();

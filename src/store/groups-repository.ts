@@ -55,6 +55,11 @@ export class GroupsRepository {
     return cached(this.db, 'SELECT DISTINCT person_id FROM person_groups WHERE group_id = ? ORDER BY person_id').pluck().all(groupId) as number[];
   }
 
+  /** One person's 'staff' memberships, whichever import or API call gave them (by person: the UNIQUE index's first column). */
+  dropStaff(personId: number): void {
+    cached(this.db, "DELETE FROM person_groups WHERE person_id = ? AND source = 'staff'").run(personId);
+  }
+
   // The card list's bulk path (card-import.ts): its 'groups' column replaces the people's 'staff' memberships.
 
   /** Removes every 'staff' membership of these people, whichever import or operator gave it. */

@@ -109,8 +109,10 @@ export function writePerson(tx: Tx, email: string, input: PersonInput, ctx: Chan
   const want = input.groups.map(groupKey).sort();
   const have = stored.map((m) => groupKey({ group: m.group_id, validFrom: m.valid_from, validTo: m.valid_to })).sort();
   if (want.join('\n') !== have.join('\n')) {
-    tx.groups.dropStaffOf([id]);
-    tx.groups.insertStaff(input.groups.map((g) => [id, g.group, g.validFrom, g.validTo, staffImportSourceId(row.email)]));
+    // Per person with prepared statements, not the card list's JSON batch statements: dropStaffOf's
+    // json_each IN list is planned as a scan of every staff row, and a bulk calls this per person.
+    if (before !== undefined) tx.groups.dropStaff(id);
+    tx.groups.replace(id, 'staff', staffImportSourceId(row.email), input.groups);
     changed.push('groups');
   }
   const created = before === undefined;

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 
 /*
  * The built `lintel run` as systemd starts it: a child process with a config file, its JSON log
  * lines on stderr collected for the test, its stdin a stdin reader when the config has one.
  */
 
-export const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+export { CLI } from './cli-path.js';
+import { CLI } from './cli-path.js';
 
 export interface LogLine {
   level: number;

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 
 /*
  * The built `lintel run` as a child process, as systemd starts it: the resilience suite kills,
@@ -7,7 +6,8 @@ import { join } from 'node:path';
  * stderr (pino JSON lines), the exit, and when its HTTP status says it can decide again.
  */
 
-export const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+export { CLI } from './cli-path.js';
+import { CLI } from './cli-path.js';
 
 export interface StatusSnapshot {
   health: 'ok' | 'degraded' | 'failing';
