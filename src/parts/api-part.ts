@@ -1,42 +1,66 @@
 import { createV1App } from '../api/v1/app.js';
 import { BulkRunner } from '../api/v1/bulk-runner.js';
+import { ApiWriter } from '../api/v1/writer.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
+import type { Db } from '../store/db.js';
 import type { FilesPart } from './files-part.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
 
 /**
- * The provisioning API (/api/v1). It writes through the gateway's own store like any other
- * writer: the commit's change-log rows refresh the index, so a person PUT opens doors at once.
- * Listed before `http`, which mounts its routes; nothing to stop (the server is http's).
+ * The provisioning API (/api/v1). Its writes go to a thread of their own (api/v1/writer.ts) and
+ * reach the index through the change watcher, told at each commit, so a person PUT opens doors
+ * within milliseconds and never holds a badge read. Listed before `http`, which mounts its routes.
  */
+/** The longest a write's answer waits for the index (a 100,000-person bulk is applied in slices, ~seconds). */
+const INDEX_WAIT_MS = 10_000;
+
 export class ApiPart implements Part {
   readonly name = 'api';
-  readonly stopBoundMs = 50;
+  /** The writer thread gets a second to close its connection (ApiWriter.stop), then is cut. */
+  readonly stopBoundMs = 1200;
   private app: PartRoutes['v1'] | null = null;
+  private writer: ApiWriter | null = null;
 
   constructor(
     private readonly files: FilesPart,
     private readonly store: StorePart,
   ) {}
 
-  /** Called after a bulk committed on its own connection: the change watcher applies it now, not at its next tick. */
+  /** The change watcher's (BackgroundPart): apply the log now, and how far it has applied it. */
   private committed: () => void = () => undefined;
+  private appliedSeq: (() => number) | null = null;
   private readonly bulks = new BulkRunner();
 
-  onCommitted(listener: () => void): void {
+  onCommitted(listener: () => void, appliedSeq: () => number): void {
     this.committed = listener;
+    this.appliedSeq = appliedSeq;
+  }
+
+  /**
+   * Resolves once the index has applied the change log up to its end now (a commit of ours is
+   * in it): the API answers a write only when doors know it. Bounded: past INDEX_WAIT_MS the
+   * answer goes anyway (the write is durable; the watcher catches up, sliced, beside the badges).
+   */
+  private async indexed(db: Db): Promise<void> {
+    const target = (db.prepare('SELECT COALESCE(MAX(seq), 0) FROM change_log').pluck().get() as number) ?? 0;
+    this.committed();
+    const until = Date.now() + INDEX_WAIT_MS;
+    while (this.appliedSeq && this.appliedSeq() < target && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
   }
 
   start(ctx: PartContext): void {
     const store = this.store.store;
     const { dbFile, key } = this.store.site;
     const knownGroups = () => new Set(Object.keys(ctx.config().accessGroups));
+    const logger = ctx.logger.child({ part: 'api' });
+    this.writer = new ApiWriter({ dbFile, key, logger, afterCommit: () => this.indexed(store.db).catch(() => undefined) });
     this.app = createV1App({
       store,
       clock: ctx.clock,
-      logger: ctx.logger.child({ part: 'api' }),
+      logger,
+      writes: this.writer.writes,
       auth: tokenAuth({ store, operatorToken: this.files.authToken, clock: ctx.clock }),
       // Read at each request: a reload that adds a group makes it usable at once.
       knownGroups,
@@ -44,7 +68,7 @@ export class ApiPart implements Part {
       issueQr: (email) => createMemberQrIssuer({ db: store.db, key, ttlSeconds: ctx.config().qr.ttlSeconds, clock: ctx.clock })(email),
       bulk: async (body, ndjson, actor) => {
         const reply = await this.bulks.run({ dbFile, key, body, ndjson, actor, now: ctx.clock.now(), knownGroups: [...knownGroups()] });
-        if (reply.ok) this.committed();
+        if (reply.ok) await this.indexed(store.db).catch(() => undefined);
         return reply;
       },
     });
@@ -54,7 +78,8 @@ export class ApiPart implements Part {
     return this.app ? { v1: this.app } : {};
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.app = null;
+    await this.writer?.stop(this.stopBoundMs - 200);
   }
 }

@@ -21,7 +21,7 @@ export class BackgroundPart implements Part {
     private readonly index: IndexPart,
     private readonly upstream: UpstreamPart,
     /** Parts whose own threads commit on other connections (the API's bulk), told like the upstream thread. */
-    private readonly committers: readonly { onCommitted(listener: () => void): void }[] = [],
+    private readonly committers: readonly { onCommitted(listener: () => void, appliedSeq: () => number): void }[] = [],
   ) {}
 
   start(ctx: PartContext): void {
@@ -41,7 +41,7 @@ export class BackgroundPart implements Part {
     }));
     // A thread of ours committed: applied now rather than at the next tick.
     this.upstream.onCommitted(() => tasks.changesCommitted());
-    for (const c of this.committers) c.onCommitted(() => tasks.changesCommitted());
+    for (const c of this.committers) c.onCommitted(() => tasks.changesCommitted(), () => tasks.appliedSeq());
     index.watchedBy(() => tasks.rebuildIndex(), () => tasks.appliedSeq());
   }
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { isSqliteBusy } from '../store/sqlite-busy.js';
-import type { Store, Tx } from '../store/store.js';
+import type { Durability, Store, Tx } from '../store/store.js';
 import { backoffMs } from '../util/clock.js';
 
 /** A batch that met another process's write lock is retried; the cache keeps deciding meanwhile. */
@@ -33,7 +33,8 @@ export class ApplyBatcher {
 
   constructor(
     private readonly store: Store,
-    private readonly slice: { ms?: number; now?: () => number } = {},
+    /** durability: 'normal' by default (platform data the next sweep repairs); the API's writer asks 'full'. */
+    private readonly slice: { ms?: number; now?: () => number; durability?: Durability } = {},
   ) {}
 
   apply<T>(run: (tx: Tx) => T): Promise<T> {
@@ -65,6 +66,7 @@ export class ApplyBatcher {
     const started = now();
     try {
       // Platform-derived: a power cut that rolls this back is repaired by the next sweep (NORMAL).
+      // An operator's or the API's change has nobody to repeat it: its writer asks for 'full'.
       this.store.transact(
         (tx) => {
           for (const job of jobs) {
@@ -77,7 +79,7 @@ export class ApplyBatcher {
             if (now() - started >= budget) break; // the rest in the next macrotask
           }
         },
-        { durability: 'normal' },
+        { durability: this.slice.durability ?? 'normal' },
       );
       this.commits++;
     } catch (error) {

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { createV1App } from '../../src/api/v1/app.js';
 import type { BulkApply } from '../../src/api/v1/bulk-routes.js';
 import { BulkRunner } from '../../src/api/v1/bulk-runner.js';
+import { directWrites } from '../../src/api/v1/write-ops.js';
 import { tokenAuth } from '../../src/api/v1/token-auth.js';
 import type { AccessIndex } from '../../src/access/access-index.js';
 import { createMemberQrIssuer } from '../../src/qr/issuer.js';
@@ -37,7 +38,7 @@ export function v1Site(groups: readonly string[] = ['staff', 'lab']): V1Site {
   const bulks = new BulkRunner();
   const key = randomBytes(32);
   const bulk: BulkApply = (body, ndjson, actor) => bulks.run({ dbFile: store.db.name, key, body, ndjson, actor, now: clock.now(), knownGroups: [...groups] });
-  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups), bulk, issueQr: createMemberQrIssuer({ db: store.db, key, ttlSeconds: 300, clock }) });
+  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups), writes: directWrites(store), bulk, issueQr: createMemberQrIssuer({ db: store.db, key, ttlSeconds: 300, clock }) });
   const app = new Hono().route('/api/v1', v1);
   const call: V1Site['call'] = (method, path, opts = {}) =>
     Promise.resolve(

@@ -8,6 +8,7 @@ import type { Logger } from '../../util/log.js';
 import { v1ErrorHandler } from './error-handler.js';
 import { ApiError } from './errors.js';
 import { mountBulkRoute, type BulkApply } from './bulk-routes.js';
+import type { Writes } from './write-ops.js';
 import { mountCompanyRoutes } from './company-routes.js';
 import { mountPeopleRoutes } from './people-routes.js';
 import { mountSubscriptionRoutes } from './subscription-routes.js';
@@ -27,6 +28,8 @@ export interface V1Deps {
   /** Token middleware (token-auth.ts); injected so tests can use the real one on a test store. */
   auth: MiddlewareHandler;
   knownGroups: () => ReadonlySet<string>;
+  /** Where every write goes (write-ops.ts): the writer thread in the gateway, direct calls in tests. */
+  writes: Writes;
   /** Issues member QR tokens; without it POST …/qr-tokens is not mounted. */
   issueQr?: (email: string) => IssuedToken;
   /** Runs a bulk off the main thread (bulk-runner.ts); without it the bulk route is not mounted. */

@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
-import { deleteCompany, getCompany, joinCompany, leaveCompany, putCompany, type CompanyView } from '../../store/company-admin.js';
+import { getCompany, type CompanyView } from '../../store/company-admin.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import { requireScope } from './actor.js';
+import type { Writes } from './write-ops.js';
 import { errorResponses } from './error-responses.js';
 import { ApiError } from './errors.js';
 import { Email } from './schemas.js';
@@ -33,12 +34,12 @@ const leaveRoute = createRoute({ ...common, method: 'delete', path: '/companies/
 
 const wire = (c: CompanyView) => ({ ...c, createdAt: new Date(c.createdAt).toISOString(), updatedAt: new Date(c.updatedAt).toISOString() });
 
-export function mountCompanyRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock }): void {
+export function mountCompanyRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; writes: Writes }): void {
   const unknown = () => new ApiError(404, 'unknown_company', 'no company with that id', 'path.companyId');
 
-  app.openapi(putRoute, (c) => {
+  app.openapi(putRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
-    const out = putCompany(deps.store, c.req.valid('param').companyId, c.req.valid('json'), actor, deps.clock.now());
+    const out = await deps.writes.putCompany(c.req.valid('param').companyId, c.req.valid('json'), actor, deps.clock.now());
     return out.created ? c.json(wire(out.company), 201) : c.json(wire(out.company), 200);
   });
   app.openapi(getRoute, (c) => {
@@ -47,22 +48,22 @@ export function mountCompanyRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: St
     if (found === undefined) throw unknown();
     return c.json(wire(found), 200);
   });
-  app.openapi(deleteRoute, (c) => {
+  app.openapi(deleteRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
-    if (!deleteCompany(deps.store, c.req.valid('param').companyId, actor, deps.clock.now()).changed) throw unknown();
+    if (!(await deps.writes.deleteCompany(c.req.valid('param').companyId, actor, deps.clock.now())).changed) throw unknown();
     return c.body(null, 204);
   });
-  app.openapi(joinRoute, (c) => {
+  app.openapi(joinRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
     const { companyId, email } = c.req.valid('param');
     const { name } = c.req.valid('json');
-    joinCompany(deps.store, companyId, email, name === undefined ? {} : { name }, actor, deps.clock.now());
+    await deps.writes.joinCompany(companyId, email, name === undefined ? {} : { name }, actor, deps.clock.now());
     return c.json(wire(getCompany(deps.store, companyId)!), 200);
   });
-  app.openapi(leaveRoute, (c) => {
+  app.openapi(leaveRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
     const { companyId, email } = c.req.valid('param');
-    if (!leaveCompany(deps.store, companyId, email, actor, deps.clock.now()).changed) throw new ApiError(404, 'not_a_member', 'that person is not a member of this company', 'path.email');
+    if (!(await deps.writes.leaveCompany(companyId, email, actor, deps.clock.now())).changed) throw new ApiError(404, 'not_a_member', 'that person is not a member of this company', 'path.email');
     return c.body(null, 204);
   });
 }

@@ -2,13 +2,13 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { normalizeImportedCard } from '../../readers/card-formats.js';
-import { deleteCard, deletePerson, getPerson, putCard, putPerson, type ChangeContext } from '../../store/people-admin.js';
+import { getPerson, type ChangeContext } from '../../store/people-admin.js';
 import { listPeople } from '../../store/people-list.js';
-import { recordChange } from '../../store/change-audit.js';
 import type { IssuedToken } from '../../qr/issuer.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import { requireScope } from './actor.js';
+import type { Writes } from './write-ops.js';
 import { ApiError } from './errors.js';
 import { errorResponses } from './error-responses.js';
 import { cardInput, CardFormatQuery, CardParam, CardPut, EmailParam, IfMatchHeader, PeoplePage, PeopleQuery, Person, PersonPut, personInput, QrToken } from './schemas.js';
@@ -18,6 +18,8 @@ export interface PeopleRouteDeps {
   clock: Clock;
   /** The access groups of the running configuration (a reload may change them). */
   knownGroups: () => ReadonlySet<string>;
+  /** Where writes go: the writer thread in the gateway (writer.ts), direct calls in tests. */
+  writes: Writes;
   /** Issues a member QR token (src/qr/issuer.ts, the gateway's key); without it the route is not mounted. */
   issueQr?: (email: string) => IssuedToken;
 }
@@ -114,45 +116,45 @@ export function mountPeopleRoutes(app: OpenAPIHono<BlankEnv>, deps: PeopleRouteD
     return c.json(found.person, 200);
   });
 
-  app.openapi(putRoute, (c) => {
+  app.openapi(putRoute, async (c) => {
     const ctx = change(c, c.req.valid('header')['if-match']);
-    const out = putPerson(deps.store, c.req.valid('param').email, personInput(c.req.valid('json')), ctx, deps.knownGroups());
+    const out = await deps.writes.putPerson(c.req.valid('param').email, personInput(c.req.valid('json')), ctx, deps.knownGroups());
     c.header('etag', etag(out.version));
     return out.created ? c.json(out.person, 201) : c.json(out.person, 200);
   });
 
-  app.openapi(deleteRoute, (c) => {
+  app.openapi(deleteRoute, async (c) => {
     const ctx = change(c, c.req.valid('header')['if-match']);
-    if (!deletePerson(deps.store, c.req.valid('param').email, ctx)) throw new ApiError(404, 'unknown_person', 'no person with that email');
+    if (!(await deps.writes.deletePerson(c.req.valid('param').email, ctx))) throw new ApiError(404, 'unknown_person', 'no person with that email');
     return c.body(null, 204);
   });
 
-  app.openapi(putCardRoute, (c) => {
+  app.openapi(putCardRoute, async (c) => {
     const ctx = change(c, c.req.valid('header')['if-match']);
     const { email, card } = c.req.valid('param');
     const b = c.req.valid('json');
-    const out = putCard(deps.store, email, canonicalCard(card, b.format), cardInput(b), ctx);
+    const out = await deps.writes.putCard(email, canonicalCard(card, b.format), cardInput(b), ctx);
     c.header('etag', etag(out.version));
     return out.created ? c.json(out.person, 201) : c.json(out.person, 200);
   });
 
   const issueQr = deps.issueQr;
   if (issueQr) {
-    app.openapi(qrRoute, (c) => {
+    app.openapi(qrRoute, async (c) => {
       const ctx = change(c, undefined);
       const email = c.req.valid('param').email;
       const issued = issueQr(email);
       // Audited without the token: who was given a credential, by whom, until when.
-      deps.store.transact((tx) => recordChange(tx, { at: ctx.now, actor: ctx.actor, action: 'qr.issue', target: email.toLowerCase(), detail: { expiresAt: issued.expiresAt } }));
+      await deps.writes.audit({ at: ctx.now, actor: ctx.actor, action: 'qr.issue', target: email.toLowerCase(), detail: { expiresAt: issued.expiresAt } });
       c.header('cache-control', 'no-store');
       return c.json({ token: issued.token, expiresAt: new Date(issued.expiresAt).toISOString() }, 201);
     });
   }
 
-  app.openapi(deleteCardRoute, (c) => {
+  app.openapi(deleteCardRoute, async (c) => {
     const ctx = change(c, c.req.valid('header')['if-match']);
     const { email, card } = c.req.valid('param');
-    const out = deleteCard(deps.store, email, canonicalCard(card, c.req.valid('query').format), ctx);
+    const out = await deps.writes.deleteCard(email, canonicalCard(card, c.req.valid('query').format), ctx);
     c.header('etag', etag(out.version));
     return c.json(out.person, 200);
   });

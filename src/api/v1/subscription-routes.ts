@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
 import type { Store } from '../../store/store.js';
-import { deleteSubscription, getSubscription, listSubscriptions, putSubscription, type SubscriptionView } from '../../store/subscription-admin.js';
+import { getSubscription, listSubscriptions, type SubscriptionView } from '../../store/subscription-admin.js';
 import type { Clock } from '../../util/clock.js';
 import { requireScope } from './actor.js';
+import type { Writes } from './write-ops.js';
 import { errorResponses } from './error-responses.js';
 import { ApiError } from './errors.js';
 import { Email, ms } from './schemas.js';
@@ -66,13 +67,13 @@ const deleteRoute = createRoute({ ...common, method: 'delete', path: '/subscript
 const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
 const wire = (s: SubscriptionView) => ({ id: s.id, ...s.subject, groups: s.groups, startsAt: iso(s.startsAt)!, endsAt: iso(s.endsAt), cancelledAt: iso(s.cancelledAt) });
 
-export function mountSubscriptionRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; knownGroups: () => ReadonlySet<string> }): void {
-  app.openapi(putRoute, (c) => {
+export function mountSubscriptionRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; knownGroups: () => ReadonlySet<string>; writes: Writes }): void {
+  app.openapi(putRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
     const b = c.req.valid('json');
     const subject = b.companyId !== undefined ? { companyId: b.companyId } : { email: b.email!, ...(b.name === undefined ? {} : { name: b.name }) };
     const input = { subject, groups: b.groups, startsAt: ms(b.startsAt)!, endsAt: ms(b.endsAt), cancelledAt: ms(b.cancelledAt) };
-    const out = putSubscription(deps.store, c.req.valid('param').subscriptionId, input, actor, deps.clock.now(), deps.knownGroups());
+    const out = await deps.writes.putSubscription(c.req.valid('param').subscriptionId, input, actor, deps.clock.now(), deps.knownGroups());
     return out.created ? c.json(wire(out.subscription), 201) : c.json(wire(out.subscription), 200);
   });
   app.openapi(getRoute, (c) => {
@@ -87,9 +88,9 @@ export function mountSubscriptionRoutes(app: OpenAPIHono<BlankEnv>, deps: { stor
     const page = listSubscriptions(deps.store, { limit: q.limit, ...(q.email === undefined ? {} : { email: q.email }), ...(q.companyId === undefined ? {} : { companyId: q.companyId }), ...(q.cursor === undefined ? {} : { cursor: q.cursor }) });
     return c.json({ items: page.subscriptions.map(wire), next: page.nextCursor }, 200);
   });
-  app.openapi(deleteRoute, (c) => {
+  app.openapi(deleteRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
-    if (!deleteSubscription(deps.store, c.req.valid('param').subscriptionId, actor, deps.clock.now()).changed) {
+    if (!(await deps.writes.deleteSubscription(c.req.valid('param').subscriptionId, actor, deps.clock.now())).changed) {
       throw new ApiError(404, 'unknown_subscription', 'no subscription with that id', 'path.subscriptionId');
     }
     return c.body(null, 204);

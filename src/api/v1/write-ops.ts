@@ -1,0 +1,44 @@
+import { recordChange, type ChangeEntry } from '../../store/change-audit.js';
+import { deleteCompany, joinCompany, leaveCompany, putCompany } from '../../store/company-admin.js';
+import { deleteCard, deletePerson, putCard, putPerson } from '../../store/people-admin.js';
+import type { Store } from '../../store/store.js';
+import { deleteSubscription, putSubscription } from '../../store/subscription-admin.js';
+
+/*
+ * Every write the v1 API makes, by name: the routes call them through a Writes, which is the
+ * writer thread in the gateway (writer.ts) and a direct call in tests and the CLI. Arguments and
+ * results are plain data (structured-clone safe), so a call means the same on either side.
+ */
+
+export const WRITE_OPS = {
+  putPerson,
+  deletePerson,
+  putCard,
+  deleteCard,
+  putCompany,
+  deleteCompany,
+  joinCompany,
+  leaveCompany,
+  putSubscription,
+  deleteSubscription,
+  audit: (store: Store, entry: ChangeEntry): void => store.transact((tx) => recordChange(tx, entry)),
+};
+
+type Ops = typeof WRITE_OPS;
+type Rest<F> = F extends (store: Store, ...args: infer A) => unknown ? A : never;
+export type WriteOp = keyof Ops;
+export type Writes = { [K in WriteOp]: (...args: Rest<Ops[K]>) => Promise<ReturnType<Ops[K]>> };
+
+/** The ops on this thread's store: for tests and one-shot tools (the gateway uses the writer thread). */
+export function directWrites(store: Store): Writes {
+  return writesVia((op, args) => Promise.resolve().then(() => runOp(store, op, args)));
+}
+
+export function runOp(store: Store, op: WriteOp, args: readonly unknown[]): unknown {
+  return (WRITE_OPS[op] as (s: Store, ...a: unknown[]) => unknown)(store, ...args);
+}
+
+/** The same shape over any transport: `send(op, args)` answers with the op's result. */
+export function writesVia(send: (op: WriteOp, args: unknown[]) => Promise<unknown>): Writes {
+  return Object.fromEntries(Object.keys(WRITE_OPS).map((op) => [op, (...args: unknown[]) => send(op as WriteOp, args)])) as Writes;
+}
