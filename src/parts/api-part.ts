@@ -2,6 +2,7 @@ import { createV1App } from '../api/v1/app.js';
 import { BulkRunner } from '../api/v1/bulk-runner.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
+import { policyOfConfig } from '../upstream/booking-apply.js';
 import type { FilesPart } from './files-part.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
@@ -42,6 +43,8 @@ export class ApiPart implements Part {
       knownGroups,
       // The TTL as configured now: a reload that shortens it applies to the next token.
       issueQr: (email) => createMemberQrIssuer({ db: store.db, key, ttlSeconds: ctx.config().qr.ttlSeconds, clock: ctx.clock })(email),
+      // As the upstream path builds it (policyFrom), from the config of the moment: a reload's grace applies to the next PUT.
+      bookingPolicy: () => policyOfConfig(store, ctx.config()),
       bulk: async (body, ndjson, actor) => {
         const reply = await this.bulks.run({ dbFile, key, body, ndjson, actor, now: ctx.clock.now(), knownGroups: [...knownGroups()] });
         if (reply.ok) this.committed();
