@@ -66,6 +66,8 @@ export class ApiPart implements Part {
       knownGroups,
       // The TTL as configured now: a reload that shortens it applies to the next token.
       issueQr: (email) => createMemberQrIssuer({ db: store.db, key, ttlSeconds: ctx.config().qr.ttlSeconds, clock: ctx.clock })(email),
+      // As the upstream path builds it (policyFrom), from the config of the moment: a reload's grace applies to the next PUT.
+      bookingConfig: () => ctx.config(),
       bulk: async (body, ndjson, actor) => {
         const reply = await this.bulks.run({ dbFile, key, body, ndjson, actor, now: ctx.clock.now(), knownGroups: [...knownGroups()] });
         if (reply.ok) await this.indexed(store.db).catch(() => undefined);

@@ -20,6 +20,14 @@ export interface AppointmentRecord {
   fetchedAt: number;
 }
 
+/**
+ * Bookings pushed through the API (store/booking-admin.ts) are stored as `api:<bookingId>`
+ * beside the platform's fetched ones; the daily-list reconcile leaves this namespace alone.
+ */
+export const PUSHED_PREFIX = 'api:';
+
+export const isPushedAppointment = (appointmentId: string): boolean => appointmentId.startsWith(PUSHED_PREFIX);
+
 interface AppointmentSql {
   appointment_id: string;
   resource_id: string;

@@ -3,13 +3,13 @@ import {
   appointmentsTouching,
   deleteAppointment,
   getAppointment,
+  isPushedAppointment,
   upsertAppointment,
   type AppointmentRecord,
 } from '../store/appointments.js';
 import type { GrantInput } from '../store/grants-repository.js';
 import { normalizeEmail } from '../store/people-repository.js';
-import type { Config } from '../config/schema.js';
-import type { Store, Tx } from '../store/store.js';
+import type { DbHolder, Store, Tx } from '../store/store.js';
 import { doorsOfResource } from '../store/resource-doors.js';
 import { resourceTimeZones, setResourceTimeZone } from '../store/upstream-state.js';
 import type { DailyList, UpstreamAppointment } from './schemas.js';
@@ -24,21 +24,27 @@ export interface Grace {
 export interface BookingPolicy {
   doorsOf(resourceId: string): readonly string[];
   graceOf(resourceId: string): Grace;
+  /** Whether the config names the resource: a pushed booking of any other is refused (a resource without doors yet is known). */
+  knows(resourceId: string): boolean;
 }
 
-export function policyFrom(
-  tx: Tx,
-  defaults: Grace,
-  overrides: ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>,
-): BookingPolicy {
+type GraceOverrides = ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>;
+
+/**
+ * `overrides` holds every configured resource (with or without its own grace), so it is also
+ * the list of known ones. `holder`: a transaction, or the store itself when the policy is built
+ * before the transaction it is used in (the API): both read through the same connection.
+ */
+export function policyFrom(holder: DbHolder, defaults: Grace, overrides: GraceOverrides): BookingPolicy {
   // One resource's doors on demand, each read once per transaction.
   const doors = new Map<string, string[]>();
   return {
     doorsOf: (id) => {
       let list = doors.get(id);
-      if (!list) doors.set(id, (list = doorsOfResource(tx, id)));
+      if (!list) doors.set(id, (list = doorsOfResource(holder, id)));
       return list;
     },
+    knows: (id) => overrides.has(id),
     graceOf: (id) => {
       const o = overrides.get(id);
       return { beforeMin: o?.graceBeforeMinutes ?? defaults.beforeMin, afterMin: o?.graceAfterMinutes ?? defaults.afterMin };
@@ -104,6 +110,9 @@ export function applyDailyList(tx: Tx, list: DailyList, policy: BookingPolicy, n
   let changed = 0;
   const listed = new Set<string>();
   for (const a of list.appointments) {
+    // The API's namespace (api:<bookingId>): a platform id that happens to look like one must
+    // not overwrite or cancel a pushed booking, so such an entry is ignored.
+    if (isPushedAppointment(a.appointmentId)) continue;
     listed.add(a.appointmentId);
     const { emails, names } = participantsOf(a);
     const next: AppointmentRecord = {
@@ -137,7 +146,8 @@ export function applyDailyList(tx: Tx, list: DailyList, policy: BookingPolicy, n
 function dropUnlisted(tx: Tx, resourceId: string, day: { start: number; end: number }, listed: ReadonlySet<string>): number {
   let changed = 0;
   for (const stored of appointmentsTouching(tx, resourceId, day.start, day.end)) {
-    if (listed.has(stored.appointmentId)) continue;
+    // A pushed booking (the API's) is never in a daily list: only its own DELETE cancels it.
+    if (listed.has(stored.appointmentId) || isPushedAppointment(stored.appointmentId)) continue;
     deleteAppointment(tx, stored.appointmentId);
     tx.grants.replaceSource('booking', stored.appointmentId, []);
     if (stored.status === 'confirmed') changed++;
@@ -166,7 +176,7 @@ export function rederiveBookingGrants(
   store: Store,
   resourceIds: readonly string[],
   defaults: Grace,
-  overrides: ReadonlyMap<string, { graceBeforeMinutes?: number; graceAfterMinutes?: number }>,
+  overrides: GraceOverrides,
   now: number,
 ): number {
   return store.transact((tx) => {
@@ -182,10 +192,26 @@ export function rederiveBookingGrants(
   });
 }
 
-/** rederiveBookingGrants with the grace defaults and per-resource overrides a config names. */
-export function rederiveFromConfig(store: Store, cfg: Pick<Config, 'resources' | 'access'>, resourceIds: readonly string[], now: number): number {
+/** The part of a config that decides booking grants (a whole Config is one). */
+export interface BookingConfig {
+  resources: readonly { id: string; graceBeforeMinutes?: number | undefined; graceAfterMinutes?: number | undefined }[];
+  access: { graceBeforeMinutes: number; graceAfterMinutes: number };
+}
+
+const graceOfConfig = (cfg: BookingConfig): Grace => ({ beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes });
+
+/**
+ * rederiveBookingGrants with the grace defaults and per-resource overrides a config names. It
+ * reads every stored appointment of the resources, pushed (api:) and fetched alike.
+ */
+export function rederiveFromConfig(store: Store, cfg: BookingConfig, resourceIds: readonly string[], now: number): number {
   const overrides = new Map(cfg.resources.map((r) => [r.id, r]));
-  return rederiveBookingGrants(store, resourceIds, { beforeMin: cfg.access.graceBeforeMinutes, afterMin: cfg.access.graceAfterMinutes }, overrides, now);
+  return rederiveBookingGrants(store, resourceIds, graceOfConfig(cfg), overrides, now);
+}
+
+/** The policy a config gives, as the upstream path builds it: its grace defaults and every resource's overrides. */
+export function policyOfConfig(holder: DbHolder, cfg: BookingConfig): BookingPolicy {
+  return policyFrom(holder, graceOfConfig(cfg), new Map(cfg.resources.map((r) => [r.id, r])));
 }
 
 /** Forgets appointments that ended long ago, with their (expired) grants. */

@@ -10,6 +10,7 @@ import { createMemberQrIssuer } from '../../src/qr/issuer.js';
 import { createToken } from '../../src/store/api-tokens.js';
 import type { Db } from '../../src/store/db.js';
 import type { Store } from '../../src/store/store.js';
+import type { BookingConfig } from '../../src/upstream/booking-apply.js';
 import { silentLogger } from '../../src/util/log.js';
 import { FakeClock } from './fake-clock.js';
 import { testStore } from './store.js';
@@ -20,6 +21,8 @@ export interface V1Site {
   clock: FakeClock;
   app: Hono;
   tokens: { read: string; write: string; admin: string };
+  /** What the bookings' policy is built from at each request (resource room-1, grace 30/30); a test may change it as a reload would. */
+  bookingConfig: { resources: { id: string; graceBeforeMinutes?: number; graceAfterMinutes?: number }[]; access: BookingConfig['access'] };
   /** A request as a platform sends it: JSON body, bearer token (write unless named). */
   call: (method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }) => Promise<Response>;
   close: () => void;
@@ -27,10 +30,12 @@ export interface V1Site {
 
 /**
  * The v1 API as the gateway mounts it (under /api/v1, real token auth) over a real SQLite file
- * whose index follows every commit, with one token of each scope and doors front and lab.
+ * whose index follows every commit, with one token of each scope, doors front and lab, and the
+ * booking resource room-1 on door front.
  */
 export function v1Site(groups: readonly string[] = ['staff', 'lab']): V1Site {
-  const { store, index, close } = testStore(['front', 'lab']);
+  const { store, index, close } = testStore(['front', 'lab'], { 'room-1': ['front'] });
+  const bookingConfig: V1Site['bookingConfig'] = { resources: [{ id: 'room-1' }], access: { graceBeforeMinutes: 30, graceAfterMinutes: 30 } };
   const clock = new FakeClock(Date.parse('2026-12-01T08:00:00Z'));
   const made = (scope: 'read' | 'write' | 'admin') => createToken(store, { scope, name: `t-${scope}` }, clock.now(), 'test').token;
   const tokens = { read: made('read'), write: made('write'), admin: made('admin') };
@@ -38,7 +43,7 @@ export function v1Site(groups: readonly string[] = ['staff', 'lab']): V1Site {
   const bulks = new BulkRunner();
   const key = randomBytes(32);
   const bulk: BulkApply = (body, ndjson, actor) => bulks.run({ dbFile: store.db.name, key, body, ndjson, actor, now: clock.now(), knownGroups: [...groups] });
-  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups), writes: directWrites(store), bulk, issueQr: createMemberQrIssuer({ db: store.db, key, ttlSeconds: 300, clock }) });
+  const v1 = createV1App({ store, clock, logger: silentLogger, auth: tokenAuth({ store, operatorToken: undefined, clock }), knownGroups: () => new Set(groups), writes: directWrites(store), bookingConfig: () => bookingConfig, bulk, issueQr: createMemberQrIssuer({ db: store.db, key, ttlSeconds: 300, clock }) });
   const app = new Hono().route('/api/v1', v1);
   const call: V1Site['call'] = (method, path, opts = {}) =>
     Promise.resolve(
@@ -48,7 +53,7 @@ export function v1Site(groups: readonly string[] = ['staff', 'lab']): V1Site {
         ...(opts.body === undefined ? {} : { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
       }),
     );
-  return { store, index, clock, app, tokens, call, close };
+  return { store, index, clock, app, tokens, bookingConfig, call, close };
 }
 
 /** A digest of every table's rows: equal before and after means the request changed nothing at all. */

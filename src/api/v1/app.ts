@@ -3,10 +3,12 @@ import type { MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import type { IssuedToken } from '../../qr/issuer.js';
 import type { Store } from '../../store/store.js';
+import type { BookingConfig } from '../../upstream/booking-apply.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { v1ErrorHandler } from './error-handler.js';
 import { ApiError } from './errors.js';
+import { mountBookingRoutes } from './booking-routes.js';
 import { mountBulkRoute, type BulkApply } from './bulk-routes.js';
 import type { Writes } from './write-ops.js';
 import { mountCompanyRoutes } from './company-routes.js';
@@ -32,6 +34,9 @@ export interface V1Deps {
   writes: Writes;
   /** Issues member QR tokens; without it POST …/qr-tokens is not mounted. */
   issueQr?: (email: string) => IssuedToken;
+  /** Doors, grace and known resources for pushed bookings, from the config of the moment (booking-apply.ts policyOfConfig). */
+  /** The resources and grace of the running configuration (a reload applies to the next PUT). */
+  bookingConfig: () => BookingConfig;
   /** Runs a bulk off the main thread (bulk-runner.ts); without it the bulk route is not mounted. */
   bulk?: BulkApply;
 }
@@ -61,6 +66,7 @@ export function createV1App(deps: V1Deps): OpenAPIHono<BlankEnv> {
   mountPeopleRoutes(app, deps);
   mountCompanyRoutes(app, deps);
   mountSubscriptionRoutes(app, deps);
+  mountBookingRoutes(app, deps);
   if (deps.bulk) mountBulkRoute(app, deps.bulk);
   app.all('*', (c) => c.json(new ApiError(404, 'unknown_route', `no ${c.req.method} ${c.req.path} in /api/v1`).body(), 404));
   app.onError(v1ErrorHandler(deps.logger));

@@ -5,6 +5,7 @@ import { BadPeriodError, PreconditionFailedError, UnknownCardError, UnknownGroup
 import { UnknownMemberError } from '../../store/member-admin.js';
 import { UnknownCompanyError } from '../../store/company-admin.js';
 import { UnknownSubscriptionError } from '../../store/subscription-admin.js';
+import { UnknownResourceError } from '../../store/booking-admin.js';
 import { InvalidInputError } from '../../store/subscription-rows.js';
 import { BadCursorError } from '../../store/people-list.js';
 import { QrIssueError } from '../../qr/issuer.js';
@@ -35,6 +36,7 @@ export function apiErrorOf(err: unknown): ApiError | undefined {
   if (err instanceof BadCursorError) return new ApiError(400, err.code, err.message, 'query.cursor');
   if (err instanceof UnknownCompanyError) return new ApiError(404, err.code, err.message, 'companyId');
   if (err instanceof UnknownSubscriptionError) return new ApiError(404, err.code, err.message, 'path.subscriptionId');
+  if (err instanceof UnknownResourceError) return new ApiError(422, err.code, err.message, 'body.resourceId');
   // The use cases' own checks behind the zod schemas (a cursor of theirs, an instant): the field as they name it.
   if (err instanceof InvalidInputError) return new ApiError(400, 'invalid_request', err.message, err.field);
   if (err instanceof HTTPException) {

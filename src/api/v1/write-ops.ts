@@ -2,6 +2,8 @@ import { recordChange, type ChangeEntry } from '../../store/change-audit.js';
 import { deleteCompany, joinCompany, leaveCompany, putCompany } from '../../store/company-admin.js';
 import { deleteCard, deletePerson, putCard, putPerson } from '../../store/people-admin.js';
 import type { Store } from '../../store/store.js';
+import { cancelBooking, putBooking, type BookingContext, type BookingInput } from '../../store/booking-admin.js';
+import { policyOfConfig, type BookingConfig } from '../../upstream/booking-apply.js';
 import { deleteSubscription, putSubscription } from '../../store/subscription-admin.js';
 
 /*
@@ -22,6 +24,9 @@ export const WRITE_OPS = {
   putSubscription,
   deleteSubscription,
   audit: (store: Store, entry: ChangeEntry): void => store.transact((tx) => recordChange(tx, entry)),
+  // The policy is built where it is used, from plain config data: a policy object (functions) cannot cross to the thread.
+  putBooking: (store: Store, id: string, input: BookingInput, cfg: BookingConfig, ctx: BookingContext) => putBooking(store, id, input, policyOfConfig(store, cfg), ctx),
+  cancelBooking,
 };
 
 type Ops = typeof WRITE_OPS;
