@@ -21,6 +21,7 @@ import { backupCommands } from './backup-commands.js';
 import { lockdownCommands } from './lockdown-commands.js';
 import { tokenCommands } from './token-commands.js';
 import { provisionCommands } from './provision-commands.js';
+import { companyCommands } from './company-commands.js';
 import { runCardsImport } from './cards-import.js';
 import { withStore as withCliStore } from './cli-store.js';
 
@@ -201,6 +202,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...lockdownCommands(),
   ...tokenCommands(),
   ...provisionCommands(),
+  ...companyCommands(),
 ];
 
 function globalHelp(): string {

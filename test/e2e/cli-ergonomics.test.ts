@@ -36,7 +36,8 @@ describe('lintel CLI ergonomics', () => {
     const group = lintel('people', '--help');
     expect(group.status).toBe(0);
     expect(group.stdout).toContain('usage: lintel people show EMAIL');
-  });
+    // One CLI start (~0.6 s) per command: the default 20 s no longer holds the 30-odd commands.
+  }, COMMANDS.length * 2_000);
 
   it('usage errors exit 2 with the command’s usage', () => {
     const unknownOption = lintel('people', 'list', '--frob', '-c', config);
