@@ -40,7 +40,8 @@ export interface BackgroundDeps {
 export interface BackgroundTasks {
   stop(): void;
   /** A thread of ours (the upstream thread) committed: apply change_log now rather than at the next tick. */
-  changesCommitted(): void;
+  /** Another connection of ours committed: read the change log in `delayMs` (default: a few ms, to gather follow-ups). */
+  changesCommitted(delayMs?: number): void;
   /** The live index may have missed a change: rebuild it beside the live one and swap. */
   rebuildIndex(): void;
   /** The change-log position the index has applied everything up to (for the stop's index snapshot). */
@@ -83,7 +84,7 @@ export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
     stop() {
       for (const t of timers.splice(0)) t.cancel();
     },
-    changesCommitted: () => watch.pollSoon(),
+    changesCommitted: (delayMs?: number) => watch.pollSoon(delayMs),
     rebuildIndex: () => watch.rebuildSoon(),
     /** The change-log position the index has applied everything up to (for the stop's index snapshot). */
     appliedSeq: () => watch.appliedSeq(),

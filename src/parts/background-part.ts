@@ -41,7 +41,8 @@ export class BackgroundPart implements Part {
     }));
     // A thread of ours committed: applied now rather than at the next tick.
     this.upstream.onCommitted(() => tasks.changesCommitted());
-    for (const c of this.committers) c.onCommitted(() => tasks.changesCommitted(), () => tasks.appliedSeq());
+    // Their writers wait for the index to have the commit: read the log at once.
+    for (const c of this.committers) c.onCommitted(() => tasks.changesCommitted(0), () => tasks.appliedSeq());
     index.watchedBy(() => tasks.rebuildIndex(), () => tasks.appliedSeq());
   }
 

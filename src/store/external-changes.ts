@@ -160,12 +160,13 @@ export class ExternalChangeWatch {
   }
 
   /** Another thread of ours committed: read the log shortly, not at the next tick. */
-  pollSoon(): void {
+  /** `delayMs` 0: a writer waits on the answer (the API's), nothing to gather first. */
+  pollSoon(delayMs = SOON_MS): void {
     if (this.soon || !this.timer) return;
     this.soon = this.opts.clock.setTimeout(() => {
       this.soon = null;
       void runGuarded('external-changes', () => this.poll(), { logger: this.opts.logger, countFailure: this.opts.countFailure });
-    }, SOON_MS);
+    }, delayMs);
   }
 
   stats(): WatchStats {
