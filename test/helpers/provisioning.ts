@@ -1,3 +1,5 @@
+import { afterEach } from 'vitest';
+import { testStore } from './store.js';
 import type { AccessIndex } from '../../src/access/access-index.js';
 import type { AccessModel } from '../../src/access/model.js';
 import type { Store } from '../../src/store/store.js';
@@ -61,4 +63,21 @@ export function giveCard(store: Store, email: string, card: string, now: number)
     const id = tx.people.byEmail(email)!.id;
     tx.credentials.assign(id, card, 'decimal', 'active', now);
   });
+}
+
+/**
+ * A factory of modelled test stores for one test file: each store has DOORS and the index
+ * decides with MODEL, and every store made is closed after its test.
+ */
+export function modelledSites(): () => ReturnType<typeof testStore> {
+  const cleanup: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanup.splice(0)) c();
+  });
+  return () => {
+    const s = testStore(DOORS);
+    cleanup.push(s.close);
+    useModel(s.index);
+    return s;
+  };
 }

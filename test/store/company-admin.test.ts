@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decideCard } from '../../src/access/decide.js';
 import { recentChanges } from '../../src/store/change-audit.js';
 import { deleteCompany, getCompany, joinCompany, leaveCompany, putCompany, UnknownCompanyError } from '../../src/store/company-admin.js';
 import { InvalidInputError } from '../../src/store/subscription-rows.js';
 import { putSubscription } from '../../src/store/subscription-admin.js';
-import { auditCount, DOORS, dump, giveCard, GROUPS, membershipsOf, useModel } from '../helpers/provisioning.js';
-import { testStore } from '../helpers/store.js';
+import { auditCount, dump, giveCard, GROUPS, membershipsOf, modelledSites } from '../helpers/provisioning.js';
 
 /*
  * Companies and their members on a real SQLite file, with the index kept in step as the
@@ -17,17 +16,7 @@ const T0 = Date.parse('2026-12-03T09:00:00Z');
 const DAY = 86_400_000;
 const ACTOR = 'api:platform';
 
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanup.splice(0)) c();
-});
-
-function site() {
-  const s = testStore(DOORS);
-  cleanup.push(s.close);
-  useModel(s.index);
-  return s;
-}
+const site = modelledSites();
 
 describe('putCompany', () => {
   it('creates, renames, and an identical PUT writes nothing, not even updated_at', () => {

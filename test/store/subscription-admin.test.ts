@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decideCard } from '../../src/access/decide.js';
 import { recentChanges } from '../../src/store/change-audit.js';
 import { joinCompany, putCompany, UnknownCompanyError } from '../../src/store/company-admin.js';
@@ -14,8 +14,7 @@ import {
   type SubscriptionInput,
 } from '../../src/store/subscription-admin.js';
 import { InvalidInputError } from '../../src/store/subscription-rows.js';
-import { auditCount, DOORS, dump, giveCard, GROUPS, membershipsOf, useModel } from '../helpers/provisioning.js';
-import { testStore } from '../helpers/store.js';
+import { auditCount, dump, giveCard, GROUPS, membershipsOf, modelledSites } from '../helpers/provisioning.js';
 
 /*
  * Plan subscriptions on a real SQLite file, decided through the index as the gateway keeps it:
@@ -27,17 +26,7 @@ const T0 = Date.parse('2026-12-03T09:00:00Z');
 const DAY = 86_400_000;
 const ACTOR = 'api:platform';
 
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanup.splice(0)) c();
-});
-
-function site() {
-  const s = testStore(DOORS);
-  cleanup.push(s.close);
-  useModel(s.index);
-  return s;
-}
+const site = modelledSites();
 
 const ana = (over: Partial<SubscriptionInput> = {}): SubscriptionInput => ({
   subject: { email: 'ana@example.com', name: 'Ana' },
