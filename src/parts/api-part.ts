@@ -18,8 +18,12 @@ const INDEX_WAIT_MS = 2_000;
 
 export class ApiPart implements Part {
   readonly name = 'api';
-  /** The writer thread gets a second to close its connection (ApiWriter.stop), then is cut. */
-  readonly stopBoundMs = 1200;
+  /**
+   * The writer thread closes its connection between two batches (ApiWriter.stop): milliseconds.
+   * Past the bound it is cut; what it held is rolled back by SQLite. Small: all the parts'
+   * bounds together stay under run-gateway's hard stop.
+   */
+  readonly stopBoundMs = 100;
   private app: PartRoutes['v1'] | null = null;
   private writer: ApiWriter | null = null;
 
@@ -83,6 +87,6 @@ export class ApiPart implements Part {
 
   async stop(): Promise<void> {
     this.app = null;
-    await this.writer?.stop(this.stopBoundMs - 200);
+    await this.writer?.stop(this.stopBoundMs - 20);
   }
 }
