@@ -22,6 +22,8 @@ import { lockdownCommands } from './lockdown-commands.js';
 import { tokenCommands } from './token-commands.js';
 import { provisionCommands } from './provision-commands.js';
 import { companyCommands } from './company-commands.js';
+import { bookingCommands } from './booking-commands.js';
+import { groupCommands } from './group-commands.js';
 import { runCardsImport } from './cards-import.js';
 import { withStore as withCliStore } from './cli-store.js';
 
@@ -203,6 +205,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...tokenCommands(),
   ...provisionCommands(),
   ...companyCommands(),
+  ...bookingCommands(),
+  ...groupCommands(),
 ];
 
 function globalHelp(): string {

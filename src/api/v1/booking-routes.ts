@@ -25,7 +25,7 @@ const ParticipantIn = z
   .object({ email: Email, name: z.string().trim().min(1).max(200).optional().openapi({ description: 'Name of a person created by this booking' }) })
   .strict();
 
-const BookingPut = z
+export const BookingPut = z
   .object({
     resourceId: z.string().min(1).max(128).openapi({ description: 'A resource of the gateway config (room, desk, office, parking, equipment)' }),
     startsAt: Instant,
