@@ -1,5 +1,6 @@
 import { CredentialConflictError } from './credentials-repository.js';
 import { checkedPerson, checkPeriod, writeCard, writePerson, type CardInput, type ChangeContext, type PersonInput } from './people-admin.js';
+import { insertNewPeople } from './people-bulk-insert.js';
 import type { Store } from './store.js';
 
 /*
@@ -78,11 +79,16 @@ export function applyBulk(store: Store, records: readonly BulkRecord[], lines: r
   if (errors.length > 0) throw new BulkRefusedError(errors.slice(0, MAX_REPORTED), errors.length);
   return store.transact((tx) => {
     const summary: BulkSummary = { people: checked.length, created: 0, changed: 0, cards: 0 };
+    const stored = new Set<number>();
+    for (let i = 0; i < checked.length; i += 5_000) {
+      for (const [k] of tx.people.findMany(checked.slice(i, i + 5_000).map((r) => r.email))) stored.add(i + k);
+    }
     const conflicts: LineError[] = [];
+    // People already stored: compared and written one at a time, as a PUT would.
     checked.forEach((r, i) => {
+      if (!stored.has(i)) return;
       const w = writePerson(tx, r.email, r, ctx);
-      if (w.created) summary.created++;
-      else if (w.changed) summary.changed++;
+      if (w.changed) summary.changed++;
       for (const c of r.cards) {
         try {
           writeCard(tx, { id: w.id, email: r.email }, c.number, c, ctx);
@@ -93,8 +99,14 @@ export function applyBulk(store: Store, records: readonly BulkRecord[], lines: r
         }
       }
     });
+    // New people: nothing to compare with, so set-based (people-bulk-insert.ts).
+    const fresh = checked.flatMap((r, i) => (stored.has(i) ? [] : [[r, lines[i]!] as const]));
+    const inserted = insertNewPeople(tx, fresh.map(([r]) => r), fresh.map(([, l]) => l), ctx);
+    conflicts.push(...inserted.conflicts);
+    summary.created = fresh.length;
+    summary.cards += inserted.cards;
     // Thrown inside the transaction: it rolls back, so the refusal leaves nothing behind.
-    if (conflicts.length > 0) throw new BulkRefusedError(conflicts.slice(0, MAX_REPORTED), conflicts.length);
+    if (conflicts.length > 0) throw new BulkRefusedError(conflicts.sort((a, b) => a.line - b.line).slice(0, MAX_REPORTED), conflicts.length);
     return summary;
   });
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recentChanges } from '../../../src/store/change-audit.js';
 import { tableHashes, v1Site, type V1Site } from '../../helpers/v1-api.js';
 
 /*
@@ -35,6 +36,28 @@ describe('/api/v1/people:bulk', () => {
     const again = await post(body);
     expect(await again.json()).toEqual({ people: 3, created: 0, changed: 0, cards: 3 });
     expect(tableHashes(s.store.db)).toEqual(before);
+  });
+
+  it('creates new people exactly as one PUT each would: the same people, cards, groups and audit rows', async () => {
+    const records = [
+      { email: 'a@example.com', name: 'A', state: 'suspended', groups: [{ group: 'lab', validFrom: '2026-12-01T00:00:00Z', validTo: null }], cards: [{ number: '11', state: 'lost' }] },
+      { email: 'b@example.com', validFrom: '2026-12-01T00:00:00Z', validTo: '2027-01-01T00:00:00Z', groups: ['staff', 'lab'], cards: [{ number: '22', validTo: '2026-12-24T00:00:00Z' }, { number: '33' }] },
+    ];
+    expect((await post(ndjson(...records))).status).toBe(200);
+    const one = v1Site();
+    try {
+      for (const { email, cards, ...person } of records) {
+        await one.call('PUT', `/api/v1/people/${email}`, { body: person });
+        for (const { number, ...card } of cards) await one.call('PUT', `/api/v1/people/${email}/cards/${number}`, { body: card });
+      }
+      for (const { email } of records) {
+        expect(await (await s.call('GET', `/api/v1/people/${email}`)).json()).toEqual(await (await one.call('GET', `/api/v1/people/${email}`)).json());
+      }
+      const audit = (site: V1Site) => recentChanges(site.store, 50).filter((c) => c.action !== 'token.create').map((c) => [c.action, c.target, c.detail]).sort();
+      expect(audit(s)).toEqual(audit(one));
+    } finally {
+      one.close();
+    }
   });
 
   it('takes a JSON array too', async () => {
