@@ -108,5 +108,6 @@ export function applyBulk(store: Store, records: readonly BulkRecord[], lines: r
     // Thrown inside the transaction: it rolls back, so the refusal leaves nothing behind.
     if (conflicts.length > 0) throw new BulkRefusedError(conflicts.sort((a, b) => a.line - b.line).slice(0, MAX_REPORTED), conflicts.length);
     return summary;
-  });
+    // IMMEDIATE: it reads first, and the gateway's audit rows commit meanwhile; a deferred one would then fail at its first write.
+  }, { immediate: true });
 }

@@ -34,7 +34,7 @@ export class ApplyBatcher {
   constructor(
     private readonly store: Store,
     /** durability: 'normal' by default (platform data the next sweep repairs); the API's writer asks 'full'. */
-    private readonly slice: { ms?: number; now?: () => number; durability?: Durability } = {},
+    private readonly slice: { ms?: number; now?: () => number; durability?: Durability; immediate?: boolean } = {},
   ) {}
 
   apply<T>(run: (tx: Tx) => T): Promise<T> {
@@ -79,7 +79,7 @@ export class ApplyBatcher {
             if (now() - started >= budget) break; // the rest in the next macrotask
           }
         },
-        { durability: this.slice.durability ?? 'normal' },
+        { durability: this.slice.durability ?? 'normal', immediate: this.slice.immediate ?? false },
       );
       this.commits++;
     } catch (error) {

@@ -19,7 +19,8 @@ import type { WriterReply, WriterRequest } from './writer.js';
 const { dbFile, key } = workerData as { dbFile: string; key: Uint8Array };
 const store = new Store(openDatabase(dbFile), subjectHasher(Buffer.from(key)));
 // 'full': a provisioning change has nobody to repeat it after a power cut. 5 ms of gathering per batch at most.
-const batcher = new ApplyBatcher(store, { durability: 'full', ms: 5 });
+// Immediate: the use cases read before they write, and the gateway's audit rows commit in between.
+const batcher = new ApplyBatcher(store, { durability: 'full', ms: 5, immediate: true });
 
 function failure(err: unknown): WriterReply['error'] {
   if (isSqliteBusy(err)) return { kind: 'busy', message: errorMessage(err) };
