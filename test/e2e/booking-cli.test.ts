@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCliSite } from '../helpers/cli-site.js';
+import { idLike } from '../helpers/id-like.js';
 
 /*
  * `lintel bookings …` and `lintel groups …` as an operator runs them (the built CLI): a put
@@ -44,17 +45,6 @@ const snapshot = (dir: string) => ['people', 'grants', 'appointments', 'change_a
 
 const audit = (dir: string) => read<{ actor: string; action: string; target: string }>(dir, 'SELECT actor, action, target FROM change_audit ORDER BY id');
 
-/** Every id-like key in a JSON document with its value: a row id would show as a number. */
-function idLike(value: unknown, out: [string, unknown][] = []): [string, unknown][] {
-  if (Array.isArray(value)) for (const v of value) idLike(v, out);
-  else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (/id$/i.test(k)) out.push([k, v]);
-      idLike(v, out);
-    }
-  }
-  return out;
-}
 
 // One site for the whole file, in order: the groups steps read the people the bookings made.
 describe('lintel bookings and groups', () => {

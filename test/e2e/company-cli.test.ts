@@ -4,6 +4,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { Store } from '../../src/store/store.js';
 import { putSubscription } from '../../src/store/subscription-admin.js';
 import { useCliSite } from '../helpers/cli-site.js';
+import { idLike } from '../helpers/id-like.js';
 import { dump, membershipsOf } from '../helpers/provisioning.js';
 
 /*
@@ -27,17 +28,6 @@ function withDb<T>(dir: string, fn: (store: Store) => T): T {
 
 const audit = (dir: string) => withDb(dir, (s) => s.db.prepare('SELECT actor, action, target FROM change_audit ORDER BY id').all() as { actor: string; action: string; target: string }[]);
 
-/** Every key in a JSON document, at any depth, with its value: a row id would be a number under an id-like key. */
-function idLike(value: unknown, out: [string, unknown][] = []): [string, unknown][] {
-  if (Array.isArray(value)) for (const v of value) idLike(v, out);
-  else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (/id$/i.test(k)) out.push([k, v]);
-      idLike(v, out);
-    }
-  }
-  return out;
-}
 
 describe('lintel companies', () => {
   const site = useCliSite('ux', YAML);
