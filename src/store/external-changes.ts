@@ -36,6 +36,8 @@ const LOG_WINDOW = 500;
  * few milliseconds let its follow-up commits (one applied list after another) join one poll.
  */
 export const SOON_MS = 5;
+/** Below this many people, an applied external change is logged at debug only. */
+const LOGGED_PEOPLE = 100;
 
 export interface ChangeMark {
   seq: number;
@@ -250,7 +252,9 @@ export class ExternalChangeWatch {
       this.counters.slices += slice.slices;
     }
     this.mark = now;
-    if (people > 0 || doors) this.opts.logger.info({ people, doors }, 'applied changes committed by another process');
+    // An import or a bulk is worth a line; the API's writer commits a person at a time, hundreds a second.
+    if (doors || people >= LOGGED_PEOPLE) this.opts.logger.info({ people, doors }, 'applied changes committed by another process');
+    else if (people > 0) this.opts.logger.debug({ people }, 'applied changes committed by another process');
   }
 
   /** Entries after `seq` must start at seq + 1; anything else means some were pruned unapplied. */
