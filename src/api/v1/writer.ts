@@ -78,7 +78,9 @@ export class ApiWriter {
     this.pending.delete(reply.id);
     const e = reply.error;
     if (e === undefined) {
-      void this.opts.afterCommit().then(() => p.resolve(reply.value));
+      // The write is committed whatever the wait for the index says: answer on either outcome, never leave the caller hanging.
+      const done = () => p.resolve(reply.value);
+      void this.opts.afterCommit().then(done, done);
       return;
     }
     if (e.kind === 'api') return p.reject(new ApiError(e.status, e.code, e.message, e.field));
