@@ -1,4 +1,3 @@
-import { hostname, userInfo } from 'node:os';
 import type { z } from 'zod';
 import { BookingPut } from '../api/v1/booking-routes.js';
 import { cancelBooking, getBooking, putBooking, UnknownResourceError, type BookingView } from '../store/booking-admin.js';
@@ -7,7 +6,7 @@ import { InvalidInputError } from '../store/subscription-rows.js';
 import { policyOfConfig, type BookingPolicy } from '../upstream/booking-apply.js';
 import { withStore } from './cli-store.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
+import { printResult, stringFlag, cliActor, configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
 
 /*
  * `lintel bookings put|cancel|show`: the pushed-booking use cases of store/booking-admin.ts from
@@ -19,7 +18,6 @@ import { configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } fro
  * "cli:user@host"; --json prints the API's Booking, natural ids only.
  */
 
-const actor = () => `cli:${userInfo().username}@${hostname()}`;
 
 class UnknownBookingError extends Error {
   constructor(readonly bookingId: string) {
@@ -39,12 +37,11 @@ function flagOf(path: readonly PropertyKey[]): string {
   return head ?? 'input';
 }
 
-const str = (p: Parsed, flag: string): string | undefined => (typeof p.values[flag] === 'string' ? (p.values[flag] as string) : undefined);
 
 /** --attendee may repeat (parseArgs gives an array) and --attendees lists several: both add up, in the order typed. */
 function attendeesOf(p: Parsed): string[] {
   const repeated = (p.values.attendee as unknown as string[] | undefined) ?? [];
-  const listed = (str(p, 'attendees') ?? '').split(',');
+  const listed = (stringFlag(p, 'attendees') ?? '').split(',');
   return [...repeated, ...listed].map((e) => e.trim()).filter((e) => e !== '');
 }
 
@@ -92,12 +89,12 @@ function bookingIdOf(command: CommandSpec, p: Parsed): string {
 }
 
 function bodyOf(command: CommandSpec, p: Parsed): z.output<typeof BookingPut> {
-  const name = str(p, 'organizer-name');
-  const organizer = { email: str(p, 'organizer')?.trim(), ...(name === undefined ? {} : { name }) };
-  for (const [flag, v] of [['--resource', str(p, 'resource')], ['--starts', str(p, 'starts')], ['--ends', str(p, 'ends')], ['--organizer', organizer.email]] as const) {
+  const name = stringFlag(p, 'organizer-name');
+  const organizer = { email: stringFlag(p, 'organizer')?.trim(), ...(name === undefined ? {} : { name }) };
+  for (const [flag, v] of [['--resource', stringFlag(p, 'resource')], ['--starts', stringFlag(p, 'starts')], ['--ends', stringFlag(p, 'ends')], ['--organizer', organizer.email]] as const) {
     if (v === undefined) throw new UsageError(`${flag} is required\n${usageLine(command)}`);
   }
-  const body = { resourceId: str(p, 'resource'), startsAt: str(p, 'starts'), endsAt: str(p, 'ends'), organizer, attendees: attendeesOf(p).map((email) => ({ email })) };
+  const body = { resourceId: stringFlag(p, 'resource'), startsAt: stringFlag(p, 'starts'), endsAt: stringFlag(p, 'ends'), organizer, attendees: attendeesOf(p).map((email) => ({ email })) };
   const r = BookingPut.safeParse(body);
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -106,7 +103,6 @@ function bodyOf(command: CommandSpec, p: Parsed): z.output<typeof BookingPut> {
   return r.data;
 }
 
-const print = (p: Parsed, json: unknown, text: string) => console.log(p.values.json ? JSON.stringify(json, null, 2) : text);
 
 export function bookingCommands(): CommandSpec[] {
   const put: CommandSpec = {
@@ -132,8 +128,8 @@ export function bookingCommands(): CommandSpec[] {
       const b = bodyOf(put, p);
       const input = { resourceId: b.resourceId, startsAt: Date.parse(b.startsAt), endsAt: Date.parse(b.endsAt), organizer: b.organizer, attendees: b.attendees };
       return attempt(put, p, (store, policy) => {
-        const out = putBooking(store, id, input, policy, { actor: actor(), now: Date.now() });
-        print(p, wire(out.booking), `${out.created ? 'created' : out.changed ? 'updated' : 'unchanged'} ${describe(out.booking, policy)}`);
+        const out = putBooking(store, id, input, policy, { actor: cliActor(), now: Date.now() });
+        printResult(p, wire(out.booking), `${out.created ? 'created' : out.changed ? 'updated' : 'unchanged'} ${describe(out.booking, policy)}`);
         return EXIT.ok;
       });
     },
@@ -147,7 +143,7 @@ export function bookingCommands(): CommandSpec[] {
     run: (p) => {
       const id = bookingIdOf(cancel, p);
       return attempt(cancel, p, (store) => {
-        if (!cancelBooking(store, id, { actor: actor(), now: Date.now() }).changed) throw new UnknownBookingError(id);
+        if (!cancelBooking(store, id, { actor: cliActor(), now: Date.now() }).changed) throw new UnknownBookingError(id);
         console.log(`cancelled booking ${id}`);
         return EXIT.ok;
       });
@@ -165,7 +161,7 @@ export function bookingCommands(): CommandSpec[] {
       return attempt(show, p, (store, policy) => {
         const found = getBooking(store, id);
         if (found === undefined) throw new UnknownBookingError(id);
-        print(p, wire(found), describe(found, policy));
+        printResult(p, wire(found), describe(found, policy));
         return EXIT.ok;
       });
     },

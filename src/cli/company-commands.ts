@@ -1,6 +1,6 @@
-import { hostname, userInfo } from 'node:os';
+import { iso } from '../store/person-view.js';
 import { z } from 'zod';
-import { Email } from '../api/v1/schemas.js';
+import { Email, NaturalId } from '../api/v1/schemas.js';
 import { UnknownGroupError } from '../store/admin-errors.js';
 import { deleteCompany, getCompany, joinCompany, leaveCompany, putCompany, UnknownCompanyError, type CompanyView } from '../store/company-admin.js';
 import type { Store } from '../store/store.js';
@@ -8,7 +8,7 @@ import { cancelSubscription, deleteSubscription, getSubscription, listSubscripti
 import { InvalidInputError } from '../store/subscription-rows.js';
 import { withStore } from './cli-store.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
+import { printResult, stringFlag, cliActor, configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
 
 /*
  * `lintel companies …` and `lintel subscriptions …`: the API's company and subscription use cases
@@ -19,15 +19,12 @@ import { configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } fro
  * audited as "cli:user@host"; --json prints the API's wire shape, natural ids, never a row id.
  */
 
-const actor = () => `cli:${userInfo().username}@${hostname()}`;
 
-// The API's route files keep these schemas to themselves; they are repeated here with the same limits.
-const NaturalId = z.string().min(1).max(100).regex(/^\S(.*\S)?$/, 'no leading or trailing spaces');
+// The id rule is the API's (schemas.ts); the flags' own limits match the API's bodies.
 const Name = z.string().trim().min(1).max(200);
 const Instant = z.iso.datetime({ offset: true });
 const Groups = z.array(z.string().min(1).max(100)).min(1).max(100);
 
-const str = (p: Parsed, flag: string): string | undefined => (typeof p.values[flag] === 'string' ? (p.values[flag] as string) : undefined);
 
 function valid<S extends z.ZodType>(command: CommandSpec, label: string, schema: S, input: unknown): z.output<S> {
   const r = schema.safeParse(input);
@@ -36,12 +33,11 @@ function valid<S extends z.ZodType>(command: CommandSpec, label: string, schema:
 }
 
 const optional = <S extends z.ZodType>(command: CommandSpec, p: Parsed, flag: string, schema: S): z.output<S> | undefined =>
-  str(p, flag) === undefined ? undefined : valid(command, `--${flag}`, schema, str(p, flag));
+  stringFlag(p, flag) === undefined ? undefined : valid(command, `--${flag}`, schema, stringFlag(p, flag));
 
 /** ms of an ISO instant flag; omitted: null (open). */
-const instant = (command: CommandSpec, p: Parsed, flag: string): number | null => (str(p, flag) === undefined ? null : Date.parse(optional(command, p, flag, Instant)!));
+const instant = (command: CommandSpec, p: Parsed, flag: string): number | null => (stringFlag(p, flag) === undefined ? null : Date.parse(optional(command, p, flag, Instant)!));
 
-const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
 
 /** The API's Company (GET /api/v1/companies/ID). */
 const companyWire = (c: CompanyView) => ({ id: c.id, name: c.name, members: c.members, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) });
@@ -78,7 +74,6 @@ function attempt(command: CommandSpec, p: Parsed, fn: (store: Store, knownGroups
   });
 }
 
-const print = (p: Parsed, json: unknown, text: string) => console.log(p.values.json ? JSON.stringify(json, null, 2) : text);
 
 function companySpecs(): CommandSpec[] {
   const put: CommandSpec = {
@@ -92,8 +87,8 @@ function companySpecs(): CommandSpec[] {
       const id = valid(put, 'ID', NaturalId, p.positionals[0]);
       const name = optional(put, p, 'name', Name) ?? null;
       return attempt(put, p, (store) => {
-        const out = putCompany(store, id, { name }, actor(), Date.now());
-        print(p, companyWire(out.company), `${verb(out, 'renamed')} ${describeCompany(out.company)}`);
+        const out = putCompany(store, id, { name }, cliActor(), Date.now());
+        printResult(p, companyWire(out.company), `${verb(out, 'renamed')} ${describeCompany(out.company)}`);
         return EXIT.ok;
       });
     },
@@ -110,7 +105,7 @@ function companySpecs(): CommandSpec[] {
       return attempt(show, p, (store) => {
         const found = getCompany(store, id);
         if (found === undefined) throw new UnknownCompanyError(id);
-        print(p, companyWire(found), describeCompany(found));
+        printResult(p, companyWire(found), describeCompany(found));
         return EXIT.ok;
       });
     },
@@ -124,7 +119,7 @@ function companySpecs(): CommandSpec[] {
     run: (p) => {
       const id = valid(del, 'ID', NaturalId, p.positionals[0]);
       return attempt(del, p, (store) => {
-        if (!deleteCompany(store, id, actor(), Date.now()).changed) throw new UnknownCompanyError(id);
+        if (!deleteCompany(store, id, cliActor(), Date.now()).changed) throw new UnknownCompanyError(id);
         console.log(`deleted company ${id}`);
         return EXIT.ok;
       });
@@ -142,7 +137,7 @@ function companySpecs(): CommandSpec[] {
       const email = valid(join, 'EMAIL', Email, p.positionals[1]!.trim());
       const name = optional(join, p, 'name', Name);
       return attempt(join, p, (store) => {
-        const out = joinCompany(store, id, email, name === undefined ? {} : { name }, actor(), Date.now());
+        const out = joinCompany(store, id, email, name === undefined ? {} : { name }, cliActor(), Date.now());
         const how = out.movedFrom === null ? '' : ` (moved from ${out.movedFrom})`;
         const created = out.personCreated ? ' (new person, pending until a card arrives)' : '';
         console.log(out.changed ? `joined ${out.email} to company ${id}${how}${created}` : `unchanged: ${out.email} is a member of company ${id}`);
@@ -160,7 +155,7 @@ function companySpecs(): CommandSpec[] {
       const id = valid(leave, 'ID', NaturalId, p.positionals[0]);
       const email = valid(leave, 'EMAIL', Email, p.positionals[1]!.trim());
       return attempt(leave, p, (store) => {
-        const out = leaveCompany(store, id, email, actor(), Date.now());
+        const out = leaveCompany(store, id, email, cliActor(), Date.now());
         // As the API's 404 not_a_member: a leave that finds nothing to undo is worth telling a script.
         if (!out.changed) {
           console.error(`${out.email} is not a member of company ${id} (nothing changed)`);
@@ -200,14 +195,14 @@ function subscriptionSpecs(): CommandSpec[] {
       if ((email === undefined) === (company === undefined)) throw new UsageError(`give exactly one of --email and --company\n${usageLine(put)}`);
       const name = optional(put, p, 'name', Name);
       if (name !== undefined && email === undefined) throw new UsageError(`--name goes with --email\n${usageLine(put)}`);
-      const groups = valid(put, '--groups', Groups, (str(p, 'groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== ''));
-      if (str(p, 'starts') === undefined) throw new UsageError(`--starts is required\n${usageLine(put)}`);
+      const groups = valid(put, '--groups', Groups, (stringFlag(p, 'groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== ''));
+      if (stringFlag(p, 'starts') === undefined) throw new UsageError(`--starts is required\n${usageLine(put)}`);
       const startsAt = instant(put, p, 'starts')!;
       const subject = company !== undefined ? { companyId: company } : { email: email!, ...(name === undefined ? {} : { name }) };
       const input = { subject, groups, startsAt, endsAt: instant(put, p, 'ends'), cancelledAt: instant(put, p, 'cancelled') };
       return attempt(put, p, (store, known) => {
-        const out = putSubscription(store, id, input, actor(), Date.now(), known);
-        print(p, subscriptionWire(out.subscription), `${verb(out)} ${describeSubscription(out.subscription)}`);
+        const out = putSubscription(store, id, input, cliActor(), Date.now(), known);
+        printResult(p, subscriptionWire(out.subscription), `${verb(out)} ${describeSubscription(out.subscription)}`);
         return EXIT.ok;
       });
     },
@@ -231,7 +226,7 @@ function subscriptionSpecs(): CommandSpec[] {
           console.log(`unchanged ${describeSubscription(before)}`);
           return EXIT.ok;
         }
-        const out = cancelSubscription(store, id, at ?? now, actor(), now);
+        const out = cancelSubscription(store, id, at ?? now, cliActor(), now);
         console.log(`${verb(out, 'cancelled')} ${describeSubscription(out.subscription)}`);
         return EXIT.ok;
       });
@@ -246,7 +241,7 @@ function subscriptionSpecs(): CommandSpec[] {
     run: (p) => {
       const id = valid(del, 'ID', NaturalId, p.positionals[0]);
       return attempt(del, p, (store) => {
-        if (!deleteSubscription(store, id, actor(), Date.now()).changed) throw new UnknownSubscriptionError(id);
+        if (!deleteSubscription(store, id, cliActor(), Date.now()).changed) throw new UnknownSubscriptionError(id);
         console.log(`deleted subscription ${id}`);
         return EXIT.ok;
       });
@@ -264,7 +259,7 @@ function subscriptionSpecs(): CommandSpec[] {
       return attempt(show, p, (store) => {
         const found = getSubscription(store, id);
         if (found === undefined) throw new UnknownSubscriptionError(id);
-        print(p, subscriptionWire(found), describeSubscription(found));
+        printResult(p, subscriptionWire(found), describeSubscription(found));
         return EXIT.ok;
       });
     },
@@ -287,7 +282,7 @@ function subscriptionSpecs(): CommandSpec[] {
           all.push(...page.subscriptions);
           cursor = page.nextCursor;
         } while (cursor !== null);
-        print(p, all.map(subscriptionWire), all.length === 0 ? 'no subscriptions' : all.map(describeSubscription).join('\n'));
+        printResult(p, all.map(subscriptionWire), all.length === 0 ? 'no subscriptions' : all.map(describeSubscription).join('\n'));
         return EXIT.ok;
       });
     },

@@ -1,10 +1,11 @@
+import { iso } from '../store/person-view.js';
 import type { Config } from '../config/schema.js';
 import { GroupsRepository, type MembershipRow } from '../store/groups-repository.js';
 import { PeopleRepository } from '../store/people-repository.js';
 import type { Store } from '../store/store.js';
 import { withStore } from './cli-store.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
+import { printResult, configPath, JSON_OPTION, usageLine, type CommandSpec } from './spec.js';
 
 /*
  * `lintel groups list|show`: the access groups of the configuration and who holds them, read
@@ -42,7 +43,6 @@ export interface GroupSummary {
 }
 
 const inWindow = (r: { valid_from: number | null; valid_to: number | null }, now: number) => (r.valid_from === null || r.valid_from <= now) && (r.valid_to === null || now < r.valid_to);
-const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
 
 /** Every membership of the group, by email then source; reads only (the store is not written). */
 export function groupMembers(store: Store, groupId: string, now: number): GroupMembership[] {
@@ -94,7 +94,6 @@ function describeMember(m: GroupMembership): string {
   return `  ${m.email}  ${from}  ${window}  (${notes.join(', ')})`;
 }
 
-const print = (p: Parsed, json: unknown, text: string) => console.log(p.values.json ? JSON.stringify(json, null, 2) : text);
 
 export function groupCommands(): CommandSpec[] {
   const list: CommandSpec = {
@@ -106,7 +105,7 @@ export function groupCommands(): CommandSpec[] {
     run: (p) =>
       withStore(configPath(p.values.config), (store, cfg) => {
         const all = groupSummaries(store, cfg, Date.now());
-        print(p, all, all.length === 0 ? 'no access groups configured' : all.map(describeSummary).join('\n'));
+        printResult(p, all, all.length === 0 ? 'no access groups configured' : all.map(describeSummary).join('\n'));
         return EXIT.ok;
       }),
   };
@@ -123,7 +122,7 @@ export function groupCommands(): CommandSpec[] {
         if (!Object.hasOwn(cfg.accessGroups, id)) throw new UsageError(`unknown access group "${id}"\n${usageLine(show)}`);
         const members = groupMembers(store, id, Date.now());
         const head = `access group ${id}: ${members.length === 0 ? 'no members' : `${new Set(members.map((m) => m.email)).size} member(s)`}`;
-        print(p, { id, members }, [head, ...members.map(describeMember)].join('\n'));
+        printResult(p, { id, members }, [head, ...members.map(describeMember)].join('\n'));
         return EXIT.ok;
       }),
   };

@@ -16,7 +16,7 @@ import { runAuditCommand } from '../cli-audit.js';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.js';
 import { runPeopleCommand, runQrRevoke } from './people-commands.js';
 import { runGateway } from './run-gateway.js';
-import { commandHelp, configPath, findCommand, JSON_OPTION, parseCommand, usageLine, type CommandSpec, type Parsed } from './spec.js';
+import { printResult, commandHelp, configPath, findCommand, JSON_OPTION, parseCommand, usageLine, type CommandSpec, type Parsed } from './spec.js';
 import { backupCommands } from './backup-commands.js';
 import { lockdownCommands } from './lockdown-commands.js';
 import { tokenCommands } from './token-commands.js';
@@ -32,7 +32,6 @@ function withStore<T>(configFile: string | boolean | undefined, fn: (store: Stor
   return withCliStore(configPath(configFile), fn);
 }
 
-const print = (p: Parsed, value: unknown, text: string) => console.log(p.values.json ? JSON.stringify(value, null, 2) : text);
 
 /**
  * `lintel check-config`: the schema, every check `run` applies before it starts, and the data
@@ -124,7 +123,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: JSON_OPTION,
     run: (p) => {
       const rows = withStore(p.values.config, (store) => listPeople(store));
-      print(p, rows, formatPeople(rows));
+      printResult(p, rows, formatPeople(rows));
       return EXIT.ok;
     },
   },
@@ -136,7 +135,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: JSON_OPTION,
     run: (p) => {
       const person = withStore(p.values.config, (store) => showPerson(store, p.positionals[0]!));
-      print(p, person, formatPerson(person));
+      printResult(p, person, formatPerson(person));
       return EXIT.ok;
     },
   },

@@ -1,4 +1,3 @@
-import { hostname, userInfo } from 'node:os';
 import type { z } from 'zod';
 import { cardInput, CardPut, Email, PersonPut, personInput } from '../api/v1/schemas.js';
 import { normalizeImportedCard } from '../readers/card-formats.js';
@@ -9,7 +8,7 @@ import type { PersonView } from '../store/person-view.js';
 import { maskCredential } from '../util/mask.js';
 import { withStore } from './cli-store.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
+import { stringFlag, cliActor, configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
 
 /*
  * `lintel people put|delete` and `lintel cards put|remove`: the provisioning API's use cases
@@ -17,7 +16,6 @@ import { configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } fro
  * JSON field can never mean two things. Changes are audited as "cli:user@host".
  */
 
-const actor = () => `cli:${userInfo().username}@${hostname()}`;
 
 const VALIDITY = {
   'valid-from': { type: 'string', help: 'ISO 8601 start (with offset); omitted: open' },
@@ -33,7 +31,6 @@ function valid<S extends z.ZodType>(command: CommandSpec, schema: S, input: unkn
   return r.data;
 }
 
-const str = (p: Parsed, flag: string): string | undefined => (typeof p.values[flag] === 'string' ? (p.values[flag] as string) : undefined);
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 function describe(person: PersonView): string {
@@ -83,11 +80,11 @@ export function provisionCommands(): CommandSpec[] {
     options: { name: { type: 'string', help: 'full name' }, state: { type: 'string', help: 'active (default) or suspended' }, groups: { type: 'string', help: 'standing access groups, comma-separated' }, ...VALIDITY, ...JSON_OPTION },
     run: (p) => {
       const email = emailOf(personPut, p);
-      const groups = str(p, 'groups')?.split(',').map((g) => g.trim()).filter((g) => g !== '');
-      const b = valid(personPut, PersonPut, defined({ name: str(p, 'name'), state: str(p, 'state'), groups, validFrom: str(p, 'valid-from'), validTo: str(p, 'valid-to') }));
+      const groups = stringFlag(p, 'groups')?.split(',').map((g) => g.trim()).filter((g) => g !== '');
+      const b = valid(personPut, PersonPut, defined({ name: stringFlag(p, 'name'), state: stringFlag(p, 'state'), groups, validFrom: stringFlag(p, 'valid-from'), validTo: stringFlag(p, 'valid-to') }));
       const input = personInput(b);
       return withStore(configPath(p.values.config), (store, cfg) =>
-        run(p, personPut, () => putPerson(store, email, input, { actor: actor(), now: Date.now() }, new Set(Object.keys(cfg.accessGroups))), 'updated'),
+        run(p, personPut, () => putPerson(store, email, input, { actor: cliActor(), now: Date.now() }, new Set(Object.keys(cfg.accessGroups))), 'updated'),
       );
     },
   };
@@ -99,7 +96,7 @@ export function provisionCommands(): CommandSpec[] {
     positionals: [1, 1],
     run: (p) => {
       const email = emailOf(personDelete, p);
-      const done = withStore(configPath(p.values.config), (store) => deletePerson(store, email, { actor: actor(), now: Date.now() }));
+      const done = withStore(configPath(p.values.config), (store) => deletePerson(store, email, { actor: cliActor(), now: Date.now() }));
       if (!done) console.error(`no person ${email}`);
       else console.log(`deleted ${email}`);
       return done ? EXIT.ok : EXIT.failure;
@@ -114,10 +111,10 @@ export function provisionCommands(): CommandSpec[] {
     options: { format: { type: 'string', help: 'decimal (default), hex-msb, hex-lsb, wiegand26, wiegand34, wiegand37, raw-bits' }, state: { type: 'string', help: 'active (default), disabled or lost' }, ...VALIDITY, ...JSON_OPTION },
     run: (p) => {
       const email = emailOf(cardPut, p);
-      const b = valid(cardPut, CardPut, defined({ format: str(p, 'format'), state: str(p, 'state'), validFrom: str(p, 'valid-from'), validTo: str(p, 'valid-to') }));
+      const b = valid(cardPut, CardPut, defined({ format: stringFlag(p, 'format'), state: stringFlag(p, 'state'), validFrom: stringFlag(p, 'valid-from'), validTo: stringFlag(p, 'valid-to') }));
       const number = cardOf(cardPut, p.positionals[1]!, b.format);
       return withStore(configPath(p.values.config), (store) =>
-        run(p, cardPut, () => putCard(store, email, number, cardInput(b), { actor: actor(), now: Date.now() }), 'updated'),
+        run(p, cardPut, () => putCard(store, email, number, cardInput(b), { actor: cliActor(), now: Date.now() }), 'updated'),
       );
     },
   };
@@ -130,9 +127,9 @@ export function provisionCommands(): CommandSpec[] {
     options: { format: { type: 'string', help: 'how CARD is written (default decimal)' }, ...JSON_OPTION },
     run: (p) => {
       const email = emailOf(cardRemove, p);
-      const { format } = valid(cardRemove, CardPut.pick({ format: true }), defined({ format: str(p, 'format') }));
+      const { format } = valid(cardRemove, CardPut.pick({ format: true }), defined({ format: stringFlag(p, 'format') }));
       const number = cardOf(cardRemove, p.positionals[1]!, format);
-      return withStore(configPath(p.values.config), (store) => run(p, cardRemove, () => deleteCard(store, email, number, { actor: actor(), now: Date.now() }), 'removed the card'));
+      return withStore(configPath(p.values.config), (store) => run(p, cardRemove, () => deleteCard(store, email, number, { actor: cliActor(), now: Date.now() }), 'removed the card'));
     },
   };
   return [personPut, personDelete, cardPut, cardRemove];

@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './exit-codes.js';
 
@@ -92,3 +93,12 @@ export function findCommand(commands: readonly CommandSpec[], argv: string[]): {
   if (w0 !== undefined && commands.some((c) => c.name.startsWith(`${w0} `))) return { group: w0, rest: without(1) };
   return null;
 }
+
+/** Who a CLI change is audited as (change_audit.actor): the operator's login on this host. */
+export const cliActor = (): string => `cli:${userInfo().username}@${hostname()}`;
+
+/** A string option's value, or undefined when it was not given. */
+export const stringFlag = (p: Parsed, flag: string): string | undefined => (typeof p.values[flag] === 'string' ? (p.values[flag] as string) : undefined);
+
+/** `--json`: the value as JSON; otherwise the text line(s). */
+export const printResult = (p: Parsed, json: unknown, text: string): void => console.log(p.values.json ? JSON.stringify(json, null, 2) : text);

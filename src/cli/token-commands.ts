@@ -1,10 +1,9 @@
-import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
 import type { Scope } from '../api/v1/actor.js';
 import { createToken, DuplicateTokenNameError, listTokens, revokeToken, type TokenSummary } from '../store/api-tokens.js';
 import type { Store } from '../store/store.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { JSON_OPTION, configPath, usageLine, type CommandSpec, type Parsed } from './spec.js';
+import { printResult, cliActor, JSON_OPTION, configPath, usageLine, type CommandSpec } from './spec.js';
 import { withStore } from './cli-store.js';
 
 /*
@@ -38,11 +37,9 @@ export function formatTokens(rows: TokenSummary[]): string {
 
 type StoreOpener = <T>(configFile: string, fn: (store: Store) => T) => T;
 
-const cliActor = () => `cli:${userInfo().username}@${hostname()}`;
 
 /** `open`, `now` and `actor` are injectable so that tests run the commands on a real file with a pinned clock. */
 export function tokenCommands(open: StoreOpener = withStore, now: () => number = Date.now, actor: () => string = cliActor): CommandSpec[] {
-  const report = (p: Parsed, value: unknown, text: string) => console.log(p.values.json ? JSON.stringify(value, null, 2) : text);
   const create: CommandSpec = {
     name: 'token create',
     args: '--scope read|write|admin [--name NAME] [-c FILE] [--json]',
@@ -66,7 +63,7 @@ export function tokenCommands(open: StoreOpener = withStore, now: () => number =
           throw err;
         }
       });
-      report(p, made, `${made.token}\ntoken "${made.name}" (${made.scope}): this is the only time it is shown; store it now`);
+      printResult(p, made, `${made.token}\ntoken "${made.name}" (${made.scope}): this is the only time it is shown; store it now`);
       return EXIT.ok;
     },
   };
@@ -80,7 +77,7 @@ export function tokenCommands(open: StoreOpener = withStore, now: () => number =
       options: JSON_OPTION,
       run: (p) => {
         const rows = open(configPath(p.values.config), (store) => listTokens(store));
-        report(p, rows, formatTokens(rows));
+        printResult(p, rows, formatTokens(rows));
         return EXIT.ok;
       },
     },

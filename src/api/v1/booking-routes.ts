@@ -8,7 +8,7 @@ import type { Clock } from '../../util/clock.js';
 import { requireScope } from './actor.js';
 import { errorResponses } from './error-responses.js';
 import { ApiError } from './errors.js';
-import { Email, ms } from './schemas.js';
+import { Email, ms, NaturalId } from './schemas.js';
 
 /*
  * Bookings a platform pushes (store/booking-admin.ts): organizer and attendees get the
@@ -17,9 +17,8 @@ import { Email, ms } from './schemas.js';
  * writes nothing); DELETE cancels it and its access goes at once.
  */
 
-const Id = z.string().min(1).max(100).regex(/^\S(.*\S)?$/, 'no leading or trailing spaces');
 const Instant = z.iso.datetime({ offset: true }).openapi({ example: '2026-12-01T09:00:00+01:00', description: 'ISO 8601 with offset' });
-const BookingParam = z.object({ bookingId: Id.openapi({ param: { name: 'bookingId', in: 'path' } }) });
+const BookingParam = z.object({ bookingId: NaturalId.openapi({ param: { name: 'bookingId', in: 'path' } }) });
 
 const ParticipantIn = z
   .object({ email: Email, name: z.string().trim().min(1).max(200).optional().openapi({ description: 'Name of a person created by this booking' }) })

@@ -7,7 +7,7 @@ import { requireScope } from './actor.js';
 import type { Writes } from './write-ops.js';
 import { errorResponses } from './error-responses.js';
 import { ApiError } from './errors.js';
-import { Email } from './schemas.js';
+import { Email, NaturalId } from './schemas.js';
 
 /*
  * Companies and their members (store/company-admin.ts). Joining gives the member the company's
@@ -15,8 +15,7 @@ import { Email } from './schemas.js';
  * created, pending until a card arrives.
  */
 
-const CompanyId = z.string().min(1).max(100).regex(/^\S(.*\S)?$/, 'no leading or trailing spaces');
-const CompanyParam = z.object({ companyId: CompanyId.openapi({ param: { name: 'companyId', in: 'path' } }) });
+const CompanyParam = z.object({ companyId: NaturalId.openapi({ param: { name: 'companyId', in: 'path' } }) });
 const MemberParam = CompanyParam.extend({ email: Email.openapi({ param: { name: 'email', in: 'path' } }) });
 const CompanyPut = z.object({ name: z.string().trim().min(1).max(200).nullable().default(null) }).strict().openapi('CompanyPut');
 const MemberPut = z.object({ name: z.string().trim().min(1).max(200).optional().openapi({ description: 'The name of a person created by this join' }) }).strict().openapi('MemberPut');

@@ -11,6 +11,9 @@ import type { CardInput, PersonInput } from '../../store/people-admin.js';
 const Instant = z.iso.datetime({ offset: true }).nullable().openapi({ example: '2026-12-01T08:00:00Z', description: 'ISO 8601 with offset; null = open' });
 const OptionalInstant = Instant.default(null);
 
+/** A platform's own id (company, subscription, booking): printable, no surrounding spaces. */
+export const NaturalId = z.string().min(1).max(100).regex(/^\S(.*\S)?$/, 'no leading or trailing spaces');
+
 export const Email = z.email().max(254).openapi({ example: 'ana@example.com' });
 
 export const ErrorSchema = z

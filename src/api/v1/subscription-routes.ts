@@ -1,3 +1,4 @@
+import { iso } from '../../store/person-view.js';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
 import type { Store } from '../../store/store.js';
@@ -7,7 +8,7 @@ import { requireScope } from './actor.js';
 import type { Writes } from './write-ops.js';
 import { errorResponses } from './error-responses.js';
 import { ApiError } from './errors.js';
-import { Email, ms } from './schemas.js';
+import { Email, ms, NaturalId } from './schemas.js';
 
 /*
  * Plan subscriptions (store/subscription-admin.ts): a person or a whole company gets access
@@ -16,15 +17,14 @@ import { Email, ms } from './schemas.js';
  * editing the plan elsewhere changes nothing here, editing the subscription does.
  */
 
-const Id = z.string().min(1).max(100).regex(/^\S(.*\S)?$/, 'no leading or trailing spaces');
 const Instant = z.iso.datetime({ offset: true });
-const SubParam = z.object({ subscriptionId: Id.openapi({ param: { name: 'subscriptionId', in: 'path' } }) });
+const SubParam = z.object({ subscriptionId: NaturalId.openapi({ param: { name: 'subscriptionId', in: 'path' } }) });
 
 const SubscriptionPut = z
   .object({
     email: Email.optional().openapi({ description: 'The subscriber, when a person (created if unknown); exactly one of email and companyId' }),
     name: z.string().trim().min(1).max(200).optional().openapi({ description: 'Name of a person created by this subscription' }),
-    companyId: Id.optional().openapi({ description: 'The subscriber, when a company: every member gets the groups' }),
+    companyId: NaturalId.optional().openapi({ description: 'The subscriber, when a company: every member gets the groups' }),
     groups: z.array(z.string().min(1).max(100)).min(1).max(100),
     startsAt: Instant,
     endsAt: Instant.nullable().default(null),
@@ -47,7 +47,7 @@ const Subscription = z
   })
   .openapi('Subscription');
 const SubscriptionPage = z.object({ items: z.array(Subscription), next: z.string().nullable() }).openapi('SubscriptionPage');
-const ListQuery = z.object({ email: Email.optional(), companyId: Id.optional(), cursor: z.string().max(1000).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+const ListQuery = z.object({ email: Email.optional(), companyId: NaturalId.optional(), cursor: z.string().max(1000).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const common = { tags: ['subscriptions'], security: [{ bearer: [] }] };
@@ -64,7 +64,6 @@ const getRoute = createRoute({ ...common, method: 'get', path: '/subscriptions/{
 const listRoute = createRoute({ ...common, method: 'get', path: '/subscriptions', summary: 'Subscriptions by id, of a person or a company, with a cursor', request: { query: ListQuery }, responses: { ...errorResponses, 200: json(SubscriptionPage, 'A page') } });
 const deleteRoute = createRoute({ ...common, method: 'delete', path: '/subscriptions/{subscriptionId}', summary: 'Delete a subscription: its access goes at once', request: { params: SubParam }, responses: { ...errorResponses, 204: { description: 'Deleted' } } });
 
-const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
 const wire = (s: SubscriptionView) => ({ id: s.id, ...s.subject, groups: s.groups, startsAt: iso(s.startsAt)!, endsAt: iso(s.endsAt), cancelledAt: iso(s.cancelledAt) });
 
 export function mountSubscriptionRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; knownGroups: () => ReadonlySet<string>; writes: Writes }): void {
