@@ -4,6 +4,7 @@ import { ApiWriter } from '../api/v1/writer.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
 import type { Db } from '../store/db.js';
+import { readChangeMark } from '../store/external-changes.js';
 import type { FilesPart } from './files-part.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
@@ -48,7 +49,8 @@ export class ApiPart implements Part {
    * answer goes anyway (the write is durable; the watcher catches up, sliced, beside the badges).
    */
   private async indexed(db: Db): Promise<void> {
-    const target = (db.prepare('SELECT COALESCE(MAX(seq), 0) FROM change_log').pluck().get() as number) ?? 0;
+    // The same mark the change watcher keeps (appliedSeq), read the same way.
+    const target = readChangeMark(db).seq;
     this.committed();
     const until = Date.now() + INDEX_WAIT_MS;
     while (this.appliedSeq && this.appliedSeq() < target && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
@@ -59,7 +61,7 @@ export class ApiPart implements Part {
     const { dbFile, key } = this.store.site;
     const knownGroups = () => new Set(Object.keys(ctx.config().accessGroups));
     const logger = ctx.logger.child({ part: 'api' });
-    this.writer = new ApiWriter({ dbFile, key, logger, afterCommit: () => this.indexed(store.db).catch(() => undefined) });
+    this.writer = new ApiWriter({ dbFile, key, logger, afterCommit: () => this.indexed(store.db) });
     this.app = createV1App({
       store,
       clock: ctx.clock,
