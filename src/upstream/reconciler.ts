@@ -7,7 +7,7 @@ import { resourceTimeZones } from '../store/upstream-state.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { Limiter } from '../util/limiter.js';
 import type { Logger } from '../util/log.js';
-import { ApplyBatcher } from './apply-batcher.js';
+import { ApplyBatcher } from '../store/apply-batcher.js';
 import { applyDailyList, applyResourceGone, policyFrom, pruneEndedAppointments, type ApplyResult, type Grace } from './booking-apply.js';
 import { UpstreamError, type UpstreamClient } from './client.js';
 import { FetchCoalescer } from './fetch-coalescer.js';

@@ -3,7 +3,7 @@ import { subjectHasher } from '../../qr/member-subject.js';
 import { openDatabase } from '../../store/db.js';
 import { isSqliteBusy } from '../../store/sqlite-busy.js';
 import { Store } from '../../store/store.js';
-import { ApplyBatcher } from '../../upstream/apply-batcher.js';
+import { ApplyBatcher } from '../../store/apply-batcher.js';
 import { errorMessage } from '../../util/errors.js';
 import { apiErrorOf } from './error-handler.js';
 import { runOp, WRITE_OPS, type WriteOp } from './write-ops.js';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { isSqliteBusy } from '../store/sqlite-busy.js';
-import type { Durability, Store, Tx } from '../store/store.js';
+import { isSqliteBusy } from './sqlite-busy.js';
+import type { Durability, Store, Tx } from './store.js';
 import { backoffMs } from '../util/clock.js';
 
 /** A batch that met another process's write lock is retried; the cache keeps deciding meanwhile. */
@@ -14,7 +14,8 @@ const BUSY_RETRY_MAX_MS = 1_000;
 export const APPLY_SLICE_MS = 1;
 
 /**
- * Applies work that arrives in the same event-loop turn in one SQLite transaction. With 16
+ * Applies work that arrives in the same event-loop turn in one SQLite transaction (the upstream
+ * reconciler and the API's writer thread both batch through it). With 16
  * fetches in flight, a reconciliation otherwise pays one commit (WAL append, and now and then a
  * checkpoint) per resource and date. Each job runs in its own savepoint: one that throws is
  * rolled back alone and rejects only its own caller.

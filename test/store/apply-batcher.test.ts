@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { upsertPerson } from '../../src/store/people.js';
-import { ApplyBatcher } from '../../src/upstream/apply-batcher.js';
+import { ApplyBatcher } from '../../src/store/apply-batcher.js';
 import { testStore } from '../helpers/store.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
