@@ -1,5 +1,6 @@
 import { prepareCached as cached } from './db.js';
 import type { PersonRow } from './people-repository.js';
+import { decodeCursor, encodeCursor } from './page-cursor.js';
 import { personView, type PersonView } from './person-view.js';
 import type { Store } from './store.js';
 
@@ -34,20 +35,6 @@ export class BadCursorError extends Error {
   }
 }
 
-export function encodeCursor(after: string): string {
-  return Buffer.from(JSON.stringify([after])).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 1 && typeof parsed[0] === 'string') return parsed[0];
-  } catch {
-    // fall through: any undecodable cursor is the same client error
-  }
-  throw new BadCursorError();
-}
-
 const LIST_SQL = `
   SELECT p.* FROM people p
   WHERE p.email > @after
@@ -60,6 +47,7 @@ const LIST_SQL = `
 
 export function listPeople(store: Store, filter: PeopleFilter, cursor: string | undefined, limit: number): PeoplePage {
   const after = cursor === undefined ? '' : decodeCursor(cursor);
+  if (after === undefined) throw new BadCursorError();
   return store.read((tx) => {
     const rows = cached(tx.db, LIST_SQL).all({
       after,

@@ -2,6 +2,7 @@ import { recordChange } from './change-audit.js';
 import { UnknownGroupError } from './admin-errors.js';
 import { UnknownCompanyError } from './company-admin.js';
 import { prepareCached as cached } from './db.js';
+import { decodeCursor, encodeCursor } from './page-cursor.js';
 import { normalizeEmail } from './people-repository.js';
 import type { DbHolder, Store, Tx } from './store.js';
 import {
@@ -196,24 +197,14 @@ export interface SubscriptionPage {
 
 export const MAX_PAGE = 1000;
 
-/** The cursor is the last id of the page, base64url-wrapped so that clients treat it as opaque. */
-function decodeCursor(cursor: string): string {
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (cursor.length === 0 || !decoded.startsWith('s:') || Buffer.from(decoded, 'utf8').toString('base64url') !== cursor) {
-    throw new InvalidInputError('cursor', 'not a cursor this API returned');
-  }
-  return decoded.slice(2);
-}
-
-const encodeCursor = (id: string): string => Buffer.from(`s:${id}`, 'utf8').toString('base64url');
-
 /**
  * Subscriptions in id order, filtered by the subject: `email` gives the person's own
  * subscriptions (not their company's: filter by companyId for those). Both filters: both must hold.
  */
 export function listSubscriptions(holder: DbHolder, query: { email?: string; companyId?: string; cursor?: string; limit: number }): SubscriptionPage {
   if (!Number.isSafeInteger(query.limit) || query.limit < 1 || query.limit > MAX_PAGE) throw new InvalidInputError('limit', `limit must be an integer from 1 to ${MAX_PAGE}`);
-  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  const after = query.cursor === undefined ? null : (decodeCursor(query.cursor) ?? null);
+  if (query.cursor !== undefined && after === null) throw new InvalidInputError('cursor', 'not a cursor this API returned');
   // The WHERE clause is assembled from fixed fragments (at most 8 texts, each prepared once) so
   // that each filter uses its index instead of an "@x IS NULL OR ..." that SQLite cannot.
   const where = [
