@@ -8,7 +8,7 @@ import { cancelSubscription, deleteSubscription, getSubscription, listSubscripti
 import { InvalidInputError } from '../store/subscription-rows.js';
 import { withStore } from './cli-store.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { printResult, stringFlag, cliActor, configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
+import { checkedArg, printResult, stringFlag, cliActor, configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
 
 /*
  * `lintel companies …` and `lintel subscriptions …`: the API's company and subscription use cases
@@ -26,14 +26,9 @@ const Instant = z.iso.datetime({ offset: true });
 const Groups = z.array(z.string().min(1).max(100)).min(1).max(100);
 
 
-function valid<S extends z.ZodType>(command: CommandSpec, label: string, schema: S, input: unknown): z.output<S> {
-  const r = schema.safeParse(input);
-  if (!r.success) throw new UsageError(`${label}: ${r.error.issues[0]!.message}\n${usageLine(command)}`);
-  return r.data;
-}
 
 const optional = <S extends z.ZodType>(command: CommandSpec, p: Parsed, flag: string, schema: S): z.output<S> | undefined =>
-  stringFlag(p, flag) === undefined ? undefined : valid(command, `--${flag}`, schema, stringFlag(p, flag));
+  stringFlag(p, flag) === undefined ? undefined : checkedArg(command, `--${flag}`, schema, stringFlag(p, flag));
 
 /** ms of an ISO instant flag; omitted: null (open). */
 const instant = (command: CommandSpec, p: Parsed, flag: string): number | null => (stringFlag(p, flag) === undefined ? null : Date.parse(optional(command, p, flag, Instant)!));
@@ -84,7 +79,7 @@ function companySpecs(): CommandSpec[] {
     positionals: [1, 1],
     options: { name: { type: 'string', help: "the company's name" }, ...JSON_OPTION },
     run: (p) => {
-      const id = valid(put, 'ID', NaturalId, p.positionals[0]);
+      const id = checkedArg(put, 'ID', NaturalId, p.positionals[0]);
       const name = optional(put, p, 'name', Name) ?? null;
       return attempt(put, p, (store) => {
         const out = putCompany(store, id, { name }, cliActor(), Date.now());
@@ -101,7 +96,7 @@ function companySpecs(): CommandSpec[] {
     positionals: [1, 1],
     options: JSON_OPTION,
     run: (p) => {
-      const id = valid(show, 'ID', NaturalId, p.positionals[0]);
+      const id = checkedArg(show, 'ID', NaturalId, p.positionals[0]);
       return attempt(show, p, (store) => {
         const found = getCompany(store, id);
         if (found === undefined) throw new UnknownCompanyError(id);
@@ -117,7 +112,7 @@ function companySpecs(): CommandSpec[] {
     details: 'Exit 1 when there is no such company.',
     positionals: [1, 1],
     run: (p) => {
-      const id = valid(del, 'ID', NaturalId, p.positionals[0]);
+      const id = checkedArg(del, 'ID', NaturalId, p.positionals[0]);
       return attempt(del, p, (store) => {
         if (!deleteCompany(store, id, cliActor(), Date.now()).changed) throw new UnknownCompanyError(id);
         console.log(`deleted company ${id}`);
@@ -133,8 +128,8 @@ function companySpecs(): CommandSpec[] {
     positionals: [2, 2],
     options: { name: { type: 'string', help: 'full name of the person (created or renamed)' } },
     run: (p) => {
-      const id = valid(join, 'ID', NaturalId, p.positionals[0]);
-      const email = valid(join, 'EMAIL', Email, p.positionals[1]!.trim());
+      const id = checkedArg(join, 'ID', NaturalId, p.positionals[0]);
+      const email = checkedArg(join, 'EMAIL', Email, p.positionals[1]!.trim());
       const name = optional(join, p, 'name', Name);
       return attempt(join, p, (store) => {
         const out = joinCompany(store, id, email, name === undefined ? {} : { name }, cliActor(), Date.now());
@@ -152,8 +147,8 @@ function companySpecs(): CommandSpec[] {
     details: 'Exit 1 when there is no such company or the person is not a member of it.',
     positionals: [2, 2],
     run: (p) => {
-      const id = valid(leave, 'ID', NaturalId, p.positionals[0]);
-      const email = valid(leave, 'EMAIL', Email, p.positionals[1]!.trim());
+      const id = checkedArg(leave, 'ID', NaturalId, p.positionals[0]);
+      const email = checkedArg(leave, 'EMAIL', Email, p.positionals[1]!.trim());
       return attempt(leave, p, (store) => {
         const out = leaveCompany(store, id, email, cliActor(), Date.now());
         // As the API's 404 not_a_member: a leave that finds nothing to undo is worth telling a script.
@@ -189,13 +184,13 @@ function subscriptionSpecs(): CommandSpec[] {
       ...JSON_OPTION,
     },
     run: (p) => {
-      const id = valid(put, 'ID', NaturalId, p.positionals[0]);
+      const id = checkedArg(put, 'ID', NaturalId, p.positionals[0]);
       const email = optional(put, p, 'email', Email);
       const company = optional(put, p, 'company', NaturalId);
       if ((email === undefined) === (company === undefined)) throw new UsageError(`give exactly one of --email and --company\n${usageLine(put)}`);
       const name = optional(put, p, 'name', Name);
       if (name !== undefined && email === undefined) throw new UsageError(`--name goes with --email\n${usageLine(put)}`);
-      const groups = valid(put, '--groups', Groups, (stringFlag(p, 'groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== ''));
+      const groups = checkedArg(put, '--groups', Groups, (stringFlag(p, 'groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== ''));
       if (stringFlag(p, 'starts') === undefined) throw new UsageError(`--starts is required\n${usageLine(put)}`);
       const startsAt = instant(put, p, 'starts')!;
       const subject = company !== undefined ? { companyId: company } : { email: email!, ...(name === undefined ? {} : { name }) };
@@ -215,7 +210,7 @@ function subscriptionSpecs(): CommandSpec[] {
     positionals: [1, 1],
     options: { at: { type: 'string', help: 'the instant access ends (ISO 8601 with offset); default now' } },
     run: (p) => {
-      const id = valid(cancel, 'ID', NaturalId, p.positionals[0]);
+      const id = checkedArg(cancel, 'ID', NaturalId, p.positionals[0]);
       const at = instant(cancel, p, 'at');
       return attempt(cancel, p, (store) => {
         const now = Date.now();
@@ -239,7 +234,7 @@ function subscriptionSpecs(): CommandSpec[] {
     details: 'Exit 1 when there is no such subscription.',
     positionals: [1, 1],
     run: (p) => {
-      const id = valid(del, 'ID', NaturalId, p.positionals[0]);
+      const id = checkedArg(del, 'ID', NaturalId, p.positionals[0]);
       return attempt(del, p, (store) => {
         if (!deleteSubscription(store, id, cliActor(), Date.now()).changed) throw new UnknownSubscriptionError(id);
         console.log(`deleted subscription ${id}`);
@@ -255,7 +250,7 @@ function subscriptionSpecs(): CommandSpec[] {
     positionals: [1, 1],
     options: JSON_OPTION,
     run: (p) => {
-      const id = valid(show, 'ID', NaturalId, p.positionals[0]);
+      const id = checkedArg(show, 'ID', NaturalId, p.positionals[0]);
       return attempt(show, p, (store) => {
         const found = getSubscription(store, id);
         if (found === undefined) throw new UnknownSubscriptionError(id);

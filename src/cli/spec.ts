@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { z } from 'zod';
 import { UsageError } from './exit-codes.js';
 
 /*
@@ -102,3 +103,10 @@ export const stringFlag = (p: Parsed, flag: string): string | undefined => (type
 
 /** `--json`: the value as JSON; otherwise the text line(s). */
 export const printResult = (p: Parsed, json: unknown, text: string): void => console.log(p.values.json ? JSON.stringify(json, null, 2) : text);
+
+/** One argument or option checked by a schema: its value, or a usage error (exit 2) naming `label` and the command's usage. */
+export function checkedArg<S extends z.ZodType>(command: CommandSpec, label: string, schema: S, value: unknown): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new UsageError(`${label}: ${r.error.issues[0]!.message}\n${usageLine(command)}`);
+  return r.data;
+}

@@ -3,7 +3,7 @@ import type { Scope } from '../api/v1/actor.js';
 import { createToken, DuplicateTokenNameError, listTokens, revokeToken, type TokenSummary } from '../store/api-tokens.js';
 import type { Store } from '../store/store.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { printResult, cliActor, JSON_OPTION, configPath, usageLine, type CommandSpec } from './spec.js';
+import { checkedArg, printResult, cliActor, JSON_OPTION, configPath, type CommandSpec } from './spec.js';
 import { withStore } from './cli-store.js';
 
 /*
@@ -20,11 +20,6 @@ const nameInput = z
   .max(64)
   .regex(/^[A-Za-z0-9._@:-]+$/, 'letters, digits and . _ @ : - only');
 
-function parsed<T>(command: CommandSpec, flag: string, schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new UsageError(`${flag}: ${r.error.issues[0]!.message}\n${usageLine(command)}`);
-  return r.data;
-}
 
 const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -52,8 +47,8 @@ export function tokenCommands(open: StoreOpener = withStore, now: () => number =
       ...JSON_OPTION,
     },
     run: (p) => {
-      const scope: Scope = parsed(create, '--scope', scopeInput, p.values.scope);
-      const name = p.values.name === undefined ? undefined : parsed(create, '--name', nameInput, p.values.name);
+      const scope: Scope = checkedArg(create, '--scope', scopeInput, p.values.scope);
+      const name = p.values.name === undefined ? undefined : checkedArg(create, '--name', nameInput, p.values.name);
       const made = open(configPath(p.values.config), (store) => {
         try {
           return createToken(store, { scope, ...(name === undefined ? {} : { name }) }, now(), actor());
