@@ -8,7 +8,7 @@ import { parseCardRead } from '../readers/card-formats.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { maskCredential } from '../util/mask.js';
-import type { DecisionRecorder, RecordedDecision } from './decision-recorder.js';
+import type { DecisionListener, DecisionRecorder, RecordedDecision } from './decision-recorder.js';
 import type { DecisionEvent } from './recent-decisions.js';
 
 /**
@@ -74,7 +74,7 @@ export class BadgePipeline {
   constructor(private readonly deps: BadgePipelineDeps) {}
 
   /** Observers of every finished decision (the demo's console, future live status page). */
-  onDecision(listener: (e: DecisionEvent) => void): void {
+  onDecision(listener: DecisionListener): void {
     this.deps.recorder.onDecision(listener);
   }
 

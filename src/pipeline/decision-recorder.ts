@@ -18,6 +18,9 @@ export interface RecordedDecision extends DecisionEvent {
   count?: number;
 }
 
+/** A decision, after it was acted on; `personId` is local (never send it out of the process). */
+export type DecisionListener = (e: DecisionEvent, personId: number | null) => void;
+
 export interface DecisionRecorderDeps {
   audit: AuditLog;
   clock: Clock;
@@ -61,7 +64,7 @@ export class DecisionRecorder {
   private pending: RecordedDecision[] = [];
   private lastWriteError: string | null = null;
   private timer: Timer | null = null;
-  private readonly listeners: Array<(e: DecisionEvent) => void> = [];
+  private readonly listeners: Array<DecisionListener> = [];
   /**
    * Audit rows not yet committed, oldest first. The main connection never waits for a lock
    * (db.ts), so while a backup script or `sqlite3` holds it the rows wait here, bounded, and a
@@ -84,7 +87,13 @@ export class DecisionRecorder {
     return { queued: this.auditQueue.length, lastError: this.lastWriteError };
   }
 
-  onDecision(listener: (e: DecisionEvent) => void): void {
+  /**
+   * Observers (the console's live page, the MQTT event stream, the demo). Each is called after
+   * the unlock, with the local person id beside the event for in-process lookups (a name on the
+   * page); the id must not leave the process. A listener that throws is logged and counted,
+   * never allowed to cost the audit row or the next observer.
+   */
+  onDecision(listener: DecisionListener): void {
     this.listeners.push(listener);
   }
 
@@ -129,11 +138,20 @@ export class DecisionRecorder {
         relay: d.relay,
       };
       recent.push(event);
-      for (const l of this.listeners) l(event);
+      for (const l of this.listeners) this.tell(l, event, d.personId);
       const line = { reader: d.readerId, door: d.doorId, credential: d.credential, kind: d.kind, result: d.result, reason: d.reason, relay: d.relay };
       // Only the decisions that have them carry source and event, so every other line stays as it was.
       if (d.source != null || d.event != null) logger.info({ ...line, source: d.source ?? undefined, event: d.event ?? undefined }, 'decision');
       else logger.info(line, 'decision');
+    }
+  }
+
+  private tell(listener: DecisionListener, event: DecisionEvent, personId: number | null): void {
+    try {
+      listener(event, personId);
+    } catch (err) {
+      this.deps.metrics.backgroundErrors.inc({ task: 'decision-listener' });
+      this.deps.logger.error({ err: errorMessage(err) }, 'a decision listener failed');
     }
   }
 

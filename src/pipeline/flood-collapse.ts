@@ -1,6 +1,5 @@
 import type { Clock, Timer } from '../util/clock.js';
-import type { DecisionRecorder, RecordedDecision } from './decision-recorder.js';
-import type { DecisionEvent } from './recent-decisions.js';
+import type { DecisionListener, DecisionRecorder, RecordedDecision } from './decision-recorder.js';
 
 export interface FloodCollapseOptions {
   /** Denials per reader, reason and person per second that are recorded one by one. */
@@ -41,7 +40,7 @@ export class FloodCollapser {
     private readonly opts: FloodCollapseOptions,
   ) {}
 
-  onDecision(listener: (e: DecisionEvent) => void): void {
+  onDecision(listener: DecisionListener): void {
     this.recorder.onDecision(listener);
   }
 
