@@ -1,6 +1,7 @@
 import { createV1App } from '../api/v1/app.js';
 import { BulkRunner } from '../api/v1/bulk-runner.js';
 import { ApiWriter } from '../api/v1/writer.js';
+import type { Writes } from '../api/v1/write-ops.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
 import type { Db } from '../store/db.js';
@@ -81,6 +82,12 @@ export class ApiPart implements Part {
         return reply;
       },
     });
+  }
+
+  /** The writer thread's ops, for the console's operator actions (parts/console-part.ts): one write path for both. */
+  get writes(): Writes {
+    if (!this.writer) throw new Error('the api part has not started');
+    return this.writer.writes;
   }
 
   routes(): PartRoutes {

@@ -10,6 +10,7 @@ import { IndexPart } from './index-part.js';
 import type { Part } from './part.js';
 import { ReadersPart, type ReaderInputs } from './readers-part.js';
 import { BrokerPart, RelayPart } from './relay-part.js';
+import { ConsolePart } from './console-part.js';
 import { CheckpointerPart, StorePart } from './store-part.js';
 import { UpstreamPart } from './upstream-part.js';
 
@@ -25,6 +26,7 @@ export interface CoreParts {
   upstream: UpstreamPart;
   decisions: DecisionsPart;
   http: HttpPart;
+  console: ConsolePart;
 }
 
 export interface GatewayParts {
@@ -52,8 +54,9 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
   const api = new ApiPart(files, store);
+  const console = new ConsolePart({ store, access, relay, doorHold, upstream, decisions, api });
   const http = new HttpPart(files, upstream, inputs.status);
-  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, http };
+  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, http, console };
   return {
     core,
     list: [
@@ -68,6 +71,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       upstream,
       decisions,
       api,
+      console,
       http,
       new ReadersPart(store, decisions, inputs),
       new BackgroundPart(files, store, index, upstream, [api]),
