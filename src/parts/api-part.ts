@@ -34,14 +34,14 @@ export class ApiPart implements Part {
     private readonly store: StorePart,
   ) {}
 
-  /** The change watcher's (BackgroundPart): apply the log now, and how far it has applied it. */
+  /** The change watcher's (BackgroundPart): apply the log now, and wait until it has applied up to a mark. */
   private committed: () => void = () => undefined;
-  private appliedSeq: (() => number) | null = null;
+  private waitApplied: ((seq: number, ms: number) => Promise<boolean>) | null = null;
   private readonly bulks = new BulkRunner();
 
-  onCommitted(listener: () => void, appliedSeq: () => number): void {
+  onCommitted(listener: () => void, waitApplied: (seq: number, ms: number) => Promise<boolean>): void {
     this.committed = listener;
-    this.appliedSeq = appliedSeq;
+    this.waitApplied = waitApplied;
   }
 
   /**
@@ -53,8 +53,7 @@ export class ApiPart implements Part {
     // The same mark the change watcher keeps (appliedSeq), read the same way.
     const target = readChangeMark(db).seq;
     this.committed();
-    const until = Date.now() + INDEX_WAIT_MS;
-    while (this.appliedSeq && this.appliedSeq() < target && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    await this.waitApplied?.(target, INDEX_WAIT_MS);
   }
 
   start(ctx: PartContext): void {
