@@ -167,6 +167,13 @@ describe('DoorAlarms', () => {
     expect(alarms.active().every((a) => a.clearedAt !== null)).toBe(true);
   });
 
+  it('after the gateway lost sight of the doors, a door last seen closed and now open is forced', () => {
+    const { alarms, contact, kinds } = setup();
+    alarms.blind(); // the broker connection dropped: no unlock could be sent meanwhile
+    contact('front', 'open'); // the retained state after the reconnect
+    expect(kinds()).toEqual(['raised forced_open']);
+  });
+
   it('a door first seen open is not forced (no one saw it open), but is held open after the limit', () => {
     const clock = new FakeClock();
     const alarms = new DoorAlarms({ doors: [door('front')], logger: silentLogger });
