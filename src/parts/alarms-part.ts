@@ -55,7 +55,9 @@ export class AlarmsPart implements Part {
       'door alarms',
       () => {
         const at = ctx.clock.now();
-        machine.holds(hold.status().map((s) => s.door), at);
+        // A hold whose last pulse could not be sent has left its door locked (fail secure): an
+        // opening then is forced. The pulses that were sent authorise through onPulse.
+        machine.holds(hold.status().filter((s) => s.lastPulse === 'sent').map((s) => s.door), at);
         machine.tick(at);
       },
       { clock: ctx.clock, everyMs: ALARM_TICK_MS, ...guard },

@@ -127,4 +127,26 @@ describe('door alarms in a running gateway', () => {
     });
     expect(held).toMatchObject({ door: 'front', kind: 'held_open' });
   });
+
+  it('a door held unlocked by an operator does not alarm; released and left open, it is held_open', async () => {
+    const { gateway, sim, changes, doorAlarms, contactIs } = await setup();
+    const executed = new Promise<void>((resolve) => sim.once('pulse', () => resolve()));
+    expect(gateway.doorHold.hold('front', Date.now() + 60_000, 'console:alice')).toMatchObject({ status: 'held', relay: 'sent' });
+    await executed;
+    sim.simulateOpen();
+    await contactIs('open');
+    // Well past what one pulse authorises plus the 1 s limit: only the hold keeps it quiet.
+    const quietUntil = Date.now() + 500 + 300 + 1000 + 1000 + 500;
+    const pulsesBefore = sim.state().executed;
+    await until('the hold past the limit', () => (Date.now() > quietUntil && sim.state().executed > pulsesBefore ? true : undefined));
+    expect(changes).toEqual([]);
+    const releasedAt = Date.now();
+    expect(gateway.doorHold.release('front', 'console:alice')).toMatchObject({ status: 'released' });
+    const [held] = await until('held_open after the release', async () => {
+      const list = await doorAlarms();
+      return list.length > 0 ? list : undefined;
+    });
+    expect(held).toMatchObject({ door: 'front', kind: 'held_open' });
+    expect(held!.raisedAt).toBeGreaterThanOrEqual(releasedAt + 1000);
+  });
 });
