@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { AccessIndex } from './access/access-index.js';
 import type { ReloadPlan } from './config/reload-plan.js';
 import type { Config, ReaderConfig } from './config/schema.js';
+import type { AlarmSource } from './doors/alarm-types.js';
 import type { DoorHold } from './doors/door-hold.js';
 import type { DoorRelay } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
@@ -170,6 +171,11 @@ export class Gateway implements ReloadTarget {
   /** Doors held unlocked (scheduled unlock, first-person-in, operator holds). */
   get doorHold(): DoorHold {
     return this.core.doorHold.doorHold;
+  }
+
+  /** The door alarms (contact sensor): listed, followed and acknowledged here. */
+  get alarms(): AlarmSource {
+    return this.core.alarms.alarms();
   }
 
   get upstream(): UpstreamLink | null {

@@ -46,8 +46,12 @@ export function renderStatusPage(s: GatewayStatus): string {
     s.alarms.length === 0
       ? ''
       : `<h2 class="bad">Alarms</h2>${table(
-          ['alarm', 'reader', 'until', 'detail'],
-          s.alarms.map((a) => [esc(a.kind), esc(a.readerId), esc(time(a.until)), esc(a.detail)]),
+          ['alarm', 'where', 'when', 'detail'],
+          s.alarms.map((a) =>
+            a.kind === 'reader_locked'
+              ? [esc(a.kind), `reader ${esc(a.readerId)}`, `until ${esc(time(a.until))}`, esc(a.detail)]
+              : [esc(a.kind), `door ${esc(a.door)}`, `since ${esc(time(a.raisedAt))}`, esc(a.acknowledgedBy ? `${a.detail} (acknowledged by ${a.acknowledgedBy})` : a.detail)],
+          ),
         )}`;
   const upstream = s.upstream
     ? `<p>Booking platform: <b>${esc(s.upstream.state)}</b>; last success ${esc(time(s.upstream.lastSuccessAt))}${

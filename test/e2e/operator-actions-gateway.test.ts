@@ -76,7 +76,7 @@ describe('operator actions, end to end', () => {
     const audit = () => gateway.store.db.prepare('SELECT actor, action, target FROM change_audit ORDER BY id').all() as Array<{ actor: string; action: string; target: string }>;
     expect((await call('PUT', '/api/v1/people/ana@example.com', { name: 'Ana', groups: ['members'] })).status).toBe(201);
     expect((await call('PUT', '/api/v1/people/ana@example.com/cards/7340861', {})).status).toBe(201);
-    return { gateway, pulses, call, act, swipe, audit };
+    return { gateway, door, pulses, call, act, swipe, audit };
   }
 
   it('pulses, locks down, suspends and disables, each audited with who did it', async () => {
@@ -130,6 +130,18 @@ describe('operator actions, end to end', () => {
     // A capture is assigned once.
     expect((await act('learned.assign', { learn, email: 'ana@example.com' })).status).toBe(404);
     expect(audit().filter((r) => r.action === 'reader.learn')).toEqual([{ actor: 'api:token', action: 'reader.learn', target: 'desk *****34' }]);
+  }, 40_000);
+
+  it('an alarm is acknowledged through the action, once, with who did it', async () => {
+    const { gateway, door, act, audit } = await site();
+    await until('door state', () => gateway.relay.doorStatus()[0]?.contact === 'closed');
+    door.simulateOpen();
+    await until('forced-open alarm', () => gateway.alarms.active().length === 1);
+    const alarm = gateway.alarms.active()[0]!;
+    expect(alarm.kind).toBe('forced_open');
+    expect((await act('alarm.acknowledge', { alarm: alarm.id })).body).toMatchObject({ ok: true, detail: { alarm: alarm.id } });
+    expect(gateway.alarms.active()[0]).toMatchObject({ acknowledgedBy: 'api:token' });
+    expect(audit().filter((r) => r.action === 'alarm.acknowledge')).toEqual([{ actor: 'api:token', action: 'alarm.acknowledge', target: alarm.id }]);
   }, 40_000);
 
   it('refuses without auth and on bad input, and changes nothing', async () => {
