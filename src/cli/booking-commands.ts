@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { BookingPut } from '../api/v1/booking-routes.js';
+import { z as zod } from 'zod';
 import { cancelBooking, getBooking, putBooking, UnknownResourceError, type BookingView } from '../store/booking-admin.js';
+import { listBookings, MAX_BOOKING_PAGE } from '../store/booking-list.js';
 import type { Store } from '../store/store.js';
 import { InvalidInputError } from '../store/subscription-rows.js';
 import { policyOfConfig, type BookingPolicy } from '../upstream/booking-apply.js';
@@ -9,7 +11,7 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { printResult, stringFlag, cliActor, configPath, JSON_OPTION, usageLine, type CommandSpec, type Parsed } from './spec.js';
 
 /*
- * `lintel bookings put|cancel|show`: the pushed-booking use cases of store/booking-admin.ts from
+ * `lintel bookings put|cancel|show|list`: the pushed-booking use cases of store/booking-admin.ts from
  * a shell, so an operator can book a room for someone (or undo a platform's push) without curl.
  * The body is checked by the API's own schema (BookingPut of PUT /api/v1/bookings/{id}), so the
  * CLI cannot accept what the API refuses or the other way round. As in company-commands.ts: the
@@ -18,6 +20,9 @@ import { printResult, stringFlag, cliActor, configPath, JSON_OPTION, usageLine, 
  * "cli:user@host"; --json prints the API's Booking, natural ids only.
  */
 
+
+const INSTANT = zod.iso.datetime({ offset: true });
+const optional = <K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> => (v === undefined ? {} : ({ [key]: v } as Record<K, number>));
 
 class UnknownBookingError extends Error {
   constructor(readonly bookingId: string) {
@@ -43,6 +48,12 @@ function attendeesOf(p: Parsed): string[] {
   const repeated = (p.values.attendee as unknown as string[] | undefined) ?? [];
   const listed = (stringFlag(p, 'attendees') ?? '').split(',');
   return [...repeated, ...listed].map((e) => e.trim()).filter((e) => e !== '');
+}
+
+/** `bo@example.com`, or with a name as mail clients write it: `Bo Berg <bo@example.com>`. */
+function participantOf(text: string): { email: string; name?: string } {
+  const named = /^(.*\S)\s*<([^<>]+)>$/.exec(text);
+  return named ? { email: named[2]!.trim(), name: named[1]!.trim() } : { email: text };
 }
 
 const iso = (v: number) => new Date(v).toISOString();
@@ -94,7 +105,7 @@ function bodyOf(command: CommandSpec, p: Parsed): z.output<typeof BookingPut> {
   for (const [flag, v] of [['--resource', stringFlag(p, 'resource')], ['--starts', stringFlag(p, 'starts')], ['--ends', stringFlag(p, 'ends')], ['--organizer', organizer.email]] as const) {
     if (v === undefined) throw new UsageError(`${flag} is required\n${usageLine(command)}`);
   }
-  const body = { resourceId: stringFlag(p, 'resource'), startsAt: stringFlag(p, 'starts'), endsAt: stringFlag(p, 'ends'), organizer, attendees: attendeesOf(p).map((email) => ({ email })) };
+  const body = { resourceId: stringFlag(p, 'resource'), startsAt: stringFlag(p, 'starts'), endsAt: stringFlag(p, 'ends'), organizer, attendees: attendeesOf(p).map(participantOf) };
   const r = BookingPut.safeParse(body);
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -119,7 +130,7 @@ export function bookingCommands(): CommandSpec[] {
       ends: { type: 'string', help: 'the booking ends, exclusive' },
       organizer: { type: 'string', help: "the organizer's email" },
       'organizer-name': { type: 'string', help: "the organizer's name, for a person this booking creates" },
-      attendee: { type: 'string', multiple: true, help: "an attendee's email (repeat for more)" },
+      attendee: { type: 'string', multiple: true, help: 'an attendee: EMAIL or "Name <EMAIL>" (repeat for more)' },
       attendees: { type: 'string', help: 'attendee emails, comma-separated' },
       ...JSON_OPTION,
     },
@@ -166,5 +177,40 @@ export function bookingCommands(): CommandSpec[] {
       });
     },
   };
-  return [put, cancel, show];
+  const list: CommandSpec = {
+    name: 'bookings list',
+    args: '[--resource R] [--from T] [--to T] [-c FILE] [--json]',
+    summary: 'The pushed bookings (as GET /api/v1/bookings), of a resource, overlapping a window.',
+    details: '--from keeps bookings that end after T, --to those that start before T (ISO 8601 with offset). The platform\'s fetched daily lists are not listed. Exit 2 on a bad instant.',
+    positionals: [0, 0],
+    options: {
+      resource: { type: 'string', help: 'only this resource' },
+      from: { type: 'string', help: 'only bookings that end after this instant' },
+      to: { type: 'string', help: 'only bookings that start before this instant' },
+      ...JSON_OPTION,
+    },
+    run: (p) => {
+      const instant = (flag: 'from' | 'to'): number | undefined => {
+        const v = stringFlag(p, flag);
+        if (v === undefined) return undefined;
+        if (!INSTANT.safeParse(v).success) throw new UsageError(`--${flag}: an ISO 8601 instant with offset (2026-12-01T09:00:00+01:00)\n${usageLine(list)}`);
+        return Date.parse(v);
+      };
+      const resource = stringFlag(p, 'resource');
+      const query = { ...(resource === undefined ? {} : { resourceId: resource }), ...optional('from', instant('from')), ...optional('to', instant('to')) };
+      return attempt(list, p, (store, policy) => {
+        const all: BookingView[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = listBookings(store, { ...query, limit: MAX_BOOKING_PAGE, ...(cursor === undefined ? {} : { cursor }) });
+          all.push(...page.bookings);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+        if (p.values.json) console.log(JSON.stringify(all.map(wire), null, 2));
+        else console.log(all.length === 0 ? 'no pushed bookings' : all.map((b) => describe(b, policy)).join('\n'));
+        return EXIT.ok;
+      });
+    },
+  };
+  return [put, cancel, show, list];
 }

@@ -28,7 +28,7 @@ export const PUSHED_PREFIX = 'api:';
 
 export const isPushedAppointment = (appointmentId: string): boolean => appointmentId.startsWith(PUSHED_PREFIX);
 
-interface AppointmentSql {
+export interface AppointmentSql {
   appointment_id: string;
   resource_id: string;
   status: 'confirmed' | 'cancelled';
@@ -39,7 +39,7 @@ interface AppointmentSql {
   fetched_at: number;
 }
 
-function fromSql(r: AppointmentSql): AppointmentRecord {
+export function fromSql(r: AppointmentSql): AppointmentRecord {
   return {
     appointmentId: r.appointment_id,
     resourceId: r.resource_id,

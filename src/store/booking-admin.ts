@@ -104,7 +104,8 @@ function peopleWouldChange(tx: Tx, names: ReadonlyMap<string, string | null>): b
   return false;
 }
 
-function view(a: AppointmentRecord, people: (email: string) => string | null): BookingView {
+/** A stored pushed appointment as the API shows it (names from the people table). */
+export function bookingView(a: AppointmentRecord, people: (email: string) => string | null): BookingView {
   const [organizer, ...attendees] = a.participants.map((email) => ({ email, name: people(email) }));
   return {
     bookingId: a.appointmentId.slice(PUSHED_PREFIX.length),
@@ -117,7 +118,7 @@ function view(a: AppointmentRecord, people: (email: string) => string | null): B
   };
 }
 
-function nameLookup(holder: DbHolder): (email: string) => string | null {
+export function bookingNames(holder: DbHolder): (email: string) => string | null {
   const stmt = cached(holder.db, 'SELECT name FROM people WHERE email = ?').pluck();
   return (email) => (stmt.get(email) as string | null | undefined) ?? null;
 }
@@ -144,11 +145,11 @@ export function putBooking(store: Store, bookingId: string, input: BookingInput,
     };
     // Compared before any write: an identical retry must not even move updated_at.
     if (before !== undefined && sameAppointment(before, next) && !peopleWouldChange(tx, names)) {
-      return { created: false, changed: false, booking: view(before, nameLookup(tx)) };
+      return { created: false, changed: false, booking: bookingView(before, bookingNames(tx)) };
     }
     upsertAppointment(tx, next);
     deriveGrants(tx, next, policy, ctx.now, names);
-    const booking = view(next, nameLookup(tx));
+    const booking = bookingView(next, bookingNames(tx));
     recordChange(tx, {
       at: ctx.now,
       actor: ctx.actor,
@@ -175,5 +176,5 @@ export function cancelBooking(store: Store, bookingId: string, ctx: BookingConte
 
 export function getBooking(holder: DbHolder, bookingId: string): BookingView | undefined {
   const found = getAppointment(holder, appointmentIdOf(bookingId));
-  return found === undefined ? undefined : view(found, nameLookup(holder));
+  return found === undefined ? undefined : bookingView(found, bookingNames(holder));
 }

@@ -185,4 +185,22 @@ describe('lintel bookings and groups', () => {
     expect([unknown.status, unknown.stderr.split('\n')[0]]).toEqual([2, 'unknown access group "vault"']);
     expect(lintel('groups', 'list', 'extra').status).toBe(2);
   }, 60_000);
+  it('lists the pushed bookings by resource and window; an attendee may come with a name', () => {
+    const named = put('b5', '--resource', 'room-1', '--starts', START, '--ends', END, '--organizer', 'hal@example.com', '--attendee', 'Gus Grey <gus@example.com>', '--json');
+    expect(named.status, named.stderr).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ attendees: [{ email: 'gus@example.com', name: 'Gus Grey' }] });
+    const ids = (...args: string[]) => {
+      const r = lintel('bookings', 'list', ...args, '--json');
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { bookingId: string }[]).map((b) => b.bookingId);
+    };
+    expect(ids()).toEqual(['b2', 'b5']);
+    expect(ids('--resource', 'desk-1')).toEqual(['b2']);
+    expect(ids('--from', '2031-01-01T00:00:00Z')).toEqual([]);
+    const text = lintel('bookings', 'list', '--resource', 'room-1');
+    expect(text.stdout).toMatch(/^booking b5: room-1 from 2030-03-01T09:00:00.000Z .*attendees: gus@example.com \(Gus Grey\); opens front/u);
+    const bad = lintel('bookings', 'list', '--from', 'tomorrow');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^--from: an ISO 8601 instant/u);
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
 import { getBooking, type BookingView } from '../../store/booking-admin.js';
+import { listBookings } from '../../store/booking-list.js';
 import type { Writes } from './write-ops.js';
 import type { Store } from '../../store/store.js';
 import type { BookingConfig } from '../../upstream/booking-apply.js';
@@ -62,6 +63,15 @@ const putRoute = createRoute({
   responses: { ...errorResponses, 200: json(Booking, 'Updated, or already so'), 201: json(Booking, 'Created') },
 });
 const getRoute = createRoute({ ...common, method: 'get', path, summary: 'One pushed booking', request: { params: BookingParam }, responses: { ...errorResponses, 200: json(Booking, 'The booking') } });
+const BookingPage = z.object({ items: z.array(Booking), next: z.string().nullable() }).openapi('BookingPage');
+const ListQuery = z.object({
+  resourceId: z.string().min(1).max(128).optional(),
+  from: Instant.optional().openapi({ description: 'Only bookings that end after this instant' }),
+  to: Instant.optional().openapi({ description: 'Only bookings that start before this instant' }),
+  cursor: z.string().max(1000).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const listRoute = createRoute({ ...common, method: 'get', path: '/bookings', summary: 'Pushed bookings by id, of a resource, overlapping a time window, with a cursor', request: { query: ListQuery }, responses: { ...errorResponses, 200: json(BookingPage, 'A page') } });
 const deleteRoute = createRoute({ ...common, method: 'delete', path, summary: 'Cancel a booking: its access goes at once', request: { params: BookingParam }, responses: { ...errorResponses, 204: { description: 'Cancelled' } } });
 
 const iso = (v: number) => new Date(v).toISOString();
@@ -88,6 +98,18 @@ export function mountBookingRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: St
     const found = getBooking(deps.store, c.req.valid('param').bookingId);
     if (found === undefined) throw unknownBooking();
     return c.json(wire(found), 200);
+  });
+  app.openapi(listRoute, (c) => {
+    requireScope(c, 'read');
+    const q = c.req.valid('query');
+    const page = listBookings(deps.store, {
+      limit: q.limit,
+      ...(q.resourceId === undefined ? {} : { resourceId: q.resourceId }),
+      ...(q.from === undefined ? {} : { from: ms(q.from)! }),
+      ...(q.to === undefined ? {} : { to: ms(q.to)! }),
+      ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+    });
+    return c.json({ items: page.bookings.map(wire), next: page.nextCursor }, 200);
   });
   app.openapi(deleteRoute, async (c) => {
     const actor = requireScope(c, 'write').name;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decideCard } from '../../../src/access/decide.js';
 import { recentChanges } from '../../../src/store/change-audit.js';
+import { upsertAppointment } from '../../../src/store/appointments.js';
 import { syncDoorsAndResources } from '../../../src/store/doors.js';
 import { applyDailyList, applyResourceGone, policyOfConfig, rederiveFromConfig } from '../../../src/upstream/booking-apply.js';
 import { dailyListSchema } from '../../../src/upstream/schemas.js';
@@ -109,6 +110,39 @@ describe('/api/v1 bookings', () => {
     expect(res.status).toBeLessThan(500);
     const refusal = (await res.json()) as ErrorBody;
     expect(refusal.error).toMatchObject({ code, field });
+    expect(tableHashes(s.store.db)).toEqual(before);
+  });
+
+  it('lists pushed bookings a page at a time, by resource and by the window they overlap, never the fetched lists', async () => {
+    const push = (id: string, start: string, end: string) => s.call('PUT', `/api/v1/bookings/${id}`, { body: { ...body, startsAt: start, endsAt: end } });
+    expect((await push('b-1', '2026-12-01T10:00:00Z', '2026-12-01T11:00:00Z')).status).toBe(201);
+    expect((await push('b-2', '2026-12-01T12:00:00Z', '2026-12-01T13:00:00Z')).status).toBe(201);
+    expect((await push('b-3', '2026-12-01T15:00:00Z', '2026-12-01T16:00:00Z')).status).toBe(201);
+    // A booking of the platform's fetched daily list (not pushed) is the platform's to list.
+    s.store.transact((tx) => upsertAppointment(tx, { appointmentId: 'A-77', resourceId: 'room-1', status: 'confirmed', startAt: at('2026-12-01T12:00:00Z'), endAt: at('2026-12-01T13:00:00Z'), participants: ['cy@example.com'], updatedAt: null, fetchedAt: 0 }));
+    type Page = { items: { bookingId: string }[]; next: string | null };
+    const list = async (query: string) => {
+      const res = await s.call('GET', `/api/v1/bookings${query}`, { token: s.tokens.read });
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as Page;
+      return { ids: page.items.map((b) => b.bookingId), next: page.next };
+    };
+    expect((await list('')).ids).toEqual(['b-1', 'b-2', 'b-3']);
+    expect((await list('?from=2026-12-01T11:30:00Z')).ids).toEqual(['b-2', 'b-3']);
+    expect((await list('?from=2026-12-01T10:30:00Z&to=2026-12-01T12:30:00Z')).ids).toEqual(['b-1', 'b-2']);
+    expect((await list('?resourceId=room-9')).ids).toEqual([]);
+    const first = await list('?limit=2');
+    expect(first.ids).toEqual(['b-1', 'b-2']);
+    expect(await list(`?limit=2&cursor=${first.next!}`)).toEqual({ ids: ['b-3'], next: null });
+
+    const before = tableHashes(s.store.db);
+    const refused = async (query: string, field: string) => {
+      const res = await s.call('GET', `/api/v1/bookings${query}`, { token: s.tokens.read });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as ErrorBody).error.field).toBe(field);
+    };
+    await refused('?cursor=nonsense', 'query.cursor');
+    await refused('?from=2026-12-01T12:00:00Z&to=2026-12-01T11:00:00Z', 'query.to');
     expect(tableHashes(s.store.db)).toEqual(before);
   });
 

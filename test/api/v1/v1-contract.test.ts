@@ -32,6 +32,7 @@ describe('/api/v1 contract', () => {
     expect(verdict.valid).toBe(true);
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/bookings',
       '/bookings/{bookingId}',
       '/companies/{companyId}',
       '/companies/{companyId}/members/{email}',
