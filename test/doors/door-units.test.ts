@@ -158,7 +158,7 @@ describe('DoorRelay without a connection', () => {
     expect(relay.pulse('front')).toEqual({ status: 'unreachable', commandId: null });
     expect(relay.pulse('nope')).toEqual({ status: 'unreachable', commandId: null });
     expect(relay.connected()).toBe(false);
-    expect(relay.doorStatus()).toEqual([{ doorId: 'front', driver: 'lintel', reports: { acks: 'command-id', relay: true, contact: true }, online: null, relay: 'unknown', contact: 'unknown', stateAt: null, fw: null, lastAck: null, pendingAcks: 0 }]);
+    expect(relay.doorStatus()).toEqual([{ doorId: 'front', driver: 'lintel', reports: { acks: 'command-id', relay: true, contact: true }, online: null, relay: 'unknown', contact: 'unknown', stateAt: null, fw: null, lastAck: null, pendingAcks: 0, ackMissedAt: null }]);
   });
 
   it('needs the embedded broker url when mqtt.url is "embedded"', async () => {
