@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AlarmSource } from './doors/alarm-types.js';
 import type { DoorRelay } from './doors/door-relay.js';
 import type { ReaderSource } from './readers/reader.js';
+import { doorCheck } from './status-builder.js';
 import type { UpstreamState } from './upstream/health.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 
@@ -19,11 +20,11 @@ const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const RECONCILE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const UPSTREAM_STATES: readonly UpstreamState[] = ['ok', 'degraded', 'unauthorized', 'unreachable', 'disabled'];
 
-export type RelaySource = Pick<DoorRelay, 'doorStatus' | 'onAck' | 'stats'>;
+export type RelaySource = Pick<DoorRelay, 'connected' | 'doorStatus' | 'onAck' | 'stats'>;
 export type ReaderStatusSource = Pick<ReaderSource, 'status'>;
 export type UpstreamStatusSource = Pick<UpstreamLink, 'status'>;
 
-/** Door online per door and the relay's missing acks from `relays`; ack latency is observed on each ack as it arrives. */
+/** Door online and healthy per door and the relay's missing acks from `relays`; ack latency is observed on each ack as it arrives. */
 export function relayFamilies(registry: Registry, relays: Set<RelaySource>): (relay: RelaySource) => () => void {
   const ackLatency = new Histogram({
     name: 'lintel_door_ack_latency_seconds',
@@ -40,6 +41,19 @@ export function relayFamilies(registry: Registry, relays: Set<RelaySource>): (re
     collect() {
       this.reset();
       for (const relay of relays) for (const d of relay.doorStatus()) this.set({ door: d.doorId }, d.online === true ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'lintel_door_healthy',
+    help: '1 when the door passes its health check (controller online, latest unlock acknowledged), else 0; see /health door:<id>',
+    labelNames: ['door'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const relay of relays) {
+        const connected = relay.connected();
+        for (const d of relay.doorStatus()) this.set({ door: d.doorId }, doorCheck(d, connected).ok ? 1 : 0);
+      }
     },
   });
   new Counter({

@@ -5,12 +5,13 @@ import { DoorSimulator } from '../../src/doors/door-simulator.js';
 import { Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startTestBroker } from '../helpers/broker.js';
+import { parsePromText, promValue } from '../helpers/prom-text.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /*
  * Door health through the whole gateway over real HTTP: with both door controllers offline the
  * page's header and /health used to say "ok". They say degraded now, /readyz refuses with the
- * failing doors, and /healthz still answers (the process is up and deciding).
+ * failing doors, /metrics has them unhealthy, and /healthz still answers (the process is up).
  */
 
 async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
@@ -61,6 +62,7 @@ describe('door health, end to end', () => {
     const ready = await get('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(promValue(parsePromText(await (await get('/metrics')).text()), 'lintel_door_healthy', { door: 'front' })).toBe(1);
 
     for (const sim of sims) await sim.stop();
     await until('both doors offline', () => gateway.relay.doorStatus().every((d) => d.online === false));
@@ -86,6 +88,11 @@ describe('door health, end to end', () => {
       const body = await (await get(path)).text();
       expect(body).not.toContain('Front entrance');
       expect(body).not.toContain('Orion room');
+    }
+    const metrics = parsePromText(await (await get('/metrics')).text());
+    for (const door of ['front', 'orion']) {
+      expect(promValue(metrics, 'lintel_door_healthy', { door })).toBe(0);
+      expect(promValue(metrics, 'lintel_door_online', { door })).toBe(0);
     }
     const page = await (await get('/')).text();
     expect(page).toContain('<span class="health-degraded" id="health">degraded</span>');

@@ -118,6 +118,7 @@ describe('metrics, scraped and checked by promtool', () => {
     // Every observation lies in the +Inf bucket, and the count says how many there were.
     expect(promValue(samples, 'lintel_swipe_to_publish_seconds_bucket', { le: '+Inf' })).toBe(promValue(samples, 'lintel_swipe_to_publish_seconds_count'));
     expect(promValue(samples, 'lintel_door_online', { door: 'front' })).toBe(1);
+    expect(promValue(samples, 'lintel_door_healthy', { door: 'front' })).toBe(1);
     expect(promValue(samples, 'lintel_door_acks_missing_total')).toBe(0);
     expect(promValue(samples, 'lintel_reader_connected', { reader: 'desk' })).toBe(1);
     expect(promValue(samples, 'lintel_reader_lines_total', { reader: 'desk' })).toBe(2);
