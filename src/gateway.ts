@@ -48,7 +48,8 @@ export class Gateway implements ReloadTarget {
   config: Config;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly metrics = new Metrics();
+  /** With the process metrics: one registry per gateway, and the gateway is the process. */
+  readonly metrics = new Metrics({ processMetrics: true });
   private readonly core: CoreParts;
   private readonly runner: PartRunner;
   private readonly systemd: SystemdNotifier;

@@ -1,6 +1,6 @@
 import type { AccessIndex } from './access/access-index.js';
 import type { Config } from './config/schema.js';
-import type { DoorRelay } from './doors/door-relay.js';
+import type { DoorRelay, DoorStatusEntry } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
 import type { Alarm, GatewayStatus } from './http/status.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
@@ -54,6 +54,31 @@ export function mergeStatusParts(parts: readonly StatusPart[]): StatusPart {
   return { ...out, readers, alarms, linkFileFaults: faults, checks };
 }
 
+/**
+ * A door is healthy when its controller says it is online and answered the latest unlock it was
+ * sent. A door that never reported (no controller on the broker, no retained state), one whose
+ * controller went offline (its last will), and one whose last unlock went unanswered past the
+ * ack timeout all fail: a grant there may not open anything. An unanswered unlock stays a fault
+ * until the door's next ack, late or not, shows the controller is back. Details name states,
+ * never a door's name: /health and /readyz are public.
+ */
+export function doorCheck(entry: DoorStatusEntry | undefined, mqttConnected: boolean): Check {
+  if (!mqttConnected) return { ok: false, detail: 'unknown: the broker is disconnected' };
+  if (!entry || entry.online === null) return { ok: false, detail: 'no report from its controller yet' };
+  if (!entry.online) return { ok: false, detail: 'controller offline' };
+  if (entry.ackMissedAt !== null) return { ok: false, detail: `unlock not acknowledged (${new Date(entry.ackMissedAt).toISOString()}); no ack since` };
+  return { ok: true, detail: 'online' };
+}
+
+/** The checks /readyz requires: the gateway can decide (store, index) and open doors (broker, every door). */
+export function readinessChecks(checks: GatewayStatus['checks']): GatewayStatus['checks'] {
+  const ready: GatewayStatus['checks'] = {};
+  for (const [key, check] of Object.entries(checks)) {
+    if (key === 'database' || key === 'index' || key === 'mqtt' || key.startsWith('door:')) ready[key] = check;
+  }
+  return ready;
+}
+
 const NO_INDEX = { people: 0, cards: 0, grants: 0, doors: 0 };
 
 /**
@@ -80,13 +105,15 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
       ? { ok: true, detail: 'written' }
       : { ok: false, detail: `${backlog.queued} rows waiting in memory: ${backlog.lastError ?? 'being written'}` };
   }
+  checks.index = s.index ? { ok: true, detail: 'loaded' } : { ok: false, detail: 'not loaded' };
+  const doorStates = new Map((s.relay?.doorStatus() ?? []).map((d) => [d.doorId, d]));
+  for (const d of s.config.doors) checks[`door:${d.id}`] = doorCheck(doorStates.get(d.id), mqttConnected);
   for (const r of readers) checks[`reader:${r.id}`] = { ok: r.connected, detail: r.lastError ?? (r.connected ? 'connected' : 'waiting for device') };
   if (up) checks.upstream = { ok: up.state === 'ok', detail: up.lastError ?? up.state };
   for (const f of s.linkFileFaults ?? []) checks[`file:${f.field}`] = { ok: false, detail: f.problem };
   // A part's own checks never replace the ones the sections above make (`database` stays the store's).
   for (const [key, check] of Object.entries(s.checks ?? {})) checks[key] ??= check;
   const health = !dbOpen ? 'failing' : Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded';
-  const doorStates = new Map((s.relay?.doorStatus() ?? []).map((d) => [d.doorId, d]));
   return {
     site: s.config.site.id,
     version: s.version,

@@ -36,6 +36,8 @@ export class AckTracker {
   private sweeper: Timer | null = null;
   private readonly timedOut = new Map<string, string>();
   private readonly lastByDoor = new Map<string, LastAck>();
+  /** Per door: when its latest missing ack was counted; cleared by the door's next ack (door health). */
+  private readonly missedByDoor = new Map<string, number>();
   private readonly listeners = new Set<(event: AckEvent) => void>();
   private tally = { acked: 0, missingAcks: 0, lateAcks: 0 };
 
@@ -73,6 +75,8 @@ export class AckTracker {
       this.logger.debug({ door: doorId, commandId: ack.id }, 'ack for an unknown command ignored');
       return;
     }
+    // Any ack, a late one too, says the controller is there again: the door is healthy once more.
+    this.missedByDoor.delete(doorId);
     if (ack.result !== 'executed') {
       this.logger.warn({ door: doorId, commandId: ack.id, result: ack.result, reason: ack.reason }, 'door did not execute the pulse');
     }
@@ -105,6 +109,11 @@ export class AckTracker {
     return this.lastByDoor.get(doorId) ?? null;
   }
 
+  /** When an unlock of `doorId` last went unanswered past the timeout with no ack from the door since; null otherwise. */
+  missedSince(doorId: string): number | null {
+    return this.missedByDoor.get(doorId) ?? null;
+  }
+
   counts(): { acked: number; missingAcks: number; lateAcks: number } {
     return { ...this.tally };
   }
@@ -125,7 +134,7 @@ export class AckTracker {
     const now = this.clock.now();
     for (const [commandId, entry] of this.waiting) {
       if (now - entry.sentAt < this.timeoutMs) break;
-      this.expire(commandId, entry);
+      this.expire(commandId, entry, now);
     }
     if (this.waiting.size === 0) {
       this.sweeper?.cancel();
@@ -133,9 +142,10 @@ export class AckTracker {
     }
   }
 
-  private expire(commandId: string, entry: { doorId: string }): void {
+  private expire(commandId: string, entry: { doorId: string }, now: number): void {
     this.waiting.delete(commandId);
     this.tally.missingAcks += 1;
+    this.missedByDoor.set(entry.doorId, now);
     this.timedOut.set(commandId, entry.doorId);
     if (this.timedOut.size > TIMED_OUT_MEMORY) {
       const oldest = this.timedOut.keys().next();

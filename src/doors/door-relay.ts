@@ -266,7 +266,7 @@ export class DoorRelay {
     const live = this.connected();
     return [...this.routes.byDoor.values()].map((route) => {
       const doorId = route.config.id;
-      return this.states.entry(route, live, { last: this.acks.last(doorId), pending: this.acks.pending(doorId) });
+      return this.states.entry(route, live, { last: this.acks.last(doorId), pending: this.acks.pending(doorId), missedAt: this.acks.missedSince(doorId) });
     });
   }
 

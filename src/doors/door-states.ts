@@ -33,6 +33,8 @@ export interface DoorStatusEntry {
   fw: string | null;
   lastAck: LastAck | null;
   pendingAcks: number;
+  /** When this door's latest unlock went unanswered past the ack timeout, with no ack since; null otherwise. */
+  ackMissedAt: number | null;
 }
 
 type StateReport = Extract<DriverEvent, { kind: 'state' }>;
@@ -84,7 +86,7 @@ export class DoorStates {
   }
 
   /** A door's status entry; `live` false (the gateway is disconnected) makes online null. */
-  entry(route: DoorRoute, live: boolean, acks: { last: LastAck | null; pending: number }): DoorStatusEntry {
+  entry(route: DoorRoute, live: boolean, acks: { last: LastAck | null; pending: number; missedAt: number | null }): DoorStatusEntry {
     const { config, driver } = route;
     const s = this.states.get(config.id);
     return {
@@ -98,6 +100,7 @@ export class DoorStates {
       fw: s?.fw ?? null,
       lastAck: acks.last,
       pendingAcks: acks.pending,
+      ackMissedAt: acks.missedAt,
     };
   }
 }

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { PartRoutes } from '../parts/part.js';
 import { BULK_PATH, MAX_BULK_BYTES } from '../api/v1/bulk-routes.js';
 import { operatorAuth } from './auth.js';
+import { mountHealthRoutes } from './health-routes.js';
 import { bodyCap, browserWriteCheck, hostCheck } from './request-guards.js';
 import { renderStatusPage } from './status-page.js';
 import type { GatewayStatus } from './status.js';
@@ -64,6 +65,7 @@ export function createHttpApp(deps: HttpDeps): Hono<ConsoleEnv> {
     // Liveness: the process can decide locally. Degraded dependencies are reported, not fatal.
     return c.json({ status: s.health, site: s.site, checks: s.checks }, s.health === 'failing' ? 503 : 200);
   });
+  mountHealthRoutes(app, deps.status);
   app.get('/metrics', auth, async (c) => c.text(await deps.metrics.text(), 200, { 'content-type': deps.metrics.registry.contentType }));
   app.get('/', auth, (c) => c.html(renderStatusPage(deps.status())));
   // Everything under /api is the operator's: one middleware, registered before any /api route.

@@ -45,6 +45,8 @@ export class AlarmsPart implements Part {
     const now = ctx.clock.now();
     for (const d of relay.doorStatus()) machine.contact(d.doorId, d.online === true ? d.contact : 'unknown', now);
     this.unsubscribe.push(
+      // lintel_door_alarms{door,kind}, read at scrape time.
+      ctx.metrics.watchAlarms(machine),
       relay.onState((e) => void runGuarded('door alarms: state', () => machine.contact(e.doorId, e.state.online ? e.state.contact : 'unknown', ctx.clock.now()), guard)),
       // Synchronous and cheap: it runs on the badge path, right after the send.
       relay.onPulse((e) => void runGuarded('door alarms: pulse', () => machine.pulsed(e.doorId, e.at), guard)),

@@ -41,6 +41,7 @@ export class ReadersPart implements Part {
       bindings: this.inputs.bindings ?? {},
       stdin: this.inputs.stdin ?? process.stdin,
     });
+    ctx.metrics.watchReaders(() => this.sources);
     for (const r of this.sources) await r.start();
   }
 

@@ -68,6 +68,7 @@ export class RelayPart implements Part {
       readFile: (path) => files.file(path),
     }));
     ctx.metrics.gauge('lintel_mqtt_connected', '1 when the MQTT broker is connected', () => (relay.connected() ? 1 : 0));
+    ctx.metrics.watchRelay(relay);
     this.files.onRetried(() => (files.ready('mqtt') ? this.connect() : undefined));
     if (files.ready('mqtt')) await this.connect();
   }

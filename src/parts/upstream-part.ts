@@ -36,6 +36,7 @@ export class UpstreamPart implements Part {
       const tokenFile = ctx.config().upstream?.tokenFile;
       if (healed.includes('upstream') && tokenFile) this.thread?.setToken(files.text(tokenFile));
     });
+    ctx.metrics.watchUpstream(this.thread);
     await this.thread.start();
   }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { decideCardInto, PLAIN_CONTEXT, type PolicyContext } from '../access/decide.js';
 import type { AccessIndex } from '../access/access-index.js';
 import type { FailureGuard } from '../access/failure-guard.js';
@@ -48,6 +49,11 @@ export interface BadgePipelineDeps {
   opened?: ((personId: number, readerId: string, at: number) => void) | undefined;
   /** Enrolment: a card read on an armed reader is captured for the admin, not decided (readers/learn-mode.ts). */
   learn?: Pick<LearnMode, 'active' | 'take'> | undefined;
+  /**
+   * A monotonic high-resolution time in ms (performance.now() by default), for the latency
+   * marks the recorder turns into histograms: the wall clock above is too coarse for microseconds.
+   */
+  hrNow?: (() => number) | undefined;
 }
 
 const RATE_LIMITED = Object.freeze(deny('rate_limited'));
@@ -74,8 +80,11 @@ const QR_KIND: Record<QrPayload['kind'], Kind> = {
 export class BadgePipeline {
   /** Card decisions are filled in here and copied into the record by finish(), synchronously. */
   private readonly cardDecision = decisionSlot();
+  private readonly hrNow: () => number;
 
-  constructor(private readonly deps: BadgePipelineDeps) {}
+  constructor(private readonly deps: BadgePipelineDeps) {
+    this.hrNow = deps.hrNow ?? (() => performance.now());
+  }
 
   /** Observers of every finished decision (the demo's console, future live status page). */
   onDecision(listener: DecisionListener): void {
@@ -85,37 +94,39 @@ export class BadgePipeline {
   onLine(reader: ReaderConfig, line: string): void {
     // One clock read per line: the guard, the decision and the audit row all see the read's time.
     const now = this.deps.clock.now();
+    // The read's mark for the latency histograms: one more number, nothing allocated.
+    const mark = this.hrNow();
     const guard = this.deps.cardGuard;
     // A locked reader refuses even a real card: during a sweep the reader cannot tell the
     // attacker's next frame from a member's card, and a lock that let known cards through
     // would answer "this one exists" to the sweep. The member waits out lockoutSec or uses
     // another reader; the alarm on the status page tells the operator why.
     if (guard !== undefined && !guard.check(reader.id, now)) {
-      this.finish(reader, 'card', line.slice(0, 32), maskCredential, RATE_LIMITED, now);
+      this.finish(reader, 'card', line.slice(0, 32), maskCredential, RATE_LIMITED, now, mark);
       return;
     }
-    if (reader.payload === 'qr') return this.onQr(reader, line, now);
+    if (reader.payload === 'qr') return this.onQr(reader, line, now, mark);
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
       const learn = this.deps.learn;
       if (learn !== undefined && learn.active && learn.take(reader.id, read.number, reader.cardFormat, now)) {
-        this.finish(reader, 'card', read.number, maskCredential, LEARNED, now);
+        this.finish(reader, 'card', read.number, maskCredential, LEARNED, now, mark);
         return;
       }
       const policy = this.deps.policy ?? PLAIN_CONTEXT;
-      this.finishCard(reader, read.number, decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, now, policy, reader.id), now);
+      this.finishCard(reader, read.number, decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, now, policy, reader.id), now, mark);
       return;
     }
     // An `auto` reader (a reception scanner) also sees QR payloads; a card reader's bad read is
     // final, and so is anything shaped like a card number in another notation (a hex UID on a
     // decimal reader): as a "visitor code" it would go to the booking platform.
-    if (reader.payload === 'auto' && read.reason === 'malformed_read' && !looksLikeCardNumber(line)) return this.onQr(reader, line, now);
-    this.finishCard(reader, line.slice(0, 32), deny(read.reason), now);
+    if (reader.payload === 'auto' && read.reason === 'malformed_read' && !looksLikeCardNumber(line)) return this.onQr(reader, line, now, mark);
+    this.finishCard(reader, line.slice(0, 32), deny(read.reason), now, mark);
   }
 
   /** A card decided: acted on and recorded, then counted by the guess guard (after the unlock is on its way). */
-  private finishCard(reader: ReaderConfig, raw: string, decision: Decision, now: number): void {
-    this.finish(reader, 'card', raw, maskCredential, decision, now);
+  private finishCard(reader: ReaderConfig, raw: string, decision: Decision, now: number, mark: number): void {
+    this.finish(reader, 'card', raw, maskCredential, decision, now, mark);
     const guard = this.deps.cardGuard;
     if (guard === undefined) return;
     if (decision.result === 'granted') guard.recordSuccess(reader.id, now);
@@ -126,9 +137,9 @@ export class BadgePipeline {
    * A visitor code is answered by the platform, up to seconds later: the decision, the
    * command's lifetime and the audit row still count from `now`, the read's time.
    */
-  private onQr(reader: ReaderConfig, payload: string, now: number): void {
+  private onQr(reader: ReaderConfig, payload: string, now: number, mark: number): void {
     if (!this.deps.qr) {
-      this.finish(reader, 'garbage', payload, qrLabel, deny('malformed_read'), now);
+      this.finish(reader, 'garbage', payload, qrLabel, deny('malformed_read'), now, mark);
       return;
     }
     const read = classifyQrPayload(payload);
@@ -142,14 +153,14 @@ export class BadgePipeline {
     }
     if (outcome instanceof Promise) {
       outcome.then(
-        (d) => this.finish(reader, kind, payload, qrLabel, d, now),
+        (d) => this.finish(reader, kind, payload, qrLabel, d, now, mark),
         (err: unknown) => {
           this.deps.logger.error({ err: (err as Error).message, reader: reader.id }, 'visitor check failed; denying');
-          this.finish(reader, kind, payload, qrLabel, deny('visit_offline_denied'), now);
+          this.finish(reader, kind, payload, qrLabel, deny('visit_offline_denied'), now, mark);
         },
       );
     } else {
-      this.finish(reader, kind, payload, qrLabel, outcome, now);
+      this.finish(reader, kind, payload, qrLabel, outcome, now, mark);
     }
   }
 
@@ -157,9 +168,13 @@ export class BadgePipeline {
    * `mask` turns the raw credential into what may be recorded; it runs after the pulse, like
    * everything that does not decide whether the door opens. `decision` may be the pipeline's
    * reused slot: its fields are copied into the record here and the object is not kept.
+   * `readMark`: the read's hrNow(); the decided and published marks are taken here, and only
+   * the recorder, after the unlock, turns them into observations.
    */
-  private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision, at: number): void {
+  private finish(reader: ReaderConfig, kind: Kind, raw: string, mask: (raw: string) => string, decision: Decision, at: number, readMark: number): void {
+    const decidedMark = this.hrNow();
     const relay = decision.result === 'granted' ? this.deps.relay.pulse(reader.door, at).status : 'none';
+    const publishedMark = relay === 'sent' ? this.hrNow() : null;
     if (relay === 'sent' && decision.personId !== null) this.deps.opened?.(decision.personId, reader.id, at);
     this.deps.recorder.record({
       at,
@@ -171,6 +186,10 @@ export class BadgePipeline {
       result: decision.result,
       reason: decision.reason,
       relay,
+      // Flat numbers on the row the recorder keeps anyway: no object of their own.
+      readMark,
+      decidedMark,
+      publishedMark,
       ...(decision.source != null ? { source: decision.source } : {}),
       ...(decision.event != null ? { event: decision.event } : {}),
     });

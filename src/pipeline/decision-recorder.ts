@@ -16,6 +16,14 @@ export interface RecordedDecision extends DecisionEvent {
   event?: PolicyEvent | null;
   /** Identical denials this row stands for (src/pipeline/flood-collapse.ts); 1 when absent. */
   count?: number;
+  /**
+   * High-resolution marks (ms, BadgePipeline's hrNow) of the read, its decision and its unlock
+   * handed to the socket (null: nothing sent). Taken on the badge path, observed as histograms
+   * only in flushPending, after the unlock; absent on rows made elsewhere.
+   */
+  readMark?: number;
+  decidedMark?: number;
+  publishedMark?: number | null;
 }
 
 /** A decision, after it was acted on; `personId` is local (never send it out of the process). */
@@ -127,6 +135,7 @@ export class DecisionRecorder {
       if (d.relay === 'unreachable') metrics.relayUnreachable.inc();
       // Reads, not rows: a collapsed row counts every denial it stands for.
       metrics.decisions.inc({ result: d.result, reason: d.reason }, d.count ?? 1);
+      if (d.readMark !== undefined) observeLatency(metrics, d, d.readMark);
       const event: DecisionEvent = {
         at: d.at,
         readerId: d.readerId,
@@ -200,4 +209,10 @@ export class DecisionRecorder {
     this.busyAttempts = 0;
     this.droppedThisOutage = 0;
   }
+}
+
+/** One observation a row, a collapsed one too: the histograms describe reads decided, not how many a flood had. */
+function observeLatency(metrics: Metrics, d: RecordedDecision, readMark: number): void {
+  if (d.decidedMark !== undefined) metrics.decisionLatency.observe({ kind: d.kind }, Math.max(0, d.decidedMark - readMark) / 1000);
+  if (d.publishedMark != null) metrics.swipeToPublish.observe(Math.max(0, d.publishedMark - readMark) / 1000);
 }

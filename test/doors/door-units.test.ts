@@ -149,6 +149,28 @@ describe('AckTracker', () => {
     expect(tracker.last('front')).toMatchObject({ commandId: 'command-2', result: 'expired', latencyMs: null });
     expect(tracker.pending('front')).toBe(0);
   });
+
+  it('remembers per door when an unlock went unanswered, until that door acks again (door health)', () => {
+    const clock = new FakeClock();
+    const tracker = new AckTracker(clock, silentLogger, 1000);
+    tracker.expect('front', 'c-1');
+    tracker.expect('lab', 'c-2');
+    tracker.received('lab', new DoorAck('c-2', 'executed', clock.now()));
+    clock.advance(1250);
+    const missedAt = tracker.missedSince('front');
+    expect(missedAt).not.toBeNull();
+    expect(missedAt!).toBeGreaterThan(clock.now() - 1250);
+    expect(tracker.missedSince('lab')).toBeNull();
+    // Another door's ack, or a stranger's ack at this door, says nothing of front's controller.
+    tracker.expect('lab', 'c-3');
+    tracker.received('lab', new DoorAck('c-3', 'executed', clock.now()));
+    tracker.received('front', new DoorAck('not-ours', 'executed', clock.now()));
+    expect(tracker.missedSince('front')).toBe(missedAt);
+    // A later unlock answered on time: the controller is back.
+    tracker.expect('front', 'c-4');
+    tracker.received('front', new DoorAck('c-4', 'executed', clock.now()));
+    expect(tracker.missedSince('front')).toBeNull();
+  });
 });
 
 describe('DoorRelay without a connection', () => {
@@ -158,7 +180,7 @@ describe('DoorRelay without a connection', () => {
     expect(relay.pulse('front')).toEqual({ status: 'unreachable', commandId: null });
     expect(relay.pulse('nope')).toEqual({ status: 'unreachable', commandId: null });
     expect(relay.connected()).toBe(false);
-    expect(relay.doorStatus()).toEqual([{ doorId: 'front', driver: 'lintel', reports: { acks: 'command-id', relay: true, contact: true }, online: null, relay: 'unknown', contact: 'unknown', stateAt: null, fw: null, lastAck: null, pendingAcks: 0 }]);
+    expect(relay.doorStatus()).toEqual([{ doorId: 'front', driver: 'lintel', reports: { acks: 'command-id', relay: true, contact: true }, online: null, relay: 'unknown', contact: 'unknown', stateAt: null, fw: null, lastAck: null, pendingAcks: 0, ackMissedAt: null }]);
   });
 
   it('needs the embedded broker url when mqtt.url is "embedded"', async () => {

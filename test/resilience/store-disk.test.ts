@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchStatus, waitFor } from '../helpers/lintel-process.js';
+import { failingBesideDoors, fetchStatus, waitFor } from '../helpers/lintel-process.js';
 import { budgetMs, reportFigures } from '../helpers/resilience-profile.js';
 import { ResilienceSite } from '../helpers/resilience-site.js';
 import { cardsCsv } from '../helpers/site-config.js';
@@ -53,7 +53,7 @@ describe('resilience: store — disk faults while running', () => {
     expect(s.gateway!.alive(), 'gateway still running').toBe(true);
     expect(series.arrivedAt.filter((t) => !Number.isFinite(t)).length, 'swipes without an unlock').toBe(0);
     expect(during, 'status answered during the fault').not.toBeNull();
-    const failing = Object.entries(during!.checks).filter(([, c]) => !c.ok);
+    const failing = failingBesideDoors(during!);
 
     recover(fs);
     const probe = s.probe();
@@ -66,7 +66,7 @@ describe('resilience: store — disk faults while running', () => {
       15_000,
       200,
     ).catch(() => probe.auditAfter(auditBefore).filter((x) => x.reader_id === 'reader-1'));
-    reportFigures(name, { swipes: series.sentAt.length, errorLogLines: errorsLogged, auditRowsAfterRecovery: rows.length, failingChecks: failing.map(([k]) => k) });
+    reportFigures(name, { swipes: series.sentAt.length, errorLogLines: errorsLogged, auditRowsAfterRecovery: rows.length, failingChecks: failing });
     expect(failing.length, `a failing check shows the fault: ${JSON.stringify(during!.checks)}`).toBeGreaterThan(0);
     expect(rows.length, 'audit rows for the swipes made during the fault').toBe(series.sentAt.length);
     expect(probe.integrity()).toBe('ok');

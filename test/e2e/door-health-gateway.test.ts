@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { DoorSimulator } from '../../src/doors/door-simulator.js';
+import { Gateway } from '../../src/gateway.js';
+import { silentLogger } from '../../src/util/log.js';
+import { startTestBroker } from '../helpers/broker.js';
+import { parsePromText, promValue } from '../helpers/prom-text.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/*
+ * Door health through the whole gateway over real HTTP: with both door controllers offline the
+ * page's header and /health used to say "ok". They say degraded now, /readyz refuses with the
+ * failing doors, /metrics has them unhealthy, and /healthz still answers (the process is up).
+ */
+
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Health { status: string; checks: Record<string, { ok: boolean; detail: string }> }
+interface Ready { status: string; failing?: Record<string, { ok: boolean; detail: string }> }
+
+describe('door health, end to end', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('both controllers offline: /health and the page say degraded, /readyz 503 names the doors, /healthz 200', async () => {
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.stop());
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const protocolVersion = broker.protocolVersions.includes(5) ? 5 : 4;
+    const config = parseConfig({
+      site: { id: 'dh' },
+      dataDir: join(dir, 'data'),
+      http: { host: '127.0.0.1', port: 0 },
+      mqtt: { url: broker.url, protocolVersion },
+      doors: [{ id: 'front', name: 'Front entrance' }, { id: 'orion', name: 'Orion room' }],
+    });
+    const gateway = new Gateway({ config, logger: silentLogger });
+    await gateway.start();
+    cleanups.push(() => gateway.stop());
+    const sims = ['front', 'orion'].map((doorId) => new DoorSimulator({ url: broker.url, prefix: config.mqtt.topicPrefix, siteId: 'dh', doorId, protocolVersion }));
+    for (const sim of sims) {
+      await sim.start();
+      cleanups.push(() => sim.stop());
+    }
+    const { host, port } = gateway.address()!;
+    const get = (path: string) => fetch(`http://${host}:${port}${path}`);
+
+    await until('both doors online', () => gateway.relay.doorStatus().every((d) => d.online === true));
+    const healthy = (await (await get('/health')).json()) as Health;
+    expect(healthy.status).toBe('ok');
+    expect(healthy.checks['door:front']).toEqual({ ok: true, detail: 'online' });
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(promValue(parsePromText(await (await get('/metrics')).text()), 'lintel_door_healthy', { door: 'front' })).toBe(1);
+
+    for (const sim of sims) await sim.stop();
+    await until('both doors offline', () => gateway.relay.doorStatus().every((d) => d.online === false));
+
+    const health = await get('/health');
+    expect(health.status).toBe(200); // degraded, not failing: the gateway still decides and logs
+    const h = (await health.json()) as Health;
+    expect(h.status).toBe('degraded');
+    expect(h.checks['door:front']).toEqual({ ok: false, detail: 'controller offline' });
+    expect(h.checks['door:orion']).toEqual({ ok: false, detail: 'controller offline' });
+
+    const notReady = await get('/readyz');
+    expect(notReady.status).toBe(503);
+    const r = (await notReady.json()) as Ready;
+    expect(r).toEqual({ status: 'not_ready', failing: { 'door:front': { ok: false, detail: 'controller offline' }, 'door:orion': { ok: false, detail: 'controller offline' } } });
+
+    const live = await get('/healthz');
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'up' });
+
+    // Public probes show states, never a door's name.
+    for (const path of ['/health', '/readyz', '/healthz']) {
+      const body = await (await get(path)).text();
+      expect(body).not.toContain('Front entrance');
+      expect(body).not.toContain('Orion room');
+    }
+    const metrics = parsePromText(await (await get('/metrics')).text());
+    for (const door of ['front', 'orion']) {
+      expect(promValue(metrics, 'lintel_door_healthy', { door })).toBe(0);
+      expect(promValue(metrics, 'lintel_door_online', { door })).toBe(0);
+    }
+    const page = await (await get('/')).text();
+    expect(page).toContain('<span class="health-degraded" id="health">degraded</span>');
+  }, 30_000);
+});
