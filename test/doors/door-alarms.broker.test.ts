@@ -77,6 +77,7 @@ describe('door alarms in a running gateway', () => {
     const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain('Alarms');
     expect(page).toContain('door front');
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^lintel_door_alarms\{door="front",kind="forced_open"\} 1$/m);
 
     const outcome = gateway.alarms.acknowledge(forced!.id, 'console:alice', Date.now());
     expect(outcome).toMatchObject({ status: 'acknowledged', alarm: { id: forced!.id, acknowledgedBy: 'console:alice' } });
@@ -85,6 +86,8 @@ describe('door alarms in a running gateway', () => {
 
     sim.simulateClose();
     await until('the alarm gone once closed', async () => ((await doorAlarms()).length === 0 ? true : undefined));
+    // The series stays, at 0: a graph shows the alarm ending, not a gap.
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^lintel_door_alarms\{door="front",kind="forced_open"\} 0$/m);
     expect(changes.map((c) => `${c.change} ${c.alarm.kind}`)).toEqual(['raised forced_open', 'acknowledged forced_open', 'cleared forced_open']);
     expect(gateway.alarms.acknowledge(forced!.id, 'console:alice', Date.now())).toEqual({ status: 'not_found' });
   });
