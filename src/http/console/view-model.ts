@@ -38,3 +38,8 @@ export function zoned(ms: number | null | undefined, timeZone: string): string {
   if (!ms) return '—';
   return formatInZone(ms, timeZone).slice(0, 19).replace('T', ' ');
 }
+
+/** A status text that embeds ISO instants (a door's `lastAck`: `ok at 2026-…Z`), with them shown in the site's zone. */
+export function zonedText(text: string, timeZone: string): string {
+  return text.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, (iso) => zoned(Date.parse(iso), timeZone));
+}

@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx';
 import type { DecisionEvent } from '../../../pipeline/recent-decisions.js';
-import { zoned, type ConsoleView, type LatencyBucket } from '../view-model.js';
+import { zoned, zonedText, type ConsoleView, type LatencyBucket } from '../view-model.js';
 
 /*
  * The sections of the status page. Each is a <section id="sec-..."> the live script replaces
@@ -96,7 +96,7 @@ export function DoorsSection({ view }: { view: ConsoleView }) {
               <td><Badge ok={d.online} yes="online" no="offline" /></td>
               <td class="relay">{d.relay}</td>
               <td>{d.contact}</td>
-              <td>{d.lastAck ?? '—'}</td>
+              <td>{d.lastAck ? zonedText(d.lastAck, view.timeZone) : '—'}</td>
               <td>{alarms.length === 0 ? '—' : <span class="bad">{alarms.map((a) => a.kind.replace('_', ' ')).join(', ')}</span>}</td>
             </tr>
           );
