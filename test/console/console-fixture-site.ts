@@ -20,6 +20,7 @@ export function consoleSite(opts: { timeZone?: string } = {}) {
   const anaId = (site.store.db.prepare("SELECT id FROM people WHERE email = 'ana@example.com'").get() as { id: number }).id;
   const recent = new RecentDecisions();
   const listeners: DecisionListener[] = [];
+  const doorListeners = new Set<() => void>();
   const decide = (e: DecisionEvent, personId: number | null) => {
     recent.push(e, personId);
     for (const l of listeners) l(e, personId);
@@ -48,7 +49,14 @@ export function consoleSite(opts: { timeZone?: string } = {}) {
       csrf: formCsrf,
       actions,
       status: () => ({ ...status, recent: recent.list() }),
-      live: { recent, onDecision: (l) => void listeners.push(l) },
+      live: {
+        recent,
+        onDecision: (l) => void listeners.push(l),
+        onDoorState: (l) => {
+          doorListeners.add(l);
+          return () => void doorListeners.delete(l);
+        },
+      },
       store: site.store,
       timeZone: () => opts.timeZone ?? 'Europe/Zurich',
       clock,
@@ -56,5 +64,5 @@ export function consoleSite(opts: { timeZone?: string } = {}) {
       metrics,
       limits,
     });
-  return { ...site, clock, recent, decide, actions, make, anaId, audit: new AuditLog(site.store.db), metrics };
+  return { ...site, doorChanged: () => doorListeners.forEach((l) => l()), doorListeners, clock, recent, decide, actions, make, anaId, audit: new AuditLog(site.store.db), metrics };
 }
