@@ -68,7 +68,8 @@ export interface Console {
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: with it Chromium sends `Origin: null` on form posts, which the gateway's browser check refuses as foreign.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
 };
 
@@ -103,6 +104,8 @@ export function createConsole(deps: ConsoleDeps): Console {
   app.get('/console.js', secured, (c) => c.body(CONSOLE_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
   app.get('/console.css', secured, (c) => c.body(CONSOLE_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
 
+  // Browsers ask for it on every page; a 404 there is noise in an operator's console.
+  app.get('/favicon.ico', secured, (c) => c.body(null, 204));
   app.get('/', session, secured, async (c) => {
     const token = c.get('csrf');
     const flash = token ? flashes.take(token) : null;
