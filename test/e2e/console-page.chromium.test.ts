@@ -150,6 +150,23 @@ describe.runIf(existsSync(CHROMIUM))('the console in a browser', () => {
     await page.close();
   });
 
+  it('works without JavaScript, and refuses a form whose token was tampered with', async () => {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const page = await ctx.newPage();
+    await page.goto(`${base}/`);
+    expect(await page.locator('#live-state').textContent()).toBe('live updates: connecting…'); // no script ran
+    const before = pulses.length;
+    await page.getByRole('button', { name: 'open front' }).click();
+    await expect.poll(() => page.locator('#flash').textContent()).toBe('door front opened');
+    await expect.poll(() => pulses.length).toBe(before + 1);
+    await page.locator('form[action="/actions/door.pulse"] input[name="_csrf"]').first().evaluate((el) => el.setAttribute('value', 'forged'));
+    const refused = page.waitForResponse((r) => r.url().endsWith('/actions/door.pulse'));
+    await page.getByRole('button', { name: 'open front' }).click();
+    expect((await refused).status()).toBe(403);
+    expect(pulses.length).toBe(before + 1);
+    await ctx.close();
+  });
+
   it('locks the site down from the page and shows it on every page load and live', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await page.goto(`${base}/`);
