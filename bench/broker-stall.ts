@@ -30,8 +30,8 @@ const relay = new DoorRelay({
   mqtt: { url: broker.url, embeddedPort: 1883, topicPrefix: PREFIX, protocolVersion: 5, keepaliveSec: 30 },
   siteId: SITE,
   doors: [
-    { id: 'direct', driver: 'lintel', pulseMs: 3000, relay: { channel: 1 }, commandTtlMs: TTL_MS, visitors: false },
-    { id: 'slow', driver: 'lintel', pulseMs: 3000, relay: { channel: 1 }, commandTtlMs: TTL_MS, visitors: false },
+    { id: 'direct', driver: 'lintel', pulseMs: 3000, relay: { channel: 1 }, commandTtlMs: TTL_MS, visitors: false, alarms: { heldOpenSeconds: 30, forcedOpen: true } },
+    { id: 'slow', driver: 'lintel', pulseMs: 3000, relay: { channel: 1 }, commandTtlMs: TTL_MS, visitors: false, alarms: { heldOpenSeconds: 30, forcedOpen: true } },
   ],
   clock: systemClock,
   logger: silentLogger,

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { AccessIndex } from './access/access-index.js';
 import type { ReloadPlan } from './config/reload-plan.js';
 import type { Config, ReaderConfig } from './config/schema.js';
+import type { AlarmSource } from './doors/alarm-types.js';
 import type { DoorHold } from './doors/door-hold.js';
 import type { DoorRelay } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
@@ -10,6 +11,8 @@ import type { GatewayStatus } from './http/status.js';
 import { Metrics } from './metrics.js';
 import { gatewayParts, type CoreParts } from './parts/gateway-parts.js';
 import { PartRunner } from './parts/part-runner.js';
+import type { OperatorActions } from './console/actions.js';
+import type { LearnMode } from './readers/learn-mode.js';
 import type { BadgePipeline } from './pipeline/badge-pipeline.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { IssuedToken } from './qr/issuer.js';
@@ -170,8 +173,23 @@ export class Gateway implements ReloadTarget {
     return this.core.doorHold.doorHold;
   }
 
+  /** The door alarms (contact sensor): listed, followed and acknowledged here. */
+  get alarms(): AlarmSource {
+    return this.core.alarms.alarms();
+  }
+
   get upstream(): UpstreamLink | null {
     return this.core.upstream.link;
+  }
+
+  /** The operator's actions, as the console, the operator API and MQTT commands run them. */
+  get actions(): OperatorActions {
+    return this.core.console.actions;
+  }
+
+  /** Enrolment: which readers are armed to learn a card. */
+  get learn(): LearnMode {
+    return this.core.decisions.learn;
   }
 
   get pipeline(): BadgePipeline {

@@ -9,7 +9,7 @@ import type { Config, DoorConfig, ResourceConfig } from './schema.js';
  * Live: the resource → door mapping (SQLite plus a grant re-derivation, one transaction), the
  * platform token (`upstream.token`, `upstream.tokenFile`: the file is re-read on every reload,
  * which is how a token is rotated), and the doors: pulseMs, commandTtlMs, relay.channel, driver,
- * topic and name of a running door, and doors added or removed (the relay swaps its routing
+ * topic, name and alarms (the alarms part's limits) of a running door, and doors added or removed (the relay swaps its routing
  * table whole, the store its door rows), and `log.level` (the root logger and every child the
  * parts hold, the upstream thread's too). A door's `visitors` needs a restart (the visitor gate
  * holds it; a new door admits no visitors until then). Everything else needs a restart, because
@@ -94,6 +94,8 @@ export function planReload(running: Config, next: Config): ReloadPlan {
 
 /** Door fields a reload applies live in the relay and the store; every other door field needs a restart. */
 const LIVE_DOOR_FIELDS = new Set(['name', 'driver', 'topic', 'pulseMs', 'commandTtlMs', 'relay']);
+/** Door fields the alarms part applies live (parts/alarms-part.ts): nothing for the relay or the store to do. */
+const ALARM_DOOR_FIELDS = new Set(['alarms']);
 /** Door fields of the access model: live, by an index rebuild (they mean nothing to the relay). */
 export const MODEL_DOOR_FIELDS = new Set(['mode', 'unlockSchedule', 'firstPersonIn']);
 
@@ -109,6 +111,7 @@ const hasModelPolicy = (d: DoorConfig) => (d.mode ?? 'card') !== 'card' || d.unl
  */
 function planDoors(running: Config, next: Config): { live: string[]; restart: string[]; problems: string[]; relay: string[]; model: string[]; doors: DoorConfig[] } {
   const relay: string[] = [];
+  const alarms: string[] = [];
   const model: string[] = [];
   const restart: string[] = [];
   const problems: string[] = [];
@@ -134,11 +137,12 @@ function planDoors(running: Config, next: Config): { live: string[]; restart: st
     for (const key of new Set([...Object.keys(old), ...Object.keys(d)])) {
       const path = `doors.${d.id}.${key}`;
       if (MODEL_DOOR_FIELDS.has(key)) model.push(...diffPaths(modelField(old, key), modelField(d, key), path));
+      else if (ALARM_DOOR_FIELDS.has(key)) alarms.push(...diffPaths((old as Record<string, unknown>)[key], (d as Record<string, unknown>)[key], path));
       else (LIVE_DOOR_FIELDS.has(key) ? relay : restart).push(...diffPaths((old as Record<string, unknown>)[key], (d as Record<string, unknown>)[key], path));
     }
     return { ...d, visitors: old.visitors };
   });
-  return { live: [...new Set([...relay, ...model])], restart, problems, relay, model, doors };
+  return { live: [...new Set([...relay, ...model, ...alarms])], restart, problems, relay, model, doors };
 }
 
 /** A model field with its default filled in, so writing out `mode: card` is no change. */

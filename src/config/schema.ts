@@ -69,6 +69,16 @@ const doorSchema = z.strictObject({
   commandTtlMs: z.number().int().min(200).max(10_000).default(2000),
   /** Whether visitors with a valid checked-in visit may open this door. */
   visitors: z.boolean().default(false),
+  /**
+   * Contact-sensor alarms (doors/door-alarms.ts), for drivers that report a contact: held open
+   * this long after the authorised opening ended, and forced open (opened with no pulse or hold).
+   */
+  alarms: z
+    .strictObject({
+      heldOpenSeconds: z.number().int().min(1).max(3600).default(30),
+      forcedOpen: z.boolean().default(true),
+    })
+    .default({ heldOpenSeconds: 30, forcedOpen: true }),
   ...doorModelFields, // mode, unlockSchedule, firstPersonIn (model-schema.ts)
 });
 

@@ -14,6 +14,12 @@ import { RelockBackstop } from './relock-backstop.js';
 
 /** expired: the read's command lifetime (readAt + commandTtlMs) was over before it could be sent; nothing is sent. */
 export type PulseOutcome = { status: 'sent'; commandId: string } | { status: 'unreachable' | 'expired'; commandId: null };
+/** An unlock that was sent (door alarms: the opening it authorises). `at`: when it was sent. */
+export interface PulseSent {
+  doorId: string;
+  commandId: string;
+  at: number;
+}
 export type { AckEvent, LastAck };
 export type { DoorStatusEntry, KnownDoorState, StateEvent };
 
@@ -55,6 +61,7 @@ export class DoorRelay {
   /** Ends the pulses of doors whose device has no timer of its own (behaviour.pulseEnd 'gateway'). */
   private readonly pulseEnder: PulseEnder;
   private readonly connectionListeners = new Set<Listener<boolean>>();
+  private readonly pulseListeners = new Set<Listener<PulseSent>>();
   private client: MqttClient | null = null;
   private readonly outgoingStore = new NoReplayStore();
   private readonly commandIds = new CommandIds(randomBytes(9).toString('base64url'));
@@ -218,7 +225,19 @@ export class DoorRelay {
     this.acks.expect(doorId, commandId);
     this.backstop.unlockSent(doorId, route.config.pulseMs);
     if (behaviour.pulseEnd === 'gateway') this.pulseEnder.unlockSent(doorId, route.config.pulseMs);
+    this.emitPulse({ doorId, commandId, at: this.opts.clock.now() });
     return { status: 'sent', commandId };
+  }
+
+  /** On the badge path, after the send: a listener that throws is logged and never costs the unlock's outcome. */
+  private emitPulse(event: PulseSent): void {
+    for (const fn of this.pulseListeners) {
+      try {
+        fn(event);
+      } catch (err) {
+        this.opts.logger.error({ door: event.doorId, err: (err as Error).message }, 'pulse listener threw');
+      }
+    }
   }
 
   private *gatewayEnded(): Iterable<string> {
@@ -262,6 +281,12 @@ export class DoorRelay {
 
   onState(fn: Listener<StateEvent>): () => void {
     return this.states.onState(fn);
+  }
+
+  /** Every unlock sent, whoever asked for it (a badge, a hold, an operator pulse). */
+  onPulse(fn: Listener<PulseSent>): () => void {
+    this.pulseListeners.add(fn);
+    return () => void this.pulseListeners.delete(fn);
   }
 
   onConnection(fn: Listener<boolean>): () => void {

@@ -9,7 +9,7 @@ import { renderDocument, StatusPage } from './console/views/status-view.js';
 export function renderStatusPage(s: GatewayStatus, timeZone = 'UTC'): string {
   return renderDocument(
     StatusPage({
-      view: { status: s, timeZone, viewer: null, decisions: s.recent.map((event) => ({ event, person: null })), pending: null, latency: null, doorAlarms: [], lockdown: null, live: false },
+      view: { status: s, timeZone, viewer: null, decisions: s.recent.map((event) => ({ event, person: null })), pending: null, latency: null, lockdown: null, live: false },
       csrf: null,
       flash: null,
     }),

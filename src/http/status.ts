@@ -1,14 +1,22 @@
+import type { DoorAlarm } from '../doors/alarm-types.js';
 import type { DecisionEvent } from '../pipeline/recent-decisions.js';
 
-/** Something an operator should look at now; shown at the top of the page while it lasts. */
-export interface Alarm {
-  /** A reader refused every read after too many unknown credentials (card guessing). */
+/** A reader refused every read after too many unknown credentials (card guessing). */
+export interface ReaderLockAlarm {
   kind: 'reader_locked';
   readerId: string;
   /** ms: when it clears by itself. */
   until: number;
   detail: string;
 }
+
+/** A door alarm from its contact sensor (doors/door-alarms.ts), as listed until acknowledged and cleared. */
+export interface DoorAlarmEntry extends DoorAlarm {
+  detail: string;
+}
+
+/** Something an operator should look at now; shown at the top of the page while it lasts. */
+export type Alarm = ReaderLockAlarm | DoorAlarmEntry;
 
 /** Everything the status page, /api/status and /health show. Built by the composition root. */
 export interface GatewayStatus {

@@ -1,5 +1,6 @@
 import type { GatewayStatus } from '../http/status.js';
 import { AccessPart } from './access-part.js';
+import { AlarmsPart } from './alarms-part.js';
 import { ApiPart } from './api-part.js';
 import { BackgroundPart } from './background-part.js';
 import { DecisionsPart } from './decisions-part.js';
@@ -10,6 +11,7 @@ import { IndexPart } from './index-part.js';
 import type { Part } from './part.js';
 import { ReadersPart, type ReaderInputs } from './readers-part.js';
 import { BrokerPart, RelayPart } from './relay-part.js';
+import { ConsolePart } from './console-part.js';
 import { CheckpointerPart, StorePart } from './store-part.js';
 import { UpstreamPart } from './upstream-part.js';
 
@@ -22,9 +24,11 @@ export interface CoreParts {
   broker: BrokerPart;
   relay: RelayPart;
   doorHold: DoorHoldPart;
+  alarms: AlarmsPart;
   upstream: UpstreamPart;
   decisions: DecisionsPart;
   http: HttpPart;
+  console: ConsolePart;
 }
 
 export interface GatewayParts {
@@ -49,11 +53,14 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const broker = new BrokerPart();
   const relay = new RelayPart(files, broker);
   const doorHold = new DoorHoldPart(relay, access);
+  const alarms = new AlarmsPart(relay, doorHold);
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
   const api = new ApiPart(files, store);
+  const console = new ConsolePart({ store, access, relay, doorHold, upstream, decisions, api });
+  console.useAlarms(() => alarms.alarms());
   const http = new HttpPart(files, upstream, inputs.status);
-  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, http };
+  const core = { files, store, access, index, broker, relay, doorHold, alarms, upstream, decisions, http, console };
   return {
     core,
     list: [
@@ -65,9 +72,11 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       broker,
       relay,
       doorHold,
+      alarms,
       upstream,
       decisions,
       api,
+      console,
       http,
       new ReadersPart(store, decisions, inputs),
       new BackgroundPart(files, store, index, upstream, [api]),

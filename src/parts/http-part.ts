@@ -14,7 +14,11 @@ import type { UpstreamPart } from './upstream-part.js';
  */
 export class HttpPart implements Part {
   readonly name = 'http';
-  readonly stopBoundMs = 1500;
+  /**
+   * Requests in flight get a second to finish, then every connection is cut (the console's live
+   * event streams never finish on their own). Part of the sum under run-gateway's hard stop.
+   */
+  readonly stopBoundMs = 1200;
   private server: Server | null = null;
   private bound: { host: string; port: number } | null = null;
 

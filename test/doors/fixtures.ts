@@ -7,7 +7,7 @@ export const PREFIX = 'lintel';
 export const SITE = 'hq';
 
 export function door(id: string, over: Partial<DoorConfig> = {}): DoorConfig {
-  return { id, driver: 'lintel', pulseMs: 3000, relay: { channel: 1 }, commandTtlMs: 2000, visitors: false, ...over };
+  return { id, driver: 'lintel', pulseMs: 3000, relay: { channel: 1 }, commandTtlMs: 2000, visitors: false, alarms: { heldOpenSeconds: 30, forcedOpen: true }, ...over };
 }
 
 export function mqttConfig(url: string, protocolVersion: 4 | 5 = 5): MqttConfig {

@@ -3,8 +3,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Action, ActionResult, OperatorActions } from '../../src/console/actions.js';
-import { actorLabel, type Actor } from '../../src/console/operator.js';
 import { parseConfig } from '../../src/config/load.js';
 import { DoorSimulator } from '../../src/doors/door-simulator.js';
 import { Gateway } from '../../src/gateway.js';
@@ -20,31 +18,14 @@ import { tempDir } from '../helpers/tmp.js';
 /*
  * The console as an operator sees it: headless Chromium against a real gateway (real broker,
  * the reference door firmware simulator, a real SQLite file), with the console mounted on the
- * gateway's HTTP app the way the console part will mount it, served on loopback. The session
- * is a fixed operator (the login helper's store is not merged yet); the actions below do what
- * the real use case does for the two the test clicks, through the gateway's own relay and store.
+ * gateway's HTTP app the way the console part will mount it, served on loopback, running the
+ * gateway's own OperatorActions. The session is a fixed operator (the login helper's session
+ * store is not merged yet) with a real CSRF comparison.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-output', 'screenshots');
 const reader = { id: 'desk', kind: 'stdin', door: 'front', payload: 'card', cardFormat: 'decimal', maxLineLength: 256, direction: 'in' } as const;
-
-/** Pulse and lockdown through the gateway's relay and store; everything else is refused as not wired here. */
-class GatewayActions implements OperatorActions {
-  constructor(private readonly gateway: Gateway) {}
-
-  async run(actor: Actor, action: Action): Promise<ActionResult> {
-    if (action.action === 'door.pulse') {
-      const out = this.gateway.relay.pulse(action.door);
-      return out.status === 'sent' ? { ok: true, action: action.action, message: `door ${action.door} opened`, detail: {} } : { ok: false, code: 'unavailable', message: out.status, status: 503 };
-    }
-    if (action.action === 'lockdown.set') {
-      this.gateway.store.transact((tx) => tx.site.setLockdown(action.on, Date.now(), actorLabel(actor)), { durability: 'full' });
-      return { ok: true, action: action.action, message: action.on ? 'site locked down' : 'lockdown ended', detail: {} };
-    }
-    return { ok: false, code: 'unavailable', message: `${action.action} is not wired in this test`, status: 503 };
-  }
-}
 
 describe.runIf(existsSync(CHROMIUM))('the console in a browser', () => {
   let broker: TestBroker;
@@ -83,9 +64,9 @@ describe.runIf(existsSync(CHROMIUM))('the console in a browser', () => {
     console_ = createConsole({
       session: fixedSession({ name: 'olga', role: 'operator' }, 'browser-token'),
       csrf: formCsrf,
-      actions: new GatewayActions(gateway),
+      actions: gateway.actions,
       status: () => gateway.status(),
-      live: { recent: gateway.recent, onDecision: (l) => gateway.pipeline.onDecision(l), onDoorState: (l) => gateway.relay.onState(() => l()) },
+      live: { recent: gateway.recent, onDecision: (l) => gateway.pipeline.onDecision(l), onDoorState: (l) => gateway.relay.onState(() => l()), alarms: gateway.alarms },
       store: gateway.store,
       timeZone: () => 'Europe/Zurich',
       clock: gateway.clock,
@@ -145,7 +126,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in a browser', () => {
     const before = pulses.length;
     await page.getByRole('button', { name: 'open front' }).click();
     await page.waitForURL(`${base}/`);
-    await expect.poll(() => page.locator('#flash').textContent()).toBe('door front opened');
+    await expect.poll(() => page.locator('#flash').textContent()).toBe('door front pulsed');
     await expect.poll(() => pulses.length).toBe(before + 1);
     await page.close();
   });
@@ -157,7 +138,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in a browser', () => {
     expect(await page.locator('#live-state').textContent()).toBe('live updates: connecting…'); // no script ran
     const before = pulses.length;
     await page.getByRole('button', { name: 'open front' }).click();
-    await expect.poll(() => page.locator('#flash').textContent()).toBe('door front opened');
+    await expect.poll(() => page.locator('#flash').textContent()).toBe('door front pulsed');
     await expect.poll(() => pulses.length).toBe(before + 1);
     await page.locator('form[action="/actions/door.pulse"] input[name="_csrf"]').first().evaluate((el) => el.setAttribute('value', 'forged'));
     const refused = page.waitForResponse((r) => r.url().endsWith('/actions/door.pulse'));
@@ -171,6 +152,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in a browser', () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await page.goto(`${base}/`);
     await page.getByRole('button', { name: 'lock down the site' }).click();
+    expect(await page.locator('#flash').textContent()).toBe('lockdown on');
     await expect.poll(() => page.locator('#lockdown-banner').textContent()).toContain('LOCKDOWN');
     expect(await page.locator('#lockdown-banner').textContent()).toContain('console:olga');
     // A second page, already open, learns of it over /events.

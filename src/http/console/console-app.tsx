@@ -37,7 +37,8 @@ export interface ConsoleLive {
   onDecision(listener: DecisionListener): void;
   /** RelayPart's relay.onState (door state changes); returns an unsubscribe. */
   onDoorState?: ((listener: () => void) => () => void) | undefined;
-  alarms?: AlarmSource | null | undefined;
+  /** The door alarms (AlarmsPart): only their changes are listened to, the list is in the status. */
+  alarms?: Pick<AlarmSource, 'onChange'> | null | undefined;
 }
 
 export interface ConsoleDeps {

@@ -23,7 +23,6 @@ export async function buildConsoleView(deps: ConsoleDeps, viewer: Operator | nul
     decisions: recent.map((d) => ({ event: d.event, person: d.personId === null ? null : names.get(d.personId) ?? null })),
     pending: viewer ? peoplePendingCard(deps.store, PENDING_SHOWN) : null,
     latency: deps.latency ? await deps.latency() : null,
-    doorAlarms: deps.live.alarms?.active() ?? [],
     lockdown: readLockdown(deps.store.db),
     live: true,
   };

@@ -1,4 +1,3 @@
-import type { DoorAlarm } from '../../doors/alarm-types.js';
 import type { Operator } from '../../console/operator.js';
 import type { DecisionEvent } from '../../pipeline/recent-decisions.js';
 import type { LockdownState } from '../../store/site-repository.js';
@@ -27,7 +26,6 @@ export interface ConsoleView {
   /** Null when anonymous (emails are not shown to them). */
   pending: { count: number; people: Array<{ email: string; name: string | null }> } | null;
   latency: LatencyBucket[] | null;
-  doorAlarms: readonly DoorAlarm[];
   lockdown: LockdownState | null;
   /** Whether the page runs live (the console) or is the plain page of the gateway without one. */
   live: boolean;

@@ -50,33 +50,34 @@ export function HealthHeader({ view }: { view: ConsoleView }) {
 }
 
 export function AlarmsSection({ view, ack }: { view: ConsoleView; ack?: (alarmId: string) => Child }) {
-  const s = view.status;
-  if (s.alarms.length === 0 && view.doorAlarms.length === 0) return <section id="sec-alarms"></section>;
+  const alarms = view.status.alarms;
+  if (alarms.length === 0) return <section id="sec-alarms"></section>;
   return (
     <section id="sec-alarms">
       <h2 class="bad">Alarms</h2>
-      <Table head={['alarm', 'where', 'since / until', 'state', '']}>
-        {view.doorAlarms.map((a) => (
-          <tr class="alarm">
-            <td>{a.kind.replace('_', ' ')}</td>
-            <td>door {a.door}</td>
-            <td>{zoned(a.raisedAt, view.timeZone)}</td>
-            <td>
-              {a.acknowledgedAt ? `acknowledged by ${a.acknowledgedBy ?? '?'}` : 'not acknowledged'}
-              {a.clearedAt ? ' · door closed' : ' · door open'}
-            </td>
-            <td>{!a.acknowledgedAt && ack ? ack(a.id) : null}</td>
-          </tr>
-        ))}
-        {s.alarms.map((a) => (
-          <tr class="alarm">
-            <td>{a.kind.replace('_', ' ')}</td>
-            <td>reader {a.readerId}</td>
-            <td>until {zoned(a.until, view.timeZone)}</td>
-            <td>{a.detail}</td>
-            <td></td>
-          </tr>
-        ))}
+      <Table head={['alarm', 'where', 'when', 'state', '']}>
+        {alarms.map((a) =>
+          a.kind === 'reader_locked' ? (
+            <tr class="alarm">
+              <td>reader locked</td>
+              <td>reader {a.readerId}</td>
+              <td>until {zoned(a.until, view.timeZone)}</td>
+              <td>{a.detail}</td>
+              <td></td>
+            </tr>
+          ) : (
+            <tr class="alarm" data-alarm={a.id}>
+              <td>{a.kind.replace('_', ' ')}</td>
+              <td>door {a.door}</td>
+              <td>since {zoned(a.raisedAt, view.timeZone)}</td>
+              <td>
+                {a.detail}
+                {a.acknowledgedAt ? ` · acknowledged by ${a.acknowledgedBy ?? '?'} at ${zoned(a.acknowledgedAt, view.timeZone)}` : ' · not acknowledged'}
+              </td>
+              <td>{!a.acknowledgedAt && ack ? ack(a.id) : null}</td>
+            </tr>
+          ),
+        )}
       </Table>
     </section>
   );
@@ -88,7 +89,7 @@ export function DoorsSection({ view }: { view: ConsoleView }) {
       <h2>Doors</h2>
       <Table head={['door', 'name', 'controller', 'relay', 'contact', 'last command', 'alarms']}>
         {view.status.doors.map((d) => {
-          const alarms = view.doorAlarms.filter((a) => a.door === d.id);
+          const alarms = view.status.alarms.filter((a) => a.kind !== 'reader_locked' && a.door === d.id);
           return (
             <tr data-door={d.id}>
               <td>{d.id}</td>
