@@ -1,6 +1,7 @@
 import type { Operator } from '../../src/console/operator.js';
 import { createConsole, type Console } from '../../src/http/console/console-app.js';
 import type { GatewayStatus } from '../../src/http/status.js';
+import type { LatencyBucket } from '../../src/http/console/view-model.js';
 import { Metrics } from '../../src/metrics.js';
 import type { DecisionListener } from '../../src/pipeline/decision-recorder.js';
 import { RecentDecisions, type DecisionEvent } from '../../src/pipeline/recent-decisions.js';
@@ -12,7 +13,7 @@ import { cookieSessions, fixedSession, formCsrf, RecordingActions } from '../hel
 import { testStore } from '../helpers/store.js';
 
 /** A console over a real SQLite store with two people (one without a card) and a few decisions. */
-export function consoleSite(opts: { timeZone?: string } = {}) {
+export function consoleSite(opts: { timeZone?: string; alarms?: GatewayStatus['alarms']; latency?: LatencyBucket[] } = {}) {
   const site = testStore(['front', 'back']);
   const clock = new FakeClock(Date.parse('2026-12-03T09:00:00Z'));
   importCards(site.store, 'email,name,card,format,doors\nana@example.com,"Ana <b>Lima</b>",7340861,decimal,front\n', clock.now());
@@ -39,7 +40,7 @@ export function consoleSite(opts: { timeZone?: string } = {}) {
     mqtt: { connected: true, url: 'mqtt://127.0.0.1:1883' },
     upstream: null,
     recent: recent.list(),
-    alarms: [],
+    alarms: opts.alarms ?? [],
   };
   const actions = new RecordingActions();
   const metrics = new Metrics();
@@ -63,6 +64,7 @@ export function consoleSite(opts: { timeZone?: string } = {}) {
       logger: silentLogger,
       metrics,
       limits,
+      ...(opts.latency ? { latency: async () => opts.latency! } : {}),
     });
   return { ...site, doorChanged: () => doorListeners.forEach((l) => l()), doorListeners, clock, recent, decide, actions, make, anaId, audit: new AuditLog(site.store.db), metrics };
 }
