@@ -26,11 +26,15 @@ export interface HttpDeps {
   allowedHosts: readonly string[];
   /** Cap on every request body except the webhook's, which has its own (upstream.maxCallbackBytes). */
   maxBodyBytes: number;
+  /** config.site.timeZone: the one zone the pages show times in. */
+  timeZone?: string;
 }
 
 export const WEBHOOK_PATH = '/webhooks/offision';
 export const V1_PATH = '/api/v1';
 const isV1 = (path: string): boolean => path === V1_PATH || path.startsWith(`${V1_PATH}/`);
+/** The console's form posts: CSRF-tokened HTML forms, so the browser checks there skip the JSON rule but keep the origin rules. */
+const isConsoleForm = (path: string): boolean => path.startsWith('/actions/');
 
 /**
  * The gateway's one HTTP app. Routes are tested with `app.request()` and no socket.
@@ -43,7 +47,7 @@ const isV1 = (path: string): boolean => path === V1_PATH || path.startsWith(`${V
  * cap (checked while reading, before the signature) and skips the browser checks.
  */
 export function createHttpApp(deps: HttpDeps): Hono<ConsoleEnv> {
-  const { api, webhook, v1 } = mountedRoutes(deps);
+  const { api, webhook, v1, console: consoleApp } = mountedRoutes(deps);
   // The console's variables (who is signed in) are set by operator auth on the routes it guards.
   const app = new Hono<ConsoleEnv>();
   const auth = operatorAuth(deps.authToken);
@@ -58,7 +62,7 @@ export function createHttpApp(deps: HttpDeps): Hono<ConsoleEnv> {
   app.use('*', exceptWebhook(async (c, next) => (c.req.path === BULK_PATH ? bulkCap(c, next) : cap(c, next))));
   const browserChecks = browserWriteCheck(deps.allowedHosts, refuse);
   const v1BrowserChecks = browserWriteCheck(deps.allowedHosts, refuse, false);
-  app.use('*', exceptWebhook(async (c, next) => (isV1(c.req.path) ? v1BrowserChecks(c, next) : browserChecks(c, next))));
+  app.use('*', exceptWebhook(async (c, next) => (isV1(c.req.path) || (consoleApp && isConsoleForm(c.req.path)) ? v1BrowserChecks(c, next) : browserChecks(c, next))));
 
   app.get('/health', (c) => {
     const s = deps.status();
@@ -67,7 +71,8 @@ export function createHttpApp(deps: HttpDeps): Hono<ConsoleEnv> {
   });
   mountHealthRoutes(app, deps.status);
   app.get('/metrics', auth, async (c) => c.text(await deps.metrics.text(), 200, { 'content-type': deps.metrics.registry.contentType }));
-  app.get('/', auth, (c) => c.html(renderStatusPage(deps.status())));
+  if (consoleApp) app.route('/', consoleApp);
+  else app.get('/', auth, (c) => c.html(renderStatusPage(deps.status(), deps.timeZone)));
   // Everything under /api is the operator's: one middleware, registered before any /api route.
   // /api/v1 is the provisioning API's, with scoped API tokens of its own (api/v1/token-auth.ts).
   app.use('/api/*', async (c, next) => (isV1(c.req.path) ? next() : auth(c, next)));
@@ -86,16 +91,19 @@ export function createHttpApp(deps: HttpDeps): Hono<ConsoleEnv> {
 }
 
 /** One list of /api routes, at most one v1 app and at most one webhook: two platform links would answer each other's callbacks. */
-function mountedRoutes(deps: HttpDeps): { api: Hono[]; webhook: Hono | null; v1: Hono | null } {
+function mountedRoutes(deps: HttpDeps): { api: Hono[]; webhook: Hono | null; v1: Hono | null; console: PartRoutes['console'] | null } {
   const api = [...(deps.api ?? [])];
   const webhooks = deps.webhook ? [deps.webhook] : [];
   const v1s: Hono[] = [];
+  const consoles: NonNullable<PartRoutes['console']>[] = [];
   for (const part of deps.parts ?? []) {
+    if (part.console) consoles.push(part.console);
     if (part.api) api.push(part.api);
     if (part.webhook) webhooks.push(part.webhook);
     if (part.v1) v1s.push(part.v1);
   }
   if (webhooks.length > 1) throw new Error(`${webhooks.length} parts mount the platform webhook at ${WEBHOOK_PATH}; one may`);
   if (v1s.length > 1) throw new Error(`${v1s.length} parts mount ${V1_PATH}; one may`);
-  return { api, webhook: webhooks[0] ?? null, v1: v1s[0] ?? null };
+  if (consoles.length > 1) throw new Error(`${consoles.length} parts mount the console; one may`);
+  return { api, webhook: webhooks[0] ?? null, v1: v1s[0] ?? null, console: consoles[0] ?? null };
 }

@@ -40,6 +40,7 @@ export class HttpPart implements Part {
       parts: ctx.routes(),
       allowedHosts,
       maxBodyBytes: cfg.http.maxBodyBytes,
+      timeZone: cfg.site.timeZone,
     });
     const link = this.upstream.link;
     const webhook = link && cfg.upstream ? { endpoint: link, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes } : null;

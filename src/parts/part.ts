@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.js';
+import type { ConsoleEnv } from '../console/operator.js';
 import type { Metrics } from '../metrics.js';
 import type { StatusPart } from '../status-builder.js';
 import type { Clock } from '../util/clock.js';
@@ -40,6 +41,12 @@ export interface PartRoutes {
    * signature, capped by their own limit. One per gateway; a second is refused at start.
    */
   webhook?: Hono;
+  /**
+   * The operator console (http/console/console-app.tsx): the status page at /, /events,
+   * /actions/*, /audit. Its own session and CSRF checks; one per gateway. Without it, / is the
+   * plain status page behind operator auth.
+   */
+  console?: Hono<ConsoleEnv>;
 }
 
 /** A reload the gateway committed (gateway-reload.ts): only live fields differ (config/reload-plan.ts). */

@@ -146,7 +146,9 @@ export class DecisionRecorder {
         reason: d.reason,
         relay: d.relay,
       };
-      recent.push(event);
+      // Only when it has one, so a denial's event is exactly what it was.
+      if (d.source != null) event.source = d.source;
+      recent.push(event, d.personId);
       for (const l of this.listeners) this.tell(l, event, d.personId);
       const line = { reader: d.readerId, door: d.doorId, credential: d.credential, kind: d.kind, result: d.result, reason: d.reason, relay: d.relay };
       // Only the decisions that have them carry source and event, so every other line stays as it was.
