@@ -4,6 +4,7 @@ import { ApiPart } from './api-part.js';
 import { BackgroundPart } from './background-part.js';
 import { DecisionsPart } from './decisions-part.js';
 import { DoorHoldPart } from './door-hold-part.js';
+import { EventsPart } from './events-part.js';
 import { FilesPart } from './files-part.js';
 import { HttpPart } from './http-part.js';
 import { IndexPart } from './index-part.js';
@@ -24,6 +25,8 @@ export interface CoreParts {
   doorHold: DoorHoldPart;
   upstream: UpstreamPart;
   decisions: DecisionsPart;
+  /** MQTT events, commands, HA discovery: the coordinator hands it the OperatorActions and AlarmSource (setters). */
+  events: EventsPart;
   http: HttpPart;
 }
 
@@ -51,9 +54,10 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const doorHold = new DoorHoldPart(relay, access);
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
+  const events = new EventsPart(files, broker, relay, decisions);
   const api = new ApiPart(files, store);
   const http = new HttpPart(files, upstream, inputs.status);
-  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, http };
+  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, events, http };
   return {
     core,
     list: [
@@ -67,6 +71,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       doorHold,
       upstream,
       decisions,
+      events,
       api,
       http,
       new ReadersPart(store, decisions, inputs),

@@ -1,0 +1,177 @@
+import type { IPublishPacket } from 'mqtt';
+import { Counter } from 'prom-client';
+import type { OperatorActions } from '../console/actions.js';
+import type { AlarmSource } from '../doors/alarm-types.js';
+import { topics } from '../doors/protocol.js';
+import { CommandBridge } from '../events/command-bridge.js';
+import { eventTopics, type EventTopics } from '../events/event-payloads.js';
+import { EventPublisher } from '../events/event-publisher.js';
+import { EventsLink } from '../events/events-link.js';
+import { HaDiscovery, lockAction } from '../events/ha-discovery.js';
+import { errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { DecisionsPart } from './decisions-part.js';
+import type { FilesPart } from './files-part.js';
+import { SYNC_STOP_BOUND_MS, type ConfigChange, type Part, type PartContext } from './part.js';
+import type { BrokerPart, RelayPart } from './relay-part.js';
+
+interface Running {
+  link: EventsLink;
+  publisher: EventPublisher;
+  bridge: CommandBridge;
+  ha: HaDiscovery | null;
+  topics: EventTopics;
+  ctx: PartContext;
+  log: Logger;
+}
+
+/**
+ * MQTT events, operator commands and Home Assistant discovery (firmware-protocol/events.md), on
+ * a connection of their own (events/events-link.ts says why). After `decisions`, whose
+ * pipeline it listens to, and the relay, whose door states it republishes. The operator
+ * actions and the alarm source come from parts the coordinator builds: through the
+ * constructor or the setters, before or after start.
+ */
+export class EventsPart implements Part {
+  readonly name = 'events';
+  readonly stopBoundMs = SYNC_STOP_BOUND_MS;
+  private running: Running | null = null;
+
+  constructor(
+    private readonly files: FilesPart,
+    private readonly broker: BrokerPart,
+    private readonly relay: RelayPart,
+    private readonly decisions: DecisionsPart,
+    private actions: OperatorActions | null = null,
+    private alarms: AlarmSource | null = null,
+  ) {}
+
+  setOperatorActions(actions: OperatorActions): void {
+    this.actions = actions;
+  }
+
+  setAlarms(alarms: AlarmSource): void {
+    const first = this.alarms === null;
+    this.alarms = alarms;
+    if (first) this.running?.publisher.attachAlarms(alarms);
+  }
+
+  async start(ctx: PartContext): Promise<void> {
+    const cfg = ctx.config();
+    const log = ctx.logger.child({ part: 'events' });
+    const ev = eventTopics(topics(cfg.mqtt.topicPrefix, cfg.site.id).base);
+    const failed = (task: string, err: unknown) => {
+      ctx.metrics.backgroundErrors.inc({ task });
+      log.error({ task, err: errorMessage(err) }, `${task} failed`);
+    };
+    const published = new Counter({ name: 'lintel_events_published_total', help: 'MQTT events and responses published (QoS 0)', registers: [ctx.metrics.registry] });
+    const dropped = new Counter({ name: 'lintel_events_dropped_total', help: 'MQTT events dropped because the broker was away or not keeping up (never queued)', labelNames: ['reason'] as const, registers: [ctx.metrics.registry] });
+    const files = this.files.linkFiles;
+    const commands = () => ctx.config().mqtt.commands;
+    const haOn = cfg.homeAssistant.discovery;
+    const link: EventsLink = new EventsLink({
+      mqtt: cfg.mqtt,
+      siteId: cfg.site.id,
+      url: this.relay.mqttUrl,
+      // The embedded broker speaks MQTT 3.1.1 only (relay-part.ts).
+      protocolVersion: this.broker.url() ? 4 : cfg.mqtt.protocolVersion,
+      logger: log,
+      readFile: (path) => files.file(path),
+      counted: (outcome) => (outcome === 'published' ? published.inc() : dropped.inc({ reason: outcome })),
+      subscriptions: () => (commands().enabled ? [ev.allRequests, ...(haOn ? [ev.allHaLockSets] : [])] : []),
+      connected: () => this.guard('events-announce', () => this.announce()),
+      message: (topic, payload, packet) => this.guard('mqtt-command', () => this.message(topic, payload, packet)),
+    });
+    const publisher = new EventPublisher({ topics: ev, sink: link, haReaderEvents: () => haOn, failed });
+    const bridge = new CommandBridge({
+      topics: ev,
+      sink: link,
+      actor: () => ({ name: commands().actor, role: commands().role, via: 'mqtt' }),
+      actions: () => this.actions,
+      logger: log,
+      failed,
+    });
+    const ha = haOn ? new HaDiscovery(link) : null;
+    this.running = { link, publisher, bridge, ha, topics: ev, ctx, log };
+    const pipeline = this.decisions.pipeline;
+    const relay = this.relay.relay;
+    publisher.attach({ onDecision: (l) => pipeline.onDecision(l), onState: (l) => relay.onState(l) }, this.alarms);
+    // Like the relay: with its password or TLS files unusable it waits for the retry that finds them fixed.
+    let started = false;
+    const connect = async () => {
+      if (started || !files.ready('mqtt') || this.running?.link !== link) return;
+      started = true;
+      await link.start();
+    };
+    this.files.onRetried(() => void connect().catch((err: unknown) => failed('events-connect', err)));
+    await connect();
+  }
+
+  stop(): void {
+    const running = this.running;
+    this.running = null;
+    if (!running) return;
+    running.publisher.detach();
+    running.link.stop();
+  }
+
+  /** A door removed: its retained state and its HA entities are cleared; a new one announced. */
+  reloaded(change: ConfigChange): void {
+    const running = this.running;
+    if (!running || change.config.doors === change.previous.doors) return;
+    this.guard('events-reload', () => {
+      const now = new Set(change.config.doors.map((d) => d.id));
+      for (const d of change.previous.doors) if (!now.has(d.id)) running.publisher.forgetDoor(d.id);
+      running.ha?.sync(change.config, this.contactDoors(), false);
+    });
+  }
+
+  /** Events published and dropped, commands answered: for tests and the status page. */
+  stats(): { link: EventsLink['counts']; commands: CommandBridge['counts'] } | null {
+    const r = this.running;
+    return r ? { link: { ...r.link.counts }, commands: { ...r.bridge.counts } } : null;
+  }
+
+  private contactDoors(): Set<string> {
+    return new Set(this.relay.relay.doorStatus().filter((e) => e.reports.contact).map((e) => e.doorId));
+  }
+
+  /** On every (re)connect: the retained door states and HA configs a broker restart may have lost. */
+  private announce(): void {
+    const r = this.running;
+    if (!r) return;
+    for (const e of this.relay.relay.doorStatus()) {
+      if (e.online === null || e.stateAt === null) continue; // nothing known, or the relay is away too
+      r.publisher.republish({ doorId: e.doorId, state: { online: e.online, relay: e.relay, contact: e.contact, at: e.stateAt, ...(e.fw === null ? {} : { fw: e.fw }) } });
+    }
+    r.ha?.sync(r.ctx.config(), this.contactDoors(), true);
+  }
+
+  private message(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const r = this.running;
+    if (!r) return;
+    const target = r.topics.parse(topic);
+    if (!target) return;
+    // A retained request would run again on every reconnect: requests are one-shot or nothing.
+    if (packet.retain) {
+      r.log.warn({ topic }, 'retained MQTT command ignored; publish commands without retain');
+      return;
+    }
+    if (target.kind === 'request') return r.bridge.request(target.action, payload);
+    const action = lockAction(target.doorId, payload.toString('utf8'));
+    if (!action) return void r.log.warn({ topic }, 'Home Assistant lock command not understood; expected OPEN, UNLOCK or LOCK');
+    r.bridge.run(action, (result) => {
+      if (!result.ok) r.log.warn({ door: target.doorId, code: result.code, err: result.message }, 'Home Assistant lock command refused');
+    });
+  }
+
+  private guard(task: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const r = this.running;
+      r?.ctx.metrics.backgroundErrors.inc({ task });
+      r?.log.error({ task, err: errorMessage(err) }, `${task} failed`);
+    }
+  }
+}
