@@ -39,20 +39,20 @@ const DOOR_ONLINE_TEMPLATE = "{{ 'online' if value_json.online else 'offline' }}
 export function discoveryConfigs(cfg: Config, contactDoors: ReadonlySet<string>): Map<string, string> {
   const base = topics(cfg.mqtt.topicPrefix, cfg.site.id);
   const ev = eventTopics(base.base);
-  const node = haId(`lintel_${cfg.site.id}`);
+  const node = `lintel_${haId(cfg.site.id)}`;
   const prefix = cfg.homeAssistant.prefix;
   const device = { identifiers: [node], name: cfg.site.name ?? `lintel ${cfg.site.id}`, manufacturer: 'lintel', model: 'Edge access gateway', sw_version: VERSION };
   const origin = { name: 'lintel', sw_version: VERSION };
   const gateway = { topic: base.gatewayStatus, value_template: '{{ value_json.state }}', payload_available: 'online', payload_not_available: 'offline' };
   const out = new Map<string, string>();
-  const put = (component: string, objectId: string, body: Record<string, unknown>) => {
-    const id = haId(objectId);
+  /** `objectId` is already in HA's alphabet: fixed words and haId()s of ours. */
+  const put = (component: string, id: string, body: Record<string, unknown>) => {
     out.set(`${prefix}/${component}/${node}/${id}/config`, JSON.stringify({ ...body, unique_id: `${node}_${id}`, device, origin }));
   };
   for (const door of cfg.doors) {
     const name = door.name ?? door.id;
     const doorOnline = { topic: ev.doorState(door.id), value_template: DOOR_ONLINE_TEMPLATE, payload_available: 'online', payload_not_available: 'offline' };
-    put('lock', `door_${door.id}`, {
+    put('lock', `door_${haId(door.id)}`, {
       name,
       command_topic: ev.haLockSet(door.id),
       payload_open: HA_LOCK_PAYLOADS.open,
@@ -69,7 +69,7 @@ export function discoveryConfigs(cfg: Config, contactDoors: ReadonlySet<string>)
       availability_mode: 'all',
     });
     if (!contactDoors.has(door.id)) continue;
-    put('binary_sensor', `door_${door.id}_contact`, {
+    put('binary_sensor', `door_${haId(door.id)}_contact`, {
       name: `${name} contact`,
       device_class: 'door',
       state_topic: ev.doorState(door.id),
@@ -81,7 +81,7 @@ export function discoveryConfigs(cfg: Config, contactDoors: ReadonlySet<string>)
     });
   }
   for (const reader of cfg.readers) {
-    put('event', `reader_${reader.id}`, {
+    put('event', `reader_${haId(reader.id)}`, {
       name: `Reader ${reader.id}`,
       state_topic: ev.haReaderEvent(reader.id),
       event_types: ['granted', 'denied'],
