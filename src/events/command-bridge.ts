@@ -35,7 +35,6 @@ type Parsed = { ok: true; action: Action; transaction?: string } | { ok: false; 
 
 /** A request's payload: a JSON object, the action's fields and an optional transaction. Empty means `{}`. */
 export function parseRequest(action: string, payload: Buffer | string): Parsed {
-  if (!(ACTION_NAMES as string[]).includes(action)) return { ok: false, error: { code: 'unknown_action', message: `no action "${action}"; one of ${ACTION_NAMES.join(', ')}` } };
   let body: unknown;
   try {
     body = payload.length === 0 ? {} : decodeJson(payload);
@@ -46,6 +45,9 @@ export function parseRequest(action: string, payload: Buffer | string): Parsed {
   const { transaction, ...fields } = body as Record<string, unknown>;
   if (transaction !== undefined && (typeof transaction !== 'string' || transaction.length === 0 || transaction.length > MAX_TRANSACTION)) {
     return { ok: false, error: { code: 'invalid', message: `transaction: a string of 1-${MAX_TRANSACTION} characters` } };
+  }
+  if (!(ACTION_NAMES as string[]).includes(action)) {
+    return { ok: false, error: { code: 'unknown_action', message: `no action "${action}"; one of ${ACTION_NAMES.join(', ')}` }, transaction };
   }
   const parsed = ActionSchema.safeParse({ ...fields, action });
   if (!parsed.success) {
