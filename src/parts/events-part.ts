@@ -127,9 +127,9 @@ export class EventsPart implements Part {
   }
 
   /** Events published and dropped, commands answered: for tests and the status page. */
-  stats(): { link: EventsLink['counts']; commands: CommandBridge['counts'] } | null {
+  stats(): { connected: boolean; link: EventsLink['counts']; commands: CommandBridge['counts'] } | null {
     const r = this.running;
-    return r ? { link: { ...r.link.counts }, commands: { ...r.bridge.counts } } : null;
+    return r ? { connected: r.link.isConnected(), link: { ...r.link.counts }, commands: { ...r.bridge.counts } } : null;
   }
 
   private contactDoors(): Set<string> {
