@@ -78,7 +78,7 @@ export class EventsPart implements Part {
       logger: log,
       readFile: (path) => files.file(path),
       counted: (outcome) => (outcome === 'published' ? published.inc() : dropped.inc({ reason: outcome })),
-      subscriptions: () => (commands().enabled ? [ev.allRequests, ...(haOn ? [ev.allHaLockSets] : [])] : []),
+      subscriptions: () => this.subscriptions(),
       connected: () => this.guard('events-announce', () => this.announce()),
       message: (topic, payload, packet) => this.guard('mqtt-command', () => this.message(topic, payload, packet)),
     });
@@ -127,9 +127,18 @@ export class EventsPart implements Part {
   }
 
   /** Events published and dropped, commands answered: for tests and the status page. */
-  stats(): { connected: boolean; link: EventsLink['counts']; commands: CommandBridge['counts'] } | null {
+  stats(): { connected: boolean; subscriptions: string[]; link: EventsLink['counts']; commands: CommandBridge['counts'] } | null {
     const r = this.running;
-    return r ? { connected: r.link.isConnected(), link: { ...r.link.counts }, commands: { ...r.bridge.counts } } : null;
+    return r ? { connected: r.link.isConnected(), subscriptions: this.subscriptions(), link: { ...r.link.counts }, commands: { ...r.bridge.counts } } : null;
+  }
+
+  /** Nothing with commands off: then no client can act through this gateway over MQTT at all. */
+  private subscriptions(): string[] {
+    const r = this.running;
+    if (!r) return [];
+    const cfg = r.ctx.config();
+    if (!cfg.mqtt.commands.enabled) return [];
+    return [r.topics.allRequests, ...(cfg.homeAssistant.discovery ? [r.topics.allHaLockSets] : [])];
   }
 
   private contactDoors(): Set<string> {
