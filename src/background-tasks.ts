@@ -46,6 +46,8 @@ export interface BackgroundTasks {
   rebuildIndex(): void;
   /** The change-log position the index has applied everything up to (for the stop's index snapshot). */
   appliedSeq(): number;
+  /** Resolves when the index has applied the log up to `seq` (true) or after `ms` (false). */
+  waitApplied(seq: number, ms: number): Promise<boolean>;
 }
 
 export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
@@ -88,5 +90,6 @@ export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
     rebuildIndex: () => watch.rebuildSoon(),
     /** The change-log position the index has applied everything up to (for the stop's index snapshot). */
     appliedSeq: () => watch.appliedSeq(),
+    waitApplied: (seq: number, ms: number) => watch.waitApplied(seq, ms),
   };
 }

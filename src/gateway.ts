@@ -11,6 +11,8 @@ import { Metrics } from './metrics.js';
 import type { EventsPart } from './parts/events-part.js';
 import { gatewayParts, type CoreParts } from './parts/gateway-parts.js';
 import { PartRunner } from './parts/part-runner.js';
+import type { OperatorActions } from './console/actions.js';
+import type { LearnMode } from './readers/learn-mode.js';
 import type { BadgePipeline } from './pipeline/badge-pipeline.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { IssuedToken } from './qr/issuer.js';
@@ -173,6 +175,16 @@ export class Gateway implements ReloadTarget {
 
   get upstream(): UpstreamLink | null {
     return this.core.upstream.link;
+  }
+
+  /** The operator's actions, as the console, the operator API and MQTT commands run them. */
+  get actions(): OperatorActions {
+    return this.core.console.actions;
+  }
+
+  /** Enrolment: which readers are armed to learn a card. */
+  get learn(): LearnMode {
+    return this.core.decisions.learn;
   }
 
   get pipeline(): BadgePipeline {

@@ -32,7 +32,9 @@ export type Reason =
   | 'credential_not_yet_valid'
   | 'credential_expired'
   | 'lockdown'
-  | 'antipassback';
+  | 'antipassback'
+  // An admin armed the reader to learn the next card (console enrolment): captured, never decided.
+  | 'learn_mode';
 
 /** Something a rule noticed that does not change the result, for the caller to log (the core logs nothing). */
 export type PolicyEvent = 'antipassback_soft';

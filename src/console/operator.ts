@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 /*
  * Who is at the console: a local operator account (signed in at /login), or the admin API token
  * presented as a Bearer header. Roles nest: admin ⊃ operator ⊃ viewer. Everything the console,
@@ -36,3 +37,11 @@ export function actorLabel(a: Actor): string {
  * `csrf` the token every form of this session must carry back (null when anonymous).
  */
 export type ConsoleEnv = { Variables: { operator: Operator | null; csrf: string | null } };
+
+/**
+ * Who is asking, on a route of a part (mounted as a plain Hono under the gateway's app, whose
+ * operator auth set the variable): null when nobody signed in or presented the admin token.
+ */
+export function operatorOf(c: Context): Operator | null {
+  return (c as unknown as Context<ConsoleEnv>).get('operator') ?? null;
+}

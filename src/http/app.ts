@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ConsoleEnv } from '../console/operator.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics.js';
 import type { PartRoutes } from '../parts/part.js';
@@ -40,9 +41,10 @@ const isV1 = (path: string): boolean => path === V1_PATH || path.startsWith(`${V
  * routes, then operator auth. The webhook is server-to-server and signed: it keeps its own
  * cap (checked while reading, before the signature) and skips the browser checks.
  */
-export function createHttpApp(deps: HttpDeps): Hono {
+export function createHttpApp(deps: HttpDeps): Hono<ConsoleEnv> {
   const { api, webhook, v1 } = mountedRoutes(deps);
-  const app = new Hono();
+  // The console's variables (who is signed in) are set by operator auth on the routes it guards.
+  const app = new Hono<ConsoleEnv>();
   const auth = operatorAuth(deps.authToken);
   const refuse = (c: Context, status: 403 | 413 | 415 | 421, error: string) => c.json({ error }, status);
   const exceptWebhook = (mw: MiddlewareHandler): MiddlewareHandler => async (c, next) =>

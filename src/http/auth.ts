@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { ConsoleEnv } from '../console/operator.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -9,7 +10,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * time over fixed-length digests. Without a configured token the gateway refuses to bind
  * anywhere but loopback (see Gateway.start), so "no token" means "loopback only".
  */
-export function operatorAuth(token: string | undefined): MiddlewareHandler {
+export function operatorAuth(token: string | undefined): MiddlewareHandler<ConsoleEnv> {
   const expected = token === undefined ? undefined : digest(token);
   return async (c, next) => {
     if (expected === undefined) return next();
@@ -20,7 +21,11 @@ export function operatorAuth(token: string | undefined): MiddlewareHandler {
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
       presented = decoded.slice(decoded.indexOf(':') + 1);
     }
-    if (presented !== undefined && timingSafeEqual(digest(presented), expected)) return next();
+    if (presented !== undefined && timingSafeEqual(digest(presented), expected)) {
+      // The admin token acts as an admin (console/operator.ts); a request without it is anonymous.
+      c.set('operator', { name: 'token', role: 'admin' });
+      return next();
+    }
     c.header('www-authenticate', 'Basic realm="lintel", charset="UTF-8"');
     return c.json({ error: 'unauthorized' }, 401);
   };

@@ -1,5 +1,6 @@
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { ConsoleEnv } from '../console/operator.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
@@ -8,7 +9,7 @@ import { WEBHOOK_PATH } from './app.js';
 import { webhookFastPath, type CallbackEndpoint } from './webhook-fast-path.js';
 
 export interface ServeOptions {
-  app: Hono;
+  app: Pick<Hono<ConsoleEnv>, 'fetch'>;
   host: string;
   port: number;
   logger: Logger;

@@ -1,6 +1,7 @@
 import { createV1App } from '../api/v1/app.js';
 import { BulkRunner } from '../api/v1/bulk-runner.js';
 import { ApiWriter } from '../api/v1/writer.js';
+import type { Writes } from '../api/v1/write-ops.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
 import type { Db } from '../store/db.js';
@@ -33,14 +34,14 @@ export class ApiPart implements Part {
     private readonly store: StorePart,
   ) {}
 
-  /** The change watcher's (BackgroundPart): apply the log now, and how far it has applied it. */
+  /** The change watcher's (BackgroundPart): apply the log now, and wait until it has applied up to a mark. */
   private committed: () => void = () => undefined;
-  private appliedSeq: (() => number) | null = null;
+  private waitApplied: ((seq: number, ms: number) => Promise<boolean>) | null = null;
   private readonly bulks = new BulkRunner();
 
-  onCommitted(listener: () => void, appliedSeq: () => number): void {
+  onCommitted(listener: () => void, waitApplied: (seq: number, ms: number) => Promise<boolean>): void {
     this.committed = listener;
-    this.appliedSeq = appliedSeq;
+    this.waitApplied = waitApplied;
   }
 
   /**
@@ -52,8 +53,7 @@ export class ApiPart implements Part {
     // The same mark the change watcher keeps (appliedSeq), read the same way.
     const target = readChangeMark(db).seq;
     this.committed();
-    const until = Date.now() + INDEX_WAIT_MS;
-    while (this.appliedSeq && this.appliedSeq() < target && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    await this.waitApplied?.(target, INDEX_WAIT_MS);
   }
 
   start(ctx: PartContext): void {
@@ -81,6 +81,12 @@ export class ApiPart implements Part {
         return reply;
       },
     });
+  }
+
+  /** The writer thread's ops, for the console's operator actions (parts/console-part.ts): one write path for both. */
+  get writes(): Writes {
+    if (!this.writer) throw new Error('the api part has not started');
+    return this.writer.writes;
   }
 
   routes(): PartRoutes {

@@ -21,7 +21,7 @@ export class BackgroundPart implements Part {
     private readonly index: IndexPart,
     private readonly upstream: UpstreamPart,
     /** Parts whose own threads commit on other connections (the API's bulk), told like the upstream thread. */
-    private readonly committers: readonly { onCommitted(listener: () => void, appliedSeq: () => number): void }[] = [],
+    private readonly committers: readonly { onCommitted(listener: () => void, waitApplied: (seq: number, ms: number) => Promise<boolean>): void }[] = [],
   ) {}
 
   start(ctx: PartContext): void {
@@ -42,7 +42,7 @@ export class BackgroundPart implements Part {
     // A thread of ours committed: applied now rather than at the next tick.
     this.upstream.onCommitted(() => tasks.changesCommitted());
     // Their writers wait for the index to have the commit: read the log at once.
-    for (const c of this.committers) c.onCommitted(() => tasks.changesCommitted(0), () => tasks.appliedSeq());
+    for (const c of this.committers) c.onCommitted(() => tasks.changesCommitted(0), (seq, ms) => tasks.waitApplied(seq, ms));
     index.watchedBy(() => tasks.rebuildIndex(), () => tasks.appliedSeq());
   }
 

@@ -4,6 +4,7 @@ import { BadgePipeline } from '../pipeline/badge-pipeline.js';
 import { DecisionRecorder } from '../pipeline/decision-recorder.js';
 import { FloodCollapser } from '../pipeline/flood-collapse.js';
 import { RecentDecisions } from '../pipeline/recent-decisions.js';
+import { LearnMode } from '../readers/learn-mode.js';
 import { createMemberQrIssuer, type IssuedToken } from '../qr/issuer.js';
 import { QrAccess } from '../qr/qr-access.js';
 import { createQrRoutes } from '../qr/routes.js';
@@ -18,6 +19,7 @@ import type { UpstreamPart } from './upstream-part.js';
 
 interface Running {
   pipeline: BadgePipeline;
+  learn: LearnMode;
   recorder: DecisionRecorder;
   collapser: FloodCollapser;
   cardGuard: FailureGuard;
@@ -68,13 +70,19 @@ export class DecisionsPart implements Part {
     const recorder = new DecisionRecorder({ audit, clock: ctx.clock, logger: accessLog, metrics: ctx.metrics, recent: this.recent, maxQueuedRows: cfg.audit.maxQueuedRows });
     const collapser = new FloodCollapser(recorder, ctx.clock, { perSecond: cfg.audit.floodRowsPerSecond });
     const cardGuard = new FailureGuard(cfg.bruteForce.cards, accessLog);
-    const pipeline = new BadgePipeline({ get index(): AccessIndex { return live.index; }, relay: this.relay.relay, recorder: collapser, clock: ctx.clock, logger: accessLog, qr, cardGuard, policy: this.access.policy, opened: (personId, readerId, at) => this.access.opened(personId, readerId, at) });
+    const learn = new LearnMode(ctx.clock);
+    const pipeline = new BadgePipeline({ learn, get index(): AccessIndex { return live.index; }, relay: this.relay.relay, recorder: collapser, clock: ctx.clock, logger: accessLog, qr, cardGuard, policy: this.access.policy, opened: (personId, readerId, at) => this.access.opened(personId, readerId, at) });
     const issueQr = createMemberQrIssuer({ db: store.db, key, ttlSeconds: cfg.qr.ttlSeconds, clock: ctx.clock });
-    this.running = { pipeline, recorder, collapser, cardGuard, issueQr };
+    this.running = { pipeline, learn, recorder, collapser, cardGuard, issueQr };
   }
 
   get pipeline(): BadgePipeline {
     return this.started.pipeline;
+  }
+
+  /** Enrolment: the console's operator actions arm a reader through it. */
+  get learn(): LearnMode {
+    return this.started.learn;
   }
 
   /** Issues a member QR token for an email (the demo's /qr and the HTTP API use it). */

@@ -11,6 +11,7 @@ import { IndexPart } from './index-part.js';
 import type { Part } from './part.js';
 import { ReadersPart, type ReaderInputs } from './readers-part.js';
 import { BrokerPart, RelayPart } from './relay-part.js';
+import { ConsolePart } from './console-part.js';
 import { CheckpointerPart, StorePart } from './store-part.js';
 import { UpstreamPart } from './upstream-part.js';
 
@@ -25,9 +26,10 @@ export interface CoreParts {
   doorHold: DoorHoldPart;
   upstream: UpstreamPart;
   decisions: DecisionsPart;
-  /** MQTT events, commands, HA discovery: the coordinator hands it the OperatorActions and AlarmSource (setters). */
+  /** MQTT events, commands, HA discovery: runs commands through the console's OperatorActions; setAlarms() gives it the door alarms. */
   events: EventsPart;
   http: HttpPart;
+  console: ConsolePart;
 }
 
 export interface GatewayParts {
@@ -54,10 +56,12 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const doorHold = new DoorHoldPart(relay, access);
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
-  const events = new EventsPart(files, broker, relay, decisions);
   const api = new ApiPart(files, store);
+  const console = new ConsolePart({ store, access, relay, doorHold, upstream, decisions, api });
+  // After the console, whose OperatorActions every MQTT command runs through.
+  const events = new EventsPart(files, broker, relay, decisions, () => console.actions);
   const http = new HttpPart(files, upstream, inputs.status);
-  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, events, http };
+  const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, events, http, console };
   return {
     core,
     list: [
@@ -71,8 +75,9 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       doorHold,
       upstream,
       decisions,
-      events,
       api,
+      console,
+      events,
       http,
       new ReadersPart(store, decisions, inputs),
       new BackgroundPart(files, store, index, upstream, [api]),

@@ -8,6 +8,7 @@ import { parseCardRead } from '../readers/card-formats.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { maskCredential } from '../util/mask.js';
+import type { LearnMode } from '../readers/learn-mode.js';
 import type { DecisionListener, DecisionRecorder, RecordedDecision } from './decision-recorder.js';
 import type { DecisionEvent } from './recent-decisions.js';
 
@@ -45,9 +46,12 @@ export interface BadgePipelineDeps {
    * then, never on a grant whose door could not be opened).
    */
   opened?: ((personId: number, readerId: string, at: number) => void) | undefined;
+  /** Enrolment: a card read on an armed reader is captured for the admin, not decided (readers/learn-mode.ts). */
+  learn?: Pick<LearnMode, 'active' | 'take'> | undefined;
 }
 
 const RATE_LIMITED = Object.freeze(deny('rate_limited'));
+const LEARNED = Object.freeze(deny('learn_mode'));
 
 /** Card outcomes that say "no such card": what a guesser produces. Known cards denied for a reason are not guesses. */
 function isGuess(reason: Reason): boolean {
@@ -93,6 +97,11 @@ export class BadgePipeline {
     if (reader.payload === 'qr') return this.onQr(reader, line, now);
     const read = parseCardRead(line, reader.cardFormat);
     if (read.ok) {
+      const learn = this.deps.learn;
+      if (learn !== undefined && learn.active && learn.take(reader.id, read.number, reader.cardFormat, now)) {
+        this.finish(reader, 'card', read.number, maskCredential, LEARNED, now);
+        return;
+      }
       const policy = this.deps.policy ?? PLAIN_CONTEXT;
       this.finishCard(reader, read.number, decideCardInto(this.cardDecision, this.deps.index, read.number, reader.door, now, policy, reader.id), now);
       return;

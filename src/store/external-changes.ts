@@ -124,6 +124,7 @@ export class ExternalChangeWatch {
   private again = false;
   private soon: Timer | null = null;
   private rebuildAsked = false;
+  private readonly waiters = new Set<{ seq: number; resolve: (applied: boolean) => void; timer: Timer | null }>();
 
   constructor(private readonly opts: ExternalChangeWatchOptions) {
     this.mark = opts.from;
@@ -181,6 +182,33 @@ export class ExternalChangeWatch {
   }
 
   /**
+   * Resolves once the index has applied the log up to `seq` (true), or after `ms` (false): a
+   * writer answers its client when doors know the change, told by the poll that applied it,
+   * not by polling the mark.
+   */
+  waitApplied(seq: number, ms: number): Promise<boolean> {
+    if (this.mark.seq >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { seq, resolve, timer: null as Timer | null };
+      waiter.timer = this.opts.clock.setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve(false);
+      }, ms);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private moveMark(mark: ChangeMark): void {
+    this.mark = mark;
+    for (const w of this.waiters) {
+      if (w.seq > mark.seq) continue;
+      this.waiters.delete(w);
+      w.timer?.cancel();
+      w.resolve(true);
+    }
+  }
+
+  /**
    * One poll at a time: a poll asked for while one runs (the timer and pollSoon) runs right
    * after it, so no two ever apply the same entries or move the mark past each other.
    */
@@ -216,7 +244,7 @@ export class ExternalChangeWatch {
     const external = now.dataVersion !== this.mark.dataVersion;
     if (!external || now.seq === this.mark.seq) {
       // Only our own commits since the last poll (already applied), or nothing at all.
-      this.mark = now;
+      this.moveMark(now);
       return;
     }
     this.counters.externalCommits++;
@@ -251,7 +279,7 @@ export class ExternalChangeWatch {
     } finally {
       this.counters.slices += slice.slices;
     }
-    this.mark = now;
+    this.moveMark(now);
     // An import or a bulk is worth a line; the API's writer commits a person at a time, hundreds a second.
     if (doors || people >= LOGGED_PEOPLE) this.opts.logger.info({ people, doors }, 'applied changes committed by another process');
     else if (people > 0) this.opts.logger.debug({ people }, 'applied changes committed by another process');
@@ -299,7 +327,7 @@ export class ExternalChangeWatch {
     this.opts.swap(fresh);
     // A gap may hide a site flag's change as well as people's.
     this.opts.siteChanged?.();
-    this.mark = end;
+    this.moveMark(end);
     this.counters.rebuilds++;
     logger.info(fresh.stats(), 'index rebuilt and swapped in');
   }

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { LevelWithSilent } from 'pino';
 import type { ResourceConfig } from '../config/schema.js';
 import type { UpstreamClient } from './client.js';
+import type { ReconcileReport } from './reconciler.js';
 import type { UpstreamStatus } from './upstream-sync.js';
 
 /**
@@ -30,6 +31,8 @@ export interface UpstreamLink {
   setToken(token: string): void;
   /** A reload changed log.level: the link's own loggers (its thread's) take it too. */
   setLogLevel(level: LevelWithSilent): void;
+  /** An operator's "reconcile now": every mapped resource's list fetched and applied; rejects when the link cannot. */
+  reconcileNow(): Promise<ReconcileReport>;
   /** Resources or their doors changed (already committed by the caller): resubscribe and fetch. */
   mappingChanged(changed: string[], resources: ResourceConfig[]): Promise<void>;
 }

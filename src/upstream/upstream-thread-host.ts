@@ -1,6 +1,7 @@
 import { builtEntry } from '../util/worker-entry.js';
 import { Hono } from 'hono';
 import { Worker } from 'node:worker_threads';
+import type { ReconcileReport } from './reconciler.js';
 import type { LevelWithSilent } from 'pino';
 import type { Config, ResourceConfig } from '../config/schema.js';
 import { backoffMs, type Clock, type Timer } from '../util/clock.js';
@@ -21,6 +22,8 @@ import type { CallbackAnswer, FromThread, ThreadInit, ToThread } from './worker/
 const FORWARDED_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type'] as const;
 /** A callback the thread has not answered by then gets a 503: the platform retries it. */
 const ANSWER_TIMEOUT_MS = 10_000;
+/** A sweep fetches every mapped resource's list (each fetch has its own timeout): minutes at most. */
+const RECONCILE_TIMEOUT_MS = 120_000;
 /** Restart backoff after a crash, and how long a thread must run before its crash counts as a new one. */
 const RESTART_BASE_MS = 1000;
 const RESTART_MAX_MS = 30_000;
@@ -60,6 +63,7 @@ export class UpstreamThread implements UpstreamLink {
   private logLevel: LevelWithSilent;
   private latest: UpstreamStatus | null = null;
   private readonly pending = new Map<number, (a: CallbackAnswer | null) => void>();
+  private readonly reconciles = new Map<number, (report: ReconcileReport | null, error: string | null) => void>();
   private nextId = 1;
   private crashes = 0;
   private spawnedAt = 0;
@@ -117,6 +121,28 @@ export class UpstreamThread implements UpstreamLink {
     this.resources = resources;
     this.send({ type: 'mapping', changed, resources });
     return Promise.resolve();
+  }
+
+  /** Answered by the thread when its sweep ends; bounded, as a callback's answer is. */
+  reconcileNow(): Promise<ReconcileReport> {
+    const worker = this.worker;
+    if (!worker || this.down) return Promise.reject(new Error('the booking link is restarting; try again'));
+    const id = this.nextId++;
+    return new Promise<ReconcileReport>((resolve, reject) => {
+      const timer = setTimeout(() => this.settleReconcile(id, null, 'the booking link did not answer in time'), RECONCILE_TIMEOUT_MS);
+      this.reconciles.set(id, (report, error) => {
+        clearTimeout(timer);
+        if (report) resolve(report);
+        else reject(new Error(error ?? 'reconciliation failed'));
+      });
+      worker.postMessage({ type: 'reconcile', id } satisfies ToThread);
+    });
+  }
+
+  private settleReconcile(id: number, report: ReconcileReport | null, error: string | null): void {
+    const settle = this.reconciles.get(id);
+    this.reconciles.delete(id);
+    settle?.(report, error);
   }
 
   status(): UpstreamStatus {
@@ -190,6 +216,8 @@ export class UpstreamThread implements UpstreamLink {
     switch (msg.type) {
       case 'answer':
         return this.answer(msg.id, msg);
+      case 'reconciled':
+        return this.settleReconcile(msg.id, msg.report, msg.error);
       case 'status':
         this.latest = msg.status;
         return;
@@ -234,8 +262,10 @@ export class UpstreamThread implements UpstreamLink {
     resolve(a);
   }
 
+  /** The thread stopped or died: every callback and reconciliation waiting on it is answered now. */
   private answerAll(a: null): void {
     for (const id of [...this.pending.keys()]) this.answer(id, a);
+    for (const id of [...this.reconciles.keys()]) this.settleReconcile(id, null, 'the booking link stopped');
   }
 
   private send(msg: ToThread): void {

@@ -142,6 +142,26 @@ describe('commits by another process reach the running index incrementally', () 
     expect(ctx.watch.stats()).toMatchObject({ polls: 1, externalCommits: 1, peopleRefreshed: 1 });
   });
 
+  it('waitApplied answers a writer when the poll that applied its commit moved the mark, or at its bound', async () => {
+    const ctx = setup();
+    const id = personId(ctx.store.db, 'p44@example.com');
+    await ctx.other.exec(`INSERT INTO credentials (person_id, number, format, state, created_at, updated_at) VALUES (${id}, '9990004', 'decimal', 'active', 0, 0)`);
+    const target = readChangeMark(ctx.store.db).seq;
+    let answered: boolean | null = null;
+    const waiting = ctx.watch.waitApplied(target, 2_000).then((applied) => (answered = applied));
+    await Promise.resolve();
+    expect(answered).toBeNull();
+    await ctx.watch.poll();
+    expect(await waiting).toBe(true);
+    // The index has the card by the time the writer is answered.
+    expect(decideCard(ctx.live(), '9990004', 'front', T0).result).toBe('granted');
+    // Already applied: at once. Never applied: false at the bound, on the injected clock.
+    expect(await ctx.watch.waitApplied(target, 2_000)).toBe(true);
+    const never = ctx.watch.waitApplied(target + 1_000, 2_000);
+    ctx.clock.advance(2_000);
+    expect(await never).toBe(false);
+  });
+
   it('polls asked for while one runs (timer and pollSoon) never apply the same entries twice', async () => {
     const ctx = setup({ sliceMs: 1, now: steppedClock(1) });
     await ctx.other.exec(`DELETE FROM grants WHERE person_id IN (SELECT id FROM people WHERE email LIKE 'p2%')`);

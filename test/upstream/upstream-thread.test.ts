@@ -103,6 +103,18 @@ describe('UpstreamThread', () => {
     expect(s.failures).toEqual([]);
   });
 
+  it("answers an operator's reconcile-now with the sweep's report, and refuses once stopped", async () => {
+    const s = await site();
+    await waitFor('subscribed', () => (s.host.status().subscriptions.some((x) => x.state === 'active') ? true : undefined), 10_000);
+    const now = Date.now();
+    s.sim.createAppointment({ appointmentId: 'A-9', resourceId: 'R-1', start: now - 60_000, end: now + 3_600_000, organizer: { email: 'ada@example.com' } });
+    const report = await s.host.reconcileNow();
+    expect(report).toMatchObject({ resources: 1, failed: 0 });
+    expect(report.appointments).toBeGreaterThanOrEqual(1);
+    await s.host.stop();
+    await expect(s.host.reconcileNow()).rejects.toThrow(/restarting/);
+  });
+
   it('refuses an oversized body before it crosses to the thread, and an unsigned one in the thread', async () => {
     const s = await site();
     const url = `http://127.0.0.1:${s.port}/webhooks/offision`;

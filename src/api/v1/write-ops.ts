@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import { cancelBooking, putBooking, type BookingContext, type BookingInput } from '../../store/booking-admin.js';
 import { policyOfConfig, type BookingConfig } from '../../upstream/booking-apply.js';
 import { deleteSubscription, putSubscription } from '../../store/subscription-admin.js';
+import { assignLearnedCard, disableCard, revokePersonTokens, setPersonState, switchLockdownAudited } from '../../store/console-admin.js';
 
 /*
  * Every write the v1 API makes, by name: the routes call them through a Writes, which is the
@@ -27,6 +28,12 @@ export const WRITE_OPS = {
   // The policy is built where it is used, from plain config data: a policy object (functions) cannot cross to the thread.
   putBooking: (store: Store, id: string, input: BookingInput, cfg: BookingConfig, ctx: BookingContext) => putBooking(store, id, input, policyOfConfig(store, cfg), ctx),
   cancelBooking,
+  // The operator's actions (console/operator-actions.ts): the same thread, the same durable batches.
+  setPersonState,
+  revokePersonTokens,
+  disableCard,
+  assignLearnedCard,
+  switchLockdownAudited,
 };
 
 type Ops = typeof WRITE_OPS;

@@ -1,5 +1,6 @@
 import type { LevelWithSilent } from 'pino';
 import type { Config, ResourceConfig } from '../../config/schema.js';
+import type { ReconcileReport } from '../reconciler.js';
 import type { UpstreamStatus } from '../upstream-sync.js';
 
 /*
@@ -28,6 +29,8 @@ export type ToThread =
   | { type: 'token'; token: string }
   | { type: 'log-level'; level: LevelWithSilent }
   | { type: 'mapping'; changed: string[]; resources: ResourceConfig[] }
+  /** An operator asked for a reconciliation now (console, MQTT): answered with `reconciled`. */
+  | { type: 'reconcile'; id: number }
   | { type: 'stop' };
 
 export interface CallbackAnswer {
@@ -40,6 +43,7 @@ export interface CallbackAnswer {
 
 export type FromThread =
   | CallbackAnswer
+  | { type: 'reconciled'; id: number; report: ReconcileReport | null; error: string | null }
   | { type: 'status'; status: UpstreamStatus }
   /** Something was committed to SQLite: the main thread applies change_log now, not at its next poll. */
   | { type: 'committed' }

@@ -102,6 +102,14 @@ port.on('message', (msg: ToThread) => {
         logger.error({ err: errorMessage(err) }, 'resubscribe after a mapping change failed');
       });
       break;
+    case 'reconcile': {
+      const id = msg.id;
+      sync.reconcileNow().then(
+        (report) => post({ type: 'reconciled', id, report, error: null }),
+        (err: unknown) => post({ type: 'reconciled', id, report: null, error: errorMessage(err) }),
+      );
+      break;
+    }
     case 'log-level':
       logger.level = msg.level;
       break;
