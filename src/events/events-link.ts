@@ -95,12 +95,16 @@ export class EventsLink {
     return !this.stopping && this.client?.connected === true;
   }
 
+  /** Bytes written and not yet taken by the kernel: what a broker that does not read leaves in this process. */
+  bufferedBytes(): number {
+    return (this.client?.stream as { writableLength?: number } | undefined)?.writableLength ?? 0;
+  }
+
   /** QoS 0, now or never: false (and counted) when the broker is away or not keeping up. */
   publish(topic: string, payload: string, retain = false): boolean {
     const client = this.client;
     if (!client || this.stopping || !client.connected || client.disconnecting) return this.dropped('disconnected');
-    const buffered = (client.stream as { writableLength?: number } | undefined)?.writableLength ?? 0;
-    if (buffered > MAX_BUFFERED_BYTES) return this.dropped('backlog');
+    if (this.bufferedBytes() > MAX_BUFFERED_BYTES) return this.dropped('backlog');
     client.publish(topic, payload, { qos: 0, retain }, (err) => {
       if (err) this.opts.logger.debug({ topic, err: err.message }, 'event publish failed');
     });
