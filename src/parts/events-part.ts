@@ -71,8 +71,12 @@ export class EventsPart implements Part {
       ctx.metrics.backgroundErrors.inc({ task });
       log.error({ task, err: errorMessage(err) }, `${task} failed`);
     };
-    const published = new Counter({ name: 'lintel_events_published_total', help: 'MQTT events and responses published (QoS 0)', registers: [ctx.metrics.registry] });
-    const dropped = new Counter({ name: 'lintel_events_dropped_total', help: 'MQTT events dropped because the broker was away or not keeping up (never queued)', labelNames: ['reason'] as const, registers: [ctx.metrics.registry] });
+    // Taken from the registry when there already: a gateway started again keeps its counters.
+    const registry = ctx.metrics.registry;
+    const published = (registry.getSingleMetric('lintel_events_published_total') as Counter | undefined)
+      ?? new Counter({ name: 'lintel_events_published_total', help: 'MQTT events and responses published (QoS 0)', registers: [registry] });
+    const dropped = (registry.getSingleMetric('lintel_events_dropped_total') as Counter<'reason'> | undefined)
+      ?? new Counter({ name: 'lintel_events_dropped_total', help: 'MQTT events dropped because the broker was away or not keeping up (never queued)', labelNames: ['reason'] as const, registers: [registry] });
     const files = this.files.linkFiles;
     const commands = () => ctx.config().mqtt.commands;
     const haOn = cfg.homeAssistant.discovery;
@@ -94,7 +98,7 @@ export class EventsPart implements Part {
       topics: ev,
       sink: link,
       actor: () => ({ name: commands().actor, role: commands().role, via: 'mqtt' }),
-      actions: () => this.actions?.() ?? null,
+      actions: () => this.operatorActions(),
       logger: log,
       failed,
     });
@@ -137,6 +141,15 @@ export class EventsPart implements Part {
   stats(): { connected: boolean; subscriptions: string[]; link: EventsLink['counts']; commands: CommandBridge['counts'] } | null {
     const r = this.running;
     return r ? { connected: r.link.isConnected(), subscriptions: this.subscriptions(), link: { ...r.link.counts }, commands: { ...r.bridge.counts } } : null;
+  }
+
+  /** The console's, or null (answered `unavailable`) while it is not running: at start, or already stopped. */
+  private operatorActions(): OperatorActions | null {
+    try {
+      return this.actions?.() ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /** Nothing with commands off: then no client can act through this gateway over MQTT at all. */
