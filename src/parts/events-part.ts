@@ -29,8 +29,8 @@ interface Running {
  * MQTT events, operator commands and Home Assistant discovery (firmware-protocol/events.md), on
  * a connection of their own (events/events-link.ts says why). After `decisions`, whose
  * pipeline it listens to, the relay, whose door states it republishes, and the console, whose
- * OperatorActions run every command. The alarm source comes through setAlarms(), before or
- * after start.
+ * OperatorActions run every command. The alarm source comes through useAlarms() (or
+ * setAlarms()).
  */
 export class EventsPart implements Part {
   readonly name = 'events';
@@ -49,18 +49,40 @@ export class EventsPart implements Part {
     private readonly decisions: DecisionsPart,
     /** Asked for each command; the console part's, which is started before this one. */
     private actions: (() => OperatorActions | null) | null = null,
-    private alarms: AlarmSource | null = null,
   ) {}
+
+  private alarmSource: () => AlarmSource | null = () => null;
+  private alarmsAttached = false;
 
   /** Another OperatorActions than the constructor's (tests record the calls with their own). */
   setOperatorActions(actions: OperatorActions): void {
     this.actions = () => actions;
   }
 
+  /**
+   * The door alarms, as ConsolePart.useAlarms takes them: asked once, at start (the alarms part
+   * is listed before this one), e.g. `events.useAlarms(() => alarms.alarms())`.
+   */
+  useAlarms(source: () => AlarmSource | null): void {
+    this.alarmSource = source;
+  }
+
+  /** One AlarmSource, before or after start (tests, or a source built outside the parts). */
   setAlarms(alarms: AlarmSource): void {
-    const first = this.alarms === null;
-    this.alarms = alarms;
-    if (first) this.running?.publisher.attachAlarms(alarms);
+    this.alarmSource = () => alarms;
+    if (this.running && !this.alarmsAttached) this.attachAlarms(this.running.publisher);
+  }
+
+  private attachAlarms(publisher: EventPublisher): void {
+    let source: AlarmSource | null;
+    try {
+      source = this.alarmSource();
+    } catch {
+      source = null; // its part did not start: no alarm events, everything else runs
+    }
+    if (!source) return;
+    this.alarmsAttached = true;
+    publisher.attachAlarms(source);
   }
 
   async start(ctx: PartContext): Promise<void> {
@@ -106,7 +128,8 @@ export class EventsPart implements Part {
     this.running = { link, publisher, bridge, ha, topics: ev, ctx, log };
     const pipeline = this.decisions.pipeline;
     const relay = this.relay.relay;
-    publisher.attach({ onDecision: (l) => pipeline.onDecision(l), onState: (l) => relay.onState(l) }, this.alarms);
+    publisher.attach({ onDecision: (l) => pipeline.onDecision(l), onState: (l) => relay.onState(l) }, null);
+    this.attachAlarms(publisher);
     // Like the relay: with its password or TLS files unusable it waits for the retry that finds them fixed.
     let started = false;
     const connect = async () => {
@@ -123,6 +146,7 @@ export class EventsPart implements Part {
     this.running = null;
     if (!running) return;
     running.publisher.detach();
+    this.alarmsAttached = false;
     running.link.stop();
   }
 
