@@ -9,6 +9,7 @@ import type { DoorRelay } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
 import type { GatewayStatus } from './http/status.js';
 import { Metrics } from './metrics.js';
+import type { EventsPart } from './parts/events-part.js';
 import { gatewayParts, type CoreParts } from './parts/gateway-parts.js';
 import { PartRunner } from './parts/part-runner.js';
 import type { OperatorActions } from './console/actions.js';
@@ -195,6 +196,11 @@ export class Gateway implements ReloadTarget {
 
   get pipeline(): BadgePipeline {
     return this.core.decisions.pipeline;
+  }
+
+  /** MQTT events, commands and Home Assistant discovery: setOperatorActions / setAlarms wire the console's. */
+  get events(): EventsPart {
+    return this.core.events;
   }
 
   get recent(): RecentDecisions {

@@ -14,7 +14,8 @@ import type { Config, DoorConfig, ResourceConfig } from './schema.js';
  * parts hold, the upstream thread's too). A door's `visitors` needs a restart (the visitor gate
  * holds it; a new door admits no visitors until then). Everything else needs a restart, because
  * the part that reads it was built with it at start and swapping it under a running badge path
- * is not worth the risk: readers (open devices), MQTT and HTTP (open connections), the log
+ * is not worth the risk: readers (open devices), MQTT (its commands and the Home Assistant
+ * discovery too: the events part subscribed and announced with them) and HTTP (open connections), the log
  * format, QR, visitors, grace defaults and brute-force limits (held by their
  * parts), dataDir and site (but its timeZone, below).
  *

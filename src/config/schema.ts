@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from '../console/operator.js';
 import { checkModelReferences } from './model-references.js';
 import { doorModelFields, modelSections, timeZoneSchema } from './model-schema.js';
 
@@ -137,6 +138,31 @@ const resourceSchema = z.strictObject({
 
 const secretValue = z.string().min(1);
 
+const MQTT_COMMAND_DEFAULTS = { enabled: false, actor: 'mqtt', role: 'operator' as const };
+
+/**
+ * Operator commands over MQTT (events/command-bridge.ts). Off by default: whoever may publish
+ * on `<prefix>/<site>/bridge/request/#` acts as `actor` with `role`, so the broker's ACL is the
+ * only gate (firmware-protocol/events.md has a Mosquitto ACL for it).
+ */
+const mqttCommandsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Audited as `mqtt:<actor>` (console/operator.ts actorLabel). */
+    actor: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('mqtt'),
+    role: z.enum(ROLES).default('operator'),
+  })
+  .default(MQTT_COMMAND_DEFAULTS);
+
+/** Home Assistant MQTT discovery (events/ha-discovery.ts): retained configs under `prefix`. */
+const homeAssistantSchema = z
+  .strictObject({
+    discovery: z.boolean().default(false),
+    /** HA's discovery prefix (its MQTT integration's `discovery_prefix`). */
+    prefix: z.string().min(1).max(64).regex(/^[^#+]+$/, 'no MQTT wildcards').default('homeassistant'),
+  })
+  .default({ discovery: false, prefix: 'homeassistant' });
+
 const mqttSchema = z
   .strictObject({
     /** `embedded` starts an in-process broker (demo, or a single-box site). */
@@ -157,8 +183,9 @@ const mqttSchema = z
         rejectUnauthorized: z.boolean().default(true),
       })
       .optional(),
+    commands: mqttCommandsSchema,
   })
-  .default({ url: 'embedded', embeddedPort: 1883, topicPrefix: 'lintel', protocolVersion: 5, keepaliveSec: 30 });
+  .default({ url: 'embedded', embeddedPort: 1883, topicPrefix: 'lintel', protocolVersion: 5, keepaliveSec: 30, commands: MQTT_COMMAND_DEFAULTS });
 
 const upstreamSchema = z.strictObject({
   baseUrl: z.url(),
@@ -258,6 +285,7 @@ export const configSchema = z
       })
       .default({ host: '127.0.0.1', port: 8080, allowedHosts: [], maxBodyBytes: 65_536 }),
     mqtt: mqttSchema,
+    homeAssistant: homeAssistantSchema,
     access: z
       .strictObject({ graceBeforeMinutes: graceMinutes.default(30), graceAfterMinutes: graceMinutes.default(30) })
       .default({ graceBeforeMinutes: 30, graceAfterMinutes: 30 }),

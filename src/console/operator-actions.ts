@@ -54,6 +54,11 @@ export class ConsoleActions implements OperatorActions {
     if (!roleAtLeast(actor.role, REQUIRED_ROLE[action.action])) {
       return refuse('forbidden_role', `${action.action} needs the ${REQUIRED_ROLE[action.action]} role`);
     }
+    // Learn mode shows a full card number to the admin who armed it: over MQTT the answer goes to
+    // every subscriber of the response topic, so enrolment stays on the console and the API.
+    if (actor.via === 'mqtt' && (action.action === 'reader.learn' || action.action === 'learned.assign')) {
+      return refuse('forbidden_role', 'learn mode is not offered over MQTT: its answer carries a full card number');
+    }
     const by = actorLabel(actor);
     let done: Done | ActionRefusal;
     try {

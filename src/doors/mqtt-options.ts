@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Store, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Config } from '../config/schema.js';
 
-export type MqttConfig = Config['mqtt'];
+/** The link's settings; the operator commands over MQTT are the events part's (events/command-bridge.ts). */
+export type MqttConfig = Omit<Config['mqtt'], 'commands'>;
 /** mqtt-packet's Packet, taken from mqtt.js' own signature rather than a transitive import. */
 type Packet = Parameters<Store['put']>[0];
 

@@ -5,6 +5,7 @@ import { ApiPart } from './api-part.js';
 import { BackgroundPart } from './background-part.js';
 import { DecisionsPart } from './decisions-part.js';
 import { DoorHoldPart } from './door-hold-part.js';
+import { EventsPart } from './events-part.js';
 import { FilesPart } from './files-part.js';
 import { HttpPart } from './http-part.js';
 import { IndexPart } from './index-part.js';
@@ -27,6 +28,8 @@ export interface CoreParts {
   alarms: AlarmsPart;
   upstream: UpstreamPart;
   decisions: DecisionsPart;
+  /** MQTT events, commands, HA discovery: runs commands through the console's OperatorActions; setAlarms() gives it the door alarms. */
+  events: EventsPart;
   http: HttpPart;
   console: ConsolePart;
 }
@@ -59,8 +62,11 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const api = new ApiPart(files, store);
   const console = new ConsolePart({ store, access, relay, doorHold, upstream, decisions, api });
   console.useAlarms(() => alarms.alarms());
+  // After the console, whose OperatorActions every MQTT command runs through.
+  const events = new EventsPart(files, broker, relay, decisions, () => console.actions);
+  events.useAlarms(() => alarms.alarms());
   const http = new HttpPart(files, upstream, inputs.status);
-  const core = { files, store, access, index, broker, relay, doorHold, alarms, upstream, decisions, http, console };
+  const core = { files, store, access, index, broker, relay, doorHold, alarms, upstream, decisions, events, http, console };
   return {
     core,
     list: [
@@ -77,6 +83,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       decisions,
       api,
       console,
+      events,
       http,
       new ReadersPart(store, decisions, inputs),
       new BackgroundPart(files, store, index, upstream, [api]),

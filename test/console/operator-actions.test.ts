@@ -62,6 +62,8 @@ describe('ConsoleActions', () => {
     expect(await run(alice, { action: 'reader.learn', reader: 'desk' })).toMatchObject({ ok: false, code: 'forbidden_role' });
     expect(await run(viewer, { action: 'lockdown.set', on: true })).toMatchObject({ ok: false, code: 'forbidden_role' });
     expect(await run(admin, { action: 'reader.learn', reader: 'ghost' })).toMatchObject({ ok: false, code: 'not_found' });
+    // A full card number must not go out on a broker topic, whatever role MQTT commands are given.
+    expect(await run({ ...admin, via: 'mqtt' }, { action: 'reader.learn', reader: 'desk' })).toMatchObject({ ok: false, code: 'forbidden_role' });
     expect(pulsed).toEqual([]);
     expect(tableHashes(store.db)).toEqual(before);
   });
