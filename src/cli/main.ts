@@ -20,6 +20,7 @@ import { printResult, commandHelp, configPath, findCommand, JSON_OPTION, parseCo
 import { backupCommands } from './backup-commands.js';
 import { lockdownCommands } from './lockdown-commands.js';
 import { tokenCommands } from './token-commands.js';
+import { operatorCommands } from './operator-commands.js';
 import { provisionCommands } from './provision-commands.js';
 import { companyCommands } from './company-commands.js';
 import { bookingCommands } from './booking-commands.js';
@@ -202,6 +203,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...backupCommands,
   ...lockdownCommands(),
   ...tokenCommands(),
+  ...operatorCommands(),
   ...provisionCommands(),
   ...companyCommands(),
   ...bookingCommands(),
