@@ -4,7 +4,13 @@ import type { Logger } from '../util/log.js';
 import type { Metrics } from '../metrics.js';
 import type { PartRoutes } from '../parts/part.js';
 import { BULK_PATH, MAX_BULK_BYTES } from '../api/v1/bulk-routes.js';
-import { operatorAuth } from './auth.js';
+import { every } from 'hono/combine';
+import type { OperatorAccount } from '../store/operators.js';
+import { systemClock } from '../util/clock.js';
+import { createLoginRoutes } from './console-auth/login-routes.js';
+import { consoleSession, requireCsrf, requireRole } from './console-auth/middleware.js';
+import { LoginLimiter } from './console-auth/rate-limit.js';
+import { SessionStore } from './console-auth/sessions.js';
 import { bodyCap, browserWriteCheck, hostCheck } from './request-guards.js';
 import { renderStatusPage } from './status-page.js';
 import type { GatewayStatus } from './status.js';
@@ -24,7 +30,23 @@ export interface HttpDeps {
   allowedHosts: readonly string[];
   /** Cap on every request body except the webhook's, which has its own (upstream.maxCallbackBytes). */
   maxBodyBytes: number;
+  /** Console sign-in (http/console-auth); without it: no accounts, on loopback, sessions on the system clock. */
+  console?: ConsoleAuthOptions;
 }
+
+/** What the console's sign-in needs from the gateway: the accounts (store/operators.ts) and where it is bound. */
+export interface ConsoleAuthOptions {
+  sessions: SessionStore;
+  limiter: LoginLimiter;
+  accounts: { find(name: string): OperatorAccount | undefined; count(): number };
+  /** http.host is loopback: only there may an anonymous visitor see the page (no token, no accounts). */
+  loopback: boolean;
+  /** http.behindTlsProxy: the client address is the proxy's X-Forwarded-For hop. */
+  behindTlsProxy: boolean;
+}
+
+/** Browser form posts (urlencoded, not JSON): the sign-in form, and the console's own forms under /console. */
+export const isConsoleForm = (path: string): boolean => path === '/login' || path === '/logout' || path.startsWith('/console/');
 
 export const WEBHOOK_PATH = '/webhooks/offision';
 export const V1_PATH = '/api/v1';
@@ -43,7 +65,11 @@ const isV1 = (path: string): boolean => path === V1_PATH || path.startsWith(`${V
 export function createHttpApp(deps: HttpDeps): Hono {
   const { api, webhook, v1 } = mountedRoutes(deps);
   const app = new Hono();
-  const auth = operatorAuth(deps.authToken);
+  const consoleAuth = consoleAuthOf(deps);
+  // Who is at the console (a session, the admin token, or nobody), then at least a viewer, then
+  // the session's CSRF token on every state-changing request signed in by cookie.
+  const session = consoleSession(consoleAuth);
+  const auth = every(session, requireRole('viewer'), requireCsrf());
   const refuse = (c: Context, status: 403 | 413 | 415 | 421, error: string) => c.json({ error }, status);
   const exceptWebhook = (mw: MiddlewareHandler): MiddlewareHandler => async (c, next) =>
     c.req.path === WEBHOOK_PATH || c.req.path.startsWith(`${WEBHOOK_PATH}/`) ? next() : mw(c, next);
@@ -55,13 +81,16 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use('*', exceptWebhook(async (c, next) => (c.req.path === BULK_PATH ? bulkCap(c, next) : cap(c, next))));
   const browserChecks = browserWriteCheck(deps.allowedHosts, refuse);
   const v1BrowserChecks = browserWriteCheck(deps.allowedHosts, refuse, false);
-  app.use('*', exceptWebhook(async (c, next) => (isV1(c.req.path) ? v1BrowserChecks(c, next) : browserChecks(c, next))));
+  // The v1 API and the console's forms are not JSON-only: the v1 API's credential is a header a
+  // browser cannot add cross-site, and a form's is its CSRF token (requireCsrf).
+  app.use('*', exceptWebhook(async (c, next) => (isV1(c.req.path) || isConsoleForm(c.req.path) ? v1BrowserChecks(c, next) : browserChecks(c, next))));
 
   app.get('/health', (c) => {
     const s = deps.status();
     // Liveness: the process can decide locally. Degraded dependencies are reported, not fatal.
     return c.json({ status: s.health, site: s.site, checks: s.checks }, s.health === 'failing' ? 503 : 200);
   });
+  app.route('/', createLoginRoutes({ ...consoleAuth, findAccount: (name) => consoleAuth.accounts.find(name), limiter: consoleAuth.limiter, logger: deps.logger, behindTlsProxy: consoleAuth.behindTlsProxy }));
   app.get('/metrics', auth, async (c) => c.text(await deps.metrics.text(), 200, { 'content-type': deps.metrics.registry.contentType }));
   app.get('/', auth, (c) => c.html(renderStatusPage(deps.status())));
   // Everything under /api is the operator's: one middleware, registered before any /api route.
@@ -79,6 +108,19 @@ export function createHttpApp(deps: HttpDeps): Hono {
     return c.json({ error: 'internal error' }, 500);
   });
   return app;
+}
+
+function consoleAuthOf(deps: HttpDeps) {
+  const o = deps.console ?? { sessions: new SessionStore(systemClock), limiter: new LoginLimiter(systemClock), accounts: { find: () => undefined, count: () => 0 }, loopback: true, behindTlsProxy: false };
+  return {
+    ...o,
+    authToken: deps.authToken,
+    findOperator: (name: string) => {
+      const a = o.accounts.find(name);
+      return a && { name: a.name, role: a.role };
+    },
+    operatorCount: () => o.accounts.count(),
+  };
 }
 
 /** One list of /api routes, at most one v1 app and at most one webhook: two platform links would answer each other's callbacks. */

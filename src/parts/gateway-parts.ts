@@ -52,7 +52,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
   const api = new ApiPart(files, store);
-  const http = new HttpPart(files, upstream, inputs.status);
+  const http = new HttpPart(files, upstream, inputs.status, store);
   const core = { files, store, access, index, broker, relay, doorHold, upstream, decisions, http };
   return {
     core,
