@@ -5,6 +5,7 @@ import { preflight } from '../config/preflight.js';
 import { accessReportOf, formatAccessReport } from '../config/access-report.js';
 import { databaseSchema } from '../store/db.js';
 import { migrations } from '../store/migrations.js';
+import { countOperatorsInFile } from '../store/operators.js';
 import { formatPeople, formatPerson, listPeople, showPerson } from '../store/people-report.js';
 import { Store } from '../store/store.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
@@ -44,7 +45,7 @@ function checkConfig(p: Parsed): number {
   let checks: ReturnType<typeof preflight>;
   try {
     cfg = loadConfigFile(file);
-    checks = preflight(cfg);
+    checks = preflight(cfg, { operatorAccounts: countOperatorsInFile(sitePaths(cfg).database) });
     if (checks.errors.length > 0) throw new ConfigError(file, checks.errors);
   } catch (err) {
     if (p.values.json && err instanceof ConfigError) {

@@ -54,7 +54,7 @@ export class HttpPart implements Part {
     });
     const link = this.upstream.link;
     const webhook = link && cfg.upstream ? { endpoint: link, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes } : null;
-    const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook });
+    const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook, tls: this.files.tls });
     this.server = served.server;
     this.bound = served.address;
   }

@@ -106,15 +106,19 @@ export function countOperators(holder: DbHolder): number {
 /**
  * How many accounts the database file holds, for the start checks (config/preflight.ts), which
  * run before the store opens: 0 when the file or the table does not exist yet (fail closed: a
- * new site has no accounts). Read-only, so it never migrates nor locks anything.
+ * new site has no accounts), and when it cannot be read. Read-only: it never migrates nor locks anything.
  */
 export function countOperatorsInFile(file: string): number {
   if (!existsSync(file)) return 0;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  let db: Database.Database | null = null;
   try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'operators'").get();
     return table === undefined ? 0 : (db.prepare('SELECT COUNT(*) AS n FROM operators').get() as { n: number }).n;
+  } catch {
+    // A file that cannot be read here is reported by the store when it opens it; no account is assumed meanwhile.
+    return 0;
   } finally {
-    db.close();
+    db?.close();
   }
 }
