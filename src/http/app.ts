@@ -59,8 +59,10 @@ const isV1 = (path: string): boolean => path === V1_PATH || path.startsWith(`${V
  *
  * Order matters: the Host check comes first on every route (a rebound name gets nothing, not
  * even /health), then one body cap per route, then the browser checks on state-changing
- * routes, then operator auth. The webhook is server-to-server and signed: it keeps its own
- * cap (checked while reading, before the signature) and skips the browser checks.
+ * routes, then who is at the console (http/console-auth: a session, the admin token, or the
+ * anonymous loopback viewer), at least a viewer, and the CSRF token of a cookie-signed write.
+ * The webhook is server-to-server and signed: it keeps its own cap (checked while reading,
+ * before the signature) and skips the browser checks.
  */
 export function createHttpApp(deps: HttpDeps): Hono {
   const { api, webhook, v1 } = mountedRoutes(deps);

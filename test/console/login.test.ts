@@ -120,6 +120,26 @@ describe('console sign-in', () => {
     expect(other.status).toBe(401);
   });
 
+  it('counts a guess when it starts: of 20 guesses sent at once, only 5 reach the password check', async () => {
+    const a = app();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => login(a, 'alice', `parallel guess ${i}`)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+  });
+
+  it('keeps at most maxSessions sessions: the oldest is dropped first', async () => {
+    sessions = new SessionStore(clock, { idleMs: 60_000, absoluteMs: 120_000, maxSessions: 2 });
+    const a = app();
+    const first = cookieOf(await login(a, 'alice', 'alice password 1'))!;
+    const second = cookieOf(await login(a, 'vic', 'viewer password 1'))!;
+    const third = cookieOf(await login(a, 'alice', 'alice password 1'))!;
+    expect(sessions.size()).toBe(2);
+    expect((await page(a, first)).status).toBe(302);
+    expect((await page(a, second)).status).toBe(200);
+    expect((await page(a, third)).status).toBe(200);
+  });
+
   it('refuses a state-changing request signed in by cookie without the CSRF token (403), and nothing is written', async () => {
     const a = app();
     const id = cookieOf(await login(a, 'alice', 'alice password 1'))!;
