@@ -71,7 +71,7 @@ export function operatorCommands(
     name: 'operator passwd',
     args: 'NAME [--password-file FILE] [-c FILE]',
     summary: "Set an operator account's password.",
-    details: 'The password is read as for `operator add`. Exit 1 when there is no such account, 2 on a password under 12 characters. Sessions already signed in end at their expiry or the next restart.',
+    details: "The password is read as for `operator add`. Exit 1 when there is no such account, 2 on a password under 12 characters. The account's sessions signed in with the old password end at their next request.",
     positionals: [1, 1],
     options: PASSWORD_FILE,
     run: async (p) => {

@@ -117,10 +117,7 @@ function consoleAuthOf(deps: HttpDeps) {
   return {
     ...o,
     authToken: deps.authToken,
-    findOperator: (name: string) => {
-      const a = o.accounts.find(name);
-      return a && { name: a.name, role: a.role };
-    },
+    findOperator: (name: string) => o.accounts.find(name),
     operatorCount: () => o.accounts.count(),
   };
 }

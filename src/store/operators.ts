@@ -82,7 +82,7 @@ export function removeOperator(store: Store, name: string, now: number, actor: s
   );
 }
 
-/** False when there is no such account. Sessions already signed in stay until they expire or the gateway restarts. */
+/** False when there is no such account. The sessions signed in with the old password end at their next request (console-auth/middleware.ts). */
 export function setOperatorPassword(store: Store, name: string, passwordHash: string, now: number, actor: string): boolean {
   return store.transact(
     (tx) => {

@@ -9,7 +9,7 @@ import { SessionStore } from '../../src/http/console-auth/sessions.js';
 import type { GatewayStatus } from '../../src/http/status.js';
 import { Metrics } from '../../src/metrics.js';
 import { recentChanges, recordChange } from '../../src/store/change-audit.js';
-import { addOperator, countOperators, findOperator, removeOperator } from '../../src/store/operators.js';
+import { addOperator, countOperators, findOperator, removeOperator, setOperatorPassword } from '../../src/store/operators.js';
 import type { Store } from '../../src/store/store.js';
 import { silentLogger } from '../../src/util/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -201,12 +201,18 @@ describe('console sign-in', () => {
     expect((await page(a, busy)).status).toBe(302);
   });
 
-  it('a removed account is signed out at its next request', async () => {
+  it('a removed account is signed out at its next request; a new password ends the sessions signed in with the old one', async () => {
     const a = app();
     const id = cookieOf(await login(a, 'alice', 'alice password 1'))!;
     removeOperator(store, 'alice', 2, 'cli:test');
     expect((await page(a, id)).status).toBe(302);
     expect(sessions.size()).toBe(0);
+
+    const old = cookieOf(await login(a, 'vic', 'viewer password 1'))!;
+    setOperatorPassword(store, 'vic', await hashPassword('a new viewer password', FAST), 3, 'cli:test');
+    const fresh = cookieOf(await login(a, 'vic', 'a new viewer password'))!;
+    expect((await page(a, old)).status).toBe(302);
+    expect((await page(a, fresh)).status).toBe(200);
   });
 
   it('the admin token as Bearer (or Basic password) is the admin "token", needs no CSRF token, and a wrong one is 401', async () => {

@@ -8,6 +8,7 @@ import { Limiter } from '../../util/limiter.js';
 import type { Logger } from '../../util/log.js';
 import { consoleSession, requireCsrf, SESSION_COOKIE, type ConsoleAuthDeps, type ConsoleAuthEnv } from './middleware.js';
 import { clientIp, type LoginLimiter } from './rate-limit.js';
+import { passwordStamp } from './sessions.js';
 import { renderLoginPage } from './login-page.js';
 
 /*
@@ -78,7 +79,7 @@ export function createLoginRoutes(deps: LoginDeps): Hono<ConsoleAuthEnv> {
     deps.limiter.succeeded(attempt);
     const previous = getCookie(c, SESSION_COOKIE);
     if (previous !== undefined) deps.sessions.destroy(previous);
-    const made = deps.sessions.create({ name: account.name, role: account.role });
+    const made = deps.sessions.create({ name: account.name, role: account.role }, passwordStamp(account.passwordHash));
     cookie(c, made.id);
     deps.logger.info({ ip, operator: account.name, role: account.role }, 'console sign-in');
     return c.redirect(next, 303);

@@ -2,15 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { roleAtLeast, type ConsoleEnv, type Operator, type Role } from '../../console/operator.js';
-import type { SessionStore } from './sessions.js';
+import { passwordStamp, type SessionStore } from './sessions.js';
 
 /*
  * Who is at the console, for `/`, `/metrics` and the operator's `/api/*` (not /api/v1, not the
  * webhook). consoleSession sets `operator` and `csrf` (ConsoleEnv) from, in this order:
  * - `Authorization: Bearer <http.authToken>`, or HTTP Basic with the token as password (scripts,
  *   Prometheus, and browsers as before the login page): the operator {name: 'token', role: 'admin'};
- * - the session cookie set at /login: the account, with its role as stored now (a removed
- *   account's session ends at its next request);
+ * - the session cookie set at /login: the account, with its role as stored now (the session of
+ *   an account removed or given a new password since ends at its next request);
  * - nobody: operator null. On loopback with no token and no accounts that is the old anonymous
  *   status page (`open`); anywhere else requireRole sends the visitor to /login.
  */
@@ -26,8 +26,8 @@ export type ConsoleAuthEnv = { Variables: ConsoleEnv['Variables'] & { authVia: A
 export interface ConsoleAuthDeps {
   sessions: SessionStore;
   authToken: string | undefined;
-  /** The account as stored now (role, or undefined once removed). A WAL read: no lock, no wait. */
-  findOperator(name: string): Operator | undefined;
+  /** The account as stored now (role and password hash; undefined once removed). A WAL read: no lock, no wait. */
+  findOperator(name: string): (Operator & { passwordHash: string }) | undefined;
   operatorCount(): number;
   /** Whether http.host is a loopback address: the only bind where an anonymous visitor may look. */
   loopback: boolean;
@@ -64,15 +64,17 @@ export function consoleSession(deps: ConsoleAuthDeps): MiddlewareHandler<Console
     }
     const id = getCookie(c, SESSION_COOKIE);
     const session = id === undefined ? null : deps.sessions.touch(id);
-    if (session) {
+    if (id !== undefined && session) {
       const account = deps.findOperator(session.operator.name);
-      if (account) {
+      // Its role as stored now; removed, or given a new password since: signed out.
+      if (account && passwordStamp(account.passwordHash) === session.stamp) {
         c.set('operator', { name: account.name, role: account.role });
         c.set('csrf', session.csrf);
         c.set('authVia', 'session');
         return next();
       }
-      deps.sessions.destroyFor(session.operator.name);
+      // Only this session: others of the account may have signed in with the new password.
+      deps.sessions.destroy(id);
     }
     const accounts = deps.operatorCount();
     if (deps.loopback && deps.authToken === undefined && accounts === 0) c.set('authVia', 'open');

@@ -15,6 +15,8 @@ export interface Session {
   csrf: string;
   createdAt: number;
   lastSeenAt: number;
+  /** Which password signed it in (passwordStamp): a new password (`lintel operator passwd`) ends it. */
+  stamp: string;
 }
 
 export interface SessionLimits {
@@ -29,6 +31,8 @@ export interface SessionLimits {
 export const DEFAULT_SESSION_LIMITS: SessionLimits = { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000, maxSessions: 1000 };
 
 const key = (id: string): string => createHash('sha256').update(id).digest('base64url');
+/** A digest of the account's stored hash: the session keeps no copy of the hash itself. */
+export const passwordStamp = (passwordHash: string): string => createHash('sha256').update(passwordHash).digest('base64url');
 const randomToken = (): string => randomBytes(32).toString('base64url');
 
 export class SessionStore {
@@ -41,12 +45,12 @@ export class SessionStore {
   ) {}
 
   /** A new session with a fresh id and CSRF token; the id is returned once, for the cookie. */
-  create(operator: Operator): { id: string; session: Session } {
+  create(operator: Operator, stamp: string): { id: string; session: Session } {
     this.sweep();
     while (this.sessions.size >= this.limits.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
     const now = this.clock.now();
     const id = randomToken();
-    const session: Session = { operator: { name: operator.name, role: operator.role }, csrf: randomToken(), createdAt: now, lastSeenAt: now };
+    const session: Session = { operator: { name: operator.name, role: operator.role }, csrf: randomToken(), createdAt: now, lastSeenAt: now, stamp };
     this.sessions.set(key(id), session);
     return { id, session };
   }
@@ -67,11 +71,6 @@ export class SessionStore {
 
   destroy(id: string): void {
     this.sessions.delete(key(id));
-  }
-
-  /** Signs an account out everywhere (removed, or its role changed under it). */
-  destroyFor(name: string): void {
-    for (const [k, s] of this.sessions) if (s.operator.name === name) this.sessions.delete(k);
   }
 
   size(): number {
