@@ -98,7 +98,8 @@ describe('console sign-in', () => {
     }
     const bad = await a.request('/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=alice' }, env);
     expect(bad.status).toBe(400);
-  });
+    // The unknown name pays the dummy verify at the production scrypt cost: seconds on a shared box.
+  }, 60_000);
 
   it('locks out after 5 failures (429 + Retry-After, even with the right password), longer each time, and lets the account in after', async () => {
     const a = app();

@@ -16,7 +16,8 @@ describe('operator passwords', () => {
     expect(encoded).not.toContain('correct horse');
     expect(await verifyPassword('correct horse battery', encoded)).toBe(true);
     expect(await verifyPassword('correct horse batterY', encoded)).toBe(false);
-  });
+    // Three hashes at the production cost: seconds on a box whose cores are shared.
+  }, 60_000);
 
   it('salts every hash afresh, and verifies each by the parameters written in it', async () => {
     const a = await hashPassword('same password here', FAST);
@@ -45,7 +46,7 @@ describe('operator passwords', () => {
   it('the dummy verify for an unknown name answers false after doing the scrypt work', async () => {
     expect(await dummyVerify('anything at all')).toBe(false);
     expect(await dummyVerify('')).toBe(false);
-  });
+  }, 60_000);
 
   it('normalises Unicode so the same typed password verifies whichever form the keyboard sent', async () => {
     const encoded = await hashPassword('caf\u00e9 au lait 2026', FAST);

@@ -53,7 +53,8 @@ describe('lintel operator', () => {
     } finally {
       d.close();
     }
-  });
+    // A dozen CLI starts and four scrypt hashes at the production cost: more than the default 20 s on a busy box.
+  }, 120_000);
 
   it('refuses a short password, a bad role or name and a taken name with exit 2, an unknown account with exit 1, and writes nothing', () => {
     const before = lintel('', 'operator', 'list', '--json').stdout;
@@ -76,5 +77,5 @@ describe('lintel operator', () => {
     } finally {
       d.close();
     }
-  });
+  }, 120_000);
 });
