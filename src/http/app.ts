@@ -92,7 +92,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
     // Liveness: the process can decide locally. Degraded dependencies are reported, not fatal.
     return c.json({ status: s.health, site: s.site, checks: s.checks }, s.health === 'failing' ? 503 : 200);
   });
-  app.route('/', createLoginRoutes({ ...consoleAuth, findAccount: (name) => consoleAuth.accounts.find(name), limiter: consoleAuth.limiter, logger: deps.logger, behindTlsProxy: consoleAuth.behindTlsProxy }));
+  app.route('/', createLoginRoutes({ ...consoleAuth, findAccount: (name) => consoleAuth.accounts.find(name), logger: deps.logger }));
+  // The console's own routes (forms, live updates) under /console: who is there and the CSRF
+  // check are set here once; each route asks for its role with requireRole.
+  app.use('/console/*', every(session, requireCsrf()));
   app.get('/metrics', auth, async (c) => c.text(await deps.metrics.text(), 200, { 'content-type': deps.metrics.registry.contentType }));
   app.get('/', auth, (c) => c.html(renderStatusPage(deps.status())));
   // Everything under /api is the operator's: one middleware, registered before any /api route.

@@ -166,6 +166,27 @@ describe('console sign-in', () => {
     return sessions.touch(id)!.csrf;
   }
 
+  it('a console form under /console carries _csrf: refused without it, and the handler still reads the form with it', async () => {
+    const a = app();
+    // As the page's routes will be mounted: after createHttpApp's /console/* middleware.
+    a.route(
+      '/console',
+      new Hono<ConsoleEnv>().post('/act', requireRole('operator'), async (c) => {
+        const door = (await c.req.parseBody()).door;
+        store.transact((tx) => recordChange(tx, { at: clock.now(), actor: `console:${c.get('operator')!.name}`, action: 'test.act', target: String(door) }));
+        return c.redirect('/', 303);
+      }) as unknown as Hono,
+    );
+    const id = cookieOf(await login(a, 'alice', 'alice password 1'))!;
+    const submit = (form: Record<string, string>) =>
+      a.request('/console/act', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `lintel_session=${id}` }, body: new URLSearchParams(form) });
+    expect((await submit({ door: 'front' })).status).toBe(403);
+    expect((await submit({ door: 'front', _csrf: 'wrong' })).status).toBe(403);
+    expect(changes()).toBe(0);
+    expect((await submit({ door: 'front', _csrf: sessionsCsrf(id) })).status).toBe(303);
+    expect(recentChanges(store).filter((c) => c.action === 'test.act').map((c) => [c.actor, c.target])).toEqual([['console:alice', 'front']]);
+  });
+
   it('a lower role is 403 and writes nothing', async () => {
     const a = app();
     const id = cookieOf(await login(a, 'vic', 'viewer password 1'))!;
