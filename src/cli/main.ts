@@ -5,6 +5,7 @@ import { preflight } from '../config/preflight.js';
 import { accessReportOf, formatAccessReport } from '../config/access-report.js';
 import { databaseSchema } from '../store/db.js';
 import { migrations } from '../store/migrations.js';
+import { countOperatorsInFile } from '../store/operators.js';
 import { formatPeople, formatPerson, listPeople, showPerson } from '../store/people-report.js';
 import { Store } from '../store/store.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
@@ -20,6 +21,7 @@ import { printResult, commandHelp, configPath, findCommand, JSON_OPTION, parseCo
 import { backupCommands } from './backup-commands.js';
 import { lockdownCommands } from './lockdown-commands.js';
 import { tokenCommands } from './token-commands.js';
+import { operatorCommands } from './operator-commands.js';
 import { provisionCommands } from './provision-commands.js';
 import { companyCommands } from './company-commands.js';
 import { bookingCommands } from './booking-commands.js';
@@ -43,7 +45,7 @@ function checkConfig(p: Parsed): number {
   let checks: ReturnType<typeof preflight>;
   try {
     cfg = loadConfigFile(file);
-    checks = preflight(cfg);
+    checks = preflight(cfg, { operatorAccounts: countOperatorsInFile(sitePaths(cfg).database) });
     if (checks.errors.length > 0) throw new ConfigError(file, checks.errors);
   } catch (err) {
     if (p.values.json && err instanceof ConfigError) {
@@ -202,6 +204,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...backupCommands,
   ...lockdownCommands(),
   ...tokenCommands(),
+  ...operatorCommands(),
   ...provisionCommands(),
   ...companyCommands(),
   ...bookingCommands(),

@@ -32,6 +32,13 @@ export interface Preflight {
   faults: LinkFault[];
   /** The operator token when one is configured and usable. */
   authToken: string | undefined;
+  /** http.tls read: the PEM certificate (chain) and key the gateway serves HTTPS with; undefined without http.tls. */
+  tls: { cert: Buffer; key: Buffer } | undefined;
+}
+
+/** What the start checks know of the data: how many console operator accounts exist (store/operators.ts countOperatorsInFile). */
+export interface PreflightData {
+  operatorAccounts: number;
 }
 
 /** The files each link needs; a link starts only when all of its files can be used. */
@@ -60,14 +67,37 @@ export function readLinkFiles(files: readonly LinkFile[]): { reads: Map<string, 
   return { reads, faults };
 }
 
-export function preflight(cfg: Config): Preflight {
+/**
+ * The LAN-bind rule: a non-loopback http.host needs TLS (http.tls, served by the gateway, or a
+ * TLS proxy in front: http.behindTlsProxy) AND authentication (the token, or at least one
+ * operator account), so that no password, session cookie or token crosses the LAN in clear and
+ * nothing on the LAN is open to anyone. Without `data` no account is assumed (fail closed).
+ */
+export function preflight(cfg: Config, data: PreflightData = { operatorAccounts: 0 }): Preflight {
   const errors: string[] = [];
   const token = resolveSecret(cfg.http.authToken, cfg.http.authTokenFile);
   if (token && !token.ok) errors.push(`http.authTokenFile: ${token.problem}`);
   const authToken = token?.ok ? token.text : undefined;
   if (token?.ok && authToken === '') errors.push('http.authTokenFile: the file is empty');
-  if (!token && !isLoopback(cfg.http.host)) {
-    errors.push(`http.host: ${cfg.http.host} is not loopback: set http.authToken or http.authTokenFile (fail closed)`);
+  if (!isLoopback(cfg.http.host)) {
+    if (!token && data.operatorAccounts === 0) {
+      errors.push(`http.host: ${cfg.http.host} is not loopback: set http.authToken or http.authTokenFile, or add an operator account (lintel operator add) (fail closed)`);
+    }
+    if (cfg.http.tls === undefined && !cfg.http.behindTlsProxy) {
+      errors.push(`http.host: ${cfg.http.host} is not loopback: serve HTTPS (http.tls: { certFile, keyFile }) or put a TLS reverse proxy in front (http.behindTlsProxy: true)`);
+    }
   }
-  return { errors, faults: readLinkFiles(linkFiles(cfg)).faults, authToken: authToken || undefined };
+  const tls = readTls(cfg, errors);
+  return { errors, faults: readLinkFiles(linkFiles(cfg)).faults, authToken: authToken || undefined, tls };
+}
+
+/** The certificate and key, read once at start; a file that cannot be used stops the start (the page would not be reachable). */
+function readTls(cfg: Config, errors: string[]): Preflight['tls'] {
+  const t = cfg.http.tls;
+  if (t === undefined) return undefined;
+  const cert = readConfigFile(t.certFile, 'public');
+  const key = readConfigFile(t.keyFile, 'secret');
+  if (!cert.ok) errors.push(`http.tls.certFile: ${cert.problem}`);
+  if (!key.ok) errors.push(`http.tls.keyFile: ${key.problem}`);
+  return cert.ok && key.ok ? { cert: cert.data, key: key.data } : undefined;
 }

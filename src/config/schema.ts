@@ -282,8 +282,12 @@ export const configSchema = z
         allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP literal, no port')).default([]),
         /** Cap on every request body (the webhook has its own: upstream.maxCallbackBytes). */
         maxBodyBytes: z.number().int().min(256).max(16_777_216).default(65_536),
+        /** The gateway serves HTTPS itself with this PEM certificate (chain) and key. A non-loopback host needs this or behindTlsProxy. */
+        tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+        /** A TLS reverse proxy on this host terminates HTTPS (README "Security"): a non-loopback bind without tls is allowed, and the client address is the proxy's X-Forwarded-For hop. */
+        behindTlsProxy: z.boolean().default(false),
       })
-      .default({ host: '127.0.0.1', port: 8080, allowedHosts: [], maxBodyBytes: 65_536 }),
+      .default({ host: '127.0.0.1', port: 8080, allowedHosts: [], maxBodyBytes: 65_536, behindTlsProxy: false }),
     mqtt: mqttSchema,
     homeAssistant: homeAssistantSchema,
     access: z

@@ -2,6 +2,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { ConsoleEnv } from '../console/operator.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -18,19 +19,25 @@ export interface ServeOptions {
    * with the app's own host names and the link's body cap; null without a platform link.
    */
   webhook?: { endpoint: CallbackEndpoint; allowedHosts: readonly string[]; maxBytes: number } | null;
+  /** http.tls, read (config/preflight.ts): serve HTTPS with it; plain HTTP without. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
-/** The gateway's HTTP server: the Hono app behind an optional fast path; resolves once listening. */
+/** The gateway's HTTP(S) server: the Hono app behind an optional fast path; resolves once listening. */
 export function serveGateway(opts: ServeOptions): Promise<{ server: Server; address: { host: string; port: number } }> {
   const hono = getRequestListener(opts.app.fetch);
   const w = opts.webhook;
   const fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = w
     ? webhookFastPath({ path: WEBHOOK_PATH, allowedHosts: w.allowedHosts, maxBytes: w.maxBytes, endpoint: w.endpoint, logger: opts.logger })
     : null;
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (fastPath?.(req, res)) return;
     hono(req, res).catch((err: unknown) => opts.logger.error({ err: errorMessage(err) }, 'http request failed'));
-  });
+  };
+  // node:https's Server is an http.Server with TLS under it: the same handler, close and connection cut.
+  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, handle) : createServer(handle);
+  // A handshake that fails (a scanner, a client refusing the certificate) is the client's problem, not an error of ours.
+  server.on('tlsClientError', (err: Error) => opts.logger.debug({ err: errorMessage(err) }, 'tls handshake failed'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

@@ -2,6 +2,7 @@ import type { Link } from '../config/preflight.js';
 import { preflight } from '../config/preflight.js';
 import { sitePaths } from '../config/site-paths.js';
 import { LinkFiles } from '../link-files.js';
+import { countOperatorsInFile } from '../store/operators.js';
 import type { StatusPart } from '../status-builder.js';
 import { SYNC_STOP_BOUND_MS, type ConfigChange, type Part, type PartContext } from './part.js';
 
@@ -19,13 +20,16 @@ export class FilesPart implements Part {
   private readonly retried: Array<(healed: readonly Link[]) => Promise<void> | void> = [];
   /** The operator token, when one is configured and usable. */
   authToken: string | undefined;
+  /** http.tls, read: the HTTP part serves HTTPS with it. */
+  tls: { cert: Buffer; key: Buffer } | undefined;
 
   start(ctx: PartContext): void {
     this.ctx = ctx;
     const cfg = ctx.config();
-    const checks = preflight(cfg);
+    const checks = preflight(cfg, { operatorAccounts: countOperatorsInFile(sitePaths(cfg).database) });
     if (checks.errors.length > 0) throw new Error(checks.errors.join('; '));
     this.authToken = checks.authToken;
+    this.tls = checks.tls;
     const files = (this.files = new LinkFiles(sitePaths(cfg).linkFiles, ctx.metrics.registry));
     for (const f of files.list()) ctx.logger.error({ field: f.field, link: f.link, problem: f.problem }, 'link file unusable; the link waits and the file is read again');
   }

@@ -65,7 +65,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   // After the console, whose OperatorActions every MQTT command runs through.
   const events = new EventsPart(files, broker, relay, decisions, () => console.actions);
   events.useAlarms(() => alarms.alarms());
-  const http = new HttpPart(files, upstream, inputs.status);
+  const http = new HttpPart(files, upstream, inputs.status, store);
   const core = { files, store, access, index, broker, relay, doorHold, alarms, upstream, decisions, events, http, console };
   return {
     core,

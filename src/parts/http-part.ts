@@ -1,10 +1,15 @@
 import type { Server } from 'node:http';
+import { isLoopback } from '../config/loopback.js';
 import { createHttpApp } from '../http/app.js';
+import { LoginLimiter } from '../http/console-auth/rate-limit.js';
+import { SessionStore } from '../http/console-auth/sessions.js';
+import { countOperators, findOperator } from '../store/operators.js';
 import { allowedHostNames } from '../http/request-guards.js';
 import { serveGateway } from '../http/serve.js';
 import type { GatewayStatus } from '../http/status.js';
 import type { FilesPart } from './files-part.js';
 import type { Part, PartContext } from './part.js';
+import type { StorePart } from './store-part.js';
 import type { UpstreamPart } from './upstream-part.js';
 
 /**
@@ -26,6 +31,8 @@ export class HttpPart implements Part {
     private readonly files: FilesPart,
     private readonly upstream: UpstreamPart,
     private readonly gatewayStatus: () => GatewayStatus,
+    /** The console's operator accounts (store/operators.ts) are read from it at each sign-in and request. */
+    private readonly store: StorePart,
   ) {}
 
   async start(ctx: PartContext): Promise<void> {
@@ -41,10 +48,18 @@ export class HttpPart implements Part {
       allowedHosts,
       maxBodyBytes: cfg.http.maxBodyBytes,
       timeZone: cfg.site.timeZone,
+      console: {
+        // In memory: a restart signs everyone out (README "Security").
+        sessions: new SessionStore(ctx.clock),
+        limiter: new LoginLimiter(ctx.clock),
+        accounts: { find: (name) => findOperator(this.store.store, name), count: () => countOperators(this.store.store) },
+        loopback: isLoopback(cfg.http.host),
+        behindTlsProxy: cfg.http.behindTlsProxy,
+      },
     });
     const link = this.upstream.link;
     const webhook = link && cfg.upstream ? { endpoint: link, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes } : null;
-    const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook });
+    const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook, tls: this.files.tls });
     this.server = served.server;
     this.bound = served.address;
   }

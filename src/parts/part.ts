@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import type { Config } from '../config/schema.js';
 import type { ConsoleEnv } from '../console/operator.js';
 import type { Metrics } from '../metrics.js';
@@ -43,10 +43,16 @@ export interface PartRoutes {
   webhook?: Hono;
   /**
    * The operator console (http/console/console-app.tsx): the status page at /, /events,
-   * /actions/*, /audit. Its own session and CSRF checks; one per gateway. Without it, / is the
-   * plain status page behind operator auth.
+   * /actions/*, /audit. Built by the HTTP app, which hands it the sign-in's session and CSRF
+   * middleware (http/console-auth); one per gateway. Without it, / is the plain status page.
    */
-  console?: Hono<ConsoleEnv>;
+  console?: (auth: ConsoleMiddleware) => Hono<ConsoleEnv>;
+}
+
+/** The sign-in's checks the console's routes run: who is there (at least a viewer), and the CSRF token of a form. */
+export interface ConsoleMiddleware {
+  session: MiddlewareHandler<ConsoleEnv>;
+  csrf: MiddlewareHandler<ConsoleEnv>;
 }
 
 /** A reload the gateway committed (gateway-reload.ts): only live fields differ (config/reload-plan.ts). */

@@ -392,4 +392,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX subscriptions_company ON subscriptions(company_id) WHERE company_id IS NOT NULL;
     `,
   },
+  {
+    version: 15,
+    name: 'console: local operator accounts with scrypt password hashes',
+    sql: `
+      -- Who may sign in at /login. name is what the change audit and the console show
+      -- ("console:<name>"); password_hash is self-describing (scrypt$N$r$p$salt$hash) and is
+      -- never listed, exported or logged. The role decides what the account may do (console/actions.ts).
+      CREATE TABLE operators (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -29,7 +29,7 @@ function gatewayApp(withConsole: boolean) {
   const consoleApp = withConsole
     ? createConsole({ session, csrf: formCsrf, actions: site.actions, status, live: { recent: site.recent, onDecision: () => undefined }, store: site.store, timeZone: () => 'UTC', clock: site.clock, logger: silentLogger, metrics: new Metrics() })
     : null;
-  const app = createHttpApp({ status, metrics: new Metrics(), logger: silentLogger, authToken: 'op-token', parts: consoleApp ? [{ console: consoleApp.app }] : [], allowedHosts: [], maxBodyBytes: 65_536, timeZone: 'UTC' });
+  const app = createHttpApp({ status, metrics: new Metrics(), logger: silentLogger, authToken: 'op-token', parts: consoleApp ? [{ console: () => consoleApp.app }] : [], allowedHosts: [], maxBodyBytes: 65_536, timeZone: 'UTC' });
   return { app, sessions };
 }
 

@@ -12,7 +12,7 @@ describe('config', () => {
 
   it('fills defaults for a minimal file', () => {
     const cfg = parseConfig(minimal, 'x.yaml', '/etc/lintel');
-    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080, allowedHosts: [], maxBodyBytes: 65_536, authTokenFile: undefined });
+    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080, allowedHosts: [], maxBodyBytes: 65_536, behindTlsProxy: false, authTokenFile: undefined });
     expect(cfg.doors[0]).toMatchObject({ id: 'front', pulseMs: 3000, relay: { channel: 1 }, commandTtlMs: 2000 });
     expect(cfg.access).toEqual({ graceBeforeMinutes: 30, graceAfterMinutes: 30 });
     expect(cfg.mqtt.url).toBe('embedded');

@@ -74,7 +74,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in a browser', () => {
       metrics: gateway.metrics,
       limits: { statusMs: 1000 },
     });
-    const app = createHttpApp({ status: () => gateway.status(), metrics: gateway.metrics, logger: silentLogger, authToken: 'op-token', parts: [{ console: console_.app }], allowedHosts: [], maxBodyBytes: 65_536, timeZone: 'Europe/Zurich' });
+    const app = createHttpApp({ status: () => gateway.status(), metrics: gateway.metrics, logger: silentLogger, authToken: 'op-token', parts: [{ console: () => console_.app }], allowedHosts: [], maxBodyBytes: 65_536, timeZone: 'Europe/Zurich' });
     const port = await new Promise<number>((resolve) => {
       server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
     });
