@@ -7,7 +7,10 @@ import type { AccessPart } from './access-part.js';
 import type { ApiPart } from './api-part.js';
 import type { DecisionsPart } from './decisions-part.js';
 import type { DoorHoldPart } from './door-hold-part.js';
-import { SYNC_STOP_BOUND_MS, type Part, type PartContext, type PartRoutes } from './part.js';
+import type { GatewayStatus } from '../http/status.js';
+import { createConsole, type Console, type ConsoleDeps } from '../http/console/console-app.js';
+import { latencyFromRegistry } from '../http/console/latency-histogram.js';
+import { SYNC_STOP_BOUND_MS, type ConsoleMiddleware, type Part, type PartContext, type PartRoutes } from './part.js';
 import type { RelayPart } from './relay-part.js';
 import type { StorePart } from './store-part.js';
 import type { UpstreamPart } from './upstream-part.js';
@@ -21,6 +24,8 @@ export interface ConsoleInputs {
   upstream: UpstreamPart;
   decisions: DecisionsPart;
   api: ApiPart;
+  /** The gateway's status (the composition root builds it from every part's share). */
+  status: () => GatewayStatus;
 }
 
 /**
@@ -32,6 +37,8 @@ export class ConsolePart implements Part {
   readonly name = 'console';
   readonly stopBoundMs = SYNC_STOP_BOUND_MS;
   private running: ConsoleActions | null = null;
+  private page: Console | null = null;
+  private pageDeps: Omit<ConsoleDeps, 'session' | 'csrf'> | null = null;
   private alarmSource: (() => AlarmSource | null) = () => null;
 
   constructor(private readonly inputs: ConsoleInputs) {}
@@ -67,6 +74,23 @@ export class ConsolePart implements Part {
       readerKnown: (reader) => ctx.config().readers.some((r) => r.id === reader),
       countFailure: (task) => ctx.metrics.backgroundErrors.inc({ task }),
     });
+    const alarms = this.alarmSource();
+    this.pageDeps = {
+      actions: this.running,
+      status: this.inputs.status,
+      live: {
+        recent: decisions.recent,
+        onDecision: (l) => decisions.pipeline.onDecision(l),
+        onDoorState: (l) => relay.relay.onState(() => l()),
+        alarms,
+      },
+      store: store.store,
+      timeZone: () => ctx.config().site.timeZone,
+      clock: ctx.clock,
+      logger: ctx.logger.child({ part: 'console' }),
+      metrics: ctx.metrics,
+      latency: latencyFromRegistry(ctx.metrics.registry),
+    };
   }
 
   get actions(): OperatorActions {
@@ -96,10 +120,16 @@ export class ConsolePart implements Part {
       const result = await actions.run({ ...operator, via: 'api' }, parsed.data);
       return result.ok ? c.json(result) : c.json({ error: result.message, code: result.code }, result.status);
     });
-    return { api: app };
+    const pageDeps = this.pageDeps;
+    // The page is built by the HTTP app, which hands it the sign-in's session and CSRF checks.
+    if (!pageDeps) return { api: app };
+    return { api: app, console: (auth: ConsoleMiddleware) => (this.page = createConsole({ ...pageDeps, ...auth })).app };
   }
 
+  /** Ends the page's live streams and timers (the HTTP part, stopped before this one, cut their sockets). */
   stop(): void {
+    this.page?.stop();
+    this.page = null;
     this.running = null;
   }
 }

@@ -60,7 +60,7 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
   const upstream = new UpstreamPart(files);
   const decisions = new DecisionsPart(store, index, relay, upstream, access);
   const api = new ApiPart(files, store);
-  const console = new ConsolePart({ store, access, relay, doorHold, upstream, decisions, api });
+  const console = new ConsolePart({ store, access, relay, doorHold, upstream, decisions, api, status: inputs.status });
   console.useAlarms(() => alarms.alarms());
   // After the console, whose OperatorActions every MQTT command runs through.
   const events = new EventsPart(files, broker, relay, decisions, () => console.actions);
