@@ -1,4 +1,5 @@
-import { CardTable, cardFromKeyParts } from './card-table.js';
+import { cardFromKeyParts } from './card-keys.js';
+import { CardTable } from './card-table.js';
 import { DoorNumbers } from './door-numbers.js';
 import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
 import { GroupDoors } from './group-doors.js';
