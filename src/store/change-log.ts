@@ -15,6 +15,9 @@ export interface ChangeMark {
 /**
  * The log's high-water mark and data_version from one read snapshot, so no commit can fall
  * between the two reads: inside a read transaction data_version is that of the snapshot.
+ * The mark comes from sqlite_sequence (AUTOINCREMENT's counter), not max(seq): once pruning
+ * has emptied the log, max(seq) would be null and the mark would go back to 0, while the
+ * counter keeps the last entry ever written.
  */
 export function readChangeMark(db: Db): ChangeMark {
   return db.transaction(() => {
