@@ -6,9 +6,9 @@
  */
 
 /** Slot layout in `slots`: [used, lo, hi, value], 16 bytes, four slots per cache line. */
-export const SLOT_STRIDE = 4;
-// The probe loops read a module-local constant, as they did before this table had its own module.
-const STRIDE = SLOT_STRIDE;
+const STRIDE = 4;
+// Exported under its own name so that the probe loops keep reading the module-local literal.
+export const SLOT_STRIDE = STRIDE;
 
 /** One open-addressing table over a flat Uint32Array. */
 export class HashSlots {
