@@ -1,16 +1,16 @@
-import { CardTable, cardFromKeyParts } from './card-table.js';
+import { CardTable } from './card-table.js';
 import { DoorNumbers } from './door-numbers.js';
-import { compileGroups, modelHash, privilegesOf, type CompiledGroups } from './derive.js';
+import { compileGroups, modelHash, type CompiledGroups } from './derive.js';
 import { GroupDoors } from './group-doors.js';
 import { matchWindows, storedWindows } from './window-match.js';
 import type { AccessIndexOptions, PersonAccess, PersonInput, StoredWindow, SubjectOf } from './index-inputs.js';
-import type { IndexState } from './index-state.js';
-import { ALWAYS, type AccessModel, type ScheduleStates } from './model.js';
+import { exportIndexState, importIndexState, type IndexState } from './index-state.js';
+import { clearPeople, putPersonInto, removePersonFrom } from './index-writes.js';
+import type { AccessModel, ScheduleStates } from './model.js';
 import { PersonRecords } from './person-records.js';
 import * as layout from './record-layout.js';
 import { RecordPool } from './record-pool.js';
-import { planRecord, writeRecord } from './record-writer.js';
-import { CardRules, Privileges, VALID, cardRuleOf, cardStateOf, validityAt } from './side-tables.js';
+import { CardRules, Privileges, VALID, validityAt } from './side-tables.js';
 import { SubjectTable, type MemberSubject } from './subject-table.js';
 
 export type { MemberSubject } from './subject-table.js';
@@ -53,32 +53,33 @@ export type { GrantSource } from './grant-source.js';
  */
 export { GRANTED, NO_GRANT, OUTSIDE_SCHEDULE, OUTSIDE_WINDOW } from './window-match.js';
 
-const { STRIDE } = layout;
-
 export class AccessIndex {
-  private readonly pool = new RecordPool();
-  private readonly activeCards: CardTable;
-  private readonly disabledCards: CardTable;
-  private subjects: SubjectTable;
+  // The tables are public for the two modules that change them besides the methods here:
+  // index-writes.ts (put, remove, clear) and index-state.ts (snapshot export and import).
+  // Everything else reads the index through its methods. Order kept: it is the object's shape.
+  readonly pool = new RecordPool();
+  readonly activeCards: CardTable;
+  readonly disabledCards: CardTable;
+  subjects: SubjectTable;
   /** Person id → tokensValidAfter, only where it is not 0. */
-  private readonly tokensAfter = new Map<number, number>();
-  private readonly cardRules = new CardRules();
-  private readonly privileges = new Privileges();
-  private subjectOf: SubjectOf | undefined;
+  readonly tokensAfter = new Map<number, number>();
+  readonly cardRules = new CardRules();
+  readonly privileges = new Privileges();
+  subjectOf: SubjectOf | undefined;
   /** See AccessIndexOptions.subjectKeyId; read by the loader. */
   readonly subjectKeyId: number | undefined;
   private readonly hashSeed: number | undefined;
-  private records = new PersonRecords();
+  records = new PersonRecords();
   /** Cards that are not canonical decimals below 2^64, per person (rare); the record cannot hold them. */
-  private otherCards = new Map<number, string[]>();
-  private readonly doors = new DoorNumbers();
-  private grantCount = 0;
+  otherCards = new Map<number, string[]>();
+  readonly doors = new DoorNumbers();
+  grantCount = 0;
   /** The access model's schedules and groups (setModel); null: no model, every window is "always". */
-  private states: ScheduleStates | null = null;
-  private groups: CompiledGroups | null = null;
+  states: ScheduleStates | null = null;
+  groups: CompiledGroups | null = null;
   /** The groups' doors by door number; rebuilt when door numbers are replaced (importState). */
-  private groupDoors: GroupDoors | null = null;
-  private hashOfModel: string | null = null;
+  groupDoors: GroupDoors | null = null;
+  hashOfModel: string | null = null;
 
   constructor(options: AccessIndexOptions = {}) {
     this.activeCards = new CardTable(options.hashSeed);
@@ -250,120 +251,29 @@ export class AccessIndex {
 
   /** Replaces everything known about one person, dropping cards they no longer hold. */
   putPerson(input: PersonInput): void {
-    // Planned (and refused, if it must be) before the person's old record is touched.
-    const plan = planRecord(input, this.groupDoors, (schedule) => this.slotOf(schedule), (door) => this.doors.numberOf(door));
-    const subject =
-      this.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? this.subjectOf(input.email) : null));
-    this.removePerson(input.id);
-    const record = this.pool.alloc(plan.size);
-    writeRecord(this.pool.data, this.pool.words, record, input.id, subject, plan);
-    this.records.set(input.id, record);
-    if (input.tokensValidAfter !== 0) this.tokensAfter.set(input.id, input.tokensValidAfter);
-    if (subject !== null) this.subjects.add(subject, record, input.id, (r) => this.recordPersonId(r));
-    if (plan.others.length > 0) this.otherCards.set(input.id, plan.others);
-    if (input.memberships !== undefined && this.groups !== null) this.privileges.set(input.id, privilegesOf(input.memberships, this.groups));
-    this.grantCount += plan.windows.length / STRIDE;
-    for (const c of input.cards) {
-      // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
-      this.activeCards.delete(c.number);
-      this.disabledCards.delete(c.number);
-      if (this.cardRules.size > 0) this.cardRules.delete(c.number);
-      (cardStateOf(c) === 'active' ? this.activeCards : this.disabledCards).set(c.number, record);
-      const rule = cardRuleOf(input.id, c);
-      if (rule !== null) this.cardRules.set(c.number, rule);
-    }
+    putPersonInto(this, input);
   }
 
   removePerson(id: number): void {
-    const record = this.records.get(id);
-    if (record === undefined) return;
-    const data = this.pool.data;
-    const flags = data[record + 2]!;
-    const windows = layout.windowCount(flags);
-    const cards = layout.cardCount(flags);
-    if (layout.flagSet(flags, layout.HAS_SUBJECT)) {
-      const words = this.pool.words;
-      const subject = { hi: words[2 * (record + 1)]!, lo: words[2 * (record + 1) + 1]! };
-      this.subjects.remove(subject, record, id, (other) => this.records.get(other)!);
-    }
-    this.tokensAfter.delete(id);
-    this.privileges.delete(id);
-    const firstKey = layout.windowsAt(record, flags) + STRIDE * windows;
-    for (let i = firstKey; i < firstKey + 2 * cards; i += 2) this.dropCard(cardFromKeyParts(data[i]!, data[i + 1]!), record, id);
-    for (const number of this.otherCards.get(id) ?? []) this.dropCard(number, record, id);
-    this.otherCards.delete(id);
-    this.grantCount -= windows;
-    this.records.delete(id);
-    this.pool.free(record, layout.recordSize(windows, cards, layout.flagSet(flags, layout.HAS_VALIDITY)));
+    removePersonFrom(this, id);
   }
 
   /** Forgets every person; the doors and the model stay. */
   clear(): void {
-    this.activeCards.clear();
-    this.disabledCards.clear();
-    this.subjects.clear();
-    this.tokensAfter.clear();
-    this.cardRules.clear();
-    this.privileges.clear();
-    this.records.clear();
-    this.otherCards.clear();
-    this.pool.clear();
-    this.grantCount = 0;
+    clearPeople(this);
   }
 
+  /** Everything the index holds, for a snapshot (index-state.ts): the arrays are its own, not copies. */
   exportState(): IndexState {
-    const personIds = new Float64Array(this.records.size);
-    const recordOffsets = new Float64Array(this.records.size);
-    let i = 0;
-    for (const [id, record] of this.records) {
-      personIds[i] = id;
-      recordOffsets[i++] = record;
-    }
-    return {
-      subjectKeyId: this.subjectKeyId ?? null,
-      modelHash: this.hashOfModel,
-      pool: this.pool.exportState(),
-      activeCards: this.activeCards.exportState(),
-      disabledCards: this.disabledCards.exportState(),
-      subjects: this.subjects.exportState(),
-      personIds,
-      recordOffsets,
-      tokensAfter: [...this.tokensAfter],
-      otherCards: [...this.otherCards],
-      cardRules: this.cardRules.entries(),
-      privileges: this.privileges.entries(),
-      ...this.doors.exportState(),
-      grantCount: this.grantCount,
-    };
+    return exportIndexState(this);
   }
 
   /**
    * Replaces everything with a state exportState made, under the same subject key and the same
-   * model: subjects made with another key would name the wrong people, windows made under
-   * another model hold its groups' doors and its schedules' slots. `state.pool.data` may be
-   * longer than the blocks in use, `top` doubles are in use (room to grow without a copy at the
-   * first put).
+   * model (index-state.ts says why). `top` doubles of `state.pool.data` are in use.
    */
   importState(state: IndexState, top = state.pool.data.length): void {
-    if (state.subjectKeyId !== (this.subjectKeyId ?? null)) throw new Error('index state was made with another member-token key');
-    if (state.modelHash !== this.hashOfModel) throw new Error('index state was made under another access model');
-    if (state.personIds.length !== state.recordOffsets.length) throw new RangeError('index state: person ids and records differ in length');
-    this.pool.importState(state.pool.data, top, state.pool.freeLists);
-    this.activeCards.importState(state.activeCards);
-    this.disabledCards.importState(state.disabledCards);
-    this.subjects.importState(state.subjects);
-    const records = new PersonRecords();
-    for (let i = 0; i < state.personIds.length; i++) records.set(state.personIds[i]!, state.recordOffsets[i]!);
-    this.records = records;
-    this.tokensAfter.clear();
-    for (const [id, at] of state.tokensAfter) this.tokensAfter.set(id, at);
-    this.otherCards = new Map(state.otherCards);
-    this.cardRules.replace(state.cardRules);
-    this.privileges.replace(state.privileges);
-    this.doors.importState(state.doorNumbers, state.configuredDoors);
-    // The snapshot's door numbering replaces ours: the groups' table is numbered anew with it.
-    if (this.groups !== null) this.groupDoors = new GroupDoors(this.groups, (door) => this.doors.numberOf(door));
-    this.grantCount = state.grantCount;
+    importIndexState(this, state, top);
   }
 
   /**
@@ -381,18 +291,5 @@ export class AccessIndex {
       grants: this.grantCount,
       doors: this.doors.configuredCount,
     };
-  }
-
-  /** Removes a card's entries only if they still point at this record (it may have moved on). */
-  private dropCard(number: string, record: number, owner: number): void {
-    if (this.activeCards.get(number) === record) this.activeCards.delete(number);
-    if (this.disabledCards.get(number) === record) this.disabledCards.delete(number);
-    this.cardRules.dropIfOwned(number, owner);
-  }
-
-  private slotOf(schedule: string | null): number {
-    if (schedule === null) return ALWAYS;
-    if (this.states === null) throw new Error(`a window names schedule ${schedule} but the index has no model (setModel)`);
-    return this.states.slotOf(schedule);
   }
 }

@@ -1,4 +1,4 @@
-import { cardKeyParts } from './card-table.js';
+import { cardKeyParts } from './card-keys.js';
 import type { GroupDoors } from './group-doors.js';
 import { sourceCode } from './grant-source.js';
 import type { PersonInput } from './index-inputs.js';

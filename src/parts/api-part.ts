@@ -5,7 +5,7 @@ import type { Writes } from '../api/v1/write-ops.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
 import type { Db } from '../store/db.js';
-import { readChangeMark } from '../store/external-changes.js';
+import { readChangeMark } from '../store/change-log.js';
 import type { FilesPart } from './files-part.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';

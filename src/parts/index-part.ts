@@ -1,7 +1,7 @@
 import { AccessIndex } from '../access/access-index.js';
 import { sitePaths } from '../config/site-paths.js';
 import type { StatusPart } from '../status-builder.js';
-import type { ChangeMark } from '../store/external-changes.js';
+import type { ChangeMark } from '../store/change-log.js';
 import { refreshDoors, refreshPeople } from '../store/index-loader.js';
 import { saveIndexAtStop, startIndex } from '../store/index-start.js';
 import { rederiveFromConfig } from '../upstream/booking-apply.js';

@@ -3,7 +3,9 @@ import { AccessIndex } from '../access/access-index.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { guardedInterval, runGuarded, type FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
-import { prepareCached as cached, type Db } from './db.js';
+import { changedBetween, logHasHole, readChangeMark, type ChangeMark } from './change-log.js';
+import type { Db } from './db.js';
+import { LoopSlice, PEOPLE_PER_STEP, rebuildBeside, SLICE_MS } from './index-rebuild.js';
 import { refreshDoors, refreshPeople } from './index-loader.js';
 
 /*
@@ -14,21 +16,10 @@ import { refreshDoors, refreshPeople } from './index-loader.js';
  * for long. Own commits are in change_log too but already in the index (Store.onCommit):
  * `PRAGMA data_version` tells whether any other connection committed, and when none did the
  * watcher just moves its mark. Only a hole in the log (pruned elsewhere, a restored file)
- * forces a full rebuild, and that one is built beside the live index and swapped in.
+ * forces a full rebuild, and that one is built beside the live index and swapped in
+ * (index-rebuild.ts). The log's own queries are in change-log.ts.
  */
 
-/**
- * Loop time one macrotask of applying may take before it yields. A fixed count of people per
- * macrotask does not bound the stall: a person costs three indexed lookups, an HMAC and a
- * put into an index far larger than the CPU caches, ~20 µs with 240,000 people but ~40 µs with
- * 1,000,000 (250 people held the loop 10+ ms there, and every swipe queued behind). A read that
- * arrives meanwhile waits at most one slice. 0.25 ms rather than 1 ms: a 20,000-row import into
- * 1M cards then cost swipes p99 3.1 ms instead of 5.4 ms (idle 1.4 ms), and reached the index
- * as fast (1.0 s after the import exited, hardening bench phase b).
- */
-export const SLICE_MS = 0.25;
-/** People refreshed between two looks at the clock: small enough to overrun a slice by little. */
-export const PEOPLE_PER_STEP = 4;
 /** Change-log entries read per query (an import writes about three per person); ~0.3 ms. */
 const LOG_WINDOW = 500;
 /**
@@ -38,22 +29,6 @@ const LOG_WINDOW = 500;
 export const SOON_MS = 5;
 /** Below this many people, an applied external change is logged at debug only. */
 const LOGGED_PEOPLE = 100;
-
-export interface ChangeMark {
-  seq: number;
-  dataVersion: number;
-}
-
-/**
- * The log's high-water mark and data_version from one read snapshot, so no commit can fall
- * between the two reads: inside a read transaction data_version is that of the snapshot.
- */
-export function readChangeMark(db: Db): ChangeMark {
-  return db.transaction(() => {
-    const row = cached(db, "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").get() as { seq: number } | undefined;
-    return { seq: row?.seq ?? 0, dataVersion: db.pragma('data_version', { simple: true }) as number };
-  })();
-}
 
 export interface WatchStats {
   polls: number;
@@ -88,32 +63,6 @@ export interface ExternalChangeWatchOptions {
   /** Loop time per macrotask (default SLICE_MS) and the clock it is read from (tests drive it). */
   sliceMs?: number;
   now?: () => number;
-}
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * Bounds the loop time of one long job: `pace()` between steps yields to the loop (setImmediate,
- * so pending I/O such as a reader's line runs first) once the slice's budget is spent.
- */
-export class LoopSlice {
-  private startedAt: number;
-  /** Macrotasks the job has taken so far: 1 + the yields. */
-  slices = 1;
-
-  constructor(
-    private readonly budgetMs: number,
-    private readonly now: () => number,
-  ) {
-    this.startedAt = now();
-  }
-
-  async pace(): Promise<void> {
-    if (this.now() - this.startedAt < this.budgetMs) return;
-    await yieldToLoop();
-    this.slices++;
-    this.startedAt = this.now();
-  }
 }
 
 export class ExternalChangeWatch {
@@ -248,7 +197,7 @@ export class ExternalChangeWatch {
       return;
     }
     this.counters.externalCommits++;
-    if (now.seq < this.mark.seq || this.hasHole(this.mark.seq)) {
+    if (now.seq < this.mark.seq || logHasHole(db, this.mark.seq)) {
       await this.rebuild(now);
       return;
     }
@@ -260,7 +209,7 @@ export class ExternalChangeWatch {
       for (let from = this.mark.seq; from < now.seq; from += LOG_WINDOW) {
         await slice.pace();
         if (!db.open) return;
-        const change = this.changedSince(from, Math.min(from + LOG_WINDOW, now.seq));
+        const change = changedBetween(db, from, Math.min(from + LOG_WINDOW, now.seq));
         if (change.doors) {
           refreshDoors(db, this.opts.index());
           this.opts.siteChanged?.();
@@ -285,55 +234,25 @@ export class ExternalChangeWatch {
     else if (people > 0) this.opts.logger.debug({ people }, 'applied changes committed by another process');
   }
 
-  /** Entries after `seq` must start at seq + 1; anything else means some were pruned unapplied. */
-  private hasHole(seq: number): boolean {
-    const row = cached(this.opts.db, 'SELECT min(seq) AS first FROM change_log WHERE seq > ?').get(seq) as { first: number | null };
-    return row.first !== seq + 1;
+  /** A full rebuild beside the live index (index-rebuild.ts), swapped in with the mark moved. */
+  private rebuild(start: ChangeMark): Promise<void> {
+    return rebuildBeside(
+      {
+        db: this.opts.db,
+        logger: this.opts.logger,
+        appliedSeq: this.mark.seq,
+        newIndex: () => this.opts.newIndex?.() ?? new AccessIndex(),
+        newSlice: () => this.slice(),
+        countSlices: (slices) => (this.counters.slices += slices),
+        swapIn: (fresh, end) => {
+          this.opts.swap(fresh);
+          // A gap may hide a site flag's change as well as people's.
+          this.opts.siteChanged?.();
+          this.moveMark(end);
+          this.counters.rebuilds++;
+        },
+      },
+      start,
+    );
   }
-
-  private changedSince(after: number, upTo: number): { people: number[]; doors: boolean } {
-    const rows = cached(this.opts.db, 'SELECT person_id, doors FROM change_log WHERE seq > ? AND seq <= ?').raw().all(after, upTo) as [number | null, number][];
-    const people = new Set<number>();
-    let doors = false;
-    for (const [person, door] of rows) {
-      if (person !== null) people.add(person);
-      if (door === 1) doors = true;
-    }
-    return { people: [...people], doors };
-  }
-
-  /**
-   * The log cannot say what changed: build a new index beside the live one, a chunk at a time,
-   * then catch up with what the log recorded meanwhile (own commits included) and swap, in
-   * one macrotask, so decisions see either the whole old index or the whole new one.
-   */
-  private async rebuild(start: ChangeMark): Promise<void> {
-    const { db, logger } = this.opts;
-    logger.warn({ appliedSeq: this.mark.seq, logSeq: start.seq }, 'change log has a gap; rebuilding the index beside the live one');
-    const fresh = this.opts.newIndex?.() ?? new AccessIndex();
-    refreshDoors(db, fresh);
-    const ids = (cached(db, 'SELECT id FROM people').all() as { id: number }[]).map((r) => r.id);
-    const slice = this.slice();
-    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
-      await slice.pace();
-      if (!db.open) return;
-      refreshPeople(db, fresh, ids.slice(i, i + PEOPLE_PER_STEP));
-    }
-    this.counters.slices += slice.slices;
-    const end = readChangeMark(db);
-    const caughtUp = this.changedSince(start.seq, end.seq);
-    if (caughtUp.doors) refreshDoors(db, fresh);
-    refreshPeople(db, fresh, caughtUp.people);
-    this.opts.swap(fresh);
-    // A gap may hide a site flag's change as well as people's.
-    this.opts.siteChanged?.();
-    this.moveMark(end);
-    this.counters.rebuilds++;
-    logger.info(fresh.stats(), 'index rebuilt and swapped in');
-  }
-}
-
-/** Housekeeping: drop log entries the watcher has applied (they are never read again). */
-export function pruneChangeLog(db: Db, appliedSeq: number): number {
-  return cached(db, 'DELETE FROM change_log WHERE seq <= ?').run(appliedSeq).changes;
 }

@@ -3,7 +3,7 @@ import type { AccessIndex } from '../access/access-index.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { prepareCached as cached, type Db } from './db.js';
-import { readChangeMark, type ChangeMark } from './external-changes.js';
+import { readChangeMark, type ChangeMark } from './change-log.js';
 import { loadIndex, refreshDoors, refreshPeople } from './index-loader.js';
 import { readIndexSnapshot, removeIndexSnapshot, writeIndexSnapshot } from './index-snapshot.js';
 import type { Store } from './store.js';

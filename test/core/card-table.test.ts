@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CardTable, cardFromKeyParts, cardKeyParts } from '../../src/access/card-table.js';
+import { cardFromKeyParts, cardKeyParts } from '../../src/access/card-keys.js';
+import { CardTable } from '../../src/access/card-table.js';
 import { RecordPool } from '../../src/access/record-pool.js';
 
 /** Card strings of every kind the table must keep apart: short decimals, edge lengths, non-canonical. */

@@ -5,7 +5,7 @@ import { decideCard, type PolicyContext } from '../../src/access/decide.js';
 import type { AccessModel } from '../../src/access/model.js';
 import { openDatabase } from '../../src/store/db.js';
 import { syncDoorsAndResources } from '../../src/store/doors.js';
-import { readChangeMark } from '../../src/store/external-changes.js';
+import { readChangeMark } from '../../src/store/change-log.js';
 import { readIndexSnapshot, writeIndexSnapshot } from '../../src/store/index-snapshot.js';
 import { Store } from '../../src/store/store.js';
 import { ListedSchedules } from '../access/test-schedules.js';

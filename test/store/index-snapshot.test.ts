@@ -8,7 +8,7 @@ import { subjectHasher } from '../../src/qr/member-subject.js';
 import { importCards } from '../../src/store/card-import.js';
 import { openDatabase } from '../../src/store/db.js';
 import { syncDoorsAndResources } from '../../src/store/doors.js';
-import { pruneChangeLog, readChangeMark } from '../../src/store/external-changes.js';
+import { pruneChangeLog, readChangeMark } from '../../src/store/change-log.js';
 import { loadIndex, refreshPeople } from '../../src/store/index-loader.js';
 import { saveIndexAtStop, startIndex } from '../../src/store/index-start.js';
 import { Store } from '../../src/store/store.js';

@@ -1,0 +1,92 @@
+import type { AccessIndex } from './access-index.js';
+import { cardFromKeyParts } from './card-keys.js';
+import { privilegesOf } from './derive.js';
+import type { PersonInput } from './index-inputs.js';
+import { ALWAYS } from './model.js';
+import * as layout from './record-layout.js';
+import { planRecord, writeRecord } from './record-writer.js';
+import { cardRuleOf, cardStateOf } from './side-tables.js';
+
+/*
+ * The build and refresh side of AccessIndex: putting and removing people, clearing. The index
+ * delegates these here and keeps its lookups as its own methods: the decision (decide.ts) calls
+ * those, and they stay small, monomorphic and inlinable, while the writes are long and run
+ * from the loader and the change watcher, where a call more costs nothing measurable.
+ */
+
+const { STRIDE } = layout;
+
+/** Replaces everything known about one person, dropping cards they no longer hold. */
+export function putPersonInto(ix: AccessIndex, input: PersonInput): void {
+  // Planned (and refused, if it must be) before the person's old record is touched.
+  const plan = planRecord(input, ix.groupDoors, (schedule) => slotOf(ix, schedule), (door) => ix.doors.numberOf(door));
+  const subject = ix.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? ix.subjectOf(input.email) : null));
+  removePersonFrom(ix, input.id);
+  const record = ix.pool.alloc(plan.size);
+  writeRecord(ix.pool.data, ix.pool.words, record, input.id, subject, plan);
+  ix.records.set(input.id, record);
+  if (input.tokensValidAfter !== 0) ix.tokensAfter.set(input.id, input.tokensValidAfter);
+  if (subject !== null) ix.subjects.add(subject, record, input.id, (r) => ix.recordPersonId(r));
+  if (plan.others.length > 0) ix.otherCards.set(input.id, plan.others);
+  if (input.memberships !== undefined && ix.groups !== null) ix.privileges.set(input.id, privilegesOf(input.memberships, ix.groups));
+  ix.grantCount += plan.windows.length / STRIDE;
+  for (const c of input.cards) {
+    // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
+    ix.activeCards.delete(c.number);
+    ix.disabledCards.delete(c.number);
+    if (ix.cardRules.size > 0) ix.cardRules.delete(c.number);
+    (cardStateOf(c) === 'active' ? ix.activeCards : ix.disabledCards).set(c.number, record);
+    const rule = cardRuleOf(input.id, c);
+    if (rule !== null) ix.cardRules.set(c.number, rule);
+  }
+}
+
+export function removePersonFrom(ix: AccessIndex, id: number): void {
+  const record = ix.records.get(id);
+  if (record === undefined) return;
+  const data = ix.pool.data;
+  const flags = data[record + 2]!;
+  const windows = layout.windowCount(flags);
+  const cards = layout.cardCount(flags);
+  if (layout.flagSet(flags, layout.HAS_SUBJECT)) {
+    const words = ix.pool.words;
+    const subject = { hi: words[2 * (record + 1)]!, lo: words[2 * (record + 1) + 1]! };
+    ix.subjects.remove(subject, record, id, (other) => ix.records.get(other)!);
+  }
+  ix.tokensAfter.delete(id);
+  ix.privileges.delete(id);
+  const firstKey = layout.windowsAt(record, flags) + STRIDE * windows;
+  for (let i = firstKey; i < firstKey + 2 * cards; i += 2) dropCard(ix, cardFromKeyParts(data[i]!, data[i + 1]!), record, id);
+  for (const number of ix.otherCards.get(id) ?? []) dropCard(ix, number, record, id);
+  ix.otherCards.delete(id);
+  ix.grantCount -= windows;
+  ix.records.delete(id);
+  ix.pool.free(record, layout.recordSize(windows, cards, layout.flagSet(flags, layout.HAS_VALIDITY)));
+}
+
+/** Forgets every person; the doors and the model stay. */
+export function clearPeople(ix: AccessIndex): void {
+  ix.activeCards.clear();
+  ix.disabledCards.clear();
+  ix.subjects.clear();
+  ix.tokensAfter.clear();
+  ix.cardRules.clear();
+  ix.privileges.clear();
+  ix.records.clear();
+  ix.otherCards.clear();
+  ix.pool.clear();
+  ix.grantCount = 0;
+}
+
+/** Removes a card's entries only if they still point at this record (it may have moved on). */
+function dropCard(ix: AccessIndex, number: string, record: number, owner: number): void {
+  if (ix.activeCards.get(number) === record) ix.activeCards.delete(number);
+  if (ix.disabledCards.get(number) === record) ix.disabledCards.delete(number);
+  ix.cardRules.dropIfOwned(number, owner);
+}
+
+function slotOf(ix: AccessIndex, schedule: string | null): number {
+  if (schedule === null) return ALWAYS;
+  if (ix.states === null) throw new Error(`a window names schedule ${schedule} but the index has no model (setModel)`);
+  return ix.states.slotOf(schedule);
+}

@@ -1,0 +1,50 @@
+import { prepareCached as cached, type Db } from './db.js';
+
+/*
+ * change_log: migration 6's triggers log every person and door change, from any connection, so
+ * that the watcher (external-changes.ts) can apply other processes' commits to the index. These
+ * are the log's queries: where it stands, what changed between two points, whether entries are
+ * missing, and the pruning housekeeping does once the watcher has applied them.
+ */
+
+export interface ChangeMark {
+  seq: number;
+  dataVersion: number;
+}
+
+/**
+ * The log's high-water mark and data_version from one read snapshot, so no commit can fall
+ * between the two reads: inside a read transaction data_version is that of the snapshot.
+ * The mark comes from sqlite_sequence (AUTOINCREMENT's counter), not max(seq): once pruning
+ * has emptied the log, max(seq) would be null and the mark would go back to 0, while the
+ * counter keeps the last entry ever written.
+ */
+export function readChangeMark(db: Db): ChangeMark {
+  return db.transaction(() => {
+    const row = cached(db, "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").get() as { seq: number } | undefined;
+    return { seq: row?.seq ?? 0, dataVersion: db.pragma('data_version', { simple: true }) as number };
+  })();
+}
+
+/** Entries after `seq` must start at seq + 1; anything else means some were pruned unapplied. */
+export function logHasHole(db: Db, seq: number): boolean {
+  const row = cached(db, 'SELECT min(seq) AS first FROM change_log WHERE seq > ?').get(seq) as { first: number | null };
+  return row.first !== seq + 1;
+}
+
+/** The people (each once) and whether any door changed, in the entries after `after` up to `upTo`. */
+export function changedBetween(db: Db, after: number, upTo: number): { people: number[]; doors: boolean } {
+  const rows = cached(db, 'SELECT person_id, doors FROM change_log WHERE seq > ? AND seq <= ?').raw().all(after, upTo) as [number | null, number][];
+  const people = new Set<number>();
+  let doors = false;
+  for (const [person, door] of rows) {
+    if (person !== null) people.add(person);
+    if (door === 1) doors = true;
+  }
+  return { people: [...people], doors };
+}
+
+/** Housekeeping: drop log entries the watcher has applied (they are never read again). */
+export function pruneChangeLog(db: Db, appliedSeq: number): number {
+  return cached(db, 'DELETE FROM change_log WHERE seq <= ?').run(appliedSeq).changes;
+}
