@@ -95,6 +95,6 @@ describe('door health, end to end', () => {
       expect(promValue(metrics, 'lintel_door_online', { door })).toBe(0);
     }
     const page = await (await get('/')).text();
-    expect(page).toContain('<span class="health-degraded" id="health">degraded</span>');
+    expect(page).toContain('<span class="health health-degraded" id="health">degraded</span>');
   }, 30_000);
 });
