@@ -1,5 +1,6 @@
 import type { AccessIndex } from './access/access-index.js';
 import type { Config } from './config/schema.js';
+import type { DoorHoldStatus } from './doors/door-hold.js';
 import type { DoorRelay, DoorStatusEntry } from './doors/door-relay.js';
 import { redactUrl } from './doors/mqtt-options.js';
 import type { Alarm, GatewayStatus } from './http/status.js';
@@ -9,6 +10,11 @@ import type { UpstreamLink } from './upstream/upstream-link.js';
 
 type Check = GatewayStatus['checks'][string];
 
+function holdOf(h: DoorHoldStatus | undefined): GatewayStatus['doors'][number]['hold'] {
+  if (!h || (h.operator === null && !h.schedule)) return null;
+  return { by: h.operator?.by ?? null, until: h.operator?.until ?? null, schedule: h.schedule };
+}
+
 /** One part's share of the status (parts/part.ts): each reports what it owns. */
 export interface StatusPart {
   index?: Pick<AccessIndex, 'stats'>;
@@ -17,6 +23,10 @@ export interface StatusPart {
   readers?: readonly Pick<ReaderSource, 'status'>[];
   upstream?: Pick<UpstreamLink, 'status'> | null;
   recent?: Pick<RecentDecisions, 'list'>;
+  /** Doors held unlocked (doors/door-hold.ts), by an operator or a schedule. */
+  holds?: readonly DoorHoldStatus[];
+  /** When each reader last gave a line that was decided (any result), by reader id. */
+  lastReads?: ReadonlyMap<string, number>;
   alarms?: Alarm[];
   /** Audit rows waiting in memory because the store cannot take them now. */
   auditBacklog?: { queued: number; lastError: string | null };
@@ -92,7 +102,7 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
   const readers = (s.readers ?? []).map((r) => {
     const st = r.status();
     const cfg = s.config.readers.find((c) => c.id === st.id);
-    return { ...st, door: cfg?.door ?? '' };
+    return { ...st, door: cfg?.door ?? '', lastReadAt: s.lastReads?.get(st.id) ?? null };
   });
   const up = s.upstream?.status() ?? null;
   const checks: GatewayStatus['checks'] = {
@@ -106,6 +116,7 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
       : { ok: false, detail: `${backlog.queued} rows waiting in memory: ${backlog.lastError ?? 'being written'}` };
   }
   checks.index = s.index ? { ok: true, detail: 'loaded' } : { ok: false, detail: 'not loaded' };
+  const holds = new Map((s.holds ?? []).map((h) => [h.door, h]));
   const doorStates = new Map((s.relay?.doorStatus() ?? []).map((d) => [d.doorId, d]));
   for (const d of s.config.doors) checks[`door:${d.id}`] = doorCheck(doorStates.get(d.id), mqttConnected);
   for (const r of readers) checks[`reader:${r.id}`] = { ok: r.connected, detail: r.lastError ?? (r.connected ? 'connected' : 'waiting for device') };
@@ -134,12 +145,25 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
         relay: st?.relay ?? 'unknown',
         contact: st?.contact ?? 'unknown',
         lastAck: st?.lastAck ? `${st.lastAck.result} at ${new Date(st.lastAck.at).toISOString()}` : null,
+        ackLatencyMs: st?.lastAck?.latencyMs ?? null,
+        hold: holdOf(holds.get(d.id)),
       };
     }),
     readers,
     // `embedded` is a keyword, not a URL: nothing in it to redact.
     mqtt: { connected: mqttConnected, url: s.config.mqtt.url === 'embedded' ? 'embedded' : redactUrl(s.config.mqtt.url) },
-    upstream: up ? { state: up.state, lastError: up.lastError, lastSuccessAt: up.lastSuccessAt, unknownResources: up.unknownResources, detail: up } : null,
+    upstream: up
+      ? {
+          state: up.state,
+          lastError: up.lastError,
+          lastSuccessAt: up.lastSuccessAt,
+          unknownResources: up.unknownResources,
+          lastCallbackAt: up.callbacks.lastAcceptedAt ?? null,
+          lastReconcile: up.lastReconcile ? { at: up.lastReconcile.at, durationMs: up.lastReconcile.durationMs, changed: up.lastReconcile.changed, failed: up.lastReconcile.failed } : null,
+          subscriptions: up.subscriptions.map((x) => ({ id: x.id, state: x.state, expiresAt: x.expiresAt })),
+          detail: up,
+        }
+      : null,
     recent: s.recent?.list() ?? [],
     alarms: s.alarms ?? [],
   };

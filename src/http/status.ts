@@ -27,10 +27,23 @@ export interface GatewayStatus {
   health: 'ok' | 'degraded' | 'failing';
   checks: Record<string, { ok: boolean; detail: string }>;
   index: { people: number; cards: number; grants: number; doors: number };
-  doors: Array<{ id: string; name: string; driver: string; acks: 'command-id' | 'relay-state' | null; online: boolean | null; relay: string; contact: string; lastAck: string | null }>;
-  readers: Array<{ id: string; kind: string; door: string; connected: boolean; lines: number; dropped: { overlong: number; garbage: number }; reconnects: number; lastError: string | null }>;
+  doors: Array<{
+    id: string; name: string; driver: string; acks: 'command-id' | 'relay-state' | null; online: boolean | null; relay: string; contact: string; lastAck: string | null;
+    /** The last command's publish → ack time (null: none yet, or it was late). */
+    ackLatencyMs: number | null;
+    /** Held unlocked now: by an operator (who, until when) and/or by its schedule; null: not held. */
+    hold: { by: string | null; until: number | null; schedule: boolean } | null;
+  }>;
+  readers: Array<{ id: string; kind: string; door: string; connected: boolean; lines: number; dropped: { overlong: number; garbage: number }; reconnects: number; lastError: string | null; lastReadAt: number | null }>;
   mqtt: { connected: boolean; url: string };
-  upstream: { state: string; lastError: string | null; lastSuccessAt: number | null; unknownResources: string[]; detail: unknown } | null;
+  upstream: {
+    state: string; lastError: string | null; lastSuccessAt: number | null; unknownResources: string[];
+    /** The platform's last accepted callback (ms), the last sweep, and the callback subscriptions with their expiry. */
+    lastCallbackAt: number | null;
+    lastReconcile: { at: number; durationMs: number; changed: number; failed: number } | null;
+    subscriptions: Array<{ id: string; state: string; expiresAt: number }>;
+    detail: unknown;
+  } | null;
   recent: DecisionEvent[];
   alarms: Alarm[];
 }

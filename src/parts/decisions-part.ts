@@ -37,6 +37,8 @@ export class DecisionsPart implements Part {
   /** Made with the part, not at start: the demo and tests subscribe before the gateway starts. */
   readonly recent = new RecentDecisions();
   private running: Running | null = null;
+  /** When each reader's last line was decided: the status page's "last read". */
+  private readonly lastReads = new Map<string, number>();
   private clockNow: () => number = () => 0;
 
   constructor(
@@ -69,6 +71,7 @@ export class DecisionsPart implements Part {
     const qr = new QrAccess({ get index(): AccessIndex { return live.index; }, key, visitorGate, guard: new FailureGuard(cfg.bruteForce, accessLog), clock: ctx.clock, policy: this.access.policy });
     const recorder = new DecisionRecorder({ audit, clock: ctx.clock, logger: accessLog, metrics: ctx.metrics, recent: this.recent, maxQueuedRows: cfg.audit.maxQueuedRows });
     const collapser = new FloodCollapser(recorder, ctx.clock, { perSecond: cfg.audit.floodRowsPerSecond });
+    recorder.onDecision((e) => this.lastReads.set(e.readerId, e.at));
     const cardGuard = new FailureGuard(cfg.bruteForce.cards, accessLog);
     const learn = new LearnMode(ctx.clock);
     const pipeline = new BadgePipeline({ learn, get index(): AccessIndex { return live.index; }, relay: this.relay.relay, recorder: collapser, clock: ctx.clock, logger: accessLog, qr, cardGuard, policy: this.access.policy, opened: (personId, readerId, at) => this.access.opened(personId, readerId, at) });
@@ -105,9 +108,10 @@ export class DecisionsPart implements Part {
 
   status(): StatusPart {
     const running = this.running;
-    if (!running) return { recent: this.recent };
+    if (!running) return { recent: this.recent, lastReads: this.lastReads };
     return {
       recent: this.recent,
+      lastReads: this.lastReads,
       auditBacklog: running.recorder.auditBacklog(),
       alarms: running.cardGuard.locks(this.clockNow()).map((l) => ({ kind: 'reader_locked' as const, ...l, detail: 'too many unknown card reads; every read on it is refused until then' })),
     };

@@ -1,5 +1,6 @@
 import { DoorHold } from '../doors/door-hold.js';
 import type { AccessPart } from './access-part.js';
+import type { StatusPart } from '../status-builder.js';
 import { SYNC_STOP_BOUND_MS, type ConfigChange, type Part, type PartContext } from './part.js';
 import type { RelayPart } from './relay-part.js';
 
@@ -45,6 +46,10 @@ export class DoorHoldPart implements Part {
   get doorHold(): DoorHold {
     if (!this.hold) throw new Error('the door-hold part has not started');
     return this.hold;
+  }
+
+  status(): StatusPart {
+    return { holds: this.hold?.status() ?? [] };
   }
 
   reloaded(change: ConfigChange): void {

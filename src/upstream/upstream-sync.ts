@@ -217,7 +217,7 @@ export class UpstreamSync {
       lastReconcile: this.lastReconcile,
       subscriptions: this.subscriptions.live().map((s) => ({ id: s.subscriptionId, resources: s.resourceIds, expiresAt: s.expiresAt, state: s.state })),
       unknownResources: this.subscriptions.unknownResources(),
-      callbacks: { accepted: this.counters.accepted, duplicates: this.counters.duplicates, rejected: { ...this.counters.rejected } },
+      callbacks: { accepted: this.counters.accepted, duplicates: this.counters.duplicates, rejected: { ...this.counters.rejected }, lastAcceptedAt: this.counters.lastAcceptedAt ?? null },
     };
   }
 

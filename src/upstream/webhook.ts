@@ -12,6 +12,8 @@ export interface CallbackCounters {
   /** a replayed webhook-id: answered 200, nothing done */
   duplicates: number;
   rejected: Record<string, number>;
+  /** When the last callback was accepted (ms); null: none since start. */
+  lastAcceptedAt?: number | null;
 }
 
 export interface WebhookDeps {
@@ -122,6 +124,7 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
       return reject(503, 'database busy; retry');
     }
     counters.accepted++;
+    counters.lastAcceptedAt = deps.clock.now();
     setImmediate(() => deps.onEvent(event));
     return c.json({ status: 'accepted' }, 200);
   });

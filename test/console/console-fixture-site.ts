@@ -13,7 +13,7 @@ import { cookieSessions, fixedSession, formCsrf, RecordingActions } from '../hel
 import { testStore } from '../helpers/store.js';
 
 /** A console over a real SQLite store with two people (one without a card) and a few decisions. */
-export function consoleSite(opts: { timeZone?: string; alarms?: GatewayStatus['alarms']; latency?: LatencyBucket[] } = {}) {
+export function consoleSite(opts: { timeZone?: string; alarms?: GatewayStatus['alarms']; latency?: LatencyBucket[]; upstream?: GatewayStatus['upstream'] } = {}) {
   const site = testStore(['front', 'back']);
   const clock = new FakeClock(Date.parse('2026-12-03T09:00:00Z'));
   importCards(site.store, 'email,name,card,format,doors\nana@example.com,"Ana <b>Lima</b>",7340861,decimal,front\n', clock.now());
@@ -33,12 +33,12 @@ export function consoleSite(opts: { timeZone?: string; alarms?: GatewayStatus['a
     checks: { database: { ok: true, detail: 'open' }, 'door:back': { ok: false, detail: 'controller offline' } },
     index: { people: 2, cards: 1, grants: 1, doors: 2 },
     doors: [
-      { id: 'front', name: 'Front <entrance>', driver: 'lintel', acks: 'command-id', online: true, relay: 'locked', contact: 'closed', lastAck: 'ok at 2026-12-03T08:59:00.000Z' },
-      { id: 'back', name: 'Back', driver: 'lintel', acks: null, online: false, relay: 'unknown', contact: 'unknown', lastAck: null },
+      { id: 'front', name: 'Front <entrance>', driver: 'lintel', acks: 'command-id', online: true, relay: 'locked', contact: 'closed', lastAck: 'ok at 2026-12-03T08:59:00.000Z', ackLatencyMs: 42, hold: { by: 'console:olga', until: Date.parse('2026-12-03T10:00:00Z'), schedule: false } },
+      { id: 'back', name: 'Back', driver: 'lintel', acks: null, online: false, relay: 'unknown', contact: 'unknown', lastAck: null, ackLatencyMs: null, hold: null },
     ],
-    readers: [{ id: 'desk', kind: 'stdin', door: 'front', connected: true, lines: 2, dropped: { overlong: 0, garbage: 1 }, reconnects: 0, lastError: null }],
+    readers: [{ id: 'desk', kind: 'stdin', door: 'front', connected: true, lines: 2, dropped: { overlong: 0, garbage: 1 }, reconnects: 0, lastError: null, lastReadAt: Date.parse('2026-12-03T08:58:00Z') }],
     mqtt: { connected: true, url: 'mqtt://127.0.0.1:1883' },
-    upstream: null,
+    upstream: opts.upstream ?? null,
     recent: recent.list(),
     alarms: opts.alarms ?? [],
   };

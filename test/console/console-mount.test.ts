@@ -38,7 +38,7 @@ function oneDoorStatus() {
   return {
     site: 'hq', version: '0.1.0', startedAt: 0, now: 0, health: 'ok' as const, checks: {},
     index: { people: 0, cards: 0, grants: 0, doors: 1 },
-    doors: [{ id: 'front', name: 'Front', driver: 'lintel', acks: null, online: true, relay: 'locked', contact: 'closed', lastAck: null }],
+    doors: [{ id: 'front', name: 'Front', driver: 'lintel', acks: null, online: true, relay: 'locked', contact: 'closed', lastAck: null, ackLatencyMs: null, hold: null }],
     readers: [], mqtt: { connected: true, url: 'embedded' }, upstream: null, recent: [], alarms: [],
   };
 }

@@ -34,6 +34,29 @@ describe('the alarms section', () => {
   });
 });
 
+describe('doors, readers and the platform', () => {
+  it("show each door's last ack latency and hold, each reader's last read, and the platform's callbacks, sweep and subscriptions, in the site's zone", async () => {
+    const at = (iso: string) => Date.parse(iso);
+    site = consoleSite({
+      upstream: {
+        state: 'degraded', lastError: 'platform unreachable', lastSuccessAt: at('2026-12-03T08:30:00Z'), unknownResources: [],
+        lastCallbackAt: at('2026-12-03T08:45:00Z'),
+        lastReconcile: { at: at('2026-12-03T08:50:00Z'), durationMs: 812, changed: 3, failed: 1 },
+        subscriptions: [{ id: 'sub-1', state: 'active', expiresAt: at('2026-12-04T08:00:00Z') }],
+        detail: {},
+      },
+    });
+    const html = await (await site.make({ name: 'olga', role: 'operator' }).app.request('/')).text();
+    expect(html).toContain('<td>42 ms</td>');
+    expect(html).toContain('by console:olga until 2026-12-03 11:00:00');
+    expect(html).toContain('<td>2026-12-03 09:58:00</td>'); // the reader's last read
+    expect(html).toContain('last callback 2026-12-03 09:45:00');
+    expect(html).toContain('2026-12-03 09:50:00 (812 ms, 3 changes, 1 failed fetches)');
+    expect(html).toContain('<td>sub-1</td><td>active</td><td>2026-12-04 09:00:00</td>');
+    expect(html).toContain('deciding from the local cache');
+  });
+});
+
 describe('the decision latency histogram', () => {
   it('turns the cumulative Prometheus buckets into per-bucket counts', async () => {
     const registry = new Registry();

@@ -14,7 +14,7 @@ function status(over: Partial<GatewayStatus> = {}): GatewayStatus {
     health: 'ok',
     checks: { database: { ok: true, detail: 'open' } },
     index: { people: 1, cards: 1, grants: 1, doors: 1 },
-    doors: [{ id: 'front', name: 'Front <b>', driver: 'lintel', acks: 'command-id', online: true, relay: 'locked', contact: 'closed', lastAck: null }],
+    doors: [{ id: 'front', name: 'Front <b>', driver: 'lintel', acks: 'command-id', online: true, relay: 'locked', contact: 'closed', lastAck: null, ackLatencyMs: null, hold: null }],
     readers: [],
     mqtt: { connected: true, url: 'mqtt://127.0.0.1:1883' },
     upstream: null,
@@ -51,7 +51,7 @@ describe('http app', () => {
   });
 
   it('status page names mapped resources the platform does not have, escaped', async () => {
-    const upstream = { state: 'ok', lastError: null, lastSuccessAt: 0, unknownResources: ['R-404', '<R>'], detail: {} };
+    const upstream = { state: 'ok', lastError: null, lastSuccessAt: 0, unknownResources: ['R-404', '<R>'], lastCallbackAt: null, lastReconcile: null, subscriptions: [], detail: {} };
     const html = await (await app({ st: status({ upstream }) }).request('/')).text();
     expect(html).toContain('Mapped resources the platform does not have');
     expect(html).toContain('R-404, &lt;R&gt;');

@@ -59,4 +59,23 @@ describe('status from parts', () => {
     expect(s.checks.database).toEqual({ ok: false, detail: 'closed' });
     expect(s.health).toBe('failing');
   });
+  it("carries the door hold, each reader's last read and the platform's last callback, sweep and subscriptions", () => {
+    const holds: StatusPart = { holds: [{ door: 'front', operator: { until: 9000, by: 'console:olga' }, schedule: true, lastPulseAt: 900, lastPulse: 'sent' }] };
+    const decisions: StatusPart = { lastReads: new Map([['desk', 700]]) };
+    const readers: StatusPart = { readers: [reader('desk', true), reader('lab-osdp', true)] };
+    const report = { at: 800, durationMs: 12, resources: 1, appointments: 2, changed: 1, failed: 0 };
+    const upstream: StatusPart = {
+      upstream: {
+        status: () => ({
+          state: 'ok', lastError: null, lastSuccessAt: 800, lastReconcile: report, unknownResources: [],
+          subscriptions: [{ id: 'sub-1', resources: ['R-1'], expiresAt: 5000, state: 'active' }],
+          callbacks: { accepted: 1, duplicates: 0, rejected: {}, lastAcceptedAt: 750 },
+        }),
+      },
+    };
+    const s = build([{ dbOpen: true }, holds, decisions, readers, upstream]);
+    expect(s.doors.map((d) => [d.id, d.hold])).toEqual([['front', { by: 'console:olga', until: 9000, schedule: true }], ['lab', null]]);
+    expect(s.readers.map((r) => [r.id, r.lastReadAt])).toEqual([['desk', 700], ['lab-osdp', null]]);
+    expect(s.upstream).toMatchObject({ lastCallbackAt: 750, lastReconcile: { at: 800, durationMs: 12, changed: 1, failed: 0 }, subscriptions: [{ id: 'sub-1', state: 'active', expiresAt: 5000 }] });
+  });
 });

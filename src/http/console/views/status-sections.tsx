@@ -87,7 +87,7 @@ export function DoorsSection({ view }: { view: ConsoleView }) {
   return (
     <section id="sec-doors">
       <h2>Doors</h2>
-      <Table head={['door', 'name', 'controller', 'relay', 'contact', 'last command', 'alarms']}>
+      <Table head={['door', 'name', 'controller', 'relay', 'contact', 'last command', 'ack latency', 'held', 'alarms']}>
         {view.status.doors.map((d) => {
           const alarms = view.status.alarms.filter((a) => a.kind !== 'reader_locked' && a.door === d.id);
           return (
@@ -98,6 +98,8 @@ export function DoorsSection({ view }: { view: ConsoleView }) {
               <td class="relay">{d.relay}</td>
               <td>{d.contact}</td>
               <td>{d.lastAck ? zonedText(d.lastAck, view.timeZone) : '—'}</td>
+              <td>{d.ackLatencyMs === null ? '—' : `${d.ackLatencyMs} ms`}</td>
+              <td>{holdText(d.hold, view.timeZone)}</td>
               <td>{alarms.length === 0 ? '—' : <span class="bad">{alarms.map((a) => a.kind.replace('_', ' ')).join(', ')}</span>}</td>
             </tr>
           );
@@ -107,17 +109,24 @@ export function DoorsSection({ view }: { view: ConsoleView }) {
   );
 }
 
+function holdText(hold: ConsoleView['status']['doors'][number]['hold'], timeZone: string): string {
+  if (hold === null) return '—';
+  const operator = hold.by === null ? '' : `by ${hold.by}${hold.until === null ? '' : ` until ${zoned(hold.until, timeZone)}`}`;
+  return [operator, hold.schedule ? 'by its schedule' : ''].filter((t) => t !== '').join('; ');
+}
+
 export function ReadersSection({ view }: { view: ConsoleView }) {
   return (
     <section id="sec-readers">
       <h2>Readers</h2>
-      <Table head={['reader', 'kind', 'door', 'state', 'lines', 'dropped (long / garbage)', 'reconnects', 'last error']}>
+      <Table head={['reader', 'kind', 'door', 'state', 'last read', 'lines', 'dropped (long / garbage)', 'reconnects', 'last error']}>
         {view.status.readers.map((r) => (
           <tr>
             <td>{r.id}</td>
             <td>{r.kind}</td>
             <td>{r.door}</td>
             <td><Badge ok={r.connected} yes="connected" no="disconnected" /></td>
+            <td>{zoned(r.lastReadAt, view.timeZone)}</td>
             <td>{r.lines}</td>
             <td>{r.dropped.overlong} / {r.dropped.garbage}</td>
             <td>{r.reconnects}</td>
@@ -136,12 +145,21 @@ export function UpstreamSection({ view }: { view: ConsoleView }) {
     <section id="sec-upstream">
       <h2>Booking platform and index</h2>
       {up ? (
+        <>
         <p>
           state <b class={up.state === 'ok' ? 'ok' : 'bad'}>{up.state}</b> · last success {zoned(up.lastSuccessAt, view.timeZone)}
           {up.lastError ? ` · last error: ${up.lastError}` : ''}
           {up.state === 'ok' ? '' : ' — deciding from the local cache'}
           {up.unknownResources.length > 0 ? <><br />Mapped resources the platform does not have: {up.unknownResources.join(', ')}</> : null}
+          <br />last callback {zoned(up.lastCallbackAt, view.timeZone)} · last reconcile{' '}
+          {up.lastReconcile ? `${zoned(up.lastReconcile.at, view.timeZone)} (${up.lastReconcile.durationMs} ms, ${up.lastReconcile.changed} changes, ${up.lastReconcile.failed} failed fetches)` : '—'}
         </p>
+        {up.subscriptions.length > 0 ? (
+          <Table head={['callback subscription', 'state', 'expires']}>
+            {up.subscriptions.map((x) => <tr><td>{x.id}</td><td>{x.state}</td><td>{zoned(x.expiresAt, view.timeZone)}</td></tr>)}
+          </Table>
+        ) : null}
+        </>
       ) : (
         <p>not configured</p>
       )}
