@@ -7,20 +7,13 @@ import { silentLogger } from '../../src/util/log.js';
 import { startTestBroker } from '../helpers/broker.js';
 import { parsePromText, promValue } from '../helpers/prom-text.js';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/lintel-process.js';
 
 /*
  * Door health through the whole gateway over real HTTP: with both door controllers offline the
  * page's header and /health used to say "ok". They say degraded now, /readyz refuses with the
  * failing doors, /metrics has them unhealthy, and /healthz still answers (the process is up).
  */
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Health { status: string; checks: Record<string, { ok: boolean; detail: string }> }
 interface Ready { status: string; failing?: Record<string, { ok: boolean; detail: string }> }

@@ -7,18 +7,11 @@ import { importCards } from '../../src/store/card-import.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/lintel-process.js';
 
 /* The composition root with a real broker and SQLite: what the parts do together. */
 
 const reader = { id: 'desk', kind: 'stdin', door: 'front', payload: 'card', cardFormat: 'decimal', maxLineLength: 256, direction: 'in' } as const;
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('gateway', () => {
   const cleanups: Array<() => Promise<void> | void> = [];

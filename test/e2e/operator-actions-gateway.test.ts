@@ -7,20 +7,13 @@ import { silentLogger } from '../../src/util/log.js';
 import { startTestBroker } from '../helpers/broker.js';
 import { tempDir } from '../helpers/tmp.js';
 import { tableHashes } from '../helpers/v1-api.js';
+import { until } from '../helpers/lintel-process.js';
 
 /*
  * The operator's actions through the operator API (POST /api/actions/<action>) on a real
  * gateway: a real HTTP socket, Mosquitto and a simulated door board. Every action goes through
  * the one OperatorActions the console and MQTT use; each leaves a change_audit row naming who.
  */
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const reader = { id: 'desk', kind: 'stdin', door: 'front', payload: 'card', cardFormat: 'decimal', maxLineLength: 256, direction: 'in' } as const;
 const TOKEN = 'operator-token-for-the-actions-test';

@@ -7,20 +7,13 @@ import { createToken } from '../../src/store/api-tokens.js';
 import { silentLogger } from '../../src/util/log.js';
 import { startTestBroker } from '../helpers/broker.js';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/lintel-process.js';
 
 /*
  * From a fresh database to a door opening, through the provisioning API alone: a real HTTP
  * socket on loopback, a real broker, a simulated door board on it. The person is created
  * pending (no card: the badge is refused), the card arrives by PUT, the next badge opens.
  */
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const reader = { id: 'desk', kind: 'stdin', door: 'front', payload: 'card', cardFormat: 'decimal', maxLineLength: 256, direction: 'in' } as const;
 

@@ -10,20 +10,13 @@ import { startTestBroker } from '../helpers/broker.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Observer } from '../doors/fixtures.js';
 import { violations } from './schemas.js';
+import { until } from '../helpers/lintel-process.js';
 
 /*
  * MQTT commands end to end, through the console's real OperatorActions: a request on the
  * broker opens a simulated door, is audited as `mqtt:<actor>` like a click on the page, and the
  * role configured for the channel is checked as the console's would be.
  */
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const json = (p: IPublishPacket) => JSON.parse(p.payload.toString()) as Record<string, unknown>;
 

@@ -8,18 +8,11 @@ import { startTestBroker } from '../helpers/broker.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Observer } from '../doors/fixtures.js';
 import { violations } from './schemas.js';
+import { until } from '../helpers/lintel-process.js';
 
 /* The broker goes away under the events part: events are dropped and counted, never queued; back, it announces again. */
 
 const reader = { id: 'desk', kind: 'stdin', door: 'front', payload: 'card', cardFormat: 'decimal', maxLineLength: 256, direction: 'in' } as const;
-
-async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('MQTT events while the broker is down', () => {
   const cleanups: Array<() => Promise<void> | void> = [];

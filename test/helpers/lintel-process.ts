@@ -192,3 +192,8 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
+
+/** Waits until `fn` holds (a broker round trip, a door pulse), polling every 20 ms; throws naming `what` past `ms`. */
+export async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  await waitFor(what, async () => ((await fn()) ? true : undefined), ms, 20);
+}
