@@ -29,6 +29,8 @@ export interface DoorRelayOptions {
   doors: DoorConfig[];
   clock: Clock;
   logger: Logger;
+  /** A listener (alarms, events, the console) threw: counted as lintel_background_errors_total{task}. */
+  countFailure?: ((task: string) => void) | undefined;
   /** Injected seam (tests, alternative transports); mqtt.js' connect by default. */
   connect?: typeof mqtt.connect;
   /** Resolved secret; otherwise mqtt.password or the first line of mqtt.passwordFile. */
@@ -72,7 +74,7 @@ export class DoorRelay {
     this.t = topics(opts.mqtt.topicPrefix, opts.siteId);
     this.protocolVersion = opts.protocolVersion ?? opts.mqtt.protocolVersion;
     this.routes = this.buildRoutes(opts.doors);
-    this.states = new DoorStates(opts.logger);
+    this.states = new DoorStates(opts.logger, (err) => this.listenerFailed('door-state-listener', err));
     this.acks = new AckTracker(opts.clock, opts.logger, opts.ackTimeoutMs ?? 5000);
     this.backstop = new RelockBackstop(opts.clock, opts.logger, (doorId) => this.relock(doorId));
     this.pulseEnder = new PulseEnder(opts.clock, opts.logger, (doorId) => this.relock(doorId));
@@ -235,7 +237,7 @@ export class DoorRelay {
       try {
         fn(event);
       } catch (err) {
-        this.opts.logger.error({ door: event.doorId, err: (err as Error).message }, 'pulse listener threw');
+        this.listenerFailed('pulse-listener', err);
       }
     }
   }
@@ -335,6 +337,18 @@ export class DoorRelay {
   }
 
   private emitConnection(up: boolean): void {
-    for (const fn of this.connectionListeners) fn(up);
+    for (const fn of this.connectionListeners) {
+      try {
+        fn(up);
+      } catch (err) {
+        this.listenerFailed('connection-listener', err);
+      }
+    }
+  }
+
+  /** One place for a listener's throw: logged and counted, never the relay's (or the unlock's) business. */
+  private listenerFailed(task: string, err: unknown): void {
+    this.opts.countFailure?.(task);
+    this.opts.logger.error({ task, err: (err as Error).message }, `${task} threw`);
   }
 }

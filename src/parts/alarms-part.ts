@@ -5,7 +5,7 @@ import type { DoorRelay } from '../doors/door-relay.js';
 import type { DoorAlarmEntry } from '../http/status.js';
 import type { StatusPart } from '../status-builder.js';
 import type { Clock, Timer } from '../util/clock.js';
-import { guardedInterval, runGuarded, type GuardDeps } from '../util/guarded.js';
+import { guardedInterval, type GuardDeps } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
 import type { DoorHoldPart } from './door-hold-part.js';
 import { SYNC_STOP_BOUND_MS, type ConfigChange, type Part, type PartContext } from './part.js';
@@ -47,11 +47,12 @@ export class AlarmsPart implements Part {
     this.unsubscribe.push(
       // lintel_door_alarms{door,kind}, read at scrape time.
       ctx.metrics.watchAlarms(machine),
-      relay.onState((e) => void runGuarded('door alarms: state', () => machine.contact(e.doorId, e.state.online ? e.state.contact : 'unknown', ctx.clock.now()), guard)),
-      // Synchronous and cheap: it runs on the badge path, right after the send.
-      relay.onPulse((e) => void runGuarded('door alarms: pulse', () => machine.pulsed(e.doorId, e.at), guard)),
+      // The relay catches, logs and counts a listener that throws (DoorRelay.listenerFailed).
+      relay.onState((e) => machine.contact(e.doorId, e.state.online ? e.state.contact : 'unknown', ctx.clock.now())),
+      // Synchronous and cheap: it runs on the badge path, right after the send (no promise, no wrapper).
+      relay.onPulse((e) => machine.pulsed(e.doorId, e.at)),
       // Without the broker no report arrives: no door is seen until the retained states come back.
-      relay.onConnection((up) => void runGuarded('door alarms: connection', () => (up ? undefined : machine.blind()), guard)),
+      relay.onConnection((up) => (up ? undefined : machine.blind())),
     );
     this.timer = guardedInterval(
       'door alarms',

@@ -64,6 +64,7 @@ export class RelayPart implements Part {
       doors: cfg.doors,
       clock: ctx.clock,
       logger: ctx.logger.child({ part: 'doors' }),
+      countFailure: (task) => ctx.metrics.backgroundErrors.inc({ task }),
       // Password and TLS files come from what LinkFiles read and checked, never from the path again.
       readFile: (path) => files.file(path),
     }));
