@@ -70,3 +70,14 @@ export type ActionResult =
 export interface OperatorActions {
   run(actor: Actor, action: Action): Promise<ActionResult>;
 }
+
+/**
+ * One action from a channel's fields (a form, a JSON body, an MQTT payload) and its name (the
+ * route or topic): the action or a message naming each failing field. `root` names an issue
+ * with no field (the whole input), as the channel calls it.
+ */
+export function parseAction(name: string, fields: Record<string, unknown>, root: string): { ok: true; action: Action } | { ok: false; message: string } {
+  const parsed = ActionSchema.safeParse({ ...fields, action: name });
+  if (parsed.success) return { ok: true, action: parsed.data };
+  return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join('.') || root}: ${i.message}`).join('; ') };
+}

@@ -1,4 +1,4 @@
-import { ACTION_NAMES, ActionSchema, type Action, type ActionResult, type OperatorActions } from '../console/actions.js';
+import { ACTION_NAMES, parseAction, type Action, type ActionResult, type OperatorActions } from '../console/actions.js';
 import type { Actor } from '../console/operator.js';
 import { decodeJson, ProtocolError } from '../doors/protocol.js';
 import type { Logger } from '../util/log.js';
@@ -49,12 +49,9 @@ export function parseRequest(action: string, payload: Buffer | string): Parsed {
   if (!(ACTION_NAMES as string[]).includes(action)) {
     return { ok: false, error: { code: 'unknown_action', message: `no action "${action}"; one of ${ACTION_NAMES.join(', ')}` }, transaction };
   }
-  const parsed = ActionSchema.safeParse({ ...fields, action });
-  if (!parsed.success) {
-    const message = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    return { ok: false, error: { code: 'invalid', message }, transaction };
-  }
-  return { ok: true, action: parsed.data, transaction };
+  const parsed = parseAction(action, fields, '(root)');
+  if (!parsed.ok) return { ok: false, error: { code: 'invalid', message: parsed.message }, transaction };
+  return { ok: true, action: parsed.action, transaction };
 }
 
 /** The response body of firmware-protocol/schemas/bridge-response.schema.json. */

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { ActionSchema, type OperatorActions } from '../console/actions.js';
+import { parseAction, type OperatorActions } from '../console/actions.js';
 import { ConsoleActions } from '../console/operator-actions.js';
 import { operatorOf } from '../console/operator.js';
 import type { AlarmSource } from '../doors/alarm-types.js';
@@ -115,9 +115,9 @@ export class ConsolePart implements Part {
       } catch {
         return c.json({ error: 'the body must be a JSON object' }, 400);
       }
-      const parsed = ActionSchema.safeParse({ ...(typeof body === 'object' && body !== null ? body : {}), action: c.req.param('action') });
-      if (!parsed.success) return c.json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'action'}: ${i.message}`).join('; ') }, 400);
-      const result = await actions.run({ ...operator, via: 'api' }, parsed.data);
+      const parsed = parseAction(c.req.param('action'), typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}, 'action');
+      if (!parsed.ok) return c.json({ error: parsed.message }, 400);
+      const result = await actions.run({ ...operator, via: 'api' }, parsed.action);
       return result.ok ? c.json(result) : c.json({ error: result.message, code: result.code }, result.status);
     });
     const pageDeps = this.pageDeps;

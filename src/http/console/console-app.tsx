@@ -1,6 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { ACTION_NAMES, ActionSchema, REQUIRED_ROLE, type ActionName, type OperatorActions } from '../../console/actions.js';
+import { ACTION_NAMES, parseAction, REQUIRED_ROLE, type ActionName, type OperatorActions } from '../../console/actions.js';
 import { roleAtLeast, type ConsoleEnv, type Operator } from '../../console/operator.js';
 import type { AlarmSource } from '../../doors/alarm-types.js';
 import type { Metrics } from '../../metrics.js';
@@ -141,9 +141,9 @@ export function createConsole(deps: ConsoleDeps): Console {
     if (!roleAtLeast(operator.role, REQUIRED_ROLE[name])) return refusal(c, 403, `${name} needs the ${REQUIRED_ROLE[name]} role`);
     const fields = formFields(await c.req.parseBody());
     if (!fields) return refusal(c, 400, 'a form of text fields only');
-    const parsed = ActionSchema.safeParse({ ...fields, action: name });
-    if (!parsed.success) return refusal(c, 400, parsed.error.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; '));
-    const result = await deps.actions.run({ ...operator, via: 'console' }, parsed.data);
+    const parsed = parseAction(name, fields, 'form');
+    if (!parsed.ok) return refusal(c, 400, parsed.message);
+    const result = await deps.actions.run({ ...operator, via: 'console' }, parsed.action);
     const token = c.get('csrf');
     if (token) flashes.put(token, result.ok ? { ok: true, message: result.message, detail: name === 'reader.learn' || name === 'learned.assign' ? result.detail : undefined } : { ok: false, message: result.message });
     return c.redirect(name === 'reader.learn' || name === 'learned.assign' ? '/#learn' : '/', 303);
