@@ -1,12 +1,6 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { DoorSimulator } from '../../src/doors/door-simulator.js';
-import { Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/util/log.js';
-import { startTestBroker } from '../helpers/broker.js';
 import { parsePromText, promValue } from '../helpers/prom-text.js';
-import { tempDir } from '../helpers/tmp.js';
+import { startGatewayRig } from '../helpers/gateway-rig.js';
 import { until } from '../helpers/lintel-process.js';
 
 /*
@@ -25,28 +19,10 @@ describe('door health, end to end', () => {
   });
 
   it('both controllers offline: /health and the page say degraded, /readyz 503 names the doors, /healthz 200', async () => {
-    const broker = await startTestBroker();
-    cleanups.push(() => broker.stop());
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const protocolVersion = broker.protocolVersions.includes(5) ? 5 : 4;
-    const config = parseConfig({
-      site: { id: 'dh' },
-      dataDir: join(dir, 'data'),
-      http: { host: '127.0.0.1', port: 0 },
-      mqtt: { url: broker.url, protocolVersion },
+    const { gateway, doors: sims, base } = await startGatewayRig(cleanups, 'dh', {
       doors: [{ id: 'front', name: 'Front entrance' }, { id: 'orion', name: 'Orion room' }],
-    });
-    const gateway = new Gateway({ config, logger: silentLogger });
-    await gateway.start();
-    cleanups.push(() => gateway.stop());
-    const sims = ['front', 'orion'].map((doorId) => new DoorSimulator({ url: broker.url, prefix: config.mqtt.topicPrefix, siteId: 'dh', doorId, protocolVersion }));
-    for (const sim of sims) {
-      await sim.start();
-      cleanups.push(() => sim.stop());
-    }
-    const { host, port } = gateway.address()!;
-    const get = (path: string) => fetch(`http://${host}:${port}${path}`);
+    }, ['front', 'orion']);
+    const get = (path: string) => fetch(`${base}${path}`);
 
     await until('both doors online', () => gateway.relay.doorStatus().every((d) => d.online === true));
     const healthy = (await (await get('/health')).json()) as Health;

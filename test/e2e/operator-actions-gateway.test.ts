@@ -1,11 +1,5 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { DoorSimulator } from '../../src/doors/door-simulator.js';
-import { Gateway } from '../../src/gateway.js';
-import { silentLogger } from '../../src/util/log.js';
-import { startTestBroker } from '../helpers/broker.js';
-import { tempDir } from '../helpers/tmp.js';
+import { startGatewayRig, swipeReason } from '../helpers/gateway-rig.js';
 import { tableHashes } from '../helpers/v1-api.js';
 import { until } from '../helpers/lintel-process.js';
 
@@ -25,33 +19,18 @@ describe('operator actions, end to end', () => {
   });
 
   async function site() {
-    const broker = await startTestBroker();
-    cleanups.push(() => broker.stop());
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const protocolVersion = broker.protocolVersions.includes(5) ? 5 : 4;
-    const config = parseConfig({
-      site: { id: 'ops' },
-      dataDir: join(dir, 'data'),
-      http: { host: '127.0.0.1', port: 0, authToken: TOKEN },
-      mqtt: { url: broker.url, protocolVersion },
+    const { gateway, doors: [door], base } = await startGatewayRig(cleanups, 'ops', {
+      http: { authToken: TOKEN },
       doors: [{ id: 'front' }],
       readers: [reader],
       zones: { lobby: { doors: ['front'] } },
       accessGroups: { members: { zones: [{ zone: 'lobby' }] } },
-    });
-    const gateway = new Gateway({ config, logger: silentLogger });
-    await gateway.start();
-    cleanups.push(() => gateway.stop());
-    const door = new DoorSimulator({ url: broker.url, prefix: config.mqtt.topicPrefix, siteId: 'ops', doorId: 'front', protocolVersion });
-    await door.start();
-    cleanups.push(() => door.stop());
+    }, ['front']);
     const pulses: unknown[] = [];
-    door.on('pulse', (p) => pulses.push(p));
+    door!.on('pulse', (p) => pulses.push(p));
     await until('relay up', () => gateway.relay.connected());
-    const { host, port } = gateway.address()!;
     const call = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
-      fetch(`http://${host}:${port}${path}`, {
+      fetch(`${base}${path}`, {
         method,
         headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -60,16 +39,11 @@ describe('operator actions, end to end', () => {
       const res = await call('POST', `/api/actions/${action}`, body);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    const swipe = async (card: string) => {
-      const before = gateway.recent.list().length;
-      gateway.pipeline.onLine(reader, card);
-      await until('decision', () => gateway.recent.list().length > before);
-      return gateway.recent.list()[0]!.reason;
-    };
+    const swipe = (card: string) => swipeReason(gateway, reader, card);
     const audit = () => gateway.store.db.prepare('SELECT actor, action, target FROM change_audit ORDER BY id').all() as Array<{ actor: string; action: string; target: string }>;
     expect((await call('PUT', '/api/v1/people/ana@example.com', { name: 'Ana', groups: ['members'] })).status).toBe(201);
     expect((await call('PUT', '/api/v1/people/ana@example.com/cards/7340861', {})).status).toBe(201);
-    return { gateway, door, pulses, call, act, swipe, audit };
+    return { gateway, door: door!, pulses, call, act, swipe, audit };
   }
 
   it('pulses, locks down, suspends and disables, each audited with who did it', async () => {

@@ -1,12 +1,6 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { DoorSimulator } from '../../src/doors/door-simulator.js';
-import { Gateway } from '../../src/gateway.js';
 import { createToken } from '../../src/store/api-tokens.js';
-import { silentLogger } from '../../src/util/log.js';
-import { startTestBroker } from '../helpers/broker.js';
-import { tempDir } from '../helpers/tmp.js';
+import { startGatewayRig, swipeReason } from '../helpers/gateway-rig.js';
 import { until } from '../helpers/lintel-process.js';
 
 /*
@@ -24,46 +18,25 @@ describe('provisioning API, end to end', () => {
   });
 
   it('a platform creates a person and gives them a card over HTTP, and their badge opens the door', async () => {
-    const broker = await startTestBroker();
-    cleanups.push(() => broker.stop());
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const protocolVersion = broker.protocolVersions.includes(5) ? 5 : 4;
-    const config = parseConfig({
-      site: { id: 'api' },
-      dataDir: join(dir, 'data'),
-      http: { host: '127.0.0.1', port: 0 },
-      mqtt: { url: broker.url, protocolVersion },
+    const { gateway, doors: [door], base } = await startGatewayRig(cleanups, 'api', {
       doors: [{ id: 'front' }],
       readers: [reader],
       zones: { lobby: { doors: ['front'] } },
       accessGroups: { members: { zones: [{ zone: 'lobby' }] } },
-    });
-    const gateway = new Gateway({ config, logger: silentLogger });
-    await gateway.start();
-    cleanups.push(() => gateway.stop());
-    const door = new DoorSimulator({ url: broker.url, prefix: config.mqtt.topicPrefix, siteId: 'api', doorId: 'front', protocolVersion });
-    await door.start();
-    cleanups.push(() => door.stop());
+    }, ['front']);
     const pulses: unknown[] = [];
-    door.on('pulse', (p) => pulses.push(p));
+    door!.on('pulse', (p) => pulses.push(p));
     await until('relay up', () => gateway.relay.connected());
 
     // What `lintel token create --scope write` does on the same database.
     const { token } = createToken(gateway.store, { scope: 'write', name: 'platform' }, Date.now(), 'test');
-    const { host, port } = gateway.address()!;
     const api = (method: string, path: string, body?: unknown) =>
-      fetch(`http://${host}:${port}/api/v1${path}`, {
+      fetch(`${base}/api/v1${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-    const swipe = async (card: string) => {
-      const before = gateway.recent.list().length;
-      gateway.pipeline.onLine(reader, card);
-      await until('decision', () => gateway.recent.list().length > before);
-      return gateway.recent.list()[0]!.reason;
-    };
+    const swipe = (card: string) => swipeReason(gateway, reader, card);
 
     const made = await api('PUT', '/people/ana@example.com', { name: 'Ana', groups: ['members'] });
     expect(made.status).toBe(201);
@@ -81,6 +54,6 @@ describe('provisioning API, end to end', () => {
     expect(pulses).toHaveLength(1);
 
     // Nothing answers without a token.
-    expect((await fetch(`http://${host}:${port}/api/v1/people`)).status).toBe(401);
+    expect((await fetch(`${base}/api/v1/people`)).status).toBe(401);
   }, 30_000);
 });
