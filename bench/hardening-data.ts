@@ -156,7 +156,12 @@ export async function fetchStatus(httpPort: number, timeoutMs = 2000): Promise<S
   }
 }
 
-/** Until every health check (database, MQTT, each reader, the platform link) is ok. */
+/**
+ * Until every check of the gateway's own (database, MQTT, each reader, the platform link) is ok.
+ * The door:<id> checks wait for a controller's state report, and the bench plays the door
+ * boards only as command subscribers, so they are left out: ready is the gateway's, not the
+ * bench's firmware's.
+ */
 export async function waitForHealthy(httpPort: number, timeoutMs: number, stillRunning: () => boolean): Promise<void> {
   const end = Date.now() + timeoutMs;
   let last = 'no answer';
@@ -164,7 +169,7 @@ export async function waitForHealthy(httpPort: number, timeoutMs: number, stillR
     if (!stillRunning()) throw new Error('lintel run exited before it was healthy');
     const s = await fetchStatus(httpPort);
     if (s) {
-      const failing = Object.entries(s.checks).filter(([, c]) => !c.ok);
+      const failing = Object.entries(s.checks).filter(([name, c]) => !c.ok && !name.startsWith('door:'));
       if (failing.length === 0) return;
       last = failing.map(([name, c]) => `${name}: ${c.detail}`).join('; ');
     }

@@ -19,6 +19,7 @@
  * only (for instance `--cpu-prof --cpu-prof-dir=DIR --trace-gc`), not to the bench or the imports.
  */
 import { spawnSync } from 'node:child_process';
+import { gcBetween, gcNote, logSize } from './gc-trace.js';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -127,6 +128,7 @@ async function measure(name: string, plan: LoopPlan, beside: () => Promise<strin
   driver.begin();
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
+  const log0 = logSize(logFile);
   const cpu0 = { gateway: cpuSecondsOf(gateway.pid), platform: cpuSecondsOf(platform.pid), bench: process.cpuUsage(), at: performance.now() };
   const [loop, notes] = await Promise.all([driver.openLoop(plan), beside()]);
   const noPulse = await driver.drain(DRAIN_MS);
@@ -139,6 +141,8 @@ async function measure(name: string, plan: LoopPlan, beside: () => Promise<strin
     `${driver.lateOpens} pulses arrived over ${COMMAND_TTL_MS / 1000} s (the command lifetime) after their swipe with expiresAt still ahead: doors the firmware opens that late`,
     `bench's own event loop delay (what could stamp an arrival late): p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`,
   );
+  const gc = gcNote(gcBetween(logFile, log0, logSize(logFile)), wall);
+  if (gc !== null) notes.push(gc);
   const swipes = driver.sent - sent0;
   const found = (await settleAudit(dbFile, auditBase + swipes, 30_000)) - auditBase;
   auditBase += found;
