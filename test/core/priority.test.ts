@@ -11,7 +11,9 @@ import { BACKGROUND_NICE } from '../../src/util/priority.js';
 /** Field 19 of /proc/thread-self/stat (after the parenthesised name) is the nice value. */
 const NICE_OF_SELF = `(p) => Number(require('node:fs').readFileSync(p, 'utf8').split(') ')[1].split(' ')[16])`;
 
-function runWorker(source: string): Promise<{ own: number; child: number }> {
+const built = new URL('../../dist/src/util/priority.js', import.meta.url).href;
+
+function runWorker<T = { own: number; child: number }>(source: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const w = new Worker(`(async () => { ${source} })().catch((e) => { throw e; });`, { eval: true });
     w.once('message', resolve);
@@ -24,7 +26,6 @@ describe.runIf(process.platform === 'linux')('lowerOwnPriority', () => {
     const selfNice = () => Number(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ')[16]);
     const before = selfNice();
     // A worker runs the build (npm test builds first), so it calls the real lowerOwnPriority.
-    const built = new URL('../../dist/src/util/priority.js', import.meta.url).href;
     const result = await runWorker(`
       const { parentPort, Worker } = require('node:worker_threads');
       const nice = ${NICE_OF_SELF};
@@ -34,7 +35,23 @@ describe.runIf(process.platform === 'linux')('lowerOwnPriority', () => {
       const g = new Worker("require('node:worker_threads').parentPort.postMessage((${NICE_OF_SELF})('/proc/thread-self/stat'))", { eval: true });
       g.once('message', (child) => parentPort.postMessage({ own, child }));
     `);
-    expect(result).toEqual({ own: BACKGROUND_NICE, child: BACKGROUND_NICE });
+    const lowered = Math.min(19, before + BACKGROUND_NICE);
+    expect(result).toEqual({ own: lowered, child: lowered });
     expect(selfNice()).toBe(before);
+  });
+
+  it('keeps its gap below a process that already runs nicer (or at nice 19 at most)', async () => {
+    const result = await runWorker<{ first: number; second: number }>(`
+      const { parentPort } = require('node:worker_threads');
+      const { setPriority } = require('node:os');
+      const nice = ${NICE_OF_SELF};
+      const { lowerOwnPriority } = await import('${built}');
+      setPriority(0, 5);
+      lowerOwnPriority();
+      const from5 = nice('/proc/thread-self/stat');
+      lowerOwnPriority();
+      parentPort.postMessage({ first: from5, second: nice('/proc/thread-self/stat') });
+    `);
+    expect(result).toEqual({ first: 5 + BACKGROUND_NICE, second: 19 });
   });
 });
