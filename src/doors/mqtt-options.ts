@@ -70,6 +70,9 @@ export interface ClientOptionsInput {
 }
 
 /** mqtt.js options from the config section: auth, TLS files, will, no offline queueing. */
+// No parameters: a call with arguments then materialises nothing.
+function ignoreTrace(): void {}
+
 export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
   const { mqtt: cfg } = input;
   const readFile = input.readFile ?? ((path: string) => readFileSync(path));
@@ -89,6 +92,11 @@ export function buildClientOptions(input: ClientOptionsInput): IClientOptions {
     outgoingStore: input.outgoingStore,
     will: { topic: input.will.topic, payload: Buffer.from(input.will.payload), qos: 1, retain: true },
   };
+  // MQTT.js traces every packet through the `debug` package, whose disabled logger still builds
+  // a rest-arguments array per call: ~10 of them per unlock and ack, about a tenth of the main
+  // thread's allocation under load (bench/hardening.ts, (c)), i.e. more young-generation pauses
+  // on the badge path. A no-op takes the same calls for free; DEBUG=mqttjs* still traces.
+  if (!/mqttjs/.test(process.env.DEBUG ?? '')) options.log = ignoreTrace;
   if (cfg.username !== undefined) options.username = cfg.username;
   if (password !== undefined) options.password = password;
   if (cfg.tls) {
