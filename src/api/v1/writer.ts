@@ -21,6 +21,8 @@ export interface WriterRequest {
 export interface WriterReply {
   id: number;
   value?: unknown;
+  /** With a value: the change log's mark (readChangeMark) after the commit that carried it. */
+  seq?: number;
   error?: { kind: 'api'; status: ApiStatus; code: string; message: string; field?: string } | { kind: 'busy' | 'error'; message: string; code?: string };
 }
 
@@ -29,10 +31,11 @@ export interface ApiWriterOptions {
   key: Uint8Array;
   logger: Logger;
   /**
-   * A write committed on the thread's connection: resolves once the index has it, so a client
-   * that got its answer can badge at once (never rejects; the part bounds the wait).
+   * A write committed on the thread's connection, the change log at `seq` after it: resolves
+   * once the index has it, so a client that got its answer can badge at once (never rejects;
+   * the part bounds the wait).
    */
-  afterCommit: () => Promise<void>;
+  afterCommit: (seq: number) => Promise<void>;
   entry?: URL;
 }
 
@@ -80,7 +83,7 @@ export class ApiWriter {
     if (e === undefined) {
       // The write is committed whatever the wait for the index says: answer on either outcome, never leave the caller hanging.
       const done = () => p.resolve(reply.value);
-      void this.opts.afterCommit().then(done, done);
+      void this.opts.afterCommit(reply.seq ?? 0).then(done, done);
       return;
     }
     if (e.kind === 'api') return p.reject(new ApiError(e.status, e.code, e.message, e.field));
