@@ -41,13 +41,7 @@ function failure(err: unknown): WriterReply['error'] {
   return { kind: 'error', message: errorMessage(err), ...(typeof (err as { code?: unknown }).code === 'string' ? { code: (err as { code: string }).code } : {}) };
 }
 
-parentPort?.on('message', (req: WriterRequest | { stop: true }) => {
-  if ('stop' in req) {
-    // Between macrotasks: no transaction is open. Jobs still queued fail on the closed store, and their callers were told already.
-    store.close();
-    parentPort?.close();
-    return;
-  }
+function accept(req: WriterRequest): void {
   if (!Object.hasOwn(WRITE_OPS, req.op)) {
     parentPort?.postMessage({ id: req.id, error: { kind: 'error', message: `unknown write op ${req.op}` } } satisfies WriterReply);
     return;
@@ -57,4 +51,15 @@ parentPort?.on('message', (req: WriterRequest | { stop: true }) => {
     (value) => parentPort?.postMessage({ id: req.id, value, seq: committedSeq() } satisfies WriterReply),
     (err: unknown) => parentPort?.postMessage({ id: req.id, error: failure(err) } satisfies WriterReply),
   );
+}
+
+// A message is the requests of one turn of the main thread's loop (writer.ts), in order.
+parentPort?.on('message', (msg: WriterRequest[] | { stop: true }) => {
+  if ('stop' in msg) {
+    // Between macrotasks: no transaction is open. Jobs still queued fail on the closed store, and their callers were told already.
+    store.close();
+    parentPort?.close();
+    return;
+  }
+  for (const req of msg) accept(req);
 });

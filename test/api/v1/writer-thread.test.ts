@@ -46,6 +46,30 @@ describe('ApiWriter', () => {
     expect(commits).toBe(2);
   });
 
+  it('writes asked for in one turn travel together and each gets its own answer, a refusal only its own', async () => {
+    await writer.writes.putPerson('ana@example.com', person, ctx(), new Set());
+    const emails = Array.from({ length: 8 }, (_, i) => `p${i}@example.com`);
+    const answers = await Promise.allSettled([
+      ...emails.map((e) => writer.writes.putPerson(e, { ...person, name: e }, ctx(), new Set())),
+      writer.writes.putPerson('cy@example.com', { ...person, groups: [{ group: 'vault', validFrom: null, validTo: null }] }, ctx(), new Set()),
+      writer.writes.deletePerson('ana@example.com', ctx()),
+    ]);
+    expect(answers.slice(0, 8).map((a) => (a.status === 'fulfilled' ? (a.value as { person: { name: string } }).person.name : a.status))).toEqual(emails);
+    expect(answers[8]).toMatchObject({ status: 'rejected', reason: { status: 422, code: 'unknown_group' } });
+    expect(answers[9]).toEqual({ status: 'fulfilled', value: true });
+    expect(store.read((tx) => tx.people.byEmail('ana@example.com'))).toBeUndefined();
+    expect(store.read((tx) => tx.people.byEmail('p7@example.com'))?.name).toBe('p7@example.com');
+  });
+
+  it('a write asked for as the writer stops is refused 503, and no thread is started again', async () => {
+    await writer.writes.putPerson('ana@example.com', person, ctx(), new Set());
+    const late = writer.writes.putPerson('late@example.com', person, ctx(), new Set()).catch((err: unknown) => err);
+    await writer.stop();
+    expect(await late).toMatchObject({ status: 503 });
+    await expect(writer.writes.putPerson('later@example.com', person, ctx(), new Set())).rejects.toMatchObject({ status: 503, code: 'stopping' });
+    expect(store.read((tx) => tx.people.byEmail('late@example.com'))).toBeUndefined();
+  });
+
   it("tells each commit's change-log mark, so the caller waits for the index up to its own write", async () => {
     await writer.writes.putPerson('ana@example.com', person, ctx(), new Set());
     const afterAna = readChangeMark(store.db).seq;
