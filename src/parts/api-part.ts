@@ -4,8 +4,6 @@ import { ApiWriter } from '../api/v1/writer.js';
 import type { Writes } from '../api/v1/write-ops.js';
 import { tokenAuth } from '../api/v1/token-auth.js';
 import { createMemberQrIssuer } from '../qr/issuer.js';
-import type { Db } from '../store/db.js';
-import { readChangeMark } from '../store/change-log.js';
 import type { FilesPart } from './files-part.js';
 import type { Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
@@ -45,15 +43,14 @@ export class ApiPart implements Part {
   }
 
   /**
-   * Resolves once the index has applied the change log up to its end now (a commit of ours is
-   * in it): the API answers a write only when doors know it. Bounded: past INDEX_WAIT_MS the
-   * answer goes anyway (the write is durable; the watcher catches up, sliced, beside the badges).
+   * Resolves once the index has applied the change log up to `seq`, the writer thread's mark
+   * right after the commit (the same mark the change watcher keeps, read the same way): the
+   * API answers a write only when doors know it. Bounded: past INDEX_WAIT_MS the answer goes
+   * anyway (the write is durable; the watcher catches up, sliced, beside the badges).
    */
-  private async indexed(db: Db): Promise<void> {
-    // The same mark the change watcher keeps (appliedSeq), read the same way.
-    const target = readChangeMark(db).seq;
+  private async indexed(seq: number): Promise<void> {
     this.committed();
-    await this.waitApplied?.(target, INDEX_WAIT_MS);
+    await this.waitApplied?.(seq, INDEX_WAIT_MS);
   }
 
   start(ctx: PartContext): void {
@@ -61,7 +58,7 @@ export class ApiPart implements Part {
     const { dbFile, key } = this.store.site;
     const knownGroups = () => new Set(Object.keys(ctx.config().accessGroups));
     const logger = ctx.logger.child({ part: 'api' });
-    this.writer = new ApiWriter({ dbFile, key, logger, afterCommit: () => this.indexed(store.db) });
+    this.writer = new ApiWriter({ dbFile, key, logger, afterCommit: (seq) => this.indexed(seq) });
     this.app = createV1App({
       store,
       clock: ctx.clock,

@@ -14,16 +14,18 @@ export interface ChangeMark {
 
 /**
  * The log's high-water mark and data_version from one read snapshot, so no commit can fall
- * between the two reads: inside a read transaction data_version is that of the snapshot.
- * The mark comes from sqlite_sequence (AUTOINCREMENT's counter), not max(seq): once pruning
- * has emptied the log, max(seq) would be null and the mark would go back to 0, while the
- * counter keeps the last entry ever written.
+ * between the two reads: one statement is one read transaction, and inside it data_version is
+ * that of the snapshot. One prepared statement, not a transaction around a query and
+ * db.pragma() (which compiles its statement at every call): the watcher and the API's writer
+ * read it at every commit. The mark comes from sqlite_sequence (AUTOINCREMENT's counter), not
+ * max(seq): once pruning has emptied the log, max(seq) would be null and the mark would go
+ * back to 0, while the counter keeps the last entry ever written.
  */
 export function readChangeMark(db: Db): ChangeMark {
-  return db.transaction(() => {
-    const row = cached(db, "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").get() as { seq: number } | undefined;
-    return { seq: row?.seq ?? 0, dataVersion: db.pragma('data_version', { simple: true }) as number };
-  })();
+  const [seq, dataVersion] = cached(db, "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), (SELECT data_version FROM pragma_data_version)")
+    .raw()
+    .get() as [number | null, number];
+  return { seq: seq ?? 0, dataVersion };
 }
 
 /** Entries after `seq` must start at seq + 1; anything else means some were pruned unapplied. */

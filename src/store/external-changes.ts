@@ -112,13 +112,23 @@ export class ExternalChangeWatch {
   }
 
   /** Another thread of ours committed: read the log shortly, not at the next tick. */
-  /** `delayMs` 0: a writer waits on the answer (the API's), nothing to gather first. */
+  /**
+   * `delayMs` 0: a writer waits on the answer (the API's), nothing to gather first. That one
+   * runs at setImmediate, not on a 0 ms timer (at least 1 ms in node, per batch of answers):
+   * the replies of one batch arrive in the same turn, so one poll still serves them all.
+   */
   pollSoon(delayMs = SOON_MS): void {
     if (this.soon || !this.timer) return;
-    this.soon = this.opts.clock.setTimeout(() => {
+    const run = () => {
       this.soon = null;
       void runGuarded('external-changes', () => this.poll(), { logger: this.opts.logger, countFailure: this.opts.countFailure });
-    }, delayMs);
+    };
+    if (delayMs > 0) {
+      this.soon = this.opts.clock.setTimeout(run, delayMs);
+      return;
+    }
+    const handle = setImmediate(run);
+    this.soon = { cancel: () => clearImmediate(handle) };
   }
 
   stats(): WatchStats {

@@ -45,10 +45,11 @@ process.once('exit', () => {
 
 /**
  * Starts `node dist/src/cli.js ARGS` (or another build's cli.js: an installed package's);
- * stdout is ignored, stderr kept (the last 2 MB).
+ * stdout is ignored, stderr kept (the last 2 MB). `nodeArgs` go to node itself (a bench's
+ * --cpu-prof: NODE_OPTIONS refuses it).
  */
-export function spawnLintel(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): LintelProcess {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+export function spawnLintel(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI, nodeArgs: readonly string[] = []): LintelProcess {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {

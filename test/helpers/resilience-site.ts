@@ -21,11 +21,15 @@ export interface SiteCreateOptions {
   logLevel?: string;
   /** Adds an `upstream` block and resource mapping (see upstream-site.ts). */
   configure?: (o: SiteOptions) => SiteOptions;
+  /** Flags for the node that runs `lintel run` (a bench's --cpu-prof). */
+  nodeArgs?: readonly string[];
 }
 
 export interface SeenCommand {
   door: string;
   at: number;
+  /** performance.now() at arrival: sub-millisecond, for latencies (`at` is wall-clock, whole ms). */
+  hrAt: number;
   payload: Record<string, unknown>;
 }
 
@@ -46,6 +50,7 @@ export class ResilienceSite {
   private probeConn: SqliteProbe | null = null;
   /** Every gateway this site started: close() ends any still alive, whatever a test lost track of. */
   private readonly spawned: LintelProcess[] = [];
+  private nodeArgs: readonly string[] = [];
 
   private constructor() {
     ({ dir: this.dir, cleanup: this.cleanupDir } = tempDir('lintel-resilience-'));
@@ -53,6 +58,7 @@ export class ResilienceSite {
 
   static async create(o: SiteCreateOptions): Promise<ResilienceSite> {
     const site = new ResilienceSite();
+    site.nodeArgs = o.nodeArgs ?? [];
     site.broker = await startTestBroker();
     site.doors = Array.from({ length: o.doors ?? 1 }, (_, i) => `door-${i + 1}`);
     for (let i = 0; i < o.readers; i++) {
@@ -78,7 +84,7 @@ export class ResilienceSite {
     site.sub.on('message', (topic, payload) => {
       const door = topic.split('/')[3] ?? '';
       try {
-        site.commands.push({ door, at: Date.now(), payload: JSON.parse(payload.toString()) as Record<string, unknown> });
+        site.commands.push({ door, at: Date.now(), hrAt: performance.now(), payload: JSON.parse(payload.toString()) as Record<string, unknown> });
       } catch {
         // not ours
       }
@@ -104,7 +110,7 @@ export class ResilienceSite {
   }
 
   spawnOnly(env: NodeJS.ProcessEnv = {}): LintelProcess {
-    this.gateway = spawnLintel(['run', '-c', this.configFile], env);
+    this.gateway = spawnLintel(['run', '-c', this.configFile], env, CLI, this.nodeArgs);
     this.spawned.push(this.gateway);
     return this.gateway;
   }

@@ -4,6 +4,7 @@ import { openDatabase } from '../../store/db.js';
 import { isSqliteBusy } from '../../store/sqlite-busy.js';
 import { Store } from '../../store/store.js';
 import { ApplyBatcher } from '../../store/apply-batcher.js';
+import { readChangeMark } from '../../store/change-log.js';
 import { errorMessage } from '../../util/errors.js';
 import { apiErrorOf } from './error-handler.js';
 import { runOp, WRITE_OPS, type WriteOp } from './write-ops.js';
@@ -22,6 +23,17 @@ const store = new Store(openDatabase(dbFile), subjectHasher(Buffer.from(key)));
 // Immediate: the use cases read before they write, and the gateway's audit rows commit in between.
 const batcher = new ApplyBatcher(store, { durability: 'full', ms: 5, immediate: true });
 
+/**
+ * The change log's mark after the batch that carried a reply: the main thread waits until its
+ * index has applied up to it. Read here, once per commit, rather than on the main thread once
+ * per reply (a read transaction and two queries each, on the loop that decides badges).
+ */
+let markOf = { commits: -1, seq: 0 };
+function committedSeq(): number {
+  if (markOf.commits !== batcher.commits) markOf = { commits: batcher.commits, seq: readChangeMark(store.db).seq };
+  return markOf.seq;
+}
+
 function failure(err: unknown): WriterReply['error'] {
   if (isSqliteBusy(err)) return { kind: 'busy', message: errorMessage(err) };
   const api = apiErrorOf(err);
@@ -29,19 +41,25 @@ function failure(err: unknown): WriterReply['error'] {
   return { kind: 'error', message: errorMessage(err), ...(typeof (err as { code?: unknown }).code === 'string' ? { code: (err as { code: string }).code } : {}) };
 }
 
-parentPort?.on('message', (req: WriterRequest | { stop: true }) => {
-  if ('stop' in req) {
-    // Between macrotasks: no transaction is open. Jobs still queued fail on the closed store, and their callers were told already.
-    store.close();
-    parentPort?.close();
-    return;
-  }
+function accept(req: WriterRequest): void {
   if (!Object.hasOwn(WRITE_OPS, req.op)) {
     parentPort?.postMessage({ id: req.id, error: { kind: 'error', message: `unknown write op ${req.op}` } } satisfies WriterReply);
     return;
   }
   batcher.apply(() => runOp(store, req.op as WriteOp, req.args)).then(
-    (value) => parentPort?.postMessage({ id: req.id, value } satisfies WriterReply),
+    // Resolved in the microtasks right after the commit's macrotask: no later batch has committed yet.
+    (value) => parentPort?.postMessage({ id: req.id, value, seq: committedSeq() } satisfies WriterReply),
     (err: unknown) => parentPort?.postMessage({ id: req.id, error: failure(err) } satisfies WriterReply),
   );
+}
+
+// A message is the requests of one turn of the main thread's loop (writer.ts), in order.
+parentPort?.on('message', (msg: WriterRequest[] | { stop: true }) => {
+  if ('stop' in msg) {
+    // Between macrotasks: no transaction is open. Jobs still queued fail on the closed store, and their callers were told already.
+    store.close();
+    parentPort?.close();
+    return;
+  }
+  for (const req of msg) accept(req);
 });

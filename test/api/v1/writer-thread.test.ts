@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../src/api/v1/errors.js';
 import { ApiWriter } from '../../../src/api/v1/writer.js';
 import { recentChanges } from '../../../src/store/change-audit.js';
+import { readChangeMark } from '../../../src/store/change-log.js';
 import type { Store } from '../../../src/store/store.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { OtherProcess } from '../../helpers/lock-holder.js';
@@ -23,10 +24,12 @@ describe('ApiWriter', () => {
   let close: () => void;
   let writer: ApiWriter;
   let commits: number;
+  let marks: number[];
   beforeEach(() => {
     ({ store, close } = fileStore());
     commits = 0;
-    writer = new ApiWriter({ dbFile: store.db.name, key: randomBytes(32), logger: silentLogger, afterCommit: () => Promise.resolve(void commits++) });
+    marks = [];
+    writer = new ApiWriter({ dbFile: store.db.name, key: randomBytes(32), logger: silentLogger, afterCommit: (seq) => Promise.resolve(void (commits++, marks.push(seq))) });
   });
   afterEach(async () => {
     await writer.stop();
@@ -41,6 +44,39 @@ describe('ApiWriter', () => {
     expect(store.read((tx) => tx.people.byEmail('ana@example.com'))?.name).toBe('Ana');
     expect(recentChanges(store, 5).map((c) => c.action)).toEqual(['person.create']);
     expect(commits).toBe(2);
+  });
+
+  it('writes asked for in one turn travel together and each gets its own answer, a refusal only its own', async () => {
+    await writer.writes.putPerson('ana@example.com', person, ctx(), new Set());
+    const emails = Array.from({ length: 8 }, (_, i) => `p${i}@example.com`);
+    const answers = await Promise.allSettled([
+      ...emails.map((e) => writer.writes.putPerson(e, { ...person, name: e }, ctx(), new Set())),
+      writer.writes.putPerson('cy@example.com', { ...person, groups: [{ group: 'vault', validFrom: null, validTo: null }] }, ctx(), new Set()),
+      writer.writes.deletePerson('ana@example.com', ctx()),
+    ]);
+    expect(answers.slice(0, 8).map((a) => (a.status === 'fulfilled' ? (a.value as { person: { name: string } }).person.name : a.status))).toEqual(emails);
+    expect(answers[8]).toMatchObject({ status: 'rejected', reason: { status: 422, code: 'unknown_group' } });
+    expect(answers[9]).toEqual({ status: 'fulfilled', value: true });
+    expect(store.read((tx) => tx.people.byEmail('ana@example.com'))).toBeUndefined();
+    expect(store.read((tx) => tx.people.byEmail('p7@example.com'))?.name).toBe('p7@example.com');
+  });
+
+  it('a write asked for as the writer stops is refused 503, and no thread is started again', async () => {
+    await writer.writes.putPerson('ana@example.com', person, ctx(), new Set());
+    const late = writer.writes.putPerson('late@example.com', person, ctx(), new Set()).catch((err: unknown) => err);
+    await writer.stop();
+    expect(await late).toMatchObject({ status: 503 });
+    await expect(writer.writes.putPerson('later@example.com', person, ctx(), new Set())).rejects.toMatchObject({ status: 503, code: 'stopping' });
+    expect(store.read((tx) => tx.people.byEmail('late@example.com'))).toBeUndefined();
+  });
+
+  it("tells each commit's change-log mark, so the caller waits for the index up to its own write", async () => {
+    await writer.writes.putPerson('ana@example.com', person, ctx(), new Set());
+    const afterAna = readChangeMark(store.db).seq;
+    await writer.writes.putPerson('bo@example.com', person, ctx(), new Set());
+    expect(afterAna).toBeGreaterThan(0);
+    expect(marks).toEqual([afterAna, readChangeMark(store.db).seq]);
+    expect(marks[1]).toBeGreaterThan(afterAna);
   });
 
   it('answers a refusal as the ApiError a direct call would give, and writes nothing', async () => {
