@@ -6,6 +6,8 @@
 import Database from 'better-sqlite3';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { DoorState, topics } from '../src/doors/protocol.js';
 import { exitOf, memoryOf, sleep, spawnTracked } from './hardening-procs.js';
 
 export const CLI = new URL('../src/cli.js', import.meta.url).pathname;
@@ -176,4 +178,16 @@ export async function waitForHealthy(httpPort: number, timeoutMs: number, stillR
     await sleep(100);
   }
   throw new Error(`lintel run not healthy within ${timeoutMs} ms (${last})`);
+}
+
+/**
+ * Every door's controller says it is online (a retained state, as door firmware leaves on the
+ * broker): without it each door:<id> check fails and the gateway never reads as healthy.
+ */
+export async function announceDoors(brokerUrl: string, doors: readonly string[]): Promise<void> {
+  const client = await mqtt.connectAsync(brokerUrl, { protocolVersion: 5, reconnectPeriod: 0 });
+  const t = topics('lintel', SITE);
+  const state = new DoorState(true, 'locked', 'closed', Date.now()).serialize();
+  for (const door of doors) await client.publishAsync(t.state(door), state, { qos: 1, retain: true });
+  await client.endAsync();
 }

@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
-import { CLI, SITE, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv } from './hardening-data.js';
+import { CLI, SITE, announceDoors, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv } from './hardening-data.js';
 import { alive, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 import { SwipeDriver } from './hardening-swipes.js';
 import { percentiles } from './stats.js';
@@ -86,7 +86,8 @@ if (base.code !== 0) throw new Error(`base import failed (${base.code}): ${base.
 rmSync(baseCsv);
 report(`cards import of ${CARDS.toLocaleString()} rows`, `${(base.ms / 1000).toFixed(1)} s, peak ${mb(base.peakMb)}`, '≤ 10 s, < 500 MB ' + pass(base.ms <= 10_000 && (base.peakMb ?? Infinity) < 500));
 
-// 2. The real process.
+// 2. The real process, its doors' controllers online on the broker.
+await announceDoors(broker.url, ptys.map((_, k) => doorId(k)));
 const logFd = openSync(join(dir, 'gateway.log'), 'w');
 const startedAt = performance.now();
 const gateway = spawnTracked(process.execPath, [CLI, 'run', '-c', config], { stdio: ['ignore', logFd, logFd] });

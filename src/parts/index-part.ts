@@ -42,11 +42,20 @@ export class IndexPart implements Part {
     return this.live;
   }
 
-  start(ctx: PartContext): void {
+  async start(ctx: PartContext): Promise<void> {
     this.ctx = ctx;
     const cfg = ctx.config();
     const { store, changedResources } = this.store.site;
+    // While the index loads (on a worker, over several macrotasks) a commit of this connection is
+    // held back and applied after the load: put into the half-filled index, a later page of the
+    // load's older snapshot would overwrite it, and the watcher skips this connection's commits.
+    let held: { doors: boolean; people: Set<number> } | null = { doors: false, people: new Set() };
     store.onCommit((change) => {
+      if (held !== null) {
+        held.doors ||= change.doors;
+        for (const id of change.people) held.people.add(id);
+        return;
+      }
       if (change.doors) {
         refreshDoors(store.db, this.live);
         this.access.refreshSite(store.db);
@@ -62,7 +71,14 @@ export class IndexPart implements Part {
     });
     this.access.refreshSite(store.db);
     this.live = this.newIndex();
-    this.mark = startIndex(store.db, this.live, sitePaths(cfg).indexSnapshot, ctx.logger.child({ part: 'store' })).mark;
+    this.mark = (await startIndex(store.db, this.live, sitePaths(cfg).indexSnapshot, ctx.logger.child({ part: 'store' }))).mark;
+    const late = held;
+    held = null;
+    if (late.doors) {
+      refreshDoors(store.db, this.live);
+      this.access.refreshSite(store.db);
+    }
+    if (late.people.size > 0) refreshPeople(store.db, this.live, late.people);
     ctx.metrics.gauge('lintel_index_cards', 'Cards in the in-memory index', () => this.live.stats().cards);
     ctx.metrics.gauge('lintel_index_grants', 'Grants in the in-memory index', () => this.live.stats().grants);
     // Stored bookings outlive the config: a resource whose doors changed since the last run has

@@ -4,6 +4,7 @@ import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { prepareCached as cached, type Db } from './db.js';
 import { readChangeMark, type ChangeMark } from './change-log.js';
+import { loadIndexOnWorker } from './index-load-pages.js';
 import { loadIndex, refreshDoors, refreshPeople } from './index-loader.js';
 import { readIndexSnapshot, removeIndexSnapshot, writeIndexSnapshot } from './index-snapshot.js';
 import type { Store } from './store.js';
@@ -29,7 +30,7 @@ export interface StartedIndex {
   ms: number;
 }
 
-export function startIndex(db: Db, index: AccessIndex, snapshotFile: string, logger: Logger): StartedIndex {
+export async function startIndex(db: Db, index: AccessIndex, snapshotFile: string, logger: Logger): Promise<StartedIndex> {
   const started = performance.now();
   const mark = readChangeMark(db);
   const snap = readIndexSnapshot(db, index, snapshotFile);
@@ -49,10 +50,30 @@ export function startIndex(db: Db, index: AccessIndex, snapshotFile: string, log
   }
   // Read once and found wanting: a stale file would only be read (and refused) again.
   if (reason !== 'no snapshot file') removeIndexSnapshot(snapshotFile);
-  loadIndex(db, index);
+  const loaded = await loadFromTables(db, index, mark, logger);
   const ms = Math.round(performance.now() - started);
-  logger.info({ ms, snapshot: reason, ...index.stats() }, 'index loaded from the database');
-  return { mark, source: 'tables', ms };
+  logger.info({ ms, snapshot: reason, worker: loaded !== mark, ...index.stats() }, 'index loaded from the database');
+  return { mark: loaded, source: 'tables', ms };
+}
+
+/**
+ * On a worker (index-load-pages.ts) when the database is a file: the mark is then the seq read
+ * in the worker's one read transaction (what its pages are consistent with), with this
+ * connection's data_version read before it began (so any commit of another connection after
+ * that is looked at by the watcher). A worker that fails leaves a half-filled index: loaded
+ * again here, on this thread, as before.
+ */
+async function loadFromTables(db: Db, index: AccessIndex, before: ChangeMark, logger: Logger): Promise<ChangeMark> {
+  if (!db.memory) {
+    try {
+      const { seq } = await loadIndexOnWorker(db.name, db, index);
+      return { seq, dataVersion: before.dataVersion };
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'index load on a worker failed; loading on the main thread');
+    }
+  }
+  loadIndex(db, index);
+  return before;
 }
 
 /** Distinct people in the change log after `after` up to `upTo`. */

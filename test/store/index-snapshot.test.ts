@@ -79,9 +79,9 @@ function view(index: AccessIndex, store: Store, hasher: SubjectHasher): unknown 
 }
 
 /** A gateway's life in brief: start (snapshot or tables), then a clean stop that writes the snapshot. */
-function start(s: Site, store: Store, hasher = s.hasher) {
+async function start(s: Site, store: Store, hasher = s.hasher) {
   const index = newIndex(hasher);
-  const started = startIndex(store.db, index, s.snap, silentLogger);
+  const started = await startIndex(store.db, index, s.snap, silentLogger);
   return { index, started, stop: () => saveIndexAtStop(store, index, readChangeMark(store.db).seq, s.snap, NOW, silentLogger) };
 }
 
@@ -92,12 +92,12 @@ function rebuilt(store: Store, hasher: SubjectHasher): AccessIndex {
 }
 
 describe('index snapshot', () => {
-  it('round trip: the restored index decides exactly as one loaded from the tables', () => {
+  it('round trip: the restored index decides exactly as one loaded from the tables', async () => {
     const s = site();
     const store = open(s);
     fill(store, 0, 3000);
     store.db.prepare('UPDATE people SET tokens_valid_after = ? WHERE id % 13 = 0').run(NOW - 5000);
-    const first = start(s, store);
+    const first = await start(s, store);
     expect(first.started.source).toBe('tables');
     // While it runs, a record outgrows its block: the pool's free lists get a list at one size
     // only (sparse), which the snapshot must carry as it is.
@@ -108,22 +108,22 @@ describe('index snapshot', () => {
     importCards(store, 'email,doors\np1@example.com,lab', NOW);
     first.stop();
     expect(existsSync(s.snap)).toBe(true);
-    const second = start(s, store);
+    const second = await start(s, store);
     expect(second.started.source).toBe('snapshot');
     expect(view(second.index, store, s.hasher)).toEqual(view(rebuilt(store, s.hasher), store, s.hasher));
     expect(second.index.tokensValidAfter(13)).toBe(NOW - 5000);
   });
 
-  it('changes committed after the snapshot (another process, while the gateway was down) are applied at start', () => {
+  it('changes committed after the snapshot (another process, while the gateway was down) are applied at start', async () => {
     const s = site();
     const store = open(s);
     fill(store, 0, 2000);
-    start(s, store).stop();
+    (await start(s, store)).stop();
     // While stopped: new people, a card taken away, grants replaced, a person deleted.
     fill(store, 2000, 300);
     importCards(store, 'email,card,state,doors\np1@example.com,10001,disabled,lab', NOW);
     store.db.prepare("DELETE FROM people WHERE email = 'p2@example.com'").run();
-    const again = start(s, store);
+    const again = await start(s, store);
     expect(again.started.source).toBe('snapshot');
     expect(view(again.index, store, s.hasher)).toEqual(view(rebuilt(store, s.hasher), store, s.hasher));
     expect(decideCard(again.index, '10001', 'lab', NOW).reason).toBe('credential_disabled');
@@ -131,44 +131,44 @@ describe('index snapshot', () => {
     expect(decideCard(again.index, '12298', 'front', NOW).result).toBe('granted');
   });
 
-  it('a corrupt snapshot (one flipped byte) is refused and removed; the index comes from the tables', () => {
+  it('a corrupt snapshot (one flipped byte) is refused and removed; the index comes from the tables', async () => {
     const s = site();
     const store = open(s);
     fill(store, 0, 1000);
-    start(s, store).stop();
+    (await start(s, store)).stop();
     const bytes = readFileSync(s.snap);
     const fd = openSync(s.snap, 'r+');
     writeSync(fd, Buffer.from([bytes[bytes.length - 100]! ^ 0xff]), 0, 1, bytes.length - 100);
     closeSync(fd);
-    const again = start(s, store);
+    const again = await start(s, store);
     expect(again.started.source).toBe('tables');
     expect(existsSync(s.snap)).toBe(false);
     expect(view(again.index, store, s.hasher)).toEqual(view(rebuilt(store, s.hasher), store, s.hasher));
     writeFileSync(s.snap, 'not a snapshot at all');
-    expect(start(s, store).started.source).toBe('tables');
+    expect((await start(s, store)).started.source).toBe('tables');
   });
 
-  it('stale: a pruned change log, a database restored from before the snapshot, another key', () => {
+  it('stale: a pruned change log, a database restored from before the snapshot, another key', async () => {
     const s = site();
     let store = open(s);
     fill(store, 0, 500);
     copyFileSync(s.db, join(s.dir, 'backup.db')); // the WAL is checkpointed by nothing yet: copy after a checkpoint
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     copyFileSync(s.db, join(s.dir, 'backup.db'));
-    start(s, store).stop();
+    (await start(s, store)).stop();
     const snapshot = readFileSync(s.snap);
 
     // Pruned: entries after the snapshot were applied by some gateway and pruned, then it crashed.
     fill(store, 500, 10);
     pruneChangeLog(store.db, readChangeMark(store.db).seq);
-    let again = start(s, store);
+    let again = await start(s, store);
     expect(again.started.source).toBe('tables');
     expect(view(again.index, store, s.hasher)).toEqual(view(rebuilt(store, s.hasher), store, s.hasher));
 
     // Another key: the snapshot's subjects would name the wrong people.
     writeFileSync(s.snap, snapshot);
     const other = subjectHasher(randomBytes(32));
-    expect(start(s, store, other).started.source).toBe('tables');
+    expect((await start(s, store, other)).started.source).toBe('tables');
 
     // Restored from a backup taken before the snapshot, then changed past its seq by imports: the
     // backup names no snapshot, so the file is not trusted even though the log looks complete.
@@ -177,7 +177,7 @@ describe('index snapshot', () => {
     store = open(s);
     fill(store, 600, 400);
     writeFileSync(s.snap, snapshot);
-    again = start(s, store);
+    again = await start(s, store);
     expect(again.started.source).toBe('tables');
     expect(view(again.index, store, s.hasher)).toEqual(view(rebuilt(store, s.hasher), store, s.hasher));
   });

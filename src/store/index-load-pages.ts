@@ -1,0 +1,137 @@
+import { Worker } from 'node:worker_threads';
+import type { AccessIndex, CardInput, PersonInput } from '../access/access-index.js';
+import type { Membership } from '../access/model.js';
+import { builtEntry } from '../util/worker-entry.js';
+import type { Db } from './db.js';
+import { CARD_STATES, PERSON_ACTIVE, PERSON_ODD, PERSON_STORED_SUBJECT, type LoadJob, type LoadMessage, type PackedPage } from './index-load-format.js';
+import { LOAD_BATCH, refreshPeople } from './index-loader.js';
+
+/*
+ * The first start's load from the tables, split over two threads: a worker reads the pages in
+ * one read transaction (index-load-worker.ts) while this thread fills the index from the page
+ * before. Reading three million rows into JS values is most of a load (~2.7 s of ~5 s at a
+ * million people); here it runs beside the fill instead of before it. The index gets exactly
+ * what loadIndex would give it from the same snapshot: the same PersonInput per person, in the
+ * same order; a person with a value the typed arrays cannot carry is read by refreshPeople.
+ */
+
+/** Pages the worker reads ahead of the fill: enough to keep both threads busy, few enough to hold little. */
+const AHEAD = 3;
+
+/** Where the index is after a worker load: the change-log seq its snapshot was taken at. */
+export interface WorkerLoad {
+  seq: number;
+}
+
+interface Scratch {
+  person: PersonInput;
+  windows: { door: string; from: number; to: number }[];
+  cards: CardInput[];
+  memberships: { group: string; from: number; to: number }[];
+}
+
+const NO_MEMBERSHIPS: Membership[] = [];
+/** NaN is NULL (index-load-format.ts). */
+const bound = (v: number): number | undefined => (Number.isNaN(v) ? undefined : v);
+
+/**
+ * Fills `index` (cleared first) from `dbFile` on a worker. `db` is the main connection, for the
+ * rare person read by rows. Rejects when the worker fails; the index is then half-filled and
+ * the caller loads it again (loadIndex).
+ */
+export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex): Promise<WorkerLoad> {
+  const flow = new SharedArrayBuffer(8);
+  const filled = new Int32Array(flow);
+  const job: LoadJob = { file: dbFile, keyId: index.subjectKeyId ?? null, wantEmails: index.subjectOf !== undefined, batch: LOAD_BATCH, ahead: AHEAD, flow };
+  const worker = new Worker(builtEntry('./index-load-worker.js', import.meta.url), { workerData: job });
+  const scratch: Scratch = { person: { id: 0, active: false, tokensValidAfter: 0, grants: [], cards: [] }, windows: [], cards: [], memberships: [] };
+  let seq: number | null = null;
+  return new Promise<WorkerLoad>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(err);
+    };
+    worker.on('message', (m: LoadMessage) => {
+      if (settled) return;
+      try {
+        if (m.kind === 'start') {
+          index.clear();
+          index.setDoors(m.doors);
+          index.reserve(m.people, m.activeCards);
+          seq = m.seq;
+        } else if (m.kind === 'page') {
+          fillPage(m.page, db, index, scratch);
+          Atomics.add(filled, 1, 1);
+          Atomics.notify(filled, 1);
+        } else if (m.kind === 'end') {
+          settled = true;
+          resolve({ seq: seq! });
+        } else {
+          fail(new Error(`index load worker: ${m.message}`));
+        }
+      } catch (err) {
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    worker.on('error', (err) => fail(err));
+    worker.on('exit', (code) => fail(new Error(`index load worker exited (${code}) before the end of the load`)));
+  });
+}
+
+/** One page into the index, person by person, through the one scratch PersonInput (as loadIndex does). */
+function fillPage(page: PackedPage, db: Db, index: AccessIndex, scratch: Scratch): void {
+  const p = scratch.person;
+  const { ids, flags, numbers, subjects, emails, cardCounts, cardStrings, cardStates, cardBounds, grantCounts, doorNames, grantDoors, grantBounds, memberships } = page;
+  let c = 0;
+  let g = 0;
+  let m = 0;
+  let e = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    const f = flags[i]!;
+    const stored = (f & PERSON_STORED_SUBJECT) !== 0;
+    const email = !stored && emails.length > 0 ? emails[e++] : undefined;
+    const nc = cardCounts[i]!;
+    for (let k = 0; k < nc; k++, c++) {
+      const slot = (scratch.cards[k] ??= { number: '', active: false });
+      slot.number = cardStrings[c]!;
+      slot.state = CARD_STATES[cardStates[c]!];
+      slot.active = slot.state === 'active';
+      slot.validFrom = bound(cardBounds[2 * c]!);
+      slot.validTo = bound(cardBounds[2 * c + 1]!);
+    }
+    const ng = grantCounts[i]!;
+    for (let k = 0; k < ng; k++, g++) {
+      const slot = (scratch.windows[k] ??= { door: '', from: 0, to: 0 });
+      slot.door = doorNames[grantDoors[g]!]!;
+      slot.from = bound(grantBounds[2 * g]!) ?? -Infinity;
+      slot.to = bound(grantBounds[2 * g + 1]!) ?? Infinity;
+    }
+    let nm = 0;
+    for (; m < memberships.length && memberships[m]![0] === id; m++, nm++) {
+      const slot = (scratch.memberships[nm] ??= { group: '', from: 0, to: 0 });
+      const row = memberships[m]!;
+      slot.group = row[1];
+      slot.from = row[2] ?? -Infinity;
+      slot.to = row[3] ?? Infinity;
+    }
+    if ((f & PERSON_ODD) !== 0) {
+      refreshPeople(db, index, [id]);
+      continue;
+    }
+    p.cards = scratch.cards.slice(0, nc);
+    p.grants = scratch.windows.slice(0, ng);
+    p.memberships = nm === 0 ? NO_MEMBERSHIPS : scratch.memberships.slice(0, nm);
+    p.id = id;
+    p.email = email;
+    p.subject = stored ? { hi: subjects[2 * i]!, lo: subjects[2 * i + 1]! } : undefined;
+    p.active = (f & PERSON_ACTIVE) !== 0;
+    p.tokensValidAfter = numbers[3 * i]!;
+    p.validFrom = bound(numbers[3 * i + 1]!);
+    p.validTo = bound(numbers[3 * i + 2]!);
+    index.putPerson(p);
+  }
+}
