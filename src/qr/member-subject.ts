@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { MemberSubject } from '../access/access-index.js';
 import { normalizeEmail } from '../store/people.js';
 import type { SubjectHasher } from '../store/subject-columns.js';
+import { SubjectThread } from './subject-thread.js';
 
 /*
  * Who a member token is for, named so that every gateway sharing the token key names the same
@@ -45,5 +46,5 @@ export function tokenKeyId(key: Buffer): Buffer {
 
 /** What a Store writes people's subjects with (migration 8), and what the index trusts a stored subject by. */
 export function subjectHasher(key: Buffer): SubjectHasher {
-  return { keyId: tokenKeyId(key).readUInt32BE(0), of: memberSubjectOf(key) };
+  return { keyId: tokenKeyId(key).readUInt32BE(0), of: memberSubjectOf(key), onThread: () => new SubjectThread(key) };
 }

@@ -1,12 +1,13 @@
-import { parse as parseStream } from 'csv-parse';
+import { Parser } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CARD_FORMATS } from '../config/schema.js';
-import { boundOrNull, CARD_STATES, CardImportError, CardRows, CSV_OPTIONS, type CsvRecord } from './card-rows.js';
+import { boundOrNull, CARD_STATES, CardImportError, CardRows, CSV_OPTIONS } from './card-rows.js';
 import { prepareCached as cached } from './db.js';
 import { staffImportSourceId } from './grants-repository.js';
 import type { Store, Tx } from './store.js';
+import type { SubjectBatches } from './subject-columns.js';
 
 export { CardImportError } from './card-rows.js';
 
@@ -54,38 +55,102 @@ function knownDoors(store: Store): Set<string> {
 /** A card list held in memory (the demo's sample, tests). */
 export function importCards(store: Store, text: string, now: number, options: ImportOptions = {}): ImportSummary {
   const rows = new CardRows(knownDoors(store), options.knownGroups);
-  let records: CsvRecord[];
+  let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
-    records = parseSync(text, CSV_OPTIONS) as CsvRecord[];
+    records = parseSync(text, { ...CSV_OPTIONS, info: true }) as typeof records;
   } catch (err) {
     throw new CardImportError([`CSV: ${(err as Error).message}`]);
   }
-  for (const r of records) rows.add(r);
+  for (const r of records) rows.add(r.record, r.info.lines);
   rows.check();
   return applyCardRows(store, rows, now);
+}
+
+/**
+ * csv-parse's stream, each record handed over the moment it is parsed, with the parser's live
+ * line count: the number its per-record `info` copies at that same moment (building that
+ * object was ~2 s of a million-row parse), and no records queued between parser and reader.
+ */
+class LineParser extends Parser {
+  constructor(private readonly onRecord: (record: Record<string, string>, line: number) => void) {
+    super(CSV_OPTIONS);
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) return super.push(null, encoding);
+    this.onRecord(chunk as Record<string, string>, this.info.lines);
+    return true;
+  }
 }
 
 /** `lintel cards import FILE`: the file is streamed, never read whole. */
 export async function importCardFile(store: Store, file: string, now: number, options: ImportOptions = {}): Promise<ImportSummary> {
   const rows = new CardRows(knownDoors(store), options.knownGroups);
-  const parser = parseStream(CSV_OPTIONS);
-  // pipeline, not pipe: a read error (no such file, EIO) must reach the parser and end the loop below.
-  pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), parser, () => undefined);
+  const feed = new SubjectFeed(store, rows);
+  const stop = new AbortController();
+  const parser = new LineParser((record, line) => {
+    if (rows.full) return;
+    rows.add(record, line);
+    if (rows.full) stop.abort();
+    else feed.parsed();
+  });
+  parser.resume(); // its readable side never holds a record: flowing, it ends with the file
   try {
-    for await (const r of parser as AsyncIterable<CsvRecord>) {
-      rows.add(r);
-      if (rows.full) break;
-    }
+    // pipeline: a read error (no such file, EIO) reaches the parser and ends the parse.
+    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), parser, { signal: stop.signal });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    // A file that cannot be read is the operator's mistake, but not a CSV problem.
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw err;
-    throw new CardImportError([...rows.problems, `CSV: ${(err as Error).message}`]);
-  } finally {
-    parser.destroy();
+    if (!rows.full) {
+      feed.cancel();
+      const code = (err as { code?: string }).code;
+      // A file that cannot be read is the operator's mistake, but not a CSV problem.
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw err;
+      throw new CardImportError([...rows.problems, `CSV: ${(err as Error).message}`]);
+    }
   }
+  if (rows.problems.length > 0 || rows.records === 0) feed.cancel();
   rows.check();
-  return applyCardRows(store, rows, now);
+  return applyCardRows(store, rows, now, await feed.finish());
+}
+
+/**
+ * The file's people go to a subject thread in batches as the parse meets them, once there are
+ * enough for a thread to pay (~30 ms to start one). Everyone's subject is computed, also of
+ * people who turn out to exist already: which those are is known only inside the transaction,
+ * and the thread's core is otherwise idle during the parse.
+ */
+class SubjectFeed {
+  private thread: SubjectBatches | undefined;
+  private fed = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly rows: CardRows,
+  ) {}
+
+  parsed(): void {
+    const people = this.rows.emails.length;
+    if (people - this.fed < IMPORT_BATCH) return;
+    this.thread ??= this.store.subjects?.onThread?.();
+    if (this.thread === undefined) return;
+    this.thread.add(this.rows.emails.slice(this.fed, people));
+    this.fed = people;
+  }
+
+  async finish(): Promise<Subjects | undefined> {
+    if (this.thread === undefined) return undefined;
+    this.thread.add(this.rows.emails.slice(this.fed));
+    return this.thread.finish();
+  }
+
+  cancel(): void {
+    this.thread?.cancel();
+    this.thread = undefined;
+  }
+}
+
+/** A first import has nothing stored to check or replace: a million lookups into an empty table are not free. */
+function isEmpty(tx: Tx, table: 'credentials' | 'grants' | 'person_groups'): boolean {
+  return cached(tx.db, `SELECT NOT EXISTS (SELECT 1 FROM ${table}) AS empty`).pluck().get() === 1;
 }
 
 /** Runs `fn` over [start, end) slices of 0..count. */
@@ -94,11 +159,11 @@ function inBatches(count: number, fn: (start: number, end: number) => void): voi
 }
 
 /** One write transaction (BEGIN IMMEDIATE: its first statement is a read, and a deferred one could not upgrade past the gateway's writes). */
-export function applyCardRows(store: Store, rows: CardRows, now: number): ImportSummary {
+export function applyCardRows(store: Store, rows: CardRows, now: number, subjects?: Subjects): ImportSummary {
   return store.transact(
     (tx) => {
       const revoke = checkCards(tx, rows);
-      const ids = writePeople(tx, rows, now);
+      const ids = writePeople(tx, rows, now, subjects);
       writeCards(tx, rows, ids, now);
       for (const person of revoke) tx.people.revokeTokens(ids[person]!, now);
       writeStaffGrants(tx, rows, ids);
@@ -121,6 +186,7 @@ export function applyCardRows(store: Store, rows: CardRows, now: number): Import
 function checkCards(tx: Tx, rows: CardRows): Set<number> {
   const problems: string[] = [];
   const revoke = new Set<number>();
+  if (isEmpty(tx, 'credentials')) return revoke;
   inBatches(rows.cardNumbers.length, (start, end) => {
     for (const [key, state, email] of tx.credentials.holdersOf(rows.cardNumbers.slice(start, end))) {
       const card = start + key;
@@ -133,29 +199,40 @@ function checkCards(tx: Tx, rows: CardRows): Set<number> {
   return revoke;
 }
 
-/** The id of every person of the file, creating the new ones (with their member-token subject when the writer holds the key). */
-function writePeople(tx: Tx, rows: CardRows, now: number): Float64Array {
+/** Member-token subjects of the file's people, by their index in `rows.emails` (the subject thread's answer). */
+type Subjects = { hi: Uint32Array; lo: Uint32Array };
+
+/**
+ * The id of every person of the file, creating the new ones (with their member-token subject
+ * when the writer holds the key). New people are numbered after the highest id, as SQLite
+ * would number them, so that no id has to come back from the insert.
+ */
+function writePeople(tx: Tx, rows: CardRows, now: number, subjects: Subjects | undefined): Float64Array {
   const ids = new Float64Array(rows.emails.length);
+  let next = tx.people.lastId();
+  // An empty table (a first import) has nobody to look up.
+  const anyone = next > 0;
   inBatches(rows.emails.length, (start, end) => {
     const batch = rows.emails.slice(start, end);
     const found = new Uint8Array(end - start);
-    for (const [key, id, name] of tx.people.findMany(batch)) {
-      found[key] = 1;
-      ids[start + key] = id;
-      const wanted = rows.names[start + key]!;
-      // An unchanged row is not rewritten (nor logged for the gateway to refresh).
-      if (wanted !== null && wanted !== name) tx.people.rename(id, wanted, now);
+    if (anyone) {
+      for (const [key, id, name] of tx.people.findMany(batch)) {
+        found[key] = 1;
+        ids[start + key] = id;
+        const wanted = rows.names[start + key]!;
+        // An unchanged row is not rewritten (nor logged for the gateway to refresh).
+        if (wanted !== null && wanted !== name) tx.people.rename(id, wanted, now);
+      }
     }
-    const fresh: [string, string | null, number | null, number | null][] = [];
-    const slotOf = new Map<string, number>();
+    const fresh: [number, string, string | null, number | null, number | null][] = [];
     for (let k = 0; k < batch.length; k++) {
       if (found[k] === 1) continue;
-      const subject = tx.people.subjectOf(batch[k]!);
-      fresh.push([batch[k]!, rows.names[start + k]!, subject?.hi ?? null, subject?.lo ?? null]);
-      slotOf.set(batch[k]!, start + k);
+      const p = start + k;
+      const subject = subjects === undefined ? tx.people.subjectOf(batch[k]!) : { hi: subjects.hi[p]!, lo: subjects.lo[p]! };
+      ids[p] = ++next;
+      fresh.push([next, batch[k]!, rows.names[p]!, subject?.hi ?? null, subject?.lo ?? null]);
     }
-    if (fresh.length === 0) return;
-    for (const [id, email] of tx.people.insertMany(fresh, now)) ids[slotOf.get(email)!] = id;
+    if (fresh.length > 0) tx.people.insertNumbered(fresh, now);
   });
   return ids;
 }
@@ -172,7 +249,7 @@ function writeCards(tx: Tx, rows: CardRows, ids: Float64Array, now: number): voi
 
 /** Every person of the file: their staff grants from earlier imports go, the file's go in. */
 function writeStaffGrants(tx: Tx, rows: CardRows, ids: Float64Array): void {
-  inBatches(rows.emails.length, (start, end) => tx.grants.dropStaffImports(rows.emails.slice(start, end)));
+  if (!isEmpty(tx, 'grants')) inBatches(rows.emails.length, (start, end) => tx.grants.dropStaffImports(rows.emails.slice(start, end)));
   inBatches(rows.grantPerson.length, (start, end) => {
     const batch: [number, string, number | null, number | null, string][] = [];
     for (let g = start; g < end; g++) {
@@ -185,7 +262,7 @@ function writeStaffGrants(tx: Tx, rows: CardRows, ids: Float64Array): void {
 
 /** With a groups column: every person of the file has exactly the file's 'staff' memberships (an empty cell: none). */
 function writeStaffMemberships(tx: Tx, rows: CardRows, ids: Float64Array): void {
-  inBatches(ids.length, (start, end) => tx.groups.dropStaffOf(Array.from(ids.subarray(start, end))));
+  if (!isEmpty(tx, 'person_groups')) inBatches(ids.length, (start, end) => tx.groups.dropStaffOf(Array.from(ids.subarray(start, end))));
   inBatches(rows.memberPerson.length, (start, end) => {
     const batch: [number, string, number | null, number | null, string][] = [];
     for (let m = start; m < end; m++) {

@@ -122,6 +122,23 @@ export class PeopleRepository {
       .all({ now, rows: JSON.stringify(rows), key: this.subjects?.keyId ?? null }) as [number, string][];
   }
 
+  /** The highest id given so far, 0 for none: the card list numbers its new people after it, as SQLite itself would. */
+  lastId(): number {
+    return cached(this.db, 'SELECT coalesce(max(id), 0) AS last FROM people').pluck().get() as number;
+  }
+
+  /**
+   * Creates people given as [id, email, name, subject hi, subject lo] (the hasher's key id beside
+   * them), ids taken after lastId() in this transaction: nothing to return, nothing to sort.
+   */
+  insertNumbered(rows: readonly [number, string, string | null, number | null, number | null][], now: number): void {
+    cached(
+      this.db,
+      `INSERT INTO people (id, email, name, created_at, updated_at, subject_hi, subject_lo, subject_key)
+       SELECT j.value->>0, j.value->>1, j.value->>2, @now, @now, j.value->>3, j.value->>4, @key FROM json_each(@rows) j`,
+    ).run({ now, rows: JSON.stringify(rows), key: this.subjects?.keyId ?? null });
+  }
+
   /** The subject a new person of the bulk path is stored with, when the writer holds the key. */
   subjectOf(email: string): { hi: number; lo: number } | undefined {
     return this.subjects?.of(email);

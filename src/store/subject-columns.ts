@@ -9,6 +9,21 @@ export interface SubjectHasher {
   /** First 4 bytes of SHA-256(key) as an unsigned integer (src/qr/member-subject.ts: tokenKeyId). */
   readonly keyId: number;
   of(email: string): MemberSubject;
+  /** The same subjects computed on another thread, for a bulk writer that can hand emails over early (card-import.ts). */
+  onThread?(): SubjectBatches;
+}
+
+/**
+ * Subjects computed on a thread of their own while the caller does other work: emails are
+ * added in batches, and finish() gives every subject in the order added, or undefined when the
+ * thread failed (the caller then computes them with `of`: the thread only ever saves time).
+ */
+export interface SubjectBatches {
+  add(emails: readonly string[]): void;
+  /** hi and lo of the k-th email added at [k]; the thread ends. */
+  finish(): Promise<{ hi: Uint32Array; lo: Uint32Array } | undefined>;
+  /** Ends the thread without waiting for it (the caller's work failed). */
+  cancel(): void;
 }
 
 /** The columns of people that hold a stored subject, as the loader reads them. */

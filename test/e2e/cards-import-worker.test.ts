@@ -51,11 +51,11 @@ describe('cards import in its worker', () => {
     writeFileSync(file, rows(10_000, 60_000));
     const note = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      expect(await runCardsImport(config, file, 24)).toEqual({ people: 60_000, cards: 60_000, staffGrants: 60_000 });
-      expect(note.mock.calls.some(([m]) => String(m).includes('needed more than 24 MB'))).toBe(true);
+      expect(await runCardsImport(config, file, 12)).toEqual({ people: 60_000, cards: 60_000, staffGrants: 60_000 });
+      expect(note.mock.calls.some(([m]) => String(m).includes('needed more than 12 MB'))).toBe(true);
     } finally {
       note.mockRestore();
     }
     expect(count()).toBe(63_000);
-  });
+  }, 60_000); // a worker near its bound collects for a long while before it gives up, more so on a loaded box
 });
