@@ -43,11 +43,12 @@ export function checkLocations(cfg: LocationRulesInput, ctx: z.RefinementCtx): v
     callbacks.set(up.callbackUrl, l.id);
   });
   const single = locations.length === 1 ? locations[0]!.id : null;
-  const doorLocation = new Map<string, string | null>();
+  const doorLocation = new Map<string, string>();
   cfg.doors.forEach((d, i) => {
     const at = d.location ?? single;
-    if (d.location !== undefined && !ids.has(d.location)) issue(['doors', i, 'location'], `unknown location "${d.location}"`);
-    else if (at === null) issue(['doors', i, 'location'], 'with several locations every door names its location');
+    // A door whose location is wrong is reported once, here, not again under every resource of it.
+    if (d.location !== undefined && !ids.has(d.location)) return issue(['doors', i, 'location'], `unknown location "${d.location}"`);
+    if (at === null) return issue(['doors', i, 'location'], 'with several locations every door names its location');
     doorLocation.set(d.id, at);
   });
   cfg.resources.forEach((r, i) => {
@@ -56,7 +57,7 @@ export function checkLocations(cfg: LocationRulesInput, ctx: z.RefinementCtx): v
     if (at === null) return issue(['resources', i, 'location'], 'with several locations every resource names its location');
     for (const door of resourceDoors(cfg, r as ResourceDoorsInput['resources'][number])) {
       const doorAt = doorLocation.get(door);
-      if (doorAt !== undefined && doorAt !== null && doorAt !== at) {
+      if (doorAt !== undefined && doorAt !== at) {
         const j = r.doors.indexOf(door);
         issue(j >= 0 ? ['resources', i, 'doors', j] : ['resources', i, 'accessGroups'], `door "${door}" is at location "${doorAt}", not at the resource's location "${at}"`);
       }
