@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { siteLocations, webhookPaths } from '../../src/config/locations.js';
 import { planReload } from '../../src/config/reload-plan.js';
+import { CLI } from '../helpers/gateway-process.js';
 
 /* `locations` (issue 12): each rule fails with its path; no `locations` means one implicit location holding everything. */
 
@@ -85,5 +88,13 @@ describe('locations in the configuration', () => {
     expect(plan.restart).toEqual(['locations.annex.connection']);
     expect(plan.live).toEqual([]);
     expect(plan.config.locations).toEqual(running.locations);
+  });
+});
+
+describe('the shipped examples/locations.yaml', () => {
+  it('passes lintel check-config', () => {
+    const r = spawnSync(process.execPath, [CLI, 'check-config', join(import.meta.dirname, '../../examples/locations.yaml')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });
