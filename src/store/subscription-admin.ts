@@ -59,7 +59,8 @@ export interface SubscriptionView {
   startsAt: number;
   endsAt: number | null;
   cancelledAt: number | null;
-  location: string | null;
+  /** Only when the subscription names one (config locations[].id). */
+  location?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -96,7 +97,7 @@ function view(holder: DbHolder, row: SubscriptionRow): SubscriptionView {
     startsAt: row.starts_at,
     endsAt: row.ends_at,
     cancelledAt: row.cancelled_at,
-    location: row.location ?? null,
+    ...(row.location === null || row.location === undefined ? {} : { location: row.location }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -155,6 +155,11 @@ describe('locations, end to end', () => {
     const sub = { email: 'cy@example.com', groups: ['annex-members'], startsAt: new Date(Date.now() - 60_000).toISOString(), location: 'annex' };
     expect((await w.call('PUT', '/api/v1/subscriptions/PLAN-1', sub)).status).toBe(201);
     await until('plan subscription applied', async () => (await w.swipe('side-desk', '7340863')) === 'granted');
+    expect((await w.call('PUT', '/api/v1/subscriptions/PLAN-X', { ...sub, location: 'moon' })).status).toBe(422);
+    // A booking the annex's platform pushes through the API, while connected.
+    const pushed = { resourceId: 'R-AX', startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), organizer: { email: 'ana@example.com' } };
+    expect((await w.call('PUT', '/api/v1/bookings/B-AX', pushed)).status).toBe(201);
+    await until('pushed booking applied', async () => (await w.swipe('side-desk', '7340861')) === 'granted');
 
     // The headquarters' signed callback sent to the annex's path: the annex's link holds no such
     // secret, so it is refused as a subscription it cannot verify (202, webhook.ts: a 401 would
@@ -190,6 +195,7 @@ describe('locations, end to end', () => {
     expect(w.annex.liveSubscriptions()).toHaveLength(1);
     expect(await w.swipe('side-desk', '7340862')).toBe('granted');
     expect(await w.swipe('side-desk', '7340863')).toBe('granted');
+    expect(await w.swipe('side-desk', '7340861')).toBe('granted');
     const untouched = ['subscriptions', 'person_groups', 'people', 'change_audit', 'webhook_events'];
     const kept = w.hashes(...untouched);
     const annexRows = () => w.query("SELECT * FROM appointments WHERE resource_id = 'R-AX'");
@@ -210,6 +216,9 @@ describe('locations, end to end', () => {
     expect(axRes.status).toBe(404);
     expect(w.hashes(...untouched)).toEqual(kept);
     expect(annexRows()).toEqual(keptAppointments);
+    // Taking access away still works at a disconnected location.
+    expect((await w.call('DELETE', '/api/v1/bookings/B-AX')).status).toBe(204);
+    await until('pushed booking cancelled', async () => (await w.swipe('side-desk', '7340861')) !== 'granted');
     // The headquarters still grants anew.
     w.book(w.hq, 'R-HQ', 'cy@example.com', 'A-HQ-3');
     await until('new hq grant', async () => (await w.swipe('front-desk', '7340863')) === 'granted', 15_000);

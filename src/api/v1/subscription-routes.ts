@@ -74,7 +74,7 @@ const wire = (s: SubscriptionView) => ({
   startsAt: iso(s.startsAt)!,
   endsAt: iso(s.endsAt),
   cancelledAt: iso(s.cancelledAt),
-  ...(s.location === null ? {} : { location: s.location }),
+  ...(s.location === undefined ? {} : { location: s.location }),
 });
 
 export function mountSubscriptionRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; knownGroups: () => ReadonlySet<string>; writes: Writes; locations?: LocationsOf }): void {
