@@ -6,7 +6,6 @@ import { adoptUnlocatedSubscriptions } from '../store/upstream-state.js';
 import type { ReconcileReport } from '../upstream/reconciler.js';
 import type { UpstreamLink } from '../upstream/upstream-link.js';
 import { UpstreamThread } from '../upstream/upstream-thread-host.js';
-import { errorMessage } from '../util/errors.js';
 import type { FilesPart } from './files-part.js';
 import type { ConfigChange, Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
@@ -92,9 +91,8 @@ export class UpstreamPart implements Part {
     if (!up.tokenFile) return '';
     try {
       return this.files.linkFiles.text(up.tokenFile);
-    } catch (err) {
-      // Not read (faulted): the link waits; the files part logs the fault itself.
-      void errorMessage(err);
+    } catch {
+      // Not read (faulted): the link waits for a retry to read it; the files part logs the fault itself.
       return '';
     }
   }

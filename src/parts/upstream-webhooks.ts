@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { BASE_WEBHOOK_PATH } from '../config/locations.js';
 import type { CallbackReply } from '../upstream/upstream-link.js';
 import { readCapped } from '../util/read-capped.js';
@@ -26,7 +26,7 @@ const NOT_FOUND = { error: 'no platform link at this path (unknown or disconnect
 
 export function locationWebhookApp(route: CallbackRouter): Hono {
   const app = new Hono();
-  const answer = (suffix: string) => async (c: import('hono').Context) => {
+  const answer = (suffix: string) => async (c: Context) => {
     const target = route(BASE_WEBHOOK_PATH + suffix);
     if (!target) return c.json(NOT_FOUND, 404);
     const body = await readCapped(c.req.raw, target.maxBytes);

@@ -147,7 +147,8 @@ describe('locations, end to end', () => {
     w.book(w.hq, 'R-HQ', 'ana@example.com', 'A-HQ-1');
     w.book(w.annex, 'R-AX', 'bo@example.com', 'A-AX-1');
     await until('both booking grants', () => w.query("SELECT 1 FROM grants WHERE source = 'booking'").length === 2, 15_000);
-    expect(await w.swipe('front-desk', '7340861')).toBe('granted');
+    // A thread's commit reaches the index through the change log a moment later.
+    await until('hq grant in the index', async () => (await w.swipe('front-desk', '7340861')) === 'granted', 10_000);
     expect(await w.swipe('side-desk', '7340861')).not.toBe('granted');
     await until('annex grant in the index', async () => (await w.swipe('side-desk', '7340862')) === 'granted', 10_000);
     expect(await w.swipe('front-desk', '7340862')).not.toBe('granted');
