@@ -30,6 +30,8 @@ export interface ReloadTarget {
   readonly config: Config;
   readonly store: Store;
   readonly upstream: UpstreamLink | null;
+  /** Every running platform link told of a mapping change, each of its own location's resources; null: no link runs. */
+  readonly upstreamMapping: ((changed: string[], config: Config) => Promise<void>) | null;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -119,10 +121,10 @@ export class GatewayReloader {
     // Doors first in the store (names, added and removed rows), then in the relay (commit).
     if (plan.changedResources.length > 0 || plan.doorsChanged) await this.applyMappingRetrying(plan);
     t.commit(plan.config, token);
-    if (t.upstream && plan.changedResources.length > 0) {
+    const mapping = t.upstreamMapping;
+    if (mapping && plan.changedResources.length > 0) {
       // The grants are re-derived and committed already; this resubscribes and fetches new resources.
-      const upstream = t.upstream;
-      await runGuarded('reload-resubscribe', () => upstream.mappingChanged(plan.changedResources, plan.config.resources), {
+      await runGuarded('reload-resubscribe', () => mapping(plan.changedResources, plan.config), {
         logger: t.logger,
         countFailure: (task) => t.metrics.backgroundErrors.inc({ task }),
       });

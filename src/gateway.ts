@@ -184,6 +184,12 @@ export class Gateway implements ReloadTarget {
     return this.core.upstream.link;
   }
 
+  /** For the reloader: each location's link resubscribes for its own resources (parts/upstream-part.ts). */
+  get upstreamMapping(): ((changed: string[], config: Config) => Promise<void>) | null {
+    const part = this.core.upstream;
+    return part.link ? (changed, config) => part.mappingChanged(changed, config) : null;
+  }
+
   /** The operator's actions, as the console, the operator API and MQTT commands run them. */
   get actions(): OperatorActions {
     return this.core.console.actions;

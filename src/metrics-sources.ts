@@ -159,51 +159,53 @@ export function alarmFamilies(registry: Registry, sources: Set<AlarmSource>): vo
 }
 
 /**
- * The booking platform link: its state, the callbacks it answered by HTTP status, and one
- * reconcile-duration sample for each sweep seen at a scrape (the link reports its last sweep;
+ * The booking platform links, one per linked location (config/locations.ts), each sample
+ * labelled with its `location`: its state, the callbacks it answered by HTTP status, and one
+ * reconcile-duration sample for each sweep seen at a scrape (a link reports its last sweep;
  * sweeps run minutes apart, scrapes seconds, so none is missed at any sensible scrape interval).
  */
-export function upstreamFamilies(registry: Registry, links: Set<UpstreamStatusSource>): void {
+export function upstreamFamilies(registry: Registry, links: Map<UpstreamStatusSource, string>): void {
   new Gauge({
     name: 'lintel_upstream_state',
-    help: 'The booking platform link state: 1 for the current state, 0 for the others',
-    labelNames: ['state'] as const,
+    help: 'The booking platform link state, per location: 1 for the current state, 0 for the others',
+    labelNames: ['location', 'state'] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const link of links) {
+      for (const [link, location] of links) {
         const current = link.status().state;
-        for (const state of UPSTREAM_STATES) this.set({ state }, state === current ? 1 : 0);
+        for (const state of UPSTREAM_STATES) this.set({ location, state }, state === current ? 1 : 0);
       }
     },
   });
   new Counter({
     name: 'lintel_platform_callbacks_total',
-    help: 'Booking platform callbacks answered, by HTTP status and outcome (accepted, duplicate, refused)',
-    labelNames: ['status', 'outcome'] as const,
+    help: 'Booking platform callbacks answered, per location, by HTTP status and outcome (accepted, duplicate, refused)',
+    labelNames: ['location', 'status', 'outcome'] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const link of links) {
+      for (const [link, location] of links) {
         const { accepted, duplicates, rejected } = link.status().callbacks;
-        this.inc({ status: '200', outcome: 'accepted' }, accepted);
-        this.inc({ status: '200', outcome: 'duplicate' }, duplicates);
-        for (const [status, n] of Object.entries(rejected)) this.inc({ status, outcome: 'refused' }, n);
+        this.inc({ location, status: '200', outcome: 'accepted' }, accepted);
+        this.inc({ location, status: '200', outcome: 'duplicate' }, duplicates);
+        for (const [status, n] of Object.entries(rejected)) this.inc({ location, status, outcome: 'refused' }, n);
       }
     },
   });
   const lastSeen = new Map<UpstreamStatusSource, number>();
   new Histogram({
     name: 'lintel_reconcile_duration_seconds',
-    help: 'Duration of a reconciliation sweep against the booking platform',
+    help: 'Duration of a reconciliation sweep against the booking platform, per location',
+    labelNames: ['location'] as const,
     buckets: RECONCILE_BUCKETS,
     registers: [registry],
     collect() {
-      for (const link of links) {
+      for (const [link, location] of links) {
         const report = link.status().lastReconcile;
         if (!report || lastSeen.get(link) === report.at) continue;
         lastSeen.set(link, report.at);
-        this.observe(report.durationMs / 1000);
+        this.observe({ location }, report.durationMs / 1000);
       }
     },
   });

@@ -75,7 +75,7 @@ export class Metrics {
   private readonly relays = new Set<RelaySource>();
   private readonly readerLists = new Set<() => readonly ReaderStatusSource[]>();
   private readonly alarmSources = new Set<AlarmSource>();
-  private readonly upstreamLinks = new Set<UpstreamStatusSource>();
+  private readonly upstreamLinks = new Map<UpstreamStatusSource, string>();
   private readonly addRelay: (relay: RelaySource) => () => void;
 
   constructor(opts: MetricsOptions = {}) {
@@ -127,9 +127,9 @@ export class Metrics {
     return () => void this.alarmSources.delete(source);
   }
 
-  /** The booking platform link's state, callbacks by status and reconcile durations. */
-  watchUpstream(link: UpstreamStatusSource): () => void {
-    this.upstreamLinks.add(link);
+  /** A booking platform link's state, callbacks by status and reconcile durations, labelled with its location. */
+  watchUpstream(link: UpstreamStatusSource, location: string): () => void {
+    this.upstreamLinks.set(link, location);
     return () => void this.upstreamLinks.delete(link);
   }
 

@@ -7,6 +7,7 @@ import type { Alarm, GatewayStatus } from './http/status.js';
 import type { RecentDecisions } from './pipeline/recent-decisions.js';
 import type { ReaderSource } from './readers/reader.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
+import type { UpstreamStatus } from './upstream/upstream-sync.js';
 
 type Check = GatewayStatus['checks'][string];
 
@@ -22,6 +23,8 @@ export interface StatusPart {
   relay?: Pick<DoorRelay, 'connected' | 'doorStatus'>;
   readers?: readonly Pick<ReaderSource, 'status'>[];
   upstream?: Pick<UpstreamLink, 'status'> | null;
+  /** Every location (config/locations.ts) with its link's status, null where no link runs. */
+  locations?: () => ReadonlyArray<{ id: string; name: string; connection: string; onDisconnect: string; upstream: UpstreamStatus | null }>;
   recent?: Pick<RecentDecisions, 'list'>;
   /** Doors held unlocked (doors/door-hold.ts), by an operator or a schedule. */
   holds?: readonly DoorHoldStatus[];
@@ -91,6 +94,20 @@ export function readinessChecks(checks: GatewayStatus['checks']): GatewayStatus[
 
 const NO_INDEX = { people: 0, cards: 0, grants: 0, doors: 0 };
 
+/** One link's status as /api/status shows it (the top-level `upstream` and each location's). */
+function upstreamSummary(up: UpstreamStatus): NonNullable<GatewayStatus['upstream']> {
+  return {
+    state: up.state,
+    lastError: up.lastError,
+    lastSuccessAt: up.lastSuccessAt,
+    unknownResources: up.unknownResources,
+    lastCallbackAt: up.callbacks.lastAcceptedAt ?? null,
+    lastReconcile: up.lastReconcile ? { at: up.lastReconcile.at, durationMs: up.lastReconcile.durationMs, changed: up.lastReconcile.changed, failed: up.lastReconcile.failed } : null,
+    subscriptions: up.subscriptions.map((x) => ({ id: x.id, state: x.state, expiresAt: x.expiresAt })),
+    detail: up,
+  };
+}
+
 /**
  * One snapshot for /health, /api/status and the page. `failing` only when the gateway cannot
  * decide at all (database gone); a broker, reader or platform fault is `degraded`: doors with
@@ -152,18 +169,8 @@ export function buildStatus(s: StatusInputs): GatewayStatus {
     readers,
     // `embedded` is a keyword, not a URL: nothing in it to redact.
     mqtt: { connected: mqttConnected, url: s.config.mqtt.url === 'embedded' ? 'embedded' : redactUrl(s.config.mqtt.url) },
-    upstream: up
-      ? {
-          state: up.state,
-          lastError: up.lastError,
-          lastSuccessAt: up.lastSuccessAt,
-          unknownResources: up.unknownResources,
-          lastCallbackAt: up.callbacks.lastAcceptedAt ?? null,
-          lastReconcile: up.lastReconcile ? { at: up.lastReconcile.at, durationMs: up.lastReconcile.durationMs, changed: up.lastReconcile.changed, failed: up.lastReconcile.failed } : null,
-          subscriptions: up.subscriptions.map((x) => ({ id: x.id, state: x.state, expiresAt: x.expiresAt })),
-          detail: up,
-        }
-      : null,
+    upstream: up ? upstreamSummary(up) : null,
+    locations: (s.locations?.() ?? []).map((l) => ({ id: l.id, name: l.name, connection: l.connection, onDisconnect: l.onDisconnect, upstream: l.upstream ? upstreamSummary(l.upstream) : null })),
     recent: s.recent?.list() ?? [],
     alarms: s.alarms ?? [],
   };

@@ -110,6 +110,7 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
       },
     },
     upstream: cfg.upstream && { ...cfg.upstream, tokenFile: abs(cfg.upstream.tokenFile) },
+    locations: cfg.locations?.map((l) => ({ ...l, upstream: l.upstream && { ...l.upstream, tokenFile: abs(l.upstream.tokenFile) } })),
     qr: { ...cfg.qr, keyFile: abs(cfg.qr.keyFile) },
   };
 }

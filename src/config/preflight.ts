@@ -52,6 +52,9 @@ export function linkFiles(cfg: Config): LinkFile[] {
   add('mqtt.tls.certFile', cfg.mqtt.tls?.certFile, 'public', 'mqtt');
   add('mqtt.tls.keyFile', cfg.mqtt.tls?.keyFile, 'secret', 'mqtt');
   if (cfg.upstream && cfg.upstream.token === undefined) add('upstream.tokenFile', cfg.upstream.tokenFile, 'secret', 'upstream');
+  (cfg.locations ?? []).forEach((l, i) => {
+    if (l.upstream && l.upstream.token === undefined) add(`locations.${i}.upstream.tokenFile`, l.upstream.tokenFile, 'secret', 'upstream');
+  });
   return out;
 }
 

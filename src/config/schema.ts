@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../console/operator.js';
+import { checkLocations } from './location-rules.js';
 import { checkModelReferences } from './model-references.js';
 import { doorModelFields, modelSections, timeZoneSchema } from './model-schema.js';
 
@@ -80,6 +81,8 @@ const doorSchema = z.strictObject({
       forcedOpen: z.boolean().default(true),
     })
     .default({ heldOpenSeconds: 30, forcedOpen: true }),
+  /** The location (locations[].id) the door is at; may be left out with no or one location. */
+  location: id.optional(),
   ...doorModelFields, // mode, unlockSchedule, firstPersonIn (model-schema.ts)
 });
 
@@ -134,6 +137,8 @@ const resourceSchema = z.strictObject({
   accessGroups: z.array(id).optional(),
   graceBeforeMinutes: graceMinutes.optional(),
   graceAfterMinutes: graceMinutes.optional(),
+  /** The location whose platform account books it (locations[].id); see doors[].location. */
+  location: id.optional(),
 });
 
 const secretValue = z.string().min(1);
@@ -199,6 +204,20 @@ const upstreamSchema = z.strictObject({
   // to half-life even on a full-length subscription (docs/upstream.md, "Subscription renewal").
   renewBeforeSec: z.number().int().min(60).max(302_400).default(86_400),
   maxCallbackBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+});
+
+/**
+ * One location of a gateway that serves several (config/locations.ts): its own platform account
+ * and, through doors[].location and resources[].location, its own doors and resources.
+ * Disconnected: its link does not run and nothing new is granted there; `keep` leaves access
+ * already granted until it ends, `revoke` deletes it at start (README "Locations").
+ */
+const locationSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(128).optional(),
+  upstream: upstreamSchema.optional(),
+  connection: z.enum(['connected', 'disconnected']).default('connected'),
+  onDisconnect: z.enum(['keep', 'revoke']).default('keep'),
 });
 
 const visitorsSchema = z
@@ -297,6 +316,7 @@ export const configSchema = z
     readers: z.array(readerSchema).default([]),
     resources: z.array(resourceSchema).default([]),
     upstream: upstreamSchema.optional(),
+    locations: z.array(locationSchema).min(1).optional(),
     visitors: visitorsSchema,
     qr: qrSchema,
     bruteForce: bruteForceSchema,
@@ -348,9 +368,11 @@ export const configSchema = z
     if (cfg.upstream && !cfg.upstream.token && !cfg.upstream.tokenFile) {
       ctx.addIssue({ code: 'custom', path: ['upstream', 'token'], message: 'give token or tokenFile' });
     }
+    checkLocations(cfg, ctx);
   });
 
 export type Config = z.infer<typeof configSchema>;
+export type LocationConfig = NonNullable<Config['locations']>[number];
 export type DoorConfig = Config['doors'][number];
 export type ReaderConfig = Config['readers'][number];
 export type ResourceConfig = Config['resources'][number];

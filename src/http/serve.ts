@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { WEBHOOK_PATH } from './app.js';
-import { webhookFastPath, type CallbackEndpoint } from './webhook-fast-path.js';
+import { webhookFastPath, type CallbackEndpoint, type WebhookFastPathOptions } from './webhook-fast-path.js';
+
+/** One link at the one base path: a gateway without locations, and the fast path's own tests. */
+const oneLink = (endpoint: CallbackEndpoint, maxBytes: number): WebhookFastPathOptions['route'] => (path) => (path === WEBHOOK_PATH ? { endpoint, maxBytes } : null);
 
 export interface ServeOptions {
   app: Pick<Hono<ConsoleEnv>, 'fetch'>;
@@ -18,7 +21,7 @@ export interface ServeOptions {
    * The platform's callbacks, answered before the Hono app sees them (webhook-fast-path.ts),
    * with the app's own host names and the link's body cap; null without a platform link.
    */
-  webhook?: { endpoint: CallbackEndpoint; allowedHosts: readonly string[]; maxBytes: number } | null;
+  webhook?: { endpoint: CallbackEndpoint; allowedHosts: readonly string[]; maxBytes: number } | { route: WebhookFastPathOptions['route']; allowedHosts: readonly string[] } | null;
   /** http.tls, read (config/preflight.ts): serve HTTPS with it; plain HTTP without. */
   tls?: { cert: Buffer; key: Buffer } | undefined;
 }
@@ -28,7 +31,7 @@ export function serveGateway(opts: ServeOptions): Promise<{ server: Server; addr
   const hono = getRequestListener(opts.app.fetch);
   const w = opts.webhook;
   const fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = w
-    ? webhookFastPath({ path: WEBHOOK_PATH, allowedHosts: w.allowedHosts, maxBytes: w.maxBytes, endpoint: w.endpoint, logger: opts.logger })
+    ? webhookFastPath({ route: 'route' in w ? w.route : oneLink(w.endpoint, w.maxBytes), allowedHosts: w.allowedHosts, logger: opts.logger })
     : null;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (fastPath?.(req, res)) return;

@@ -44,6 +44,8 @@ export interface GatewayStatus {
     subscriptions: Array<{ id: string; state: string; expiresAt: number }>;
     detail: unknown;
   } | null;
+  /** Every location (README "Locations"): a config without `locations` lists its one implicit location. Always set by buildStatus. */
+  locations?: Array<{ id: string; name: string; connection: string; onDisconnect: string; upstream: NonNullable<GatewayStatus['upstream']> | null }>;
   recent: DecisionEvent[];
   alarms: Alarm[];
 }

@@ -9,7 +9,7 @@ import { hostAllowed } from './request-guards.js';
  * turning each Node request into a Web Request (headers object, AbortSignal, a ReadableStream
  * for the body), routing it through the middleware and turning the Response back cost ~0.75 ms
  * of main thread each, a fifth of the load profile's main-thread time, for a route that needs
- * none of it: one path, one method, a Host check, a body cap, and bytes handed to the upstream
+ * none of it: one path per link, one method, a Host check, a body cap, and bytes handed to the upstream
  * thread. The rules are the app's own (hostAllowed, upstream.maxCallbackBytes, the link's
  * answer); anything else, a query string included, goes to the Hono app as before.
  */
@@ -20,10 +20,12 @@ export interface CallbackEndpoint {
 }
 
 export interface WebhookFastPathOptions {
-  path: string;
+  /**
+   * The link (and its body cap) answering at a request path, or null: then the request is the
+   * Hono app's (one path per location, parts/upstream-webhooks.ts routes the same way).
+   */
+  route: (path: string) => { endpoint: CallbackEndpoint; maxBytes: number } | null;
   allowedHosts: readonly string[];
-  maxBytes: number;
-  endpoint: CallbackEndpoint;
   logger: Logger;
 }
 
@@ -36,16 +38,18 @@ export function webhookFastPath(opts: WebhookFastPathOptions): (req: IncomingMes
     res.end(reply.body);
   };
   return (req, res) => {
-    if (req.method !== 'POST' || req.url !== opts.path) return false;
+    const target = req.method === 'POST' && req.url !== undefined ? opts.route(req.url) : null;
+    if (target === null) return false;
+    const { endpoint, maxBytes } = target;
     if (!allowed(req.headers.host ?? '')) {
       send(res, { status: 421, headers: { 'content-type': 'application/json' }, body: '{"error":"unknown host"}' });
       req.resume();
       return true;
     }
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > opts.maxBytes) {
+    if (Number.isFinite(declared) && declared > maxBytes) {
       // Refused before a byte is read; the connection closes so the rest is never read either.
-      send(res, opts.endpoint.refuseTooLarge(), true);
+      send(res, endpoint.refuseTooLarge(), true);
       req.destroy();
       return true;
     }
@@ -55,9 +59,9 @@ export function webhookFastPath(opts: WebhookFastPathOptions): (req: IncomingMes
     req.on('data', (chunk: Buffer) => {
       if (over) return;
       total += chunk.length;
-      if (total > opts.maxBytes) {
+      if (total > maxBytes) {
         over = true;
-        send(res, opts.endpoint.refuseTooLarge(), true);
+        send(res, endpoint.refuseTooLarge(), true);
         req.destroy(); // hung up on at the first byte past the cap
         return;
       }
@@ -70,7 +74,7 @@ export function webhookFastPath(opts: WebhookFastPathOptions): (req: IncomingMes
         const v = req.headers[name];
         return Array.isArray(v) ? v.join(', ') : v;
       };
-      opts.endpoint.answerCallback(header, Buffer.concat(chunks, total)).then(
+      endpoint.answerCallback(header, Buffer.concat(chunks, total)).then(
         (reply) => send(res, reply),
         (err: unknown) => {
           opts.logger.error({ err: errorMessage(err) }, 'callback forwarding failed');

@@ -1,4 +1,5 @@
 import { createV1App } from '../api/v1/app.js';
+import { siteLocations } from '../config/locations.js';
 import { BulkRunner } from '../api/v1/bulk-runner.js';
 import { ApiWriter } from '../api/v1/writer.js';
 import type { Writes } from '../api/v1/write-ops.js';
@@ -71,6 +72,7 @@ export class ApiPart implements Part {
       issueQr: (email) => createMemberQrIssuer({ db: store.db, key, ttlSeconds: ctx.config().qr.ttlSeconds, clock: ctx.clock })(email),
       // As the upstream path builds it (policyFrom), from the config of the moment: a reload's grace applies to the next PUT.
       bookingConfig: () => ctx.config(),
+      locations: () => siteLocations(ctx.config()),
       bulk: async (body, ndjson, actor) => {
         const reply = await this.bulks.run({ dbFile, key, body, ndjson, actor, now: ctx.clock.now(), knownGroups: [...knownGroups()] });
         // Not waited for: a bulk's people reach the index in slices over seconds, beside the badges.

@@ -68,7 +68,8 @@ export class ConsolePart implements Part {
         access.antiPassback.forgive(row.id);
         return 'forgiven';
       },
-      reconcile: upstream.link ? () => upstream.link!.reconcileNow() : null,
+      // Every connected location's link (parts/upstream-part.ts), one report.
+      reconcile: upstream.link ? () => upstream.reconcileAll() : null,
       alarms: () => this.alarmSource(),
       learn: decisions.learn,
       readerKnown: (reader) => ctx.config().readers.some((r) => r.id === reader),

@@ -52,12 +52,14 @@ export class DecisionsPart implements Part {
   start(ctx: PartContext): void {
     const cfg = ctx.config();
     const { store, audit, key } = this.store.site;
-    const link = this.upstream.link;
+    const upstream = this.upstream;
     const accessLog = ctx.logger.child({ part: 'access' });
     this.clockNow = () => ctx.clock.now();
-    const visitorGate = link
+    // A code read at a door is verified by the platform of the door's location; a location
+    // without a running link (disconnected) answers as the platform being down: the offline policy.
+    const visitorGate = upstream.hasPlatform()
       ? new VisitorGate({
-          verifier: link.client,
+          verifier: (doorId) => upstream.linkForDoor(doorId)?.client ?? null,
           db: store.db,
           config: cfg.visitors,
           doors: cfg.doors,

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { siteLocations } from '../config/locations.js';
 import { isLoopback } from '../config/loopback.js';
 import { createHttpApp } from '../http/app.js';
 import { LoginLimiter } from '../http/console-auth/rate-limit.js';
@@ -38,7 +39,9 @@ export class HttpPart implements Part {
   async start(ctx: PartContext): Promise<void> {
     const cfg = ctx.config();
     const logger = ctx.logger.child({ part: 'http' });
-    const allowedHosts = allowedHostNames({ bindHost: cfg.http.host, allowedHosts: cfg.http.allowedHosts, callbackUrl: cfg.upstream?.callbackUrl });
+    // Every location's callback host is one this gateway answers to.
+    const callbackHosts = siteLocations(cfg).flatMap((l) => (l.upstream ? [new URL(l.upstream.callbackUrl).hostname] : []));
+    const allowedHosts = allowedHostNames({ bindHost: cfg.http.host, allowedHosts: [...cfg.http.allowedHosts, ...callbackHosts] });
     const app = createHttpApp({
       status: this.gatewayStatus,
       metrics: ctx.metrics,
@@ -57,8 +60,8 @@ export class HttpPart implements Part {
         behindTlsProxy: cfg.http.behindTlsProxy,
       },
     });
-    const link = this.upstream.link;
-    const webhook = link && cfg.upstream ? { endpoint: link, allowedHosts, maxBytes: cfg.upstream.maxCallbackBytes } : null;
+    const upstream = this.upstream;
+    const webhook = upstream.hasPlatform() ? { route: (path: string) => upstream.callbackTarget(path), allowedHosts } : null;
     const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook, tls: this.files.tls });
     this.server = served.server;
     this.bound = served.address;

@@ -3,6 +3,7 @@
  * bump of `PRAGMA user_version`, so a crash mid-migration leaves the previous version intact.
  * Never edit a shipped migration: add the next number.
  */
+import { locationMigrations } from './migrations-locations.js';
 import { provisioningMigrations } from './migrations-provisioning.js';
 
 export interface Migration {
@@ -327,4 +328,5 @@ export const migrations: readonly Migration[] = [
     `,
   },
   ...provisioningMigrations,
+  ...locationMigrations,
 ];

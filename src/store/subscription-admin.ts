@@ -48,6 +48,8 @@ export interface SubscriptionInput {
   endsAt: number | null;
   /** ms: access ends at this instant; null = not cancelled */
   cancelledAt: number | null;
+  /** The location (config locations[].id) the plan is of; absent or null: none named. */
+  location?: string | null;
 }
 
 export interface SubscriptionView {
@@ -57,6 +59,8 @@ export interface SubscriptionView {
   startsAt: number;
   endsAt: number | null;
   cancelledAt: number | null;
+  /** Only when the subscription names one (config locations[].id). */
+  location?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -93,6 +97,7 @@ function view(holder: DbHolder, row: SubscriptionRow): SubscriptionView {
     startsAt: row.starts_at,
     endsAt: row.ends_at,
     cancelledAt: row.cancelled_at,
+    ...(row.location === null || row.location === undefined ? {} : { location: row.location }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -119,6 +124,7 @@ function resolveSubject(tx: Tx, subject: SubscriptionSubject, now: number): { pe
 export function putSubscription(store: Store, id: string, input: SubscriptionInput, actor: string, now: number, knownGroups: ReadonlySet<string>): SubscriptionChange {
   const groups = checkInput(id, input, knownGroups);
   const groupsJson = JSON.stringify(groups);
+  const location = input.location ?? null;
   return store.transact((tx) => {
     const subject = resolveSubject(tx, input.subject, now);
     const before = subscriptionById(tx, id);
@@ -129,16 +135,17 @@ export function putSubscription(store: Store, id: string, input: SubscriptionInp
       before.groups === groupsJson &&
       before.starts_at === input.startsAt &&
       before.ends_at === input.endsAt &&
-      before.cancelled_at === input.cancelledAt;
+      before.cancelled_at === input.cancelledAt &&
+      (before.location ?? null) === location;
     if (same && !subject.personChanged) return { changed: false, created: false, subscription: view(tx, before) };
     if (!same) {
       cached(
         tx.db,
-        `INSERT INTO subscriptions (id, person_id, company_id, groups, starts_at, ends_at, cancelled_at, created_at, updated_at)
-         VALUES (@id, @person, @company, @groups, @starts, @ends, @cancelled, @now, @now)
+        `INSERT INTO subscriptions (id, person_id, company_id, groups, starts_at, ends_at, cancelled_at, location, created_at, updated_at)
+         VALUES (@id, @person, @company, @groups, @starts, @ends, @cancelled, @location, @now, @now)
          ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id, company_id = excluded.company_id, groups = excluded.groups,
-           starts_at = excluded.starts_at, ends_at = excluded.ends_at, cancelled_at = excluded.cancelled_at, updated_at = excluded.updated_at`,
-      ).run({ id, person: subject.personId, company: subject.companyId, groups: groupsJson, starts: input.startsAt, ends: input.endsAt, cancelled: input.cancelledAt, now });
+           starts_at = excluded.starts_at, ends_at = excluded.ends_at, cancelled_at = excluded.cancelled_at, location = excluded.location, updated_at = excluded.updated_at`,
+      ).run({ id, person: subject.personId, company: subject.companyId, groups: groupsJson, starts: input.startsAt, ends: input.endsAt, cancelled: input.cancelledAt, location, now });
       rematerialise(tx, subscriptionById(tx, id)!);
     }
     const after = subscriptionById(tx, id)!;
@@ -149,7 +156,7 @@ export function putSubscription(store: Store, id: string, input: SubscriptionInp
       // Same subscription, only the subject person's name asked anew: say so, not "update".
       action: before === undefined ? 'subscription.create' : same ? 'person.rename' : 'subscription.update',
       target: id,
-      detail: { subject: shown.subject, groups, startsAt: input.startsAt, endsAt: input.endsAt, cancelledAt: input.cancelledAt },
+      detail: { subject: shown.subject, groups, startsAt: input.startsAt, endsAt: input.endsAt, cancelledAt: input.cancelledAt, ...(location === null ? {} : { location }) },
     });
     return { changed: true, created: before === undefined, subscription: shown };
   });

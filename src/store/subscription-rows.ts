@@ -31,6 +31,8 @@ export interface SubscriptionRow {
   starts_at: number;
   ends_at: number | null;
   cancelled_at: number | null;
+  /** The location it is of (migration 16); null: none named. */
+  location: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -31,9 +31,13 @@ interface SubscriptionSql {
   state: SubscriptionRecord['state'];
 }
 
-/** Subscriptions that may still sign callbacks: not yet expired, active or replaced. */
-export function liveSubscriptions({ db }: DbHolder, now: number): SubscriptionRecord[] {
-  const rows = cached(db, 'SELECT * FROM upstream_subscriptions WHERE expires_at > ? ORDER BY created_at, subscription_id').all(now) as SubscriptionSql[];
+/**
+ * Subscriptions that may still sign callbacks: not yet expired, active or replaced. Every query
+ * here is scoped by `location` (config/locations.ts): links share the table, and a link that
+ * saw another's rows would verify with its secrets and, at its start, delete them.
+ */
+export function liveSubscriptions({ db }: DbHolder, now: number, location: string): SubscriptionRecord[] {
+  const rows = cached(db, 'SELECT * FROM upstream_subscriptions WHERE location = ? AND expires_at > ? ORDER BY created_at, subscription_id').all(location, now) as SubscriptionSql[];
   return rows.map((r) => ({
     subscriptionId: r.subscription_id,
     secret: r.secret,
@@ -44,33 +48,42 @@ export function liveSubscriptions({ db }: DbHolder, now: number): SubscriptionRe
   }));
 }
 
-export function insertSubscription(tx: Tx, s: SubscriptionRecord): void {
+export function insertSubscription(tx: Tx, location: string, s: SubscriptionRecord): void {
   cached(
     tx.db,
-    `INSERT INTO upstream_subscriptions (subscription_id, secret, resource_ids, created_at, expires_at, state)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(s.subscriptionId, s.secret, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, s.state);
+    `INSERT INTO upstream_subscriptions (location, subscription_id, secret, resource_ids, created_at, expires_at, state)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(location, s.subscriptionId, s.secret, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, s.state);
 }
 
 /** A pending record becomes the platform's subscription once its 201 arrives. */
-export function activateSubscription(tx: Tx, pendingId: string, s: Omit<SubscriptionRecord, 'secret' | 'state'>): void {
+export function activateSubscription(tx: Tx, location: string, pendingId: string, s: Omit<SubscriptionRecord, 'secret' | 'state'>): void {
   cached(
     tx.db,
     `UPDATE upstream_subscriptions SET subscription_id = ?, resource_ids = ?, created_at = ?, expires_at = ?, state = 'active'
-     WHERE subscription_id = ? AND state = 'pending'`,
-  ).run(s.subscriptionId, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, pendingId);
+     WHERE location = ? AND subscription_id = ? AND state = 'pending'`,
+  ).run(s.subscriptionId, JSON.stringify([...s.resourceIds].sort()), s.createdAt, s.expiresAt, location, pendingId);
 }
 
-export function markSubscriptionReplaced(tx: Tx, subscriptionId: string): void {
-  cached(tx.db, "UPDATE upstream_subscriptions SET state = 'replaced' WHERE subscription_id = ?").run(subscriptionId);
+export function markSubscriptionReplaced(tx: Tx, location: string, subscriptionId: string): void {
+  cached(tx.db, "UPDATE upstream_subscriptions SET state = 'replaced' WHERE location = ? AND subscription_id = ?").run(location, subscriptionId);
 }
 
-export function deleteSubscriptionRecord(tx: Tx, subscriptionId: string): void {
-  cached(tx.db, 'DELETE FROM upstream_subscriptions WHERE subscription_id = ?').run(subscriptionId);
+export function deleteSubscriptionRecord(tx: Tx, location: string, subscriptionId: string): void {
+  cached(tx.db, 'DELETE FROM upstream_subscriptions WHERE location = ? AND subscription_id = ?').run(location, subscriptionId);
 }
 
-export function deleteExpiredSubscriptions(tx: Tx, now: number): number {
-  return cached(tx.db, 'DELETE FROM upstream_subscriptions WHERE expires_at <= ?').run(now).changes;
+export function deleteExpiredSubscriptions(tx: Tx, now: number, location: string): number {
+  return cached(tx.db, 'DELETE FROM upstream_subscriptions WHERE location = ? AND expires_at <= ?').run(location, now).changes;
+}
+
+/**
+ * Rows stored before locations existed (location '', migration 16) become `location`'s: the
+ * implicit location's, or the first configured one's (where the top-level upstream moves to).
+ * Run on the main thread before any link starts; a second run finds nothing.
+ */
+export function adoptUnlocatedSubscriptions(tx: Tx, location: string): number {
+  return cached(tx.db, "UPDATE upstream_subscriptions SET location = ? WHERE location = ''").run(location).changes;
 }
 
 export function webhookSeen({ db }: DbHolder, webhookId: string): boolean {

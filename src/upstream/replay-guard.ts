@@ -17,17 +17,23 @@ export const REPLAY_WINDOW_MS = 48 * 3_600_000;
  * even across a restart — is answered 200 and does nothing.
  */
 export class ReplayGuard {
+  /**
+   * `prefix` scopes the ids to one location's link (`<location>:`): webhook ids are unique per
+   * platform, and two platforms may well send the same one. The implicit location keeps '' so
+   * ids stored before locations existed still count.
+   */
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly prefix = '',
   ) {}
 
   seen(webhookId: string): boolean {
-    return webhookSeen(this.store, webhookId);
+    return webhookSeen(this.store, this.prefix + webhookId);
   }
 
   remember(webhookId: string): void {
-    this.store.transact((tx) => rememberWebhook(tx, webhookId, this.clock.now()), REDERIVABLE);
+    this.store.transact((tx) => rememberWebhook(tx, this.prefix + webhookId, this.clock.now()), REDERIVABLE);
   }
 
   /**

@@ -23,6 +23,8 @@ export interface SubscriptionManagerOptions {
   callbackUrl: string;
   renewBeforeMs: number;
   random: (n: number) => Buffer;
+  /** Whose stored subscriptions these are (store/upstream-state.ts); '' outside a gateway (tests, tools). */
+  location?: string;
 }
 
 export { MAX_SUBSCRIPTION_MS, plannedExpiry, renewAt } from './subscription-lifetime.js';
@@ -71,7 +73,11 @@ export class SubscriptionManager {
   /** The granted lifetime (s) last warned about as too short for renewBeforeSec. */
   private warnedLifetime: number | null = null;
 
-  constructor(private readonly opts: SubscriptionManagerOptions) {}
+  private readonly location: string;
+
+  constructor(private readonly opts: SubscriptionManagerOptions) {
+    this.location = opts.location ?? '';
+  }
 
   setResources(ids: readonly string[]): void {
     this.resourceIds = [...new Set(ids)].sort();
@@ -80,7 +86,7 @@ export class SubscriptionManager {
 
   /** Subscriptions whose secrets may sign a callback right now. */
   live(): SubscriptionRecord[] {
-    return liveSubscriptions(this.opts.store, this.opts.clock.now());
+    return liveSubscriptions(this.opts.store, this.opts.clock.now(), this.location);
   }
 
   /** Mapped resource ids the platform does not know (a typo in the mapping, a deleted room). */
@@ -143,7 +149,7 @@ export class SubscriptionManager {
 
   private async ensureOnce(): Promise<void> {
     const { store, clock, logger } = this.opts;
-    store.transact((tx) => deleteExpiredSubscriptions(tx, clock.now()));
+    store.transact((tx) => deleteExpiredSubscriptions(tx, clock.now(), this.location));
     let live = this.live();
     // Resources the platform did not have last time may exist by now (a room just created):
     // ask again before settling for a subscription without them.
@@ -163,8 +169,8 @@ export class SubscriptionManager {
       }
       this.warnIfClamped(created.subscriptionId, createdAt, expiresAt);
       store.transact((tx) => {
-        activateSubscription(tx, pending.subscriptionId, { subscriptionId: created.subscriptionId, resourceIds: ids, createdAt, expiresAt });
-        for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, s.subscriptionId);
+        activateSubscription(tx, this.location, pending.subscriptionId, { subscriptionId: created.subscriptionId, resourceIds: ids, createdAt, expiresAt });
+        for (const s of live) if (s.state === 'active') markSubscriptionReplaced(tx, this.location, s.subscriptionId);
       });
       this.createdHere = created.subscriptionId;
       logger.info({ subscriptionId: created.subscriptionId, resources: ids.length, expiresAt: new Date(expiresAt).toISOString() }, 'subscribed to appointment changes');
@@ -197,7 +203,7 @@ export class SubscriptionManager {
       expiresAt: now + MAX_SUBSCRIPTION_MS,
       state: 'pending',
     };
-    this.opts.store.transact((tx) => insertSubscription(tx, record));
+    this.opts.store.transact((tx) => insertSubscription(tx, this.location, record));
     return { record, fresh: true };
   }
 
@@ -211,7 +217,7 @@ export class SubscriptionManager {
     try {
       return await this.create(this.subscribable(), pending.secret);
     } catch (err) {
-      if (fresh && madeNothing(err)) this.opts.store.transact((tx) => deleteSubscriptionRecord(tx, pending.subscriptionId));
+      if (fresh && madeNothing(err)) this.opts.store.transact((tx) => deleteSubscriptionRecord(tx, this.location, pending.subscriptionId));
       throw err;
     } finally {
       this.creating = false;
@@ -270,10 +276,10 @@ export class SubscriptionManager {
     for (const old of live) {
       // A pending record has no platform id; it expires on its own.
       if (old === keep || old.state === 'pending') continue;
-      if (old.state === 'active') store.transact((tx) => markSubscriptionReplaced(tx, old.subscriptionId));
+      if (old.state === 'active') store.transact((tx) => markSubscriptionReplaced(tx, this.location, old.subscriptionId));
       try {
         await client.deleteSubscription(old.subscriptionId);
-        store.transact((tx) => deleteSubscriptionRecord(tx, old.subscriptionId));
+        store.transact((tx) => deleteSubscriptionRecord(tx, this.location, old.subscriptionId));
         logger.info({ subscriptionId: old.subscriptionId }, 'deleted replaced subscription');
       } catch (err) {
         // Still accepted until it expires; the next check tries the deletion again.

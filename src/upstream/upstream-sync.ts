@@ -50,6 +50,11 @@ export interface UpstreamSyncOptions {
   random?: (n: number) => Buffer;
   /** Where failed background runs (a renewal) are counted: lintel_background_errors_total{task}. */
   countFailure?: FailureCounter;
+  /**
+   * Which location's link this is (config/locations.ts): its stored subscriptions and replay
+   * ids are its own. Default: '' and unprefixed, a link outside a gateway (tests, benches).
+   */
+  location?: { key: string; replayPrefix: string };
 }
 
 type GraceOverride = { graceBeforeMinutes?: number; graceAfterMinutes?: number };
@@ -88,7 +93,7 @@ export class UpstreamSync {
       health: this.health,
       fetch: opts.fetch,
     });
-    this.replay = new ReplayGuard(opts.store, opts.clock);
+    this.replay = new ReplayGuard(opts.store, opts.clock, opts.location?.replayPrefix ?? '');
     this.subscriptions = new SubscriptionManager({
       client: this.client,
       store: opts.store,
@@ -97,6 +102,7 @@ export class UpstreamSync {
       callbackUrl: opts.config.callbackUrl,
       renewBeforeMs: opts.config.renewBeforeSec * 1000,
       random: opts.random ?? randomBytes,
+      location: opts.location?.key ?? '',
     });
     this.subscriptions.setResources(this.mappedIds());
     this.renewal = new RenewalTimer({

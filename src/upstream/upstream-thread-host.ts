@@ -42,6 +42,8 @@ export interface UpstreamThreadOptions {
   onCommitted: () => void;
   /** The thread's entry; default the built upstream-thread.js beside this file. */
   entry?: URL;
+  /** Which location's link (config/locations.ts): the thread's stored state is scoped by it. */
+  location?: { key: string; replayPrefix: string };
 }
 
 /** Under vitest this file runs from src/ as TypeScript; a worker thread can only run the build in dist/. */
@@ -202,7 +204,12 @@ export class UpstreamThread implements UpstreamLink {
   }
 
   private spawn(): void {
-    const init: ThreadInit = { config: { ...this.opts.config, resources: this.resources }, token: this.token, logLevel: this.logLevel };
+    const init: ThreadInit = {
+      config: { ...this.opts.config, resources: this.resources },
+      token: this.token,
+      logLevel: this.logLevel,
+      ...(this.opts.location ? { location: this.opts.location } : {}),
+    };
     const worker = new Worker(this.opts.entry ?? threadEntry(), { workerData: init, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
     this.worker = worker;
     this.spawnedAt = this.opts.clock.now();

@@ -12,7 +12,11 @@ import { classifyQrPayload } from '../qr/classify.js';
 import { VisitCache } from '../store/visit-cache.js';
 
 export interface VisitorGateOptions {
-  verifier: VisitVerifier;
+  /**
+   * Who verifies a code: one platform, or the platform of the door's location
+   * (config/locations.ts); null there means no running link for that door: the offline policy.
+   */
+  verifier: VisitVerifier | ((doorId: string) => VisitVerifier | null);
   db: Db;
   config: VisitorsConfig;
   doors: readonly DoorConfig[];
@@ -66,7 +70,7 @@ export class VisitorGate {
     const refused = visitorDoorDenial(this.doors, doorId, this.opts.site ?? NO_LOCKDOWN);
     if (refused !== null) return deny(refused);
 
-    const lookup = await this.lookup(classified.code);
+    const lookup = await this.lookup(classified.code, doorId);
     const now = this.opts.clock.now();
     switch (lookup.kind) {
       case 'found':
@@ -100,8 +104,10 @@ export class VisitorGate {
     return decideVisitOffline(policy, cached, readAt);
   }
 
-  private lookup(code: string): Promise<VisitLookup> {
-    const { verifier, deviceId, config, clock } = this.opts;
+  private lookup(code: string, doorId: string): Promise<VisitLookup> {
+    const { deviceId, config, clock } = this.opts;
+    const verifier = typeof this.opts.verifier === 'function' ? this.opts.verifier(doorId) : this.opts.verifier;
+    if (verifier === null) return Promise.resolve({ kind: 'unreachable', error: "no platform link for this door's location" });
     return new Promise<VisitLookup>((resolve) => {
       const deadline = clock.setTimeout(
         () => resolve({ kind: 'unreachable', error: `no answer within ${config.verifyTimeoutMs} ms` }),

@@ -13,7 +13,7 @@ import { cookieSessions, fixedSession, formCsrf, RecordingActions } from '../hel
 import { testStore } from '../helpers/store.js';
 
 /** A console over a real SQLite store with two people (one without a card) and a few decisions. */
-export function consoleSite(opts: { timeZone?: string; alarms?: GatewayStatus['alarms']; latency?: LatencyBucket[]; upstream?: GatewayStatus['upstream'] } = {}) {
+export function consoleSite(opts: { timeZone?: string; alarms?: GatewayStatus['alarms']; latency?: LatencyBucket[]; upstream?: GatewayStatus['upstream']; locations?: GatewayStatus['locations'] } = {}) {
   const site = testStore(['front', 'back']);
   const clock = new FakeClock(Date.parse('2026-12-03T09:00:00Z'));
   importCards(site.store, 'email,name,card,format,doors\nana@example.com,"Ana <b>Lima</b>",7340861,decimal,front\n', clock.now());
@@ -39,6 +39,7 @@ export function consoleSite(opts: { timeZone?: string; alarms?: GatewayStatus['a
     readers: [{ id: 'desk', kind: 'stdin', door: 'front', connected: true, lines: 2, dropped: { overlong: 0, garbage: 1 }, reconnects: 0, lastError: null, lastReadAt: Date.parse('2026-12-03T08:58:00Z') }],
     mqtt: { connected: true, url: 'mqtt://127.0.0.1:1883' },
     upstream: opts.upstream ?? null,
+    ...(opts.locations ? { locations: opts.locations } : {}),
     recent: recent.list(),
     alarms: opts.alarms ?? [],
   };

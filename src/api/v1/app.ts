@@ -9,6 +9,7 @@ import type { Logger } from '../../util/log.js';
 import { v1ErrorHandler } from './error-handler.js';
 import { ApiError } from './errors.js';
 import { mountBookingRoutes } from './booking-routes.js';
+import type { LocationsOf } from './location-gate.js';
 import { mountBulkRoute, type BulkApply } from './bulk-routes.js';
 import type { Writes } from './write-ops.js';
 import { mountCompanyRoutes } from './company-routes.js';
@@ -39,6 +40,8 @@ export interface V1Deps {
   bookingConfig: () => BookingConfig;
   /** Runs a bulk off the main thread (bulk-runner.ts); without it the bulk route is not mounted. */
   bulk?: BulkApply;
+  /** The running configuration's locations (config/locations.ts): a disconnected one is granted nothing new (location-gate.ts). */
+  locations?: LocationsOf;
 }
 
 /** A failed validation: 400 with the first problem's field, as `target.path` (body.validTo, path.email). */

@@ -9,6 +9,7 @@ import type { Clock } from '../../util/clock.js';
 import { requireScope } from './actor.js';
 import { errorResponses } from './error-responses.js';
 import { ApiError } from './errors.js';
+import { checkBookingLocation, type LocationsOf } from './location-gate.js';
 import { Email, ms, NaturalId } from './schemas.js';
 
 /*
@@ -61,6 +62,7 @@ const putRoute = createRoute({
   summary: 'Create or move a booking (idempotent): its people get the resource’s doors from start − grace to end + grace',
   request: { params: BookingParam, body: { content: { 'application/json': { schema: BookingPut } }, required: true } },
   responses: { ...errorResponses, 200: json(Booking, 'Updated, or already so'), 201: json(Booking, 'Created') },
+  description: "409 `location_disconnected`: the resource's location is disconnected; nothing new is granted there (a DELETE still works).",
 });
 const getRoute = createRoute({ ...common, method: 'get', path, summary: 'One pushed booking', request: { params: BookingParam }, responses: { ...errorResponses, 200: json(Booking, 'The booking') } });
 const BookingPage = z.object({ items: z.array(Booking), next: z.string().nullable() }).openapi('BookingPage');
@@ -84,10 +86,11 @@ const bookingConfigData = (cfg: BookingConfig): BookingConfig => ({
   access: { graceBeforeMinutes: cfg.access.graceBeforeMinutes, graceAfterMinutes: cfg.access.graceAfterMinutes },
 });
 
-export function mountBookingRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; bookingConfig: () => BookingConfig; writes: Writes }): void {
+export function mountBookingRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; bookingConfig: () => BookingConfig; writes: Writes; locations?: LocationsOf }): void {
   app.openapi(putRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
     const b = c.req.valid('json');
+    checkBookingLocation(deps.locations, b.resourceId);
     const input = { resourceId: b.resourceId, startsAt: ms(b.startsAt)!, endsAt: ms(b.endsAt)!, organizer: b.organizer, attendees: b.attendees };
     // The policy is read at each request: a reload that changes a resource's grace applies to the next PUT.
     const out = await deps.writes.putBooking(c.req.valid('param').bookingId, input, bookingConfigData(deps.bookingConfig()), { actor, now: deps.clock.now() });

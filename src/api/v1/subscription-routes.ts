@@ -8,6 +8,7 @@ import { requireScope } from './actor.js';
 import type { Writes } from './write-ops.js';
 import { errorResponses } from './error-responses.js';
 import { ApiError } from './errors.js';
+import { checkSubscriptionLocation, type LocationsOf } from './location-gate.js';
 import { Email, ms, NaturalId } from './schemas.js';
 
 /*
@@ -29,6 +30,7 @@ const SubscriptionPut = z
     startsAt: Instant,
     endsAt: Instant.nullable().default(null),
     cancelledAt: Instant.nullable().default(null).openapi({ description: 'Access ends at this instant (it may lie ahead)' }),
+    location: NaturalId.optional().openapi({ description: 'The location (config locations[].id) the plan is of: refused while it is disconnected, ended when it is revoked' }),
   })
   .strict()
   .refine((b) => (b.email === undefined) !== (b.companyId === undefined), { message: 'give exactly one of email and companyId', path: ['email'] })
@@ -44,6 +46,7 @@ const Subscription = z
     startsAt: z.string(),
     endsAt: z.string().nullable(),
     cancelledAt: z.string().nullable(),
+    location: z.string().optional(),
   })
   .openapi('Subscription');
 const SubscriptionPage = z.object({ items: z.array(Subscription), next: z.string().nullable() }).openapi('SubscriptionPage');
@@ -64,14 +67,23 @@ const getRoute = createRoute({ ...common, method: 'get', path: '/subscriptions/{
 const listRoute = createRoute({ ...common, method: 'get', path: '/subscriptions', summary: 'Subscriptions by id, of a person or a company, with a cursor', request: { query: ListQuery }, responses: { ...errorResponses, 200: json(SubscriptionPage, 'A page') } });
 const deleteRoute = createRoute({ ...common, method: 'delete', path: '/subscriptions/{subscriptionId}', summary: 'Delete a subscription: its access goes at once', request: { params: SubParam }, responses: { ...errorResponses, 204: { description: 'Deleted' } } });
 
-const wire = (s: SubscriptionView) => ({ id: s.id, ...s.subject, groups: s.groups, startsAt: iso(s.startsAt)!, endsAt: iso(s.endsAt), cancelledAt: iso(s.cancelledAt) });
+const wire = (s: SubscriptionView) => ({
+  id: s.id,
+  ...s.subject,
+  groups: s.groups,
+  startsAt: iso(s.startsAt)!,
+  endsAt: iso(s.endsAt),
+  cancelledAt: iso(s.cancelledAt),
+  ...(s.location === undefined ? {} : { location: s.location }),
+});
 
-export function mountSubscriptionRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; knownGroups: () => ReadonlySet<string>; writes: Writes }): void {
+export function mountSubscriptionRoutes(app: OpenAPIHono<BlankEnv>, deps: { store: Store; clock: Clock; knownGroups: () => ReadonlySet<string>; writes: Writes; locations?: LocationsOf }): void {
   app.openapi(putRoute, async (c) => {
     const actor = requireScope(c, 'write').name;
     const b = c.req.valid('json');
+    checkSubscriptionLocation(deps.locations, b.location);
     const subject = b.companyId !== undefined ? { companyId: b.companyId } : { email: b.email!, ...(b.name === undefined ? {} : { name: b.name }) };
-    const input = { subject, groups: b.groups, startsAt: ms(b.startsAt)!, endsAt: ms(b.endsAt), cancelledAt: ms(b.cancelledAt) };
+    const input = { subject, groups: b.groups, startsAt: ms(b.startsAt)!, endsAt: ms(b.endsAt), cancelledAt: ms(b.cancelledAt), location: b.location ?? null };
     const out = await deps.writes.putSubscription(c.req.valid('param').subscriptionId, input, actor, deps.clock.now(), deps.knownGroups());
     return out.created ? c.json(wire(out.subscription), 201) : c.json(wire(out.subscription), 200);
   });

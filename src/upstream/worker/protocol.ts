@@ -14,6 +14,8 @@ export interface ThreadInit {
   config: Config;
   token: string;
   logLevel: LevelWithSilent;
+  /** Which location's link (upstream-sync.ts UpstreamSyncOptions.location); absent: unscoped. */
+  location?: { key: string; replayPrefix: string };
 }
 
 /** One signed callback as it arrived: headers that matter to the webhook, and the capped raw body. */

@@ -50,6 +50,7 @@ const sync = new UpstreamSync({
   logger,
   token: init.token,
   countFailure: (task) => post({ type: 'failure', task }),
+  ...(init.location ? { location: init.location } : {}),
 });
 const webhook = sync.webhookApp();
 

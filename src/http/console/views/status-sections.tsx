@@ -163,6 +163,20 @@ export function UpstreamSection({ view }: { view: ConsoleView }) {
       ) : (
         <p>not configured</p>
       )}
+      {(view.status.locations?.length ?? 0) > 1 ? (
+        // Several locations (README "Locations"): each with its own link, or none while disconnected.
+        <Table head={['location', 'connection', 'on disconnect', 'platform link', 'last callback']}>
+          {view.status.locations!.map((l) => (
+            <tr>
+              <td>{l.name === l.id ? l.id : `${l.name} (${l.id})`}</td>
+              <td class={l.connection === 'connected' ? 'ok' : 'bad'}>{l.connection}</td>
+              <td>{l.onDisconnect}</td>
+              <td>{l.upstream ? l.upstream.state : 'not running'}</td>
+              <td>{l.upstream ? zoned(l.upstream.lastCallbackAt, view.timeZone) : '—'}</td>
+            </tr>
+          ))}
+        </Table>
+      ) : null}
       <p>
         index: <b>{ix.people}</b> people · <b>{ix.cards}</b> cards · <b>{ix.grants}</b> grants · <b>{ix.doors}</b> doors
       </p>
