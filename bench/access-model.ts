@@ -131,6 +131,19 @@ const ctx: PolicyContext = { site: { lockdown: false } };
 const slot = decisionSlot();
 for (let i = 0; i < 200_000; i++) decideCardInto(slot, index, cards[i]!, doorsFor[i]!, NOW, ctx, 'reader'); // warm up the JIT
 
+/**
+ * COUNT=n: n decisions, untimed, and nothing else, for instruction counts under valgrind: the
+ * difference of two runs (COUNT=200000 and COUNT=400000) is n decisions alone, the same index,
+ * lookups and warm-up in both (docs in BENCHMARKS.md, issue 11).
+ */
+const COUNT = Number(process.env.COUNT ?? 0);
+if (COUNT > 0) {
+  let granted = 0;
+  for (let i = 0; i < COUNT; i++) if (decideCardInto(slot, index, cards[i % N]!, doorsFor[i % N]!, NOW, ctx, 'reader').result === 'granted') granted++;
+  console.log(`access-model count: ${COUNT} decisions, ${granted} granted, pool in use ${((index.pool.inUse() * 8) / 1048576).toFixed(1)} MB`);
+  process.exit(0);
+}
+
 const samples = new Float64Array(N);
 const reasons = new Map<string, number>();
 const sources = new Map<string, number>();
