@@ -131,6 +131,22 @@ const ctx: PolicyContext = { site: { lockdown: false } };
 const slot = decisionSlot();
 for (let i = 0; i < 200_000; i++) decideCardInto(slot, index, cards[i]!, doorsFor[i]!, NOW, ctx, 'reader'); // warm up the JIT
 
+/**
+ * COUNT=n: n decisions, untimed, between two process.cpuUsage() calls, for instruction and cache
+ * miss counts under valgrind (this VM has no hardware counters): `valgrind --tool=callgrind
+ * --dump-before=uv_getrusage` dumps the counts at each call, so the second dump is the n
+ * decisions alone, without the build's counts, which vary from run to run (BENCHMARKS.md, issue 11).
+ */
+const COUNT = Number(process.env.COUNT ?? 0);
+if (COUNT > 0) {
+  let granted = 0;
+  process.cpuUsage();
+  for (let i = 0; i < COUNT; i++) if (decideCardInto(slot, index, cards[i % N]!, doorsFor[i % N]!, NOW, ctx, 'reader').result === 'granted') granted++;
+  process.cpuUsage();
+  console.log(`access-model count: ${COUNT} decisions, ${granted} granted, pool in use ${((index.pool.inUse() * 8) / 1048576).toFixed(1)} MB`);
+  process.exit(0);
+}
+
 const samples = new Float64Array(N);
 const reasons = new Map<string, number>();
 const sources = new Map<string, number>();

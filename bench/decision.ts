@@ -67,6 +67,15 @@ for (let i = 0; i < N; i++) {
 const slot = decisionSlot(); // the badge pipeline's path: the decision fills a slot it owns
 for (let i = 0; i < 200_000; i++) decideCardInto(slot, index, cards[i]!, doorsFor[i]!, NOW); // warm up the JIT
 
+/** COUNT=n: n untimed decisions and nothing else, for instruction counts (as in bench/access-model.ts). */
+const COUNT = Number(process.env.COUNT ?? 0);
+if (COUNT > 0) {
+  let granted = 0;
+  for (let i = 0; i < COUNT; i++) if (decideCardInto(slot, index, cards[i % N]!, doorsFor[i % N]!, NOW).result === 'granted') granted++;
+  console.log(`decision count: ${COUNT} decisions, ${granted} granted`);
+  process.exit(0);
+}
+
 const samples = new Float64Array(N);
 const reasons = new Map<string, number>();
 for (let i = 0; i < N; i++) {

@@ -28,13 +28,15 @@ export type { GrantSource } from './grant-source.js';
  * touches two: the card's slot in a flat hash table (CardTable), which holds the offset of the
  * holder's record, and that record, one contiguous run of doubles in a RecordPool:
  *
- *   [ personId, subject (64 raw bits), flags,
+ *   [ personId, flags,
  *     validFrom, validTo,                       (only for people with a validity)
- *     windowKey, from, to, ...                  (the person's windows: door, schedule slot, source)
- *     lo, hi, ... ]                             (card keys, for removal)
+ *     windowKey, from, to, ...                  (the person's windows: door, schedule slot, source;
+ *                                                a standing membership is its key alone)
+ *     lo, hi, ...,                              (card keys, for removal)
+ *     subject (64 raw bits) ]                   (for removal)
  *
- * (record-layout.ts has the bits.) A holder with one grant and one card fills exactly 8
- * doubles: one cache line. Disabled cards live in a second, usually small, table. A record
+ * (record-layout.ts has the bits.) A holder with one grant, one standing membership and one
+ * card fills exactly 8 doubles: one cache line. Disabled cards live in a second, usually small, table. A record
  * offset is valid only until the next putPerson/removePerson: callers use it synchronously
  * and never keep it.
  *
@@ -159,7 +161,7 @@ export class AccessIndex {
 
   /** Whether one of the record's active cards has its own validity (then cardValidity says which). */
   recordHasCardRules(record: number): boolean {
-    return layout.flagSet(this.pool.data[record + 2]!, layout.HAS_CARD_RULES);
+    return layout.flagSet(this.pool.data[record + 1]!, layout.HAS_CARD_RULES);
   }
 
   /** VALID, NOT_YET_VALID or EXPIRED (side-tables.ts) for a card's own validity at `at`. */
@@ -178,13 +180,13 @@ export class AccessIndex {
   }
 
   recordActive(record: number): boolean {
-    return layout.isActive(this.pool.data[record + 2]!);
+    return layout.isActive(this.pool.data[record + 1]!);
   }
 
   /** VALID, NOT_YET_VALID or EXPIRED for the person's validFrom/validTo at `at`. */
   recordValidity(record: number, at: number): number {
     const data = this.pool.data;
-    const flags = data[record + 2]!;
+    const flags = data[record + 1]!;
     if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return VALID;
     const v = layout.validityOffset(record);
     return validityAt(data[v]!, data[v + 1]!, at);
@@ -197,7 +199,7 @@ export class AccessIndex {
 
   /** True when the person holds cards and every one of them is disabled or lost. */
   recordCardsWithdrawn(record: number): boolean {
-    return layout.flagSet(this.pool.data[record + 2]!, layout.WITHDRAWN);
+    return layout.flagSet(this.pool.data[record + 1]!, layout.WITHDRAWN);
   }
 
   /** Member tokens of the person issued before this instant (ms) are void. */
@@ -243,7 +245,7 @@ export class AccessIndex {
     const record = this.records.get(id);
     if (record === undefined) return undefined;
     const data = this.pool.data;
-    const flags = data[record + 2]!;
+    const flags = data[record + 1]!;
     if (!layout.flagSet(flags, layout.HAS_VALIDITY)) return { validFrom: -Infinity, validTo: Infinity };
     const v = layout.validityOffset(record);
     return { validFrom: data[v]!, validTo: data[v + 1]! };
@@ -281,7 +283,7 @@ export class AccessIndex {
    * is a resizable ArrayBuffer, which process.memoryUsage().arrayBuffers does not count.
    */
   tableBytes(): number {
-    return this.pool.bytes + this.activeCards.bytes + this.disabledCards.bytes + this.subjects.bytes + this.records.bytes;
+    return this.pool.bytes + this.activeCards.bytes + this.disabledCards.bytes + this.subjects.bytes + this.records.bytes + (this.groupDoors?.bytes ?? 0);
   }
 
   stats(): { people: number; cards: number; grants: number; doors: number } {

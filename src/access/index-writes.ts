@@ -4,8 +4,9 @@ import { privilegesOf } from './derive.js';
 import type { PersonInput } from './index-inputs.js';
 import { ALWAYS } from './model.js';
 import * as layout from './record-layout.js';
-import { planRecord, writeRecord } from './record-writer.js';
+import { plannedSize, planRecord, writeRecord } from './record-writer.js';
 import { cardRuleOf, cardStateOf } from './side-tables.js';
+import { countWindows } from './window-match.js';
 
 /*
  * The build and refresh side of AccessIndex: putting and removing people, clearing. The index
@@ -14,22 +15,20 @@ import { cardRuleOf, cardStateOf } from './side-tables.js';
  * from the loader and the change watcher, where a call more costs nothing measurable.
  */
 
-const { STRIDE } = layout;
-
 /** Replaces everything known about one person, dropping cards they no longer hold. */
 export function putPersonInto(ix: AccessIndex, input: PersonInput): void {
   // Planned (and refused, if it must be) before the person's old record is touched.
   const plan = planRecord(input, ix.groupDoors, (schedule) => slotOf(ix, schedule), (door) => ix.doors.numberOf(door));
   const subject = ix.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? ix.subjectOf(input.email) : null));
   removePersonFrom(ix, input.id);
-  const record = ix.pool.alloc(plan.size);
+  const record = ix.pool.alloc(plannedSize(plan, subject));
   writeRecord(ix.pool.data, ix.pool.words, record, input.id, subject, plan);
   ix.records.set(input.id, record);
   if (input.tokensValidAfter !== 0) ix.tokensAfter.set(input.id, input.tokensValidAfter);
   if (subject !== null) ix.subjects.add(subject, record, input.id, (r) => ix.recordPersonId(r));
   if (plan.others.length > 0) ix.otherCards.set(input.id, plan.others);
   if (input.memberships !== undefined && ix.groups !== null) ix.privileges.set(input.id, privilegesOf(input.memberships, ix.groups));
-  ix.grantCount += plan.windows.length / STRIDE;
+  ix.grantCount += plan.windowCount;
   for (const c of input.cards) {
     // A number is held by one person in one state (UNIQUE in SQLite); clear any stale entry.
     ix.activeCards.delete(c.number);
@@ -45,23 +44,26 @@ export function removePersonFrom(ix: AccessIndex, id: number): void {
   const record = ix.records.get(id);
   if (record === undefined) return;
   const data = ix.pool.data;
-  const flags = data[record + 2]!;
-  const windows = layout.windowCount(flags);
+  const flags = data[record + 1]!;
+  const start = layout.windowsAt(record, flags);
+  const span = layout.windowSpan(flags);
   const cards = layout.cardCount(flags);
-  if (layout.flagSet(flags, layout.HAS_SUBJECT)) {
+  const hasSubject = layout.flagSet(flags, layout.HAS_SUBJECT);
+  if (hasSubject) {
     const words = ix.pool.words;
-    const subject = { hi: words[2 * (record + 1)]!, lo: words[2 * (record + 1) + 1]! };
+    const at = layout.subjectAt(record, flags);
+    const subject = { hi: words[2 * at]!, lo: words[2 * at + 1]! };
     ix.subjects.remove(subject, record, id, (other) => ix.records.get(other)!);
   }
   ix.tokensAfter.delete(id);
   ix.privileges.delete(id);
-  const firstKey = layout.windowsAt(record, flags) + STRIDE * windows;
+  const firstKey = start + span;
   for (let i = firstKey; i < firstKey + 2 * cards; i += 2) dropCard(ix, cardFromKeyParts(data[i]!, data[i + 1]!), record, id);
   for (const number of ix.otherCards.get(id) ?? []) dropCard(ix, number, record, id);
   ix.otherCards.delete(id);
-  ix.grantCount -= windows;
+  ix.grantCount -= countWindows(data, start, start + span);
   ix.records.delete(id);
-  ix.pool.free(record, layout.recordSize(windows, cards, layout.flagSet(flags, layout.HAS_VALIDITY)));
+  ix.pool.free(record, layout.recordSize(span, cards, layout.flagSet(flags, layout.HAS_VALIDITY), hasSubject));
 }
 
 /** Forgets every person; the doors and the model stay. */

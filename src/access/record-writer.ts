@@ -13,8 +13,9 @@ import type { MemberSubject } from './subject-table.js';
  */
 
 export interface RecordPlan {
-  /** Window keys with their from and to, three doubles a window: own grants, then memberships. */
+  /** The windows' doubles: own grants (key, from, to), then memberships (key, or key, from, to). */
   readonly windows: number[];
+  readonly windowCount: number;
   readonly cardKeys: number[];
   /** Cards that are not canonical decimals below 2^64 (the record cannot hold them). */
   readonly others: string[];
@@ -23,7 +24,6 @@ export interface RecordPlan {
   readonly hasValidity: boolean;
   readonly validFrom: number;
   readonly validTo: number;
-  readonly size: number;
 }
 
 const GROUP_SOURCE = sourceCode('group');
@@ -36,14 +36,19 @@ export function planRecord(
 ): RecordPlan {
   const windows: number[] = [];
   for (const g of input.grants) windows.push(layout.windowKey(doorNumber(g.door), slotOf(g.schedule ?? null), sourceCode(g.source)), g.from, g.to);
-  // One window a membership, naming the group (GroupDoors says which doors under which schedules).
-  // A group the model does not have opens nothing (fail closed), and neither does an empty span.
+  let windowCount = input.grants.length;
+  // One window a membership, naming the group (GroupDoors says which doors under which schedules),
+  // its key alone when the membership is unbounded. A group the model does not have opens
+  // nothing (fail closed), and neither does an empty span.
   if (input.memberships !== undefined && groups !== null) {
     for (const m of input.memberships) {
       if (Number.isNaN(m.from) || Number.isNaN(m.to)) throw new RangeError(`membership of person ${input.id}: bounds are not numbers`);
       const g = groups.numberOf(m.group);
       if (g < 0 || !(m.to > m.from)) continue;
-      windows.push(layout.groupWindowKey(g, GROUP_SOURCE), m.from, m.to);
+      const standing = m.from === -Infinity && m.to === Infinity;
+      windows.push(layout.groupWindowKey(g, groups.filterOf(g), standing, GROUP_SOURCE));
+      if (!standing) windows.push(m.from, m.to);
+      windowCount++;
     }
   }
   const cardKeys: number[] = [];
@@ -60,9 +65,8 @@ export function planRecord(
     activeCards++;
     if (hasOwnValidity(c)) hasCardRules = true;
   }
-  const windowCount = windows.length / layout.STRIDE;
   const cards = cardKeys.length / 2;
-  if (windowCount >= layout.WINDOWS_LIMIT || cards >= layout.CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
+  if (windows.length >= layout.SPAN_LIMIT || cards >= layout.CARDS_LIMIT) throw new RangeError(`person ${input.id}: too many grants or cards for one record`);
   const validFrom = input.validFrom ?? -Infinity;
   const validTo = input.validTo ?? Infinity;
   if (Number.isNaN(validFrom) || Number.isNaN(validTo)) throw new RangeError(`person ${input.id}: validity is not a number`);
@@ -70,24 +74,23 @@ export function planRecord(
   const withdrawn = input.cards.length > 0 && activeCards === 0;
   const flags =
     (input.active ? 1 : 0) +
-    2 * windowCount +
+    2 * windows.length +
     (withdrawn ? layout.WITHDRAWN : 0) +
     (hasValidity ? layout.HAS_VALIDITY : 0) +
     (hasCardRules ? layout.HAS_CARD_RULES : 0) +
     layout.CARDS_SHIFT * cards;
-  return { windows, cardKeys, others, flags, hasValidity, validFrom, validTo, size: layout.recordSize(windowCount, cards, hasValidity) };
+  return { windows, windowCount, cardKeys, others, flags, hasValidity, validFrom, validTo };
 }
 
-/** Writes a planned record at `record` (a block of at least plan.size doubles). */
+/** Doubles the planned record takes, with the subject when there is one. */
+export function plannedSize(plan: RecordPlan, subject: MemberSubject | null): number {
+  return layout.recordSize(plan.windows.length, plan.cardKeys.length / 2, plan.hasValidity, subject !== null);
+}
+
+/** Writes a planned record at `record` (a block of at least plannedSize doubles). */
 export function writeRecord(data: Float64Array, words: Uint32Array, record: number, id: number, subject: MemberSubject | null, plan: RecordPlan): void {
   data[record] = id;
-  if (subject !== null) {
-    words[2 * (record + 1)] = subject.hi;
-    words[2 * (record + 1) + 1] = subject.lo;
-  } else {
-    data[record + 1] = 0;
-  }
-  data[record + 2] = plan.flags + (subject !== null ? layout.HAS_SUBJECT : 0);
+  data[record + 1] = plan.flags + (subject !== null ? layout.HAS_SUBJECT : 0);
   let at = record + layout.HEADER;
   if (plan.hasValidity) {
     data[at++] = plan.validFrom;
@@ -95,4 +98,9 @@ export function writeRecord(data: Float64Array, words: Uint32Array, record: numb
   }
   for (const w of plan.windows) data[at++] = w;
   for (const k of plan.cardKeys) data[at++] = k;
+  // Last: read only to remove the person, and as raw bits (never through `data`: they may spell a NaN).
+  if (subject !== null) {
+    words[2 * at] = subject.hi;
+    words[2 * at + 1] = subject.lo;
+  }
 }

@@ -21,7 +21,7 @@ export const OUTSIDE_WINDOW = 1;
 export const OUTSIDE_SCHEDULE = 2;
 export const GRANTED = 16;
 
-const { STRIDE } = layout;
+const { STRIDE, DOOR_UNIT, GROUP_KEY_MIN, STANDING_KEY_MIN } = layout;
 
 /**
  * What the record's windows say about `door` (a configuredDoor number) at `at`: NO_GRANT,
@@ -30,42 +30,55 @@ const { STRIDE } = layout;
  * whose bounds are over.
  */
 export function matchWindows(data: Float64Array, record: number, door: number, at: number, states: ScheduleStates | null, groups: GroupDoors | null): number {
-  const flags = data[record + 2]!;
+  const flags = data[record + 1]!;
   const start = layout.windowsAt(record, flags);
-  const end = start + STRIDE * layout.windowCount(flags);
-  const low = door * layout.DOOR_UNIT;
-  const high = low + layout.DOOR_UNIT;
+  const end = start + layout.windowSpan(flags);
+  const low = door * DOOR_UNIT;
+  const high = low + DOOR_UNIT;
+  const filterBit = layout.doorFilterBit(door);
   let match = NO_GRANT;
-  for (let i = start; i < end; i += STRIDE) {
+  for (let i = start; i < end; ) {
     const key = data[i]!;
-    if (key < low || key >= high) {
-      // Another door's window, or a membership's: only the latter needs a look (its group's doors).
-      if (key >= layout.GROUP_KEY_MIN) match = matchGroup(match, key, door, at, data, i, states, groups!);
+    if (key >= low && key < high) {
+      const from = data[i + 1]!;
+      const to = data[i + 2]!;
+      i += STRIDE;
+      if (at < from || at >= to) {
+        if (match === NO_GRANT) match = OUTSIDE_WINDOW;
+        continue;
+      }
+      const rest = key - low;
+      const slot = layout.restSlot(rest);
+      // A slot other than 0 exists only under a model (putPerson refuses one without states).
+      if (slot === ALWAYS || states!.isOpen(slot, at)) return GRANTED + layout.restSource(rest);
+      match = OUTSIDE_SCHEDULE;
+      continue;
+    }
+    if (key < GROUP_KEY_MIN) {
+      i += STRIDE; // another door's window
+      continue;
+    }
+    // A membership. Its group's table is read only when the door's filter bit is set in the key.
+    if ((key & filterBit) !== 0) {
+      match = matchGroup(match, key, door, at, data, i, states, groups!);
       if (match >= GRANTED) return match;
-      continue;
     }
-    if (at < data[i + 1]! || at >= data[i + 2]!) {
-      if (match === NO_GRANT) match = OUTSIDE_WINDOW;
-      continue;
-    }
-    const rest = key - low;
-    const slot = layout.restSlot(rest);
-    // A slot other than 0 exists only under a model (putPerson refuses one without states).
-    if (slot === ALWAYS || states!.isOpen(slot, at)) return GRANTED + layout.restSource(rest);
-    match = OUTSIDE_SCHEDULE;
+    i += key >= STANDING_KEY_MIN ? 1 : STRIDE;
   }
   return match;
 }
 
 /**
- * One membership window's say about `door`, folded into what the earlier windows said. The
- * group's table (shared, in cache) is asked first: only when the group has the door are the
- * window's bounds read, which may lie on the record's second cache line.
+ * One membership window's say about `door`, folded into what the earlier windows said. For a
+ * bounded membership the group's table is asked first: only when the group has the door are
+ * the window's bounds read.
  */
 function matchGroup(match: number, key: number, door: number, at: number, data: Float64Array, i: number, states: ScheduleStates | null, groups: GroupDoors): number {
   const g = layout.keyGroup(key);
-  if (!groups.reaches(g, door)) return match;
-  if (at < data[i + 1]! || at >= data[i + 2]!) return match === NO_GRANT ? OUTSIDE_WINDOW : match;
+  if (key < STANDING_KEY_MIN) {
+    if (!groups.reaches(g, door)) return match;
+    if (at < data[i + 1]! || at >= data[i + 2]!) return match === NO_GRANT ? OUTSIDE_WINDOW : match;
+  }
   const reach = groups.reach(g, door, at, states);
   if (reach === REACH_OPEN) return GRANTED + layout.restSource(layout.keyRest(key));
   return reach === REACH_CLOSED ? OUTSIDE_SCHEDULE : match;
@@ -73,18 +86,28 @@ function matchGroup(match: number, key: number, door: number, at: number, data: 
 
 /** A record's windows as stored windows: a membership is told as the windows of its group's doors. */
 export function storedWindows(data: Float64Array, record: number, doorId: (n: number) => string, groups: GroupDoors | null): StoredWindow[] {
-  const flags = data[record + 2]!;
+  const flags = data[record + 1]!;
   const start = layout.windowsAt(record, flags);
-  const end = start + STRIDE * layout.windowCount(flags);
+  const end = start + layout.windowSpan(flags);
   const windows: StoredWindow[] = [];
-  for (let i = start; i < end; i += STRIDE) {
+  for (let i = start; i < end; i += layout.windowSize(data[i]!)) {
     const key = data[i]!;
     const source = sourceOf(layout.restSource(layout.keyRest(key)));
-    if (key >= layout.GROUP_KEY_MIN) {
-      for (const { door, slot } of groups!.doorsOf(layout.keyGroup(key))) windows.push({ door: doorId(door), from: data[i + 1]!, to: data[i + 2]!, slot, source });
+    const standing = key >= STANDING_KEY_MIN;
+    const from = standing ? -Infinity : data[i + 1]!;
+    const to = standing ? Infinity : data[i + 2]!;
+    if (key >= GROUP_KEY_MIN) {
+      for (const { door, slot } of groups!.doorsOf(layout.keyGroup(key))) windows.push({ door: doorId(door), from, to, slot, source });
       continue;
     }
-    windows.push({ door: doorId(layout.keyDoor(key)), from: data[i + 1]!, to: data[i + 2]!, slot: layout.restSlot(layout.keyRest(key)), source });
+    windows.push({ door: doorId(layout.keyDoor(key)), from, to, slot: layout.restSlot(layout.keyRest(key)), source });
   }
   return windows;
+}
+
+/** How many windows lie in [start, end) (their sizes differ: record-layout.ts). */
+export function countWindows(data: Float64Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i += layout.windowSize(data[i]!)) n++;
+  return n;
 }

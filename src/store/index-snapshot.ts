@@ -21,8 +21,12 @@ import type { Store } from './store.js';
  */
 
 const MAGIC = Buffer.from('LNTLIDX1');
-/** 2: records carry a validity flag and packed window keys (door, schedule slot, source). */
-const VERSION = 2;
+/**
+ * 2: records carry a validity flag and packed window keys (door, schedule slot, source).
+ * 3: two-double header, subject last, standing memberships one double with a door filter
+ *    (access/record-layout.ts); groups numbered by their run in GroupDoors' table.
+ */
+const VERSION = 3;
 /** Room for growth read into the record pool, so the first put after start does not copy it. */
 const POOL_HEADROOM = 1 / 16;
 

@@ -10,6 +10,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { syncDoorsAndResources } from '../../src/store/doors.js';
 import { pruneChangeLog, readChangeMark } from '../../src/store/change-log.js';
 import { loadIndex, refreshPeople } from '../../src/store/index-loader.js';
+import { readIndexSnapshot } from '../../src/store/index-snapshot.js';
 import { saveIndexAtStop, startIndex } from '../../src/store/index-start.js';
 import { Store } from '../../src/store/store.js';
 import type { SubjectHasher } from '../../src/store/subject-columns.js';
@@ -146,6 +147,22 @@ describe('index snapshot', () => {
     expect(view(again.index, store, s.hasher)).toEqual(view(rebuilt(store, s.hasher), store, s.hasher));
     writeFileSync(s.snap, 'not a snapshot at all');
     expect((await start(s, store)).started.source).toBe('tables');
+  });
+
+  it('a snapshot of an earlier record layout (version 2) is refused; the index comes from the tables', async () => {
+    const s = site();
+    const store = open(s);
+    fill(store, 0, 300);
+    (await start(s, store)).stop();
+    const bytes = readFileSync(s.snap);
+    const at = bytes.indexOf('"version":3');
+    expect(at).toBeGreaterThan(0);
+    bytes.write('"version":2', at); // same length: only the version differs
+    writeFileSync(s.snap, bytes);
+    expect(readIndexSnapshot(store.db, newIndex(s.hasher), s.snap)).toEqual({ ok: false, reason: 'snapshot version 2' });
+    const again = await start(s, store);
+    expect(again.started.source).toBe('tables');
+    expect(view(again.index, store, s.hasher)).toEqual(view(rebuilt(store, s.hasher), store, s.hasher));
   });
 
   it('stale: a pruned change log, a database restored from before the snapshot, another key', async () => {
