@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
-import { CLI as OWN_CLI, SITE, announceDoors, doorId, readerId, runCardImport, waitForHealthy, writeCardCsv } from './hardening-data.js';
+import { CLI as OWN_CLI, announceDoors, doorId, readerId, runCardImport, waitForHealthy, writeCardCsv, gatewayConfigLines } from './hardening-data.js';
 import { alive, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -50,21 +50,7 @@ for (let k = 0; k < READERS; k++) {
 const httpPort = await freePort();
 const dataDir = join(dir, 'data');
 const config = join(work, 'lintel.yaml');
-writeFileSync(
-  config,
-  [
-    `site: { id: ${SITE} }`,
-    `dataDir: ${dataDir}`,
-    'log: { level: info }',
-    `http: { host: 127.0.0.1, port: ${httpPort} }`,
-    `mqtt: { url: "${broker.url}", protocolVersion: 5 }`,
-    'doors:',
-    ...ptys.map((_, k) => `  - { id: ${doorId(k)} }`),
-    'readers:',
-    ...ptys.map((p, k) => `  - { id: ${readerId(k)}, kind: serial, path: "${p.gatewaySide}", terminator: crlf, cardFormat: decimal, door: ${doorId(k)} }`),
-    '',
-  ].join('\n'),
-);
+writeFileSync(config, [...gatewayConfigLines({ dataDir: dataDir, httpPort, brokerUrl: broker.url, readerPaths: ptys.map((p) => p.gatewaySide) }), ''].join('\n'));
 
 await announceDoors(broker.url, ptys.map((_, k) => doorId(k)));
 

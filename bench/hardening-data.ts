@@ -52,25 +52,28 @@ export interface SiteLayout {
 }
 
 /** A site's config: 20 serial readers each at its own door, the platform mapped onto those doors. */
+/** The benches' site without a platform: a door and a serial reader (decimal card lines) per pty. */
+export function gatewayConfigLines(site: { dataDir: string; httpPort: number; brokerUrl: string; readerPaths: readonly string[] }): string[] {
+  return [
+    `site: { id: ${SITE} }`,
+    `dataDir: ${site.dataDir}`,
+    'log: { level: info }',
+    `http: { host: 127.0.0.1, port: ${site.httpPort} }`,
+    `mqtt: { url: "${site.brokerUrl}", protocolVersion: 5 }`,
+    'doors:',
+    ...site.readerPaths.map((_, k) => `  - { id: ${doorId(k)} }`),
+    'readers:',
+    ...site.readerPaths.map((path, k) => `  - { id: ${readerId(k)}, kind: serial, path: "${path}", terminator: crlf, cardFormat: decimal, door: ${doorId(k)} }`),
+  ];
+}
+
 export function writeConfig(site: SiteLayout): string {
   const file = join(site.dir, 'lintel.yaml');
-  const doors = site.readerPaths.map((_, k) => `  - { id: ${doorId(k)} }`);
-  const readers = site.readerPaths.map(
-    (path, k) => `  - { id: ${readerId(k)}, kind: serial, path: "${path}", terminator: crlf, cardFormat: decimal, door: ${doorId(k)} }`,
-  );
   const resources = Array.from({ length: site.resources }, (_, i) => `  - { id: R-${i}, doors: [${doorId(i % site.readerPaths.length)}] }`);
   writeFileSync(
     file,
     [
-      `site: { id: ${SITE} }`,
-      `dataDir: ${join(site.dir, 'data')}`,
-      'log: { level: info }',
-      `http: { host: 127.0.0.1, port: ${site.httpPort} }`,
-      `mqtt: { url: "${site.brokerUrl}", protocolVersion: 5 }`,
-      'doors:',
-      ...doors,
-      'readers:',
-      ...readers,
+      ...gatewayConfigLines({ dataDir: join(site.dir, 'data'), httpPort: site.httpPort, brokerUrl: site.brokerUrl, readerPaths: site.readerPaths }),
       'resources:',
       ...resources,
       'upstream:',

@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
-import { CLI, SITE, announceDoors, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv } from './hardening-data.js';
+import { CLI, SITE, announceDoors, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv, gatewayConfigLines } from './hardening-data.js';
 import { alive, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 import { SwipeDriver } from './hardening-swipes.js';
 import { percentiles } from './stats.js';
@@ -62,21 +62,7 @@ for (let k = 0; k < READERS; k++) {
 }
 const httpPort = await freePort();
 const config = join(dir, 'lintel.yaml');
-writeFileSync(
-  config,
-  [
-    `site: { id: ${SITE} }`,
-    `dataDir: ${join(dir, 'data')}`,
-    'log: { level: info }',
-    `http: { host: 127.0.0.1, port: ${httpPort} }`,
-    `mqtt: { url: "${broker.url}", protocolVersion: 5 }`,
-    'doors:',
-    ...ptys.map((_, k) => `  - { id: ${doorId(k)} }`),
-    'readers:',
-    ...ptys.map((p, k) => `  - { id: ${readerId(k)}, kind: serial, path: "${p.gatewaySide}", terminator: crlf, cardFormat: decimal, door: ${doorId(k)} }`),
-    '',
-  ].join('\n'),
-);
+writeFileSync(config, [...gatewayConfigLines({ dataDir: join(dir, 'data'), httpPort, brokerUrl: broker.url, readerPaths: ptys.map((p) => p.gatewaySide) }), ''].join('\n'));
 
 // 1. The database through the product's import.
 const baseCsv = join(dir, 'cards-base.csv');
