@@ -177,7 +177,9 @@ describe('lintel run: reload by SIGHUP', () => {
 
   it('retries a reload that met another connection holding the write lock, then applies it', async () => {
     const other = new Database(dbFile);
-    other.pragma('busy_timeout = 0');
+    // The test's own connection may wait for its lock: the gateway commits now and then (audit
+    // rows, the upstream thread), and with no timeout this BEGIN lost to one of those in CI.
+    other.pragma('busy_timeout = 5000');
     other.exec('BEGIN IMMEDIATE');
     let held = true;
     try {
