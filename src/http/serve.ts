@@ -6,11 +6,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { WEBHOOK_PATH } from './app.js';
-import { webhookFastPath, type CallbackEndpoint, type WebhookFastPathOptions } from './webhook-fast-path.js';
-
-/** One link at the one base path: a gateway without locations, and the fast path's own tests. */
-const oneLink = (endpoint: CallbackEndpoint, maxBytes: number): WebhookFastPathOptions['route'] => (path) => (path === WEBHOOK_PATH ? { endpoint, maxBytes } : null);
+import { webhookFastPath, type CallbackRoute } from './webhook-fast-path.js';
 
 export interface ServeOptions {
   app: Pick<Hono<ConsoleEnv>, 'fetch'>;
@@ -21,7 +17,7 @@ export interface ServeOptions {
    * The platform's callbacks, answered before the Hono app sees them (webhook-fast-path.ts),
    * with the app's own host names and the link's body cap; null without a platform link.
    */
-  webhook?: { endpoint: CallbackEndpoint; allowedHosts: readonly string[]; maxBytes: number } | { route: WebhookFastPathOptions['route']; allowedHosts: readonly string[] } | null;
+  webhook?: { route: CallbackRoute; allowedHosts: readonly string[] } | null;
   /** http.tls, read (config/preflight.ts): serve HTTPS with it; plain HTTP without. */
   tls?: { cert: Buffer; key: Buffer } | undefined;
 }
@@ -31,7 +27,7 @@ export function serveGateway(opts: ServeOptions): Promise<{ server: Server; addr
   const hono = getRequestListener(opts.app.fetch);
   const w = opts.webhook;
   const fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = w
-    ? webhookFastPath({ route: 'route' in w ? w.route : oneLink(w.endpoint, w.maxBytes), allowedHosts: w.allowedHosts, logger: opts.logger })
+    ? webhookFastPath({ route: w.route, allowedHosts: w.allowedHosts, logger: opts.logger })
     : null;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (fastPath?.(req, res)) return;

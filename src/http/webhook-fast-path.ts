@@ -1,6 +1,8 @@
+import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallbackReply } from '../upstream/upstream-link.js';
 import { errorMessage } from '../util/errors.js';
+import { readCapped } from '../util/read-capped.js';
 import type { Logger } from '../util/log.js';
 import { hostAllowed } from './request-guards.js';
 
@@ -19,12 +21,27 @@ export interface CallbackEndpoint {
   refuseTooLarge(): CallbackReply;
 }
 
+/** The link answering at one path, with its body cap (its upstream.maxCallbackBytes). */
+export interface CallbackTarget {
+  endpoint: CallbackEndpoint;
+  maxBytes: number;
+}
+
+/**
+ * The link answering at a request path, or null: then the request is the Hono app's (one path
+ * per location; parts/upstream-webhooks.ts routes the same way through Hono).
+ */
+export type CallbackRoute = (path: string) => CallbackTarget | null;
+
+/** The same answer through Hono (app.request() tests, the Hono face of a link): capped body, the link's reply. */
+export async function answerThroughHono(c: Context, target: CallbackTarget): Promise<Response> {
+  const body = await readCapped(c.req.raw, target.maxBytes);
+  const reply = body === null ? target.endpoint.refuseTooLarge() : await target.endpoint.answerCallback((name) => c.req.header(name), body);
+  return new Response(reply.body, { status: reply.status, headers: reply.headers });
+}
+
 export interface WebhookFastPathOptions {
-  /**
-   * The link (and its body cap) answering at a request path, or null: then the request is the
-   * Hono app's (one path per location, parts/upstream-webhooks.ts routes the same way).
-   */
-  route: (path: string) => { endpoint: CallbackEndpoint; maxBytes: number } | null;
+  route: CallbackRoute;
   allowedHosts: readonly string[];
   logger: Logger;
 }

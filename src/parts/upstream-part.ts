@@ -9,7 +9,8 @@ import { UpstreamThread } from '../upstream/upstream-thread-host.js';
 import type { FilesPart } from './files-part.js';
 import type { ConfigChange, Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
-import { locationWebhookApp, type CallbackTarget } from './upstream-webhooks.js';
+import type { CallbackTarget } from '../http/webhook-fast-path.js';
+import { locationWebhookApp } from './upstream-webhooks.js';
 
 /** One location as status and the console show it (README "Locations"). */
 export interface LocationStatus {
@@ -33,6 +34,8 @@ export class UpstreamPart implements Part {
   readonly stopBoundMs = 2000;
   private readonly links = new Map<string, UpstreamThread>();
   private locations: SiteLocation[] = [];
+  /** Location id by webhook path: fixed at start (locations change on a restart only, reload-plan.ts). */
+  private byPath = new Map<string, string>();
   private committed: Array<() => void> = [];
 
   constructor(
@@ -43,6 +46,7 @@ export class UpstreamPart implements Part {
   async start(ctx: PartContext): Promise<void> {
     const cfg = ctx.config();
     this.locations = siteLocations(cfg);
+    this.byPath = new Map(this.locations.flatMap((loc) => (loc.upstream ? webhookPaths(loc, this.locations).map((p): [string, string] => [p, loc.id]) : [])));
     const logger = ctx.logger.child({ part: 'upstream' });
     const { store } = this.store.site;
     // Subscriptions stored before locations existed are the first location's (where upstream moves to).
@@ -143,11 +147,10 @@ export class UpstreamPart implements Part {
 
   /** The link answering a callback at `path` (http/webhook-fast-path.ts, upstream-webhooks.ts); null: 404. */
   callbackTarget(path: string): CallbackTarget | null {
-    for (const loc of this.locations) {
-      const link = this.links.get(loc.id);
-      if (link && loc.upstream && webhookPaths(loc, this.locations).includes(path)) return { endpoint: link, maxBytes: loc.upstream.maxCallbackBytes };
-    }
-    return null;
+    const id = this.byPath.get(path);
+    const link = id === undefined ? undefined : this.links.get(id);
+    const upstream = this.locations.find((l) => l.id === id)?.upstream;
+    return link && upstream ? { endpoint: link, maxBytes: upstream.maxCallbackBytes } : null;
   }
 
   /**

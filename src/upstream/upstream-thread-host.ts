@@ -9,7 +9,7 @@ import { bounded } from '../util/bounded.js';
 import { errorMessage } from '../util/errors.js';
 import type { FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
-import { readCapped } from '../util/read-capped.js';
+import { answerThroughHono } from '../http/webhook-fast-path.js';
 import { UpstreamClient } from './client.js';
 import { UpstreamHealth } from './health.js';
 import { BUSY_RETRY_AFTER_SEC } from './replay-guard.js';
@@ -166,11 +166,7 @@ export class UpstreamThread implements UpstreamLink {
   /** The Hono face of answerCallback (app.request() tests; the gateway's server has a fast path to it). */
   webhookApp(): Hono {
     const app = new Hono();
-    app.post('/', async (c) => {
-      const body = await readCapped(c.req.raw, this.opts.config.upstream!.maxCallbackBytes);
-      const reply = body === null ? this.refuseTooLarge() : await this.answerCallback((name) => c.req.header(name), body);
-      return new Response(reply.body, { status: reply.status, headers: reply.headers });
-    });
+    app.post('/', (c) => answerThroughHono(c, { endpoint: this, maxBytes: this.opts.config.upstream!.maxCallbackBytes }));
     return app;
   }
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WEBHOOK_PATH } from '../../src/http/app.js';
 import { serveGateway } from '../../src/http/serve.js';
 import type { CallbackEndpoint } from '../../src/http/webhook-fast-path.js';
 import type { CallbackReply } from '../../src/upstream/upstream-link.js';
@@ -29,7 +30,7 @@ async function server() {
   };
   const app = new Hono();
   app.all('*', (c) => c.json({ from: 'hono', path: c.req.path }, 404));
-  const webhook = { endpoint, allowedHosts: ['gw.example.com'], maxBytes: MAX };
+  const webhook = { route: (path: string) => (path === WEBHOOK_PATH ? { endpoint, maxBytes: MAX } : null), allowedHosts: ['gw.example.com'] };
   const { server: srv, address } = await serveGateway({ app, host: '127.0.0.1', port: 0, logger: silentLogger, webhook });
   closers.push(() => new Promise((r) => srv.close(() => r())));
   return { url: `http://127.0.0.1:${address.port}`, port: address.port, seen, refused: () => refused };
