@@ -65,9 +65,11 @@ export function startBackgroundTasks(deps: BackgroundDeps): BackgroundTasks {
     newIndex: deps.newIndex,
     from: deps.changeMark,
     siteChanged: deps.siteChanged,
+    workerReads: true,
   });
   watch.start();
-  const timers: Timer[] = [{ cancel: () => watch.stop() }];
+  const ownCommits = store.onCommit((change) => watch.noteOwnCommit(change.people));
+  const timers: Timer[] = [{ cancel: () => (watch.stop(), ownCommits()) }];
   timers.push(
     startHousekeeping({ store, clock, logger: storeLogger, countFailure, extra: [() => void pruneChangeLog(store.db, watch.appliedSeq())] }),
   );

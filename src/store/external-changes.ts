@@ -7,6 +7,7 @@ import { changedBetween, logHasHole, readChangeMark, type ChangeMark } from './c
 import type { Db } from './db.js';
 import { LoopSlice, PEOPLE_PER_STEP, rebuildBeside, SLICE_MS } from './index-rebuild.js';
 import { refreshDoors, refreshPeople } from './index-loader.js';
+import { fillRefreshed, RefreshReader, WORKER_CHUNK, WORKER_MIN_PEOPLE, type RowsReader } from './index-refresh.js';
 
 /*
  * Other processes commit to the same file (`lintel cards import`, the sqlite3 shell). Migration
@@ -37,6 +38,8 @@ export interface WatchStats {
   peopleRefreshed: number;
   /** Full rebuilds (a hole in the change log); 0 in normal operation. */
   rebuilds: number;
+  /** People whose rows a worker read (index-refresh.ts); the rest were read on the main thread. */
+  workerPeople: number;
   /** Macrotasks the applying (and rebuilding) took: the loop got control back between each two. */
   slices: number;
   appliedSeq: number;
@@ -63,6 +66,14 @@ export interface ExternalChangeWatchOptions {
   /** Loop time per macrotask (default SLICE_MS) and the clock it is read from (tests drive it). */
   sliceMs?: number;
   now?: () => number;
+  /**
+   * Read the rows of larger changes on a worker with its own connection to this file
+   * (index-refresh.ts) instead of on this thread. Off by default: a test's in-memory database has
+   * no file for a worker to open.
+   */
+  workerReads?: boolean;
+  /** The worker's reader, given by a test that needs to step between its read and the fill; default a RefreshReader of db's file. */
+  rowsReader?: RowsReader;
 }
 
 export class ExternalChangeWatch {
@@ -74,10 +85,15 @@ export class ExternalChangeWatch {
   private soon: Timer | null = null;
   private rebuildAsked = false;
   private readonly waiters = new Set<{ seq: number; resolve: (applied: boolean) => void; timer: Timer | null }>();
+  private readonly reader: RowsReader | null;
+  /** People this connection committed while a worker's rows are on their way or being filled (index-refresh.ts). */
+  private ownDuring: Set<number> | null = null;
 
   constructor(private readonly opts: ExternalChangeWatchOptions) {
     this.mark = opts.from;
-    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, rebuilds: 0, slices: 0, appliedSeq: opts.from.seq };
+    const file = opts.db.name;
+    this.reader = !opts.workerReads ? null : (opts.rowsReader ?? (file !== ':memory:' && file !== '' ? new RefreshReader(file) : null));
+    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, workerPeople: 0, rebuilds: 0, slices: 0, appliedSeq: opts.from.seq };
   }
 
   private slice(): LoopSlice {
@@ -100,6 +116,13 @@ export class ExternalChangeWatch {
     this.timer = null;
     this.soon?.cancel();
     this.soon = null;
+    void this.reader?.close();
+  }
+
+  /** This connection committed changes to these people (Store.onCommit): a worker's older rows must not overwrite them. */
+  noteOwnCommit(people: Iterable<number>): void {
+    if (this.ownDuring === null) return;
+    for (const id of people) this.ownDuring.add(id);
   }
 
   /**
@@ -215,6 +238,7 @@ export class ExternalChangeWatch {
     let people = 0;
     let doors = false;
     const slice = this.slice();
+    const due = new Set<number>();
     try {
       for (let from = this.mark.seq; from < now.seq; from += LOG_WINDOW) {
         await slice.pace();
@@ -225,15 +249,13 @@ export class ExternalChangeWatch {
           this.opts.siteChanged?.();
         }
         doors ||= change.doors;
-        for (let i = 0; i < change.people.length; i += PEOPLE_PER_STEP) {
-          await slice.pace();
-          if (!db.open) return;
-          // Each step reads the current rows: a person changed again meanwhile is simply newer.
-          const step = change.people.slice(i, i + PEOPLE_PER_STEP);
-          refreshPeople(db, this.opts.index(), step);
-          this.counters.peopleRefreshed += step.length;
-          people += step.length;
-        }
+        for (const id of change.people) due.add(id);
+        if (due.size < WORKER_CHUNK && from + LOG_WINDOW < now.seq) continue;
+        const ids = [...due];
+        due.clear();
+        if (!(await this.refresh(ids, slice))) return;
+        this.counters.peopleRefreshed += ids.length;
+        people += ids.length;
       }
     } finally {
       this.counters.slices += slice.slices;
@@ -242,6 +264,37 @@ export class ExternalChangeWatch {
     // An import or a bulk is worth a line; the API's writer commits a person at a time, hundreds a second.
     if (doors || people >= LOGGED_PEOPLE) this.opts.logger.info({ people, doors }, 'applied changes committed by another process');
     else if (people > 0) this.opts.logger.debug({ people }, 'applied changes committed by another process');
+  }
+
+  /** Refreshes `ids` in the index, on the worker when there are enough of them; false if the database closed meanwhile. */
+  private async refresh(ids: number[], slice: LoopSlice): Promise<boolean> {
+    if (this.reader !== null && ids.length >= WORKER_MIN_PEOPLE) {
+      const skip = (this.ownDuring = new Set());
+      try {
+        const rows = await this.reader.read(ids, this.opts.index());
+        const filled = await fillRefreshed(rows, this.opts.db, this.opts.index, slice, PEOPLE_PER_STEP, skip);
+        this.counters.workerPeople += ids.length;
+        return filled;
+      } catch (err) {
+        // The worker failed (or was stopped): these people are read here instead, nothing is lost.
+        this.opts.countFailure?.('index-refresh-worker');
+        this.opts.logger.warn({ err: (err as Error).message, people: ids.length }, 'index refresh worker failed; reading the changed people on the main thread');
+      } finally {
+        this.ownDuring = null;
+      }
+    }
+    return this.refreshHere(ids, slice);
+  }
+
+  /** Reads and puts `ids` on this thread, PEOPLE_PER_STEP at a time: each step reads the current rows. */
+  private async refreshHere(ids: number[], slice: LoopSlice): Promise<boolean> {
+    const { db } = this.opts;
+    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
+      await slice.pace();
+      if (!db.open) return false;
+      refreshPeople(db, this.opts.index(), ids.slice(i, i + PEOPLE_PER_STEP));
+    }
+    return true;
   }
 
   /** A full rebuild beside the live index (index-rebuild.ts), swapped in with the mark moved. */

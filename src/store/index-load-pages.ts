@@ -23,7 +23,7 @@ export interface WorkerLoad {
   seq: number;
 }
 
-interface Scratch {
+export interface Scratch {
   person: PersonInput;
   windows: { door: string; from: number; to: number }[];
   cards: CardInput[];
@@ -44,7 +44,7 @@ export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex): P
   const filled = new Int32Array(flow);
   const job: LoadJob = { file: dbFile, keyId: index.subjectKeyId ?? null, wantEmails: index.subjectOf !== undefined, batch: LOAD_BATCH, ahead: AHEAD, flow };
   const worker = new Worker(builtEntry('./index-load-worker.js', import.meta.url), { workerData: job });
-  const scratch: Scratch = { person: { id: 0, active: false, tokensValidAfter: 0, grants: [], cards: [] }, windows: [], cards: [], memberships: [] };
+  const scratch = newScratch();
   let seq: number | null = null;
   return new Promise<WorkerLoad>((resolve, reject) => {
     let settled = false;
@@ -83,55 +83,103 @@ export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex): P
 
 /** One page into the index, person by person, through the one scratch PersonInput (as loadIndex does). */
 function fillPage(page: PackedPage, db: Db, index: AccessIndex, scratch: Scratch): void {
-  const p = scratch.person;
-  const { ids, flags, numbers, subjects, emails, cardCounts, cardStrings, cardStates, cardBounds, grantCounts, doorNames, grantDoors, grantBounds, memberships } = page;
-  let c = 0;
-  let g = 0;
-  let m = 0;
-  let e = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    const f = flags[i]!;
-    const stored = (f & PERSON_STORED_SUBJECT) !== 0;
-    const email = !stored && emails.length > 0 ? emails[e++] : undefined;
-    const nc = cardCounts[i]!;
-    for (let k = 0; k < nc; k++, c++) {
-      const slot = (scratch.cards[k] ??= { number: '', active: false });
-      slot.number = cardStrings[c]!;
-      slot.state = CARD_STATES[cardStates[c]!];
-      slot.active = slot.state === 'active';
-      slot.validFrom = bound(cardBounds[2 * c]!);
-      slot.validTo = bound(cardBounds[2 * c + 1]!);
+  new PageFill(page, db, index, scratch).next(Number.POSITIVE_INFINITY);
+}
+
+export function newScratch(): Scratch {
+  return { person: { id: 0, active: false, tokensValidAfter: 0, grants: [], cards: [] }, windows: [], cards: [], memberships: [] };
+}
+
+/**
+ * A page put into an index a few people at a time, so that the caller can yield between steps
+ * (the change refresher fills pages beside live decisions, index-refresh.ts). `skip` names people
+ * the page must not overwrite: their rows are passed over and the index keeps what it has.
+ */
+export class PageFill {
+  private i = 0;
+  private c = 0;
+  private g = 0;
+  private m = 0;
+  private e = 0;
+
+  constructor(
+    private readonly page: PackedPage,
+    private readonly db: Db,
+    private readonly index: AccessIndex,
+    private readonly scratch: Scratch,
+    private readonly skip: ReadonlySet<number> = NO_SKIP,
+  ) {}
+
+  get done(): boolean {
+    return this.i >= this.page.ids.length;
+  }
+
+  /** Puts up to `count` more people of the page; returns how many it passed (put or skipped). */
+  next(count: number): number {
+    const { page, db, index, scratch, skip } = this;
+    const p = scratch.person;
+    const { ids, flags, numbers, subjects, emails, cardCounts, cardStrings, cardStates, cardBounds, grantCounts, doorNames, grantDoors, grantBounds, memberships } = page;
+    let { c, g, m, e } = this;
+    const end = Math.min(ids.length, this.i + count);
+    const from = this.i;
+    for (let i = from; i < end; i++) {
+      const id = ids[i]!;
+      const f = flags[i]!;
+      const stored = (f & PERSON_STORED_SUBJECT) !== 0;
+      const email = !stored && emails.length > 0 ? emails[e++] : undefined;
+      const nc = cardCounts[i]!;
+      const ng = grantCounts[i]!;
+      if (skip.has(id)) {
+        c += nc;
+        g += ng;
+        while (m < memberships.length && memberships[m]![0] === id) m++;
+        continue;
+      }
+      for (let k = 0; k < nc; k++, c++) {
+        const slot = (scratch.cards[k] ??= { number: '', active: false });
+        slot.number = cardStrings[c]!;
+        slot.state = CARD_STATES[cardStates[c]!];
+        slot.active = slot.state === 'active';
+        slot.validFrom = bound(cardBounds[2 * c]!);
+        slot.validTo = bound(cardBounds[2 * c + 1]!);
+      }
+      for (let k = 0; k < ng; k++, g++) {
+        const slot = (scratch.windows[k] ??= { door: '', from: 0, to: 0 });
+        slot.door = doorNames[grantDoors[g]!]!;
+        slot.from = bound(grantBounds[2 * g]!) ?? -Infinity;
+        slot.to = bound(grantBounds[2 * g + 1]!) ?? Infinity;
+      }
+      let nm = 0;
+      for (; m < memberships.length && memberships[m]![0] === id; m++, nm++) {
+        const slot = (scratch.memberships[nm] ??= { group: '', from: 0, to: 0 });
+        const row = memberships[m]!;
+        slot.group = row[1];
+        slot.from = row[2] ?? -Infinity;
+        slot.to = row[3] ?? Infinity;
+      }
+      if ((f & PERSON_ODD) !== 0) {
+        refreshPeople(db, index, [id]);
+        continue;
+      }
+      p.cards = scratch.cards.slice(0, nc);
+      p.grants = scratch.windows.slice(0, ng);
+      p.memberships = nm === 0 ? NO_MEMBERSHIPS : scratch.memberships.slice(0, nm);
+      p.id = id;
+      p.email = email;
+      p.subject = stored ? { hi: subjects[2 * i]!, lo: subjects[2 * i + 1]! } : undefined;
+      p.active = (f & PERSON_ACTIVE) !== 0;
+      p.tokensValidAfter = numbers[3 * i]!;
+      p.validFrom = bound(numbers[3 * i + 1]!);
+      p.validTo = bound(numbers[3 * i + 2]!);
+      index.putPerson(p);
     }
-    const ng = grantCounts[i]!;
-    for (let k = 0; k < ng; k++, g++) {
-      const slot = (scratch.windows[k] ??= { door: '', from: 0, to: 0 });
-      slot.door = doorNames[grantDoors[g]!]!;
-      slot.from = bound(grantBounds[2 * g]!) ?? -Infinity;
-      slot.to = bound(grantBounds[2 * g + 1]!) ?? Infinity;
-    }
-    let nm = 0;
-    for (; m < memberships.length && memberships[m]![0] === id; m++, nm++) {
-      const slot = (scratch.memberships[nm] ??= { group: '', from: 0, to: 0 });
-      const row = memberships[m]!;
-      slot.group = row[1];
-      slot.from = row[2] ?? -Infinity;
-      slot.to = row[3] ?? Infinity;
-    }
-    if ((f & PERSON_ODD) !== 0) {
-      refreshPeople(db, index, [id]);
-      continue;
-    }
-    p.cards = scratch.cards.slice(0, nc);
-    p.grants = scratch.windows.slice(0, ng);
-    p.memberships = nm === 0 ? NO_MEMBERSHIPS : scratch.memberships.slice(0, nm);
-    p.id = id;
-    p.email = email;
-    p.subject = stored ? { hi: subjects[2 * i]!, lo: subjects[2 * i + 1]! } : undefined;
-    p.active = (f & PERSON_ACTIVE) !== 0;
-    p.tokensValidAfter = numbers[3 * i]!;
-    p.validFrom = bound(numbers[3 * i + 1]!);
-    p.validTo = bound(numbers[3 * i + 2]!);
-    index.putPerson(p);
+    this.c = c;
+    this.g = g;
+    this.m = m;
+    this.e = e;
+    this.i = end;
+    return end - from;
   }
 }
+
+const NO_SKIP: ReadonlySet<number> = new Set();
