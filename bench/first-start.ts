@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
 import { CLI as OWN_CLI, announceDoors, doorId, readerId, runCardImport, waitForHealthy, writeCardCsv, gatewayConfigLines } from './hardening-data.js';
-import { alive, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
+import { alive, cpuSecondsOf, memoryOf, onExit, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CARDS = env('CARDS', 1_000_000);
@@ -97,9 +97,6 @@ async function start(label: string): Promise<void> {
   const readyMs = performance.now() - startedAt;
   const cpu = cpuSecondsOf(gateway.pid);
   const mem = memoryOf(gateway.pid);
-  // The background part (the watcher whose mark the snapshot records) starts after the HTTP part
-  // that answers healthy: a SIGTERM in between writes no snapshot. Let it start first.
-  await sleep(3000);
   const stopAt = performance.now();
   await stopChild(gateway, 20_000);
   const snap = join(dataDir, 'lintel.index');

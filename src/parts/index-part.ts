@@ -139,11 +139,17 @@ export class IndexPart implements Part {
     if (this.suspect) rebuild();
   }
 
-  /** An index that once missed a commit is not written down: the next start loads the tables. */
+  /**
+   * An index that once missed a commit is not written down: the next start loads the tables.
+   * Stopped before the watcher was wired (a SIGTERM soon after the first healthy answer), the
+   * index holds the log up to the load's mark: what came after it from other connections is
+   * not applied and not claimed, and own commits since are in it (held or applied at commit).
+   */
   stop(): void {
     const ctx = this.ctx;
     if (!ctx || !this.mark || this.suspect || !this.store.isOpen()) return;
-    saveIndexAtStop(this.store.store, this.live, this.appliedSeq(), sitePaths(ctx.config()).indexSnapshot, ctx.clock.now(), ctx.logger.child({ part: 'store' }));
+    const seq = this.appliedSeq() ?? this.mark.seq;
+    saveIndexAtStop(this.store.store, this.live, seq, sitePaths(ctx.config()).indexSnapshot, ctx.clock.now(), ctx.logger.child({ part: 'store' }));
   }
 
   status(): StatusPart {

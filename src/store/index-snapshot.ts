@@ -2,6 +2,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { AccessIndex, IndexState } from '../access/access-index.js';
 import type { CardTableState } from '../access/card-table.js';
+import { RecordPool } from '../access/record-pool.js';
 import { prepareCached as cached, type Db } from './db.js';
 import type { Store } from './store.js';
 
@@ -201,7 +202,8 @@ export function readIndexSnapshot(db: Db, index: AccessIndex, file: string): Sna
     if (gap !== null) return { ok: false, reason: gap };
     const [poolBytes, active, disabled, subjects, ids, offsets] = h.bytes as [number, number, number, number, number, number];
     const top = poolBytes / 8;
-    const pool = new Float64Array(Math.ceil(top * (1 + POOL_HEADROOM)) + 1024);
+    // Read straight into the pool's own memory: a copy would leave this read's array as garbage.
+    const pool = RecordPool.freshData(Math.ceil(top * (1 + POOL_HEADROOM)) + 1024);
     readFully(fd, bytesOf(pool).subarray(0, poolBytes), hash);
     const sections = [active, disabled, subjects].map((bytes) => new Uint32Array(bytes / 4));
     for (const s of sections) readFully(fd, bytesOf(s), hash);

@@ -85,11 +85,11 @@ function changedPeople(db: Db, after: number, upTo: number): number[] {
 
 /**
  * At a clean stop, after the readers and the change watcher stopped: `appliedSeq` is the
- * watcher's mark (everything up to it is in the index). Never throws: a stop must finish, and
- * without a snapshot the next start only takes longer.
+ * watcher's mark, or the load's when the watcher never started (everything up to it is in the
+ * index). Never throws: a stop must finish, and without a snapshot the next start only takes longer.
  */
-export function saveIndexAtStop(store: Store, index: AccessIndex, appliedSeq: number | undefined, file: string, now: number, logger: Logger): void {
-  if (appliedSeq === undefined || !store.db.open) return;
+export function saveIndexAtStop(store: Store, index: AccessIndex, appliedSeq: number, file: string, now: number, logger: Logger): void {
+  if (!store.db.open) return;
   const started = performance.now();
   try {
     const { bytes } = writeIndexSnapshot(store, index, appliedSeq, file, now);

@@ -161,4 +161,25 @@ describe('RecordPool', () => {
     expect(pool.data[first]).toBe(42);
     expect(pool.exportState().data[first + 1]).toBe(7);
   });
+
+  it('takes over fresh data without a copy, once; another pool\'s exported data is copied, never shared', () => {
+    const data = RecordPool.freshData(100_000);
+    data[5] = 3.5;
+    const pool = new RecordPool();
+    pool.importState(data, 64, []);
+    expect(pool.data.buffer).toBe(data.buffer); // the snapshot's read array is the pool's memory: no second copy resident
+    expect(pool.data[5]).toBe(3.5);
+    expect(pool.alloc(8)).toBe(64);
+    // The same fresh data imported again, or a pool's exported state, goes into memory of its own.
+    const again = new RecordPool();
+    again.importState(data, 64, []);
+    const other = new RecordPool();
+    other.importState(pool.exportState().data, 64, []);
+    for (const p of [again, other]) {
+      expect(p.data.buffer).not.toBe(pool.data.buffer);
+      expect(p.data[5]).toBe(3.5);
+    }
+    pool.data[5] = 9;
+    expect([again.data[5], other.data[5]]).toEqual([3.5, 3.5]);
+  });
 });
