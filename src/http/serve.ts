@@ -6,6 +6,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { RequestTurns } from './request-turns.js';
 import { webhookFastPath, type CallbackRoute } from './webhook-fast-path.js';
 
 export interface ServeOptions {
@@ -29,9 +30,10 @@ export function serveGateway(opts: ServeOptions): Promise<{ server: Server; addr
   const fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = w
     ? webhookFastPath({ route: w.route, allowedHosts: w.allowedHosts, logger: opts.logger })
     : null;
+  const turns = new RequestTurns(opts.logger);
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (fastPath?.(req, res)) return;
-    hono(req, res).catch((err: unknown) => opts.logger.error({ err: errorMessage(err) }, 'http request failed'));
+    turns.enter(() => void hono(req, res).catch((err: unknown) => opts.logger.error({ err: errorMessage(err) }, 'http request failed')));
   };
   // node:https's Server is an http.Server with TLS under it: the same handler, close and connection cut.
   const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, handle) : createServer(handle);
