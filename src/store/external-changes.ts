@@ -38,6 +38,8 @@ export interface WatchStats {
   peopleRefreshed: number;
   /** Full rebuilds (a hole in the change log); 0 in normal operation. */
   rebuilds: number;
+  /** Rebuilds whose rows a worker read (the rest were read on the main thread). */
+  workerRebuilds: number;
   /** People whose rows a worker read (index-refresh.ts); the rest were read on the main thread. */
   workerPeople: number;
   /** Macrotasks the applying (and rebuilding) took: the loop got control back between each two. */
@@ -86,14 +88,17 @@ export class ExternalChangeWatch {
   private rebuildAsked = false;
   private readonly waiters = new Set<{ seq: number; resolve: (applied: boolean) => void; timer: Timer | null }>();
   private readonly reader: RowsReader | null;
+  /** The database file workers read (workerReads), or null. */
+  private readonly file: string | null;
   /** People this connection committed while a worker's rows are on their way or being filled (index-refresh.ts). */
   private ownDuring: Set<number> | null = null;
 
   constructor(private readonly opts: ExternalChangeWatchOptions) {
     this.mark = opts.from;
     const file = opts.db.name;
-    this.reader = !opts.workerReads ? null : (opts.rowsReader ?? (file !== ':memory:' && file !== '' ? new RefreshReader(file) : null));
-    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, workerPeople: 0, rebuilds: 0, slices: 0, appliedSeq: opts.from.seq };
+    this.file = opts.workerReads && file !== ':memory:' && file !== '' ? file : null;
+    this.reader = !opts.workerReads ? null : (opts.rowsReader ?? (this.file !== null ? new RefreshReader(this.file) : null));
+    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, workerPeople: 0, workerRebuilds: 0, rebuilds: 0, slices: 0, appliedSeq: opts.from.seq };
   }
 
   private slice(): LoopSlice {
@@ -306,9 +311,15 @@ export class ExternalChangeWatch {
         appliedSeq: this.mark.seq,
         newIndex: () => this.opts.newIndex?.() ?? new AccessIndex(),
         newSlice: () => this.slice(),
+        dbFile: this.file ?? undefined,
+        onWorkerFailure: (err) => {
+          this.opts.countFailure?.('index-rebuild-worker');
+          this.opts.logger.warn({ err: err.message }, 'index rebuild worker failed; reading every person on the main thread');
+        },
         countSlices: (slices) => (this.counters.slices += slices),
-        swapIn: (fresh, end) => {
+        swapIn: (fresh, end, onWorker) => {
           this.opts.swap(fresh);
+          if (onWorker) this.counters.workerRebuilds++;
           // A gap may hide a site flag's change as well as people's.
           this.opts.siteChanged?.();
           this.moveMark(end);

@@ -5,6 +5,7 @@ import { builtEntry } from '../util/worker-entry.js';
 import type { Db } from './db.js';
 import { CARD_STATES, PERSON_ACTIVE, PERSON_ODD, PERSON_STORED_SUBJECT, type LoadJob, type LoadMessage, type PackedPage } from './index-load-format.js';
 import { LOAD_BATCH, refreshPeople } from './index-loader.js';
+import type { LoopSlice } from './index-rebuild.js';
 
 /*
  * The first start's load from the tables, split over two threads: a worker reads the pages in
@@ -34,12 +35,19 @@ const NO_MEMBERSHIPS: Membership[] = [];
 /** NaN is NULL (index-load-format.ts). */
 const bound = (v: number): number | undefined => (Number.isNaN(v) ? undefined : v);
 
+/** How a load beside live decisions fills its pages: `step` people between two looks at `slice`. */
+export interface LoadPacing {
+  slice: LoopSlice;
+  step: number;
+}
+
 /**
  * Fills `index` (cleared first) from `dbFile` on a worker. `db` is the main connection, for the
  * rare person read by rows. Rejects when the worker fails; the index is then half-filled and
- * the caller loads it again (loadIndex).
+ * the caller loads it again (loadIndex). Without `pacing` (the first start: nothing decides yet)
+ * each page is filled in one go; with it (a rebuild beside the live index) a few people a step.
  */
-export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex): Promise<WorkerLoad> {
+export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex, pacing?: LoadPacing): Promise<WorkerLoad> {
   const flow = new SharedArrayBuffer(8);
   const filled = new Int32Array(flow);
   const job: LoadJob = { file: dbFile, keyId: index.subjectKeyId ?? null, wantEmails: index.subjectOf !== undefined, batch: LOAD_BATCH, ahead: AHEAD, flow };
@@ -54,6 +62,32 @@ export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex): P
       void worker.terminate();
       reject(err);
     };
+    const pageDone = () => {
+      Atomics.add(filled, 1, 1);
+      Atomics.notify(filled, 1);
+    };
+    // Paced: pages wait here in order while the one before is filled step by step.
+    const queue: PackedPage[] = [];
+    let draining = false;
+    let ended = false;
+    const drain = async (p: LoadPacing) => {
+      draining = true;
+      for (let page = queue.shift(); page !== undefined && !settled; page = queue.shift()) {
+        const fill = new PageFill(page, db, index, scratch);
+        while (!fill.done) {
+          await p.slice.pace();
+          if (settled) return;
+          if (!db.open) throw new Error('the database closed during the index load');
+          fill.next(p.step);
+        }
+        pageDone();
+      }
+      draining = false;
+      if (ended && !settled) {
+        settled = true;
+        resolve({ seq: seq! });
+      }
+    };
     worker.on('message', (m: LoadMessage) => {
       if (settled) return;
       try {
@@ -62,11 +96,15 @@ export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex): P
           index.setDoors(m.doors);
           index.reserve(m.people, m.activeCards);
           seq = m.seq;
+        } else if (m.kind === 'page' && pacing) {
+          queue.push(m.page);
+          if (!draining) drain(pacing).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
         } else if (m.kind === 'page') {
           fillPage(m.page, db, index, scratch);
-          Atomics.add(filled, 1, 1);
-          Atomics.notify(filled, 1);
+          pageDone();
         } else if (m.kind === 'end') {
+          ended = true;
+          if (draining || queue.length > 0) return;
           settled = true;
           resolve({ seq: seq! });
         } else {
@@ -77,7 +115,10 @@ export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex): P
       }
     });
     worker.on('error', (err) => fail(err));
-    worker.on('exit', (code) => fail(new Error(`index load worker exited (${code}) before the end of the load`)));
+    worker.on('exit', (code) => {
+      // The worker ends after its last page; a paced fill may still be draining what it sent.
+      if (!ended) fail(new Error(`index load worker exited (${code}) before the end of the load`));
+    });
   });
 }
 

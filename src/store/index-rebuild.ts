@@ -3,6 +3,7 @@ import type { Logger } from '../util/log.js';
 import { changedBetween, readChangeMark, type ChangeMark } from './change-log.js';
 import { prepareCached as cached, type Db } from './db.js';
 import { refreshDoors, refreshPeople } from './index-loader.js';
+import { loadIndexOnWorker } from './index-load-pages.js';
 
 /*
  * Long index work that must not hold the event loop: LoopSlice paces it, and the full rebuild
@@ -60,8 +61,12 @@ export interface RebuildHost {
   newIndex: () => AccessIndex;
   newSlice: () => LoopSlice;
   countSlices: (slices: number) => void;
-  /** Puts the caught-up index in place of the live one and moves the mark to `end`. */
-  swapIn: (fresh: AccessIndex, end: ChangeMark) => void;
+  /** Puts the caught-up index in place of the live one and moves the mark to `end`; `onWorker`: its rows were read by a worker. */
+  swapIn: (fresh: AccessIndex, end: ChangeMark, onWorker: boolean) => void;
+  /** The database file, for a worker to read the rows (index-load-pages.ts); without it they are read here. */
+  dbFile?: string;
+  /** A worker load that failed (the rows are then read here). */
+  onWorkerFailure?: (err: Error) => void;
 }
 
 /**
@@ -72,20 +77,58 @@ export interface RebuildHost {
 export async function rebuildBeside(host: RebuildHost, start: ChangeMark): Promise<void> {
   const { db, logger } = host;
   logger.warn({ appliedSeq: host.appliedSeq, logSeq: start.seq }, 'change log has a gap; rebuilding the index beside the live one');
+  const built = (host.dbFile !== undefined ? await buildOnWorker(host, host.dbFile) : null) ?? (await buildHere(host, start));
+  if (built === null) return;
+  const { fresh, from, onWorker } = built;
+  const end = readChangeMark(db);
+  const caughtUp = changedBetween(db, from, end.seq);
+  if (caughtUp.doors) refreshDoors(db, fresh);
+  refreshPeople(db, fresh, caughtUp.people);
+  host.swapIn(fresh, end, onWorker);
+  logger.info(fresh.stats(), 'index rebuilt and swapped in');
+}
+
+/** A new index and the change-log seq its rows are consistent with. */
+interface Built {
+  fresh: AccessIndex;
+  from: number;
+  onWorker: boolean;
+}
+
+/**
+ * The first start's worker load into a new index, its pages filled a few people a step; `from`
+ * is the seq of the worker's snapshot, so everything committed after it (our own commits too)
+ * is caught up from the log. Null when the worker failed: the caller builds on this thread.
+ */
+async function buildOnWorker(host: RebuildHost, file: string): Promise<Built | null> {
+  const fresh = host.newIndex();
+  const slice = host.newSlice();
+  try {
+    const load = await loadIndexOnWorker(file, host.db, fresh, { slice, step: PEOPLE_PER_STEP });
+    return { fresh, from: load.seq, onWorker: true };
+  } catch (err) {
+    host.onWorkerFailure?.(err instanceof Error ? err : new Error(String(err)));
+    return null;
+  } finally {
+    host.countSlices(slice.slices);
+  }
+}
+
+/** Reads every person on this thread, PEOPLE_PER_STEP a step; null if the database closed meanwhile. */
+async function buildHere(host: RebuildHost, start: ChangeMark): Promise<Built | null> {
+  const { db } = host;
   const fresh = host.newIndex();
   refreshDoors(db, fresh);
   const ids = (cached(db, 'SELECT id FROM people').all() as { id: number }[]).map((r) => r.id);
   const slice = host.newSlice();
-  for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
-    await slice.pace();
-    if (!db.open) return;
-    refreshPeople(db, fresh, ids.slice(i, i + PEOPLE_PER_STEP));
+  try {
+    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
+      await slice.pace();
+      if (!db.open) return null;
+      refreshPeople(db, fresh, ids.slice(i, i + PEOPLE_PER_STEP));
+    }
+  } finally {
+    host.countSlices(slice.slices);
   }
-  host.countSlices(slice.slices);
-  const end = readChangeMark(db);
-  const caughtUp = changedBetween(db, start.seq, end.seq);
-  if (caughtUp.doors) refreshDoors(db, fresh);
-  refreshPeople(db, fresh, caughtUp.people);
-  host.swapIn(fresh, end);
-  logger.info(fresh.stats(), 'index rebuilt and swapped in');
+  return { fresh, from: start.seq, onWorker: false };
 }

@@ -29,7 +29,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-function setup(extra: Partial<ExternalChangeWatchOptions> = {}) {
+function setup(extra: Partial<ExternalChangeWatchOptions> = {}, onSwap?: (fresh: AccessIndex) => void) {
   const s = testStore(['front', 'side']);
   cleanup.push(s.close);
   s.store.transact((tx) => {
@@ -47,8 +47,9 @@ function setup(extra: Partial<ExternalChangeWatchOptions> = {}) {
     logger: silentLogger,
     countFailure: (task) => void failures.push(task),
     index: () => s.index,
-    swap: () => {
-      throw new Error('no rebuild expected');
+    swap: (fresh) => {
+      if (!onSwap) throw new Error('no rebuild expected');
+      onSwap(fresh);
     },
     from: readChangeMark(s.store.db),
     workerReads: true,
@@ -152,5 +153,35 @@ describe('external changes read on a worker', () => {
     await ctx.watch.poll();
     expect(ctx.watch.stats()).toMatchObject({ peopleRefreshed: WORKER_MIN_PEOPLE - 1, workerPeople: 0 });
     expect(decideCard(ctx.index, card(0), 'front', T0).reason).toBe('credential_lost');
+  });
+
+  it('a rebuild reads every person on the load worker, fills a few a step, and catches up own commits made during it', async () => {
+    let live: AccessIndex | null = null;
+    // Every look at the clock finds the slice spent: each step of the fill is its own macrotask.
+    let t = 0;
+    const ctx = setup({ sliceMs: 1, now: () => (t += 1) }, (fresh) => (live = fresh));
+    let ownDone = false;
+    let turns = 0;
+    const probe = () => {
+      turns++;
+      // Some way into the load: a commit of the own connection, which the worker's snapshot may lack.
+      if (turns === 50 && !ownDone) {
+        ctx.store.transact((tx) => assignCredential(tx, ctx.personId('w7@example.com'), '7770007', 'decimal', 'active', T0));
+        ownDone = true;
+      }
+      if (live === null) setImmediate(probe);
+    };
+    setImmediate(probe);
+    ctx.watch.rebuildSoon();
+    await ctx.watch.poll();
+    expect(live).not.toBeNull();
+    expect(ownDone).toBe(true);
+    expect(ctx.watch.stats()).toMatchObject({ rebuilds: 1, workerRebuilds: 1 });
+    expect(ctx.watch.stats().slices).toBeGreaterThanOrEqual(PEOPLE / 4); // a few people a macrotask
+    expect(ctx.failures).toEqual([]);
+    const fresh = new AccessIndex();
+    loadIndex(ctx.store.db, fresh);
+    expect(decisions(live!, ['7770007'])).toEqual(decisions(fresh, ['7770007']));
+    expect(decideCard(live!, '7770007', 'front', T0).result).toBe('granted');
   });
 });
