@@ -1,0 +1,139 @@
+/**
+ * Reconciliation as the gateway runs it, and the decision latency beside it (issue 10): the
+ * sweep runs on the upstream thread (src/upstream/worker/upstream-thread.ts, the built worker)
+ * with its own SQLite connection, and the main thread, which decides, learns of its commits
+ * through change_log (ExternalChangeWatch, rows of larger changes read by the refresh worker),
+ * exactly as `lintel run` wires it. bench/reconcile.ts runs the sweep on the deciding thread
+ * itself, as the gateway did before the upstream thread; its figures are the worst case.
+ *
+ *   npm run build && node dist/bench/reconcile-threaded.js
+ *
+ * 10,000 appointments across 500 resources (platform simulator in its own process), CARDS
+ * (default 1,000,000) other holders in the index; decisions sampled one per setImmediate turn
+ * (and, in a second pass, 20 a turn) from before the thread starts until the index has applied
+ * the second sweep. ROUNDS (default 3) fresh databases per pass.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { AccessIndex } from '../src/access/access-index.js';
+import { decideCardInto } from '../src/access/decide.js';
+import { decisionSlot } from '../src/access/types.js';
+import { parseConfig } from '../src/config/load.js';
+import { openSiteStore } from '../src/site-store.js';
+import { readChangeMark } from '../src/store/change-log.js';
+import { syncFromConfig } from '../src/store/doors.js';
+import { ExternalChangeWatch } from '../src/store/external-changes.js';
+import { refreshPeople } from '../src/store/index-loader.js';
+import type { ReconcileReport } from '../src/upstream/reconciler.js';
+import { UpstreamThread } from '../src/upstream/upstream-thread-host.js';
+import { systemClock } from '../src/util/clock.js';
+import { silentLogger } from '../src/util/log.js';
+import { tempDir } from '../test/helpers/tmp.js';
+import { fmtUs, percentiles } from './stats.js';
+
+const RESOURCES = 500;
+const APPOINTMENTS = Number(process.env.APPOINTMENTS ?? 10_000);
+const CARDS = Number(process.env.CARDS ?? 1_000_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const TOKEN = 'bench-token';
+const platform = spawn(process.execPath, [new URL('./sim-process.js', import.meta.url).pathname, String(RESOURCES), String(APPOINTMENTS), TOKEN], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const baseUrl = await new Promise<string>((resolve) => platform.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Round {
+  cold: ReconcileReport;
+  steady: ReconcileReport;
+  /** From the thread's start until the index had applied everything the sweeps committed. */
+  appliedMs: number;
+  workerPeople: number;
+}
+
+async function round(perTurn: number, samples: number[]): Promise<Round> {
+  const tmp = tempDir('lintel-bench-thr-');
+  const config = parseConfig({
+    site: { id: 'bench' },
+    dataDir: join(tmp.dir, 'data'),
+    doors: Array.from({ length: 50 }, (_, i) => ({ id: `door-${i}` })),
+    resources: Array.from({ length: RESOURCES }, (_, i) => ({ id: `R-${i}`, doors: [`door-${i % 50}`] })),
+    // Nothing calls back in this bench (the appointments exist before the sweep); the sweeps are the work.
+    upstream: { baseUrl, callbackUrl: 'http://127.0.0.1:9/webhooks/offision', token: TOKEN, requestTimeoutMs: 10_000, reconcileIntervalSec: 86_400 },
+  });
+  const { store } = openSiteStore(config);
+  syncFromConfig(store, config);
+  let index = new AccessIndex();
+  index.setDoors(config.doors.map((d) => d.id));
+  const now = Date.now();
+  for (let i = 0; i < CARDS; i++) {
+    index.putPerson({
+      id: 10_000_000 + i,
+      active: true,
+      tokensValidAfter: 0,
+      grants: [{ door: `door-${i % 50}`, from: now - 3_600_000, to: now + 3_600_000 }],
+      cards: [{ number: String(20_000_000 + i), active: true }],
+    });
+  }
+  store.onCommit((c) => refreshPeople(store.db, index, c.people));
+  const watch = new ExternalChangeWatch({
+    db: store.db,
+    clock: systemClock,
+    logger: silentLogger,
+    index: () => index,
+    swap: (fresh) => (index = fresh),
+    from: readChangeMark(store.db),
+    workerReads: true,
+  }).start();
+  store.onCommit((c) => watch.noteOwnCommit(c.people));
+
+  const slot = decisionSlot();
+  let sampling = true;
+  const sample = (): void => {
+    for (let j = 0; j < perTurn; j++) {
+      const k = Math.floor(Math.random() * CARDS);
+      const t0 = performance.now();
+      decideCardInto(slot, index, String(20_000_000 + k), `door-${k % 50}`, now);
+      samples.push((performance.now() - t0) * 1e6);
+    }
+    if (sampling) setImmediate(sample);
+  };
+  setImmediate(sample);
+
+  const host = new UpstreamThread({ config, token: TOKEN, clock: systemClock, logger: silentLogger, countFailure: () => undefined, onCommitted: () => watch.pollSoon() });
+  const started = performance.now();
+  await host.start();
+  // The thread subscribes and sweeps on its own at start: that sweep is the one from empty.
+  let cold: ReconcileReport | null = null;
+  while ((cold = host.status().lastReconcile) === null) await sleep(50);
+  const steady = await host.reconcileNow();
+  const applied = await watch.waitApplied(readChangeMark(store.db).seq, 30_000);
+  const appliedMs = performance.now() - started;
+  sampling = false;
+  const workerPeople = watch.stats().workerPeople;
+  if (!applied) throw new Error('the index did not apply the sweeps within 30 s');
+  await host.stop();
+  watch.stop();
+  store.close();
+  tmp.cleanup();
+  return { cold, steady, appliedMs, workerPeople };
+}
+
+async function pass(perTurn: number): Promise<void> {
+  const samples: number[] = [];
+  const results: Round[] = [];
+  for (let r = 0; r < ROUNDS; r++) results.push(await round(perTurn, samples));
+  const list = (pick: (r: Round) => number) => results.map((r) => pick(r).toFixed(0)).join(', ');
+  const c = results[0]!.cold;
+  const p = percentiles(samples);
+  console.log(`${perTurn} decision(s) a turn, ${ROUNDS} round(s), sweep on the upstream thread:`);
+  console.log(`  reconcile from empty: ${list((r) => r.cold.durationMs)} ms for ${c.resources} resources, ${c.appointments} listed, ${c.changed} applied, ${c.failed} failed (target ≤ 2000 ms)`);
+  console.log(`  reconcile, no change: ${list((r) => r.steady.durationMs)} ms, ${results[0]!.steady.changed} applied`);
+  console.log(`  thread start → index has applied both sweeps: ${list((r) => r.appliedMs)} ms; people read by the refresh worker: ${list((r) => r.workerPeople)}`);
+  console.log(`  decision on the main thread meanwhile (${samples.length} samples): p50 ${fmtUs(p.p50)}  p99 ${fmtUs(p.p99)}  p99.9 ${fmtUs(p.p999)} (target p99 ≤ 5 µs)`);
+}
+
+console.log(`reconcile bench, product threading: ${APPOINTMENTS} appointments, ${RESOURCES} resources, ${CARDS.toLocaleString('en')} holders in the index`);
+await pass(1);
+await pass(20);
+platform.kill('SIGTERM');
