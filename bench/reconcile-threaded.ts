@@ -104,8 +104,11 @@ async function round(perTurn: number, samples: number[]): Promise<Round> {
   const started = performance.now();
   await host.start();
   // The thread subscribes and sweeps on its own at start: that sweep is the one from empty.
-  let cold: ReconcileReport | null = null;
-  while ((cold = host.status().lastReconcile) === null) await sleep(50);
+  let cold = host.status().lastReconcile;
+  while (cold === null) {
+    await sleep(50);
+    cold = host.status().lastReconcile;
+  }
   const steady = await host.reconcileNow();
   const applied = await watch.waitApplied(readChangeMark(store.db).seq, 30_000);
   const appliedMs = performance.now() - started;
