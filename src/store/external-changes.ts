@@ -107,6 +107,7 @@ export class ExternalChangeWatch {
 
   /** Polls through guardedInterval: a failed poll (SQLITE_BUSY, I/O) is logged, counted, retried. */
   start(): this {
+    this.reader?.warm?.();
     this.timer = guardedInterval('external-changes', () => this.poll(), {
       clock: this.opts.clock,
       everyMs: this.opts.everyMs ?? 1000,

@@ -33,6 +33,8 @@ export interface RefreshedRows {
 
 /** Where a watcher gets changed people's rows packed (RefreshReader; a test may wrap one). */
 export interface RowsReader {
+  /** Starts the worker now, so the first large change does not pay its start (a few ms of this thread) on the badge path. */
+  warm?(): void;
   read(ids: number[], index: AccessIndex): Promise<RefreshedRows>;
   close(): Promise<void>;
 }
@@ -44,6 +46,10 @@ export class RefreshReader implements RowsReader {
   private readonly waiting = new Map<number, { resolve: (rows: RefreshedRows) => void; reject: (err: Error) => void }>();
 
   constructor(private readonly file: string) {}
+
+  warm(): void {
+    this.worker ??= this.spawn();
+  }
 
   read(ids: number[], index: AccessIndex): Promise<RefreshedRows> {
     const worker = (this.worker ??= this.spawn());
