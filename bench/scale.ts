@@ -7,7 +7,7 @@
  *      uniformly random card of the million: swipe → pulse p50/p99 (READS reads, default 1,000),
  *      the same against the bare path (bench/bare-path.ts: its own 20 ptys, the same CSV in its
  *      Map, the same broker) in alternating blocks (BLOCKS, default 10), the ratio, and each
- *      process's CPU per read (/proc, all threads; 10 ms ticks, so READS=5000 for a firmer figure)
+ *      process's CPU per read (its threads' schedstat: all of them, and the main thread)
  *   4. a 1-row and a 20,000-row `cards import` by another process while reads go on at 100/s:
  *      swipe → pulse max, and the longest event-loop stall as seen from outside, the worst
  *      round trip of a /health request sent every 10 ms (a stalled loop answers nothing)
@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
 import { SITE, announceDoors, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv, gatewayConfigLines, spawnGateway } from './hardening-data.js';
-import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
+import { alive, ChildLines, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild, threadCpuNsOf } from './hardening-procs.js';
 import { SwipeDriver } from './hardening-swipes.js';
 import { percentiles } from './stats.js';
 
@@ -82,10 +82,10 @@ writeCardCsv(baseCsv, 0, CARDS, READERS);
 const base = await runCardImport(config, baseCsv, 600_000);
 if (base.code !== 0) throw new Error(`base import failed (${base.code}): ${base.output}`);
 // The bare path reads the same file into its Map, door k's reads on its pty k as the gateway's.
-const bare = spawnTracked(process.execPath, [BARE, baseCsv, broker.url, '5', BARE_SITE, ...barePtys.map((p, k) => `${doorId(k)}=${p.gatewaySide}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
-console.log(`  bare path: ${await new ChildLines(bare).next((l) => l.startsWith('ready'), 120_000, 'bare path start')}`);
-rmSync(baseCsv);
 report(`cards import of ${CARDS.toLocaleString()} rows`, `${(base.ms / 1000).toFixed(1)} s, peak ${mb(base.peakMb)}`, '≤ 10 s, < 500 MB ' + pass(base.ms <= 10_000 && (base.peakMb ?? Infinity) < 500));
+const bare = spawnTracked(process.execPath, [BARE, baseCsv, broker.url, '5', BARE_SITE, ...barePtys.map((p, k) => `${doorId(k)}=${p.gatewaySide}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+console.log(`  bare path: ${await new ChildLines(bare).next((l) => l.startsWith('ready'), 120_000, 'bare path start')}, RSS ${mb(memoryOf(bare.pid)?.rssMb)}`);
+rmSync(baseCsv);
 
 // 2. The real process, its doors' controllers online on the broker.
 await announceDoors(broker.url, ptys.map((_, k) => doorId(k)));
@@ -115,24 +115,26 @@ report(`RSS after ${IDLE_SEC} s idle`, mb(idleRss), '≤ 300 MB ' + pass((idleRs
 // alternating blocks (and which goes first alternating) so the machine's noise hits both alike.
 const all = ptys.map((_, k) => k);
 const paths = [
-  { name: 'gateway', driver, pid: gateway.pid, samples: [] as number[], cpuSec: 0, lost: 0 },
-  { name: 'bare path', driver: bareDriver, pid: bare.pid, samples: [] as number[], cpuSec: 0, lost: 0 },
+  { name: 'gateway', driver, pid: gateway.pid, samples: [] as number[], cpuNs: 0, mainNs: 0, lost: 0 },
+  { name: 'bare path', driver: bareDriver, pid: bare.pid, samples: [] as number[], cpuNs: 0, mainNs: 0, lost: 0 },
 ];
 for (const p of paths) await p.driver.warmUp(20);
 for (let block = 0; block < BLOCKS; block++) {
   for (const p of block % 2 === 0 ? paths : [...paths].reverse()) {
     p.driver.begin();
-    const cpu0 = cpuSecondsOf(p.pid);
+    const cpu0 = threadCpuNsOf(p.pid);
     await p.driver.openLoop({ readers: all, perSec: READ_RATE, minReads: Math.ceil(READS / BLOCKS), minMs: 0, maxMs: 120_000 });
     p.lost += await p.driver.drain(30_000);
-    p.cpuSec += cpuSecondsOf(p.pid) - cpu0;
+    const cpu1 = threadCpuNsOf(p.pid);
+    p.cpuNs += cpu1.all - cpu0.all;
+    p.mainNs += cpu1.main - cpu0.main;
     p.samples.push(...p.driver.taken());
   }
 }
 await stopChild(bare, 5000);
 const [gw, ref] = paths.map((p) => {
   const e = percentiles(p.samples);
-  console.log(`  ${p.name}: swipe → pulse at ${READ_RATE}/s open loop, uniform cards: p50 ${(e.p50 / 1e6).toFixed(2)} ms, p99 ${(e.p99 / 1e6).toFixed(2)} ms, max ${(e.max / 1e6).toFixed(1)} ms, ${p.lost} without pulse; CPU ${((p.cpuSec * 1e6) / p.samples.length).toFixed(0)} µs a read`);
+  console.log(`  ${p.name}: swipe → pulse at ${READ_RATE}/s open loop, uniform cards: p50 ${(e.p50 / 1e6).toFixed(2)} ms, p99 ${(e.p99 / 1e6).toFixed(2)} ms, max ${(e.max / 1e6).toFixed(1)} ms, ${p.lost} without pulse; CPU a read ${(p.cpuNs / 1e3 / p.samples.length).toFixed(0)} µs (main thread ${(p.mainNs / 1e3 / p.samples.length).toFixed(0)} µs)`);
   return e;
 }) as [ReturnType<typeof percentiles>, ReturnType<typeof percentiles>];
 const ratio = { p50: gw.p50 / ref.p50, p99: gw.p99 / ref.p99 };
