@@ -115,7 +115,7 @@ const idleRss = memoryOf(gateway.pid)?.rssMb;
 report(`RSS after ${IDLE_SEC} s idle`, mb(idleRss), '≤ 300 MB ' + pass((idleRss ?? Infinity) <= 300));
 
 // 3. Open loop over the million, every reader in turn, the gateway and the bare path in
-// alternating blocks (and which goes first alternating) so the machine's noise hits both alike.
+// alternating blocks, ABBA (which goes first alternates), so drift and other jobs hit both alike.
 const all = ptys.map((_, k) => k);
 const paths = [
   { name: 'gateway', driver, pid: gateway.pid, samples: [] as number[], cpuNs: 0, mainNs: 0, ms: 0, idleNsPerMs: 0, lost: 0 },
@@ -123,7 +123,7 @@ const paths = [
 ];
 for (const p of paths) await p.driver.warmUp(WARMUP);
 // What each spends with no reads at all (timers, polls, GC): taken out of its CPU a read, since a
-// block's drain and the gaps count too and the gateway has far more background than the bare path.
+// block's drain counts too and the gateway has background work the bare path has not.
 const idle0 = paths.map((p) => threadCpuNsOf(p.pid).all);
 await sleep(2000);
 paths.forEach((p, i) => (p.idleNsPerMs = (threadCpuNsOf(p.pid).all - idle0[i]!) / 2000));
