@@ -16,7 +16,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { DoorAck, PulseCommand } from '../src/doors/protocol.js';
+import { DoorAck, PulseCommand, topics } from '../src/doors/protocol.js';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty } from '../test/helpers/pty.js';
 import { fmtUs, percentiles } from './stats.js';
@@ -33,6 +33,7 @@ const GAP_MS = Number(process.env.GAP_MS ?? 5);
 const CARD = '7340861';
 const GW_CMD = 'lintel/bench/doors/front/cmd';
 const GW_ACK = 'lintel/bench/doors/front/ack';
+const BARE_CMD = topics('lintel', 'bare').cmd('front');
 const CLI = new URL('../src/cli.js', import.meta.url).pathname;
 const BARE = new URL('./bare-path.js', import.meta.url).pathname;
 
@@ -55,14 +56,15 @@ writeFileSync(
     `readers: [{ id: r, kind: serial, path: "${gwPty.gatewaySide}", terminator: crlf, cardFormat: decimal, door: front }]`,
   ].join('\n'),
 );
-writeFileSync(join(dir, 'cards.csv'), `email,card,doors\nbench@example.com,${CARD},front\n`);
-execFileSync(process.execPath, [CLI, 'cards', 'import', join(dir, 'cards.csv'), '-c', config]);
+const cardsCsv = join(dir, 'cards.csv');
+writeFileSync(cardsCsv, `email,card,doors\nbench@example.com,${CARD},front\n`);
+execFileSync(process.execPath, [CLI, 'cards', 'import', cardsCsv, '-c', config]);
 
 // Both systems write their output straight to /dev/null (as to a journal): the driver must not
 // spend its own event loop draining the gateway's per-decision log lines.
 const devNull = openSync('/dev/null', 'w');
 const children: ChildProcess[] = [];
-for (const args of [[CLI, 'run', '-c', config], [BARE, barePty.gatewaySide, broker.url, CARD, String(PROTOCOL)]]) {
+for (const args of [[CLI, 'run', '-c', config], [BARE, cardsCsv, broker.url, String(PROTOCOL), 'bare', `front=${barePty.gatewaySide}`]]) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', devNull, devNull] });
   child.once('exit', (code) => {
     if (code !== 0 && code !== null) console.error(`${args[0]} exited ${code}`);
@@ -83,7 +85,7 @@ sub.on('message', (topic, payload) => {
     sub.publish(GW_ACK, new DoorAck(command.id, 'executed', Date.now()).serialize(), { qos: 1 });
   }
 });
-await sub.subscribeAsync([GW_CMD, 'bench/bare/front/cmd'], { qos: 1 });
+await sub.subscribeAsync([GW_CMD, BARE_CMD], { qos: 1 });
 
 const gwFd = openSync(gwPty.deviceSide, 'w');
 const bareFd = openSync(barePty.deviceSide, 'w');

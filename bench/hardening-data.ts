@@ -4,6 +4,7 @@
  * bench reads back from the gateway (audit rows in its SQLite file, index size on /api/status).
  */
 import Database from 'better-sqlite3';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -84,6 +85,19 @@ export function writeConfig(site: SiteLayout): string {
     ].join('\n'),
   );
   return file;
+}
+
+/** Space-separated, to the node of `lintel run`: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (written when it exits). */
+const GATEWAY_NODE_ARGS = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
+/** The built `lintel run` on `config` (with GATEWAY_NODE_ARGS), its output into `logFile` as a journal would take it. */
+export function spawnGateway(config: string, logFile: string): ChildProcess {
+  const fd = openSync(logFile, 'w');
+  try {
+    return spawnTracked(process.execPath, [...GATEWAY_NODE_ARGS, CLI, 'run', '-c', config], { stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd); // the child holds its own copy
+  }
 }
 
 export const dbFileOf = (dir: string): string => join(dir, 'data', 'lintel.db');

@@ -20,13 +20,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { gcBetween, gcNote, logSize } from './gc-trace.js';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
-import { CLI, SITE, TOKEN, cardOf, countAudit, dbFileOf, doorId, fetchStatus, readerId, runCardImport, settleAudit, waitForHealthy, writeCardCsv, writeConfig } from './hardening-data.js';
+import { SITE, TOKEN, cardOf, countAudit, dbFileOf, doorId, fetchStatus, readerId, runCardImport, settleAudit, spawnGateway, waitForHealthy, writeCardCsv, writeConfig } from './hardening-data.js';
 import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 import { printReport, type PhaseResult } from './hardening-report.js';
 import { SwipeDriver, type LoopPlan } from './hardening-swipes.js';
@@ -93,11 +93,8 @@ log(`base import: ${(baseImport.ms / 1000).toFixed(1)} s, peak ${baseImport.peak
 
 // 2. The real process, its log in a file as a journal would take it.
 const logFile = join(dir, 'gateway.log');
-const logFd = openSync(logFile, 'w');
 const startedAt = performance.now();
-const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-const gateway = spawnTracked(process.execPath, [...nodeArgs, CLI, 'run', '-c', config], { stdio: ['ignore', logFd, logFd] });
-closeSync(logFd);
+const gateway = spawnGateway(config, logFile);
 let gatewayExit: string | null = null;
 gateway.once('exit', (code, signal) => {
   gatewayExit = `lintel run exited (${code ?? signal}) before the bench was done; its last log lines other than decisions:\n${tail(logFile, 15)}`;

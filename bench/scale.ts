@@ -4,25 +4,28 @@
  *   1. the database is built by the product's own `lintel cards import` (time, peak RSS)
  *   2. `lintel run` starts on it: time until every health check is ok, RSS then and after 60 s idle
  *   3. open loop at READ_RATE (default 1,000) reads/s over 20 serial readers, each read a
- *      uniformly random card of the million: swipe → pulse p50/p99 (READS reads, default 1,000)
+ *      uniformly random card of the million: swipe → pulse p50/p99 (READS reads, default 1,000),
+ *      the same against the bare path (bench/bare-path.ts: its own 20 ptys, the same CSV in its
+ *      Map, the same broker) in blocks in ABBA order (BLOCKS pairs, default 4), the ratio, and each
+ *      process's CPU per read (its threads' schedstat: all of them, and the main thread)
  *   4. a 1-row and a 20,000-row `cards import` by another process while reads go on at 100/s:
  *      swipe → pulse max, and the longest event-loop stall as seen from outside, the worst
  *      round trip of a /health request sent every 10 ms (a stalled loop answers nothing)
  *   5. a clean stop (SIGTERM: the index snapshot is written) and a second start on the same
  *      data: time until healthy and RSS, as a restarted gateway sees them
- * Not here (see BENCHMARKS.md): the bare path in the same run (bench/e2e-pty.ts measures it
- * against one reader), the reconcile at 1M (bench/reconcile.ts).
+ * Not here (see BENCHMARKS.md): the reconcile at 1M (bench/reconcile.ts).
  *
- * Run: npm run build && node dist/bench/scale.js      Env: CARDS, READS, READ_RATE, IDLE_SEC.
+ * Run: npm run build && node dist/bench/scale.js      Env: CARDS, READS, READ_RATE, IDLE_SEC,
+ * BLOCKS, WARMUP, GATEWAY_NODE_ARGS (to the node of both `lintel run`s, e.g. "--cpu-prof --cpu-prof-dir=DIR").
  * Needs Mosquitto, socat and ~2 GB of memory; the temp dir is removed at exit.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
-import { CLI, SITE, announceDoors, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv, gatewayConfigLines } from './hardening-data.js';
-import { alive, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
+import { SITE, announceDoors, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv, gatewayConfigLines, spawnGateway } from './hardening-data.js';
+import { alive, ChildLines, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild, threadCpuNsOf } from './hardening-procs.js';
 import { SwipeDriver } from './hardening-swipes.js';
 import { percentiles } from './stats.js';
 
@@ -31,6 +34,12 @@ const CARDS = env('CARDS', 1_000_000);
 const READS = env('READS', 1000);
 const READ_RATE = env('READ_RATE', 1000);
 const IDLE_SEC = env('IDLE_SEC', 60);
+const BLOCKS = env('BLOCKS', 4);
+// Swipes per reader before measuring: at 20 (400 reads) the gateway's CPU a read was still ~1.7× its
+// value after 100, the JIT not done with its larger code; the bare path's barely moved.
+const WARMUP = env('WARMUP', 100);
+const BARE = new URL('./bare-path.js', import.meta.url).pathname;
+const BARE_SITE = 'bare';
 const READERS = 20;
 const COMMAND_TTL_MS = 2000;
 
@@ -54,12 +63,18 @@ if (tmpBefore === undefined) delete process.env.TMPDIR;
 else process.env.TMPDIR = tmpBefore;
 onExit(() => void broker.stop());
 if (broker.kind !== 'mosquitto') throw new Error('mosquitto is not installed: this bench needs the real broker');
-const ptys: SocatPty[] = [];
-for (let k = 0; k < READERS; k++) {
-  const pty = await startSocatPty(dir, readerId(k));
-  onExit(() => void pty.stop());
-  ptys.push(pty);
+/** One socat pty pair per reader, named `prefix` + reader id. */
+async function startPtys(prefix: string): Promise<SocatPty[]> {
+  const made: SocatPty[] = [];
+  for (let k = 0; k < READERS; k++) {
+    const pty = await startSocatPty(dir, prefix + readerId(k));
+    onExit(() => void pty.stop());
+    made.push(pty);
+  }
+  return made;
 }
+const ptys = await startPtys('');
+const barePtys = await startPtys('bare-');
 const httpPort = await freePort();
 const config = join(dir, 'lintel.yaml');
 writeFileSync(config, [...gatewayConfigLines({ dataDir: join(dir, 'data'), httpPort, brokerUrl: broker.url, readerPaths: ptys.map((p) => p.gatewaySide) }), ''].join('\n'));
@@ -69,15 +84,16 @@ const baseCsv = join(dir, 'cards-base.csv');
 writeCardCsv(baseCsv, 0, CARDS, READERS);
 const base = await runCardImport(config, baseCsv, 600_000);
 if (base.code !== 0) throw new Error(`base import failed (${base.code}): ${base.output}`);
-rmSync(baseCsv);
+// The bare path reads the same file into its Map, door k's reads on its pty k as the gateway's.
 report(`cards import of ${CARDS.toLocaleString()} rows`, `${(base.ms / 1000).toFixed(1)} s, peak ${mb(base.peakMb)}`, '≤ 10 s, < 500 MB ' + pass(base.ms <= 10_000 && (base.peakMb ?? Infinity) < 500));
+const bare = spawnTracked(process.execPath, [BARE, baseCsv, broker.url, '5', BARE_SITE, ...barePtys.map((p, k) => `${doorId(k)}=${p.gatewaySide}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+console.log(`  bare path: ${await new ChildLines(bare).next((l) => l.startsWith('ready'), 120_000, 'bare path start')}, RSS ${mb(memoryOf(bare.pid)?.rssMb)}`);
+rmSync(baseCsv);
 
 // 2. The real process, its doors' controllers online on the broker.
 await announceDoors(broker.url, ptys.map((_, k) => doorId(k)));
-const logFd = openSync(join(dir, 'gateway.log'), 'w');
 const startedAt = performance.now();
-const gateway = spawnTracked(process.execPath, [CLI, 'run', '-c', config], { stdio: ['ignore', logFd, logFd] });
-closeSync(logFd);
+const gateway = spawnGateway(config, join(dir, 'gateway.log'));
 await waitForHealthy(httpPort, 180_000, () => alive(gateway));
 const readyMs = performance.now() - startedAt;
 const readyRss = memoryOf(gateway.pid)?.rssMb;
@@ -85,25 +101,60 @@ report('lintel run: start → every health check ok', ms(readyMs), '≤ 3,000 ms
 report('RSS after ready', mb(readyRss), '≤ 300 MB ' + pass((readyRss ?? Infinity) <= 300));
 
 const perDoor = Math.floor(CARDS / READERS);
-const driver = await SwipeDriver.connect(
-  broker.url,
-  SITE,
-  ptys.map((p, k) => ({ doorId: doorId(k), devicePath: p.deviceSide, pickCard: () => cardOf(k + READERS * Math.floor(Math.random() * perDoor)) })),
-  COMMAND_TTL_MS,
-);
-onExit(() => void driver.close());
+/** The doors' hardware for `site`'s readers on `ends`: each swipe a uniformly random card of the reader's door. */
+async function connectDriver(site: string, ends: readonly SocatPty[]): Promise<SwipeDriver> {
+  const readers = ends.map((p, k) => ({ doorId: doorId(k), devicePath: p.deviceSide, pickCard: () => cardOf(k + READERS * Math.floor(Math.random() * perDoor)) }));
+  const made = await SwipeDriver.connect(broker.url, site, readers, COMMAND_TTL_MS);
+  onExit(() => void made.close());
+  return made;
+}
+const driver = await connectDriver(SITE, ptys);
+const bareDriver = await connectDriver(BARE_SITE, barePtys);
 await sleep(Math.max(0, IDLE_SEC * 1000 - (performance.now() - startedAt - readyMs)));
 const idleRss = memoryOf(gateway.pid)?.rssMb;
 report(`RSS after ${IDLE_SEC} s idle`, mb(idleRss), '≤ 300 MB ' + pass((idleRss ?? Infinity) <= 300));
 
-// 3. Open loop over the million, every reader in turn.
+// 3. Open loop over the million, every reader in turn, the gateway and the bare path in
+// alternating blocks, ABBA (which goes first alternates), so drift and other jobs hit both alike.
 const all = ptys.map((_, k) => k);
-await driver.warmUp(20);
-driver.begin();
-await driver.openLoop({ readers: all, perSec: READ_RATE, minReads: READS, minMs: 0, maxMs: 120_000 });
-const lost = await driver.drain(30_000);
-const e2e = percentiles(driver.taken());
-report(`swipe → pulse at ${READ_RATE}/s open loop, uniform cards`, `p50 ${(e2e.p50 / 1e6).toFixed(2)} ms, p99 ${(e2e.p99 / 1e6).toFixed(2)} ms, max ${(e2e.max / 1e6).toFixed(1)} ms, ${lost} without pulse`, '≤ 1.2× the bare path (not in this run)');
+const paths = [
+  { name: 'gateway', driver, pid: gateway.pid, samples: [] as number[], cpuNs: 0, mainNs: 0, ms: 0, idleNsPerMs: 0, lost: 0 },
+  { name: 'bare path', driver: bareDriver, pid: bare.pid, samples: [] as number[], cpuNs: 0, mainNs: 0, ms: 0, idleNsPerMs: 0, lost: 0 },
+];
+for (const p of paths) await p.driver.warmUp(WARMUP);
+// What each spends with no reads at all (timers, polls, GC): taken out of its CPU a read, since a
+// block's drain counts too and the gateway has background work the bare path has not.
+const idle0 = paths.map((p) => threadCpuNsOf(p.pid).all);
+await sleep(2000);
+paths.forEach((p, i) => (p.idleNsPerMs = (threadCpuNsOf(p.pid).all - idle0[i]!) / 2000));
+for (let block = 0; block < BLOCKS; block++) {
+  for (const p of block % 2 === 0 ? paths : [...paths].reverse()) {
+    p.driver.begin();
+    const cpu0 = threadCpuNsOf(p.pid);
+    const t0 = performance.now();
+    await p.driver.openLoop({ readers: all, perSec: READ_RATE, minReads: Math.ceil(READS / BLOCKS), minMs: 0, maxMs: 120_000 });
+    p.lost += await p.driver.drain(30_000);
+    const cpu1 = threadCpuNsOf(p.pid);
+    p.cpuNs += cpu1.all - cpu0.all;
+    p.mainNs += cpu1.main - cpu0.main;
+    p.ms += performance.now() - t0;
+    p.samples.push(...p.driver.taken());
+  }
+}
+await stopChild(bare, 5000);
+const [gw, ref] = paths.map((p) => {
+  const e = percentiles(p.samples);
+  console.log(`  ${p.name}: swipe → pulse at ${READ_RATE}/s open loop, uniform cards: p50 ${(e.p50 / 1e6).toFixed(2)} ms, p99 ${(e.p99 / 1e6).toFixed(2)} ms, max ${(e.max / 1e6).toFixed(1)} ms, ${p.lost} without pulse`);
+  const perRead = (ns: number) => `${(ns / 1e3 / p.samples.length).toFixed(0)} µs`;
+  console.log(`    CPU a read ${perRead(p.cpuNs)} (main thread ${perRead(p.mainNs)}), ${perRead(p.cpuNs - p.idleNsPerMs * p.ms)} beyond its idle ${(p.idleNsPerMs / 1e3).toFixed(1)} ms/s`);
+  return e;
+}) as [ReturnType<typeof percentiles>, ReturnType<typeof percentiles>];
+const ratio = { p50: gw.p50 / ref.p50, p99: gw.p99 / ref.p99 };
+report(
+  `swipe → pulse at ${READ_RATE}/s open loop, uniform over ${CARDS.toLocaleString()} cards, gateway / bare path`,
+  `p50 ${(gw.p50 / 1e6).toFixed(2)} / ${(ref.p50 / 1e6).toFixed(2)} ms = ${ratio.p50.toFixed(2)}×, p99 ${(gw.p99 / 1e6).toFixed(2)} / ${(ref.p99 / 1e6).toFixed(2)} ms = ${ratio.p99.toFixed(2)}×`,
+  `≤ 1.2× the bare path: p50 ${pass(ratio.p50 <= 1.2)}, p99 ${pass(ratio.p99 <= 1.2)}`,
+);
 
 /** /health every 10 ms, one at a time; the longest round trip is the longest the loop did not answer. */
 function probeLoop(): { stop: () => Promise<number> } {
@@ -161,10 +212,8 @@ function indexLog(file: string): string {
 console.log(`  first start: ${indexLog(join(dir, 'gateway.log'))}; clean stop took ${stopMs.toFixed(0)} ms`);
 
 // 5. A restart on the same data: the snapshot the clean stop wrote.
-const log2 = openSync(join(dir, 'gateway-2.log'), 'w');
 const restartAt = performance.now();
-const again = spawnTracked(process.execPath, [CLI, 'run', '-c', config], { stdio: ['ignore', log2, log2] });
-closeSync(log2);
+const again = spawnGateway(config, join(dir, 'gateway-2.log'));
 await waitForHealthy(httpPort, 180_000, () => alive(again));
 const restartMs = performance.now() - restartAt;
 const restartRss = memoryOf(again.pid)?.rssMb;
