@@ -8,8 +8,9 @@
  *   (c) load  500 swipes/s over 20 readers while the platform sends 200 signed callbacks/s
  *   idle again at the end, to show how far machine noise moved the baseline within the run
  * Targets: p99 ≤ 2× the idle p99, max ≤ 50 ms, 0 audit rows lost (rows in SQLite vs swipes).
- * The bench process writes the ptys and is the doors' subscriber, on one monotonic clock; the
- * platform (callback signing, HTTP) runs in its own process (bench/hardening-load.ts).
+ * A probe process that does nothing else writes the ptys and is the doors' subscriber, on one
+ * monotonic clock (bench/swipe-probe.ts); the platform (callback signing, HTTP) runs in its own
+ * process (bench/hardening-load.ts); this process only steers, polls and counts.
  *
  * Run: npm run build && node dist/bench/hardening.js
  * Env: CARDS=1000000 IMPORT_ROWS=20000 READS=1000 LOCK_SEC=10 LOAD_SEC=20 DEADLINE_SEC=540;
@@ -29,7 +30,8 @@ import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
 import { CLI, SITE, TOKEN, cardOf, countAudit, dbFileOf, doorId, fetchStatus, readerId, runCardImport, settleAudit, waitForHealthy, writeCardCsv, writeConfig } from './hardening-data.js';
 import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 import { printReport, type PhaseResult } from './hardening-report.js';
-import { SwipeDriver, type LoopPlan } from './hardening-swipes.js';
+import type { LoopPlan } from './hardening-swipes.js';
+import { SwipeProbe } from './swipe-probe-client.js';
 import { STATUS_EVERY_MS } from '../src/upstream/worker/protocol.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -108,10 +110,11 @@ const readyMem = memoryOf(gateway.pid);
 log(`lintel run healthy after ${(readyMs / 1000).toFixed(1)} s, RSS ${readyMem?.rssMb.toFixed(0)} MB`);
 
 const perDoor = Math.floor(CARDS / READERS);
-const driver = await SwipeDriver.connect(
+// The measured path's two ends (pty writes, firmware subscriber) in a process of their own.
+const driver = await SwipeProbe.start(
   broker.url,
   SITE,
-  ptys.map((p, k) => ({ doorId: doorId(k), devicePath: p.deviceSide, pickCard: () => cardOf(k + READERS * Math.floor(Math.random() * perDoor)) })),
+  ptys.map((p, k) => ({ doorId: doorId(k), devicePath: p.deviceSide, cards: { base: Number(cardOf(k)), stride: READERS, count: perDoor } })),
   COMMAND_TTL_MS,
 );
 driver.abortIf = () => gatewayExit;
@@ -125,11 +128,11 @@ async function measure(name: string, plan: LoopPlan, beside: () => Promise<strin
   log(`phase ${name}`);
   const sent0 = driver.sent;
   const refused0 = driver.refused;
-  driver.begin();
+  await driver.begin();
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
   const log0 = logSize(logFile);
-  const cpu0 = { gateway: cpuSecondsOf(gateway.pid), platform: cpuSecondsOf(platform.pid), bench: process.cpuUsage(), at: performance.now() };
+  const cpu0 = { gateway: cpuSecondsOf(gateway.pid), platform: cpuSecondsOf(platform.pid), probe: cpuSecondsOf(driver.pid), bench: process.cpuUsage(), at: performance.now() };
   const [loop, notes] = await Promise.all([driver.openLoop(plan), beside()]);
   const noPulse = await driver.drain(DRAIN_MS);
   lag.disable();
@@ -137,9 +140,9 @@ async function measure(name: string, plan: LoopPlan, beside: () => Promise<strin
   const benchCpu = process.cpuUsage(cpu0.bench);
   const pct = (seconds: number) => `${((100 * seconds) / wall).toFixed(0)} %`;
   notes.push(
-    `${loop.swipes} swipes in ${(loop.ms / 1000).toFixed(1)} s; CPU over the phase: lintel run ${pct(cpuSecondsOf(gateway.pid) - cpu0.gateway)}, platform ${pct(cpuSecondsOf(platform.pid) - cpu0.platform)}, bench ${pct((benchCpu.user + benchCpu.system) / 1e6)} (of one core)`,
+    `${loop.swipes} swipes in ${(loop.ms / 1000).toFixed(1)} s; CPU over the phase: lintel run ${pct(cpuSecondsOf(gateway.pid) - cpu0.gateway)}, platform ${pct(cpuSecondsOf(platform.pid) - cpu0.platform)}, swipe probe ${pct(cpuSecondsOf(driver.pid) - cpu0.probe)}, bench ${pct((benchCpu.user + benchCpu.system) / 1e6)} (of one core)`,
     `${driver.lateOpens} pulses arrived over ${COMMAND_TTL_MS / 1000} s (the command lifetime) after their swipe with expiresAt still ahead: doors the firmware opens that late`,
-    `bench's own event loop delay (what could stamp an arrival late): p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`,
+    `swipe probe's event loop delay (what could stamp an arrival late): p99 ${driver.loopDelay.p99Ms.toFixed(1)} ms, max ${driver.loopDelay.maxMs.toFixed(1)} ms; the bench's own (off the measured path): p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`,
   );
   const gc = gcNote(gcBetween(logFile, log0, logSize(logFile)), wall);
   if (gc !== null) notes.push(gc);
