@@ -11,6 +11,7 @@
  * (the plan's `until` turned true here) and "abort" (`abortIf` said the gateway is gone).
  */
 import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { alive, spawnTracked } from './hardening-procs.js';
 import type { LoopPlan } from './hardening-swipes.js';
 
@@ -50,7 +51,8 @@ export interface Drained {
   loopDelay: ProbeLoopDelay;
 }
 
-const PROBE = new URL('./swipe-probe.js', import.meta.url).pathname;
+/** The built probe, from this file compiled into dist/bench/ or run as TypeScript by a test. */
+const PROBE = join(import.meta.dirname, import.meta.dirname.includes('/dist/') ? '.' : '../dist/bench', 'swipe-probe.js');
 /** How often the bench looks at `until` and `abortIf` while the probe runs a phase. */
 const POLL_MS = 20;
 
