@@ -25,7 +25,6 @@ import { spawnSync } from 'node:child_process';
 import { gcBetween, gcNote, logSize } from './gc-trace.js';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
@@ -34,7 +33,7 @@ import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked,
 import { logSummary, printReport, tail, type PhaseResult } from './hardening-report.js';
 import type { LoopPlan } from './hardening-swipes.js';
 import { SwipeProbe } from './swipe-probe-client.js';
-import { percentiles } from './stats.js';
+import { loopLateness, percentiles, startLoopDelay } from './stats.js';
 import { STATUS_EVERY_MS } from '../src/upstream/worker/protocol.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -142,8 +141,7 @@ async function measure(name: string, plan: LoopPlan, beside: () => Promise<strin
   const sent0 = probes.map((p) => p.sent);
   const refused0 = probes.map((p) => p.refused);
   for (const p of probes) await p.begin();
-  const lag = monitorEventLoopDelay({ resolution: 10 }); // as the probe's (bench/swipe-probe.ts)
-  lag.enable();
+  const lag = startLoopDelay();
   const log0 = logSize(logFile);
   const cpu0 = { gateway: cpuSecondsOf(gateway.pid), platform: cpuSecondsOf(platform.pid), probes: probes.map((p) => cpuSecondsOf(p.pid)), bench: process.cpuUsage(), at: performance.now() };
   let measuredDone = false;
@@ -160,11 +158,11 @@ async function measure(name: string, plan: LoopPlan, beside: () => Promise<strin
   notes.push(
     `${loop.swipes} measured swipes in ${(loop.ms / 1000).toFixed(1)} s${loadLoop === null ? '' : ` + ${loadLoop.swipes} load swipes over ${READERS - 1} readers`}; CPU over the phase: lintel run ${pct(cpuSecondsOf(gateway.pid) - cpu0.gateway)}, platform ${pct(cpuSecondsOf(platform.pid) - cpu0.platform)}, ${probeCpu}, bench ${pct((benchCpu.user + benchCpu.system) / 1e6)} (of one core)`,
     `${probes.map((p) => p.lateOpens).join(' + ')} pulses arrived over ${COMMAND_TTL_MS / 1000} s (the command lifetime) after their swipe with expiresAt still ahead: doors the firmware opens that late`,
-    `swipe probe's event loop delay (what could stamp an arrival late): ${delay(driver.loopDelay)}; the bench's own (off the measured path): ${delay({ p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 })}`,
+    `swipe probe's event loop lateness (what could stamp an arrival late; 10 ms samples): ${delay(driver.loopDelay)}; the bench's own (off the measured path): ${delay(loopLateness(lag))}`,
   );
   if (load !== undefined) {
     const l = loader.taken().length > 0 ? percentiles(loader.taken()) : { p50: NaN, p99: NaN, max: NaN };
-    notes.push(`load readers, stamped by the load probe (not in the table): p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}, ${missing[1]} without pulse; its loop delay ${delay(loader.loopDelay)}`);
+    notes.push(`load readers, stamped by the load probe (not in the table): p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}, ${missing[1]} without pulse; its loop lateness ${delay(loader.loopDelay)}`);
   }
   const gc = gcNote(gcBetween(logFile, log0, logSize(logFile)), wall);
   if (gc !== null) notes.push(gc);

@@ -29,7 +29,7 @@ export interface ProbeCounters {
   lateOpens: number;
 }
 
-/** The probe's own event-loop delay since begin(): what could still stamp an arrival late. */
+/** How late the probe's own loop ran since begin() (bench/stats.ts loopLateness): what could still stamp an arrival late. */
 export interface ProbeLoopDelay {
   p99Ms: number;
   maxMs: number;

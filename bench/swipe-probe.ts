@@ -10,9 +10,10 @@
  * crosses processes. It exits when the bench goes (the channel closes), however the bench ends.
  * Started by the bench: node dist/bench/swipe-probe.js (with an IPC channel).
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Drained, FromProbe, ProbeCounters, ToProbe } from './swipe-probe-client.js';
 import { SwipeDriver } from './hardening-swipes.js';
+import { loopLateness, startLoopDelay } from './stats.js';
 
 if (process.send === undefined) {
   console.error('swipe-probe.js is started by the hardening bench, with an IPC channel');
@@ -48,12 +49,7 @@ async function run(m: Exclude<ToProbe, { op: 'enough' } | { op: 'abort' }>): Pro
     case 'begin':
       ready().begin();
       lag?.disable();
-      // A 10 ms sampling timer: at 1 ms (what the bench ran on its own loop) the histogram's ~840
-      // wakeups/s cost 1.8 % of a core idle, more than 100 swipes/s here, and a process that wakes
-      // that often competes for the two cores with the gateway it measures. A stall still shows
-      // as one late sample of its length.
-      lag = monitorEventLoopDelay({ resolution: 10 });
-      lag.enable();
+      lag = startLoopDelay();
       return null;
     case 'openLoop':
       enough = false;
@@ -61,7 +57,7 @@ async function run(m: Exclude<ToProbe, { op: 'enough' } | { op: 'abort' }>): Pro
     case 'drain': {
       const missing = await ready().drain(m.timeoutMs);
       lag?.disable();
-      const loopDelay = lag === null ? { p99Ms: NaN, maxMs: NaN } : { p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 };
+      const loopDelay = lag === null ? { p99Ms: NaN, maxMs: NaN } : loopLateness(lag);
       return { missing, samples: ready().taken(), loopDelay } satisfies Drained;
     }
     case 'close':
