@@ -1,7 +1,9 @@
 /**
  * The hardening bench's table: each phase's swipe → pulse figures beside issue 9's targets
- * (p99 ≤ 2× the idle p99 of the same run, max ≤ 50 ms, 0 audit rows lost), PASS or MISS.
+ * (p99 ≤ 2× the idle p99 of the same run, max ≤ 50 ms, 0 audit rows lost), PASS or MISS, and
+ * what the gateway's own log says beside them.
  */
+import { readFileSync } from 'node:fs';
 import { percentiles } from './stats.js';
 
 export const MAX_TARGET_MS = 50;
@@ -82,4 +84,27 @@ export function printReport(header: string[], results: PhaseResult[], footer: st
   for (const line of footer) console.log(line);
   console.log(`\n  targets missed: ${missed} of ${3 * results.length - 1}`);
   return missed;
+}
+
+/** The log's last lines other than per-read decisions (those say nothing about why it ended). */
+export function tail(file: string, lines: number): string {
+  return readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => !l.includes('"msg":"decision"')).slice(-lines).map((l) => `  ${l.slice(0, 300)}`).join('\n');
+}
+
+/** What the gateway itself logged at warn and above, by message: the why behind a miss. */
+export function logSummary(file: string): string[] {
+  const counts = new Map<string, number>();
+  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string };
+      if ((entry.level ?? 0) >= 50) count(`error: ${entry.msg}`);
+      else if ((entry.level ?? 0) >= 40) count(`warn: ${entry.msg}`);
+    } catch {
+      count(`not JSON: ${line.slice(0, 100)}`);
+    }
+  }
+  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return top.length === 0 ? ['  gateway log: nothing at warn or above'] : ['  gateway log, warn and above:', ...top.map(([msg, n]) => `    ${n} × ${msg}`)];
 }

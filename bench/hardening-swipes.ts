@@ -1,7 +1,8 @@
 /**
- * The hardware on both sides of the gateway, in the bench process: it writes card lines into the
- * readers' ptys and subscribes as the doors' firmware. Both ends share one monotonic clock
- * (process.hrtime), so a sample is swipe written → pulse command received, nothing else.
+ * The hardware on both sides of the gateway: it writes card lines into the readers' ptys and
+ * subscribes as the doors' firmware. Both ends share one monotonic clock (process.hrtime), so a
+ * sample is swipe written → pulse command received, nothing else. The hardening bench runs it in
+ * a process that does nothing else (bench/swipe-probe.ts); bench/scale.ts in its own process.
  *
  * Open loop: swipes are written on a fixed schedule whether or not earlier ones were answered,
  * as people arrive at doors. A gateway that stalls for 5 s is charged 5 s for every read that
@@ -73,7 +74,10 @@ export class SwipeDriver {
 
   /** `commandTtlMs`: the doors' configured command lifetime (to tell a late opening). */
   static async connect(brokerUrl: string, siteId: string, readers: readonly ReaderEnd[], commandTtlMs: number): Promise<SwipeDriver> {
-    const sub = await mqtt.connectAsync(brokerUrl, { protocolVersion: 5, reconnectPeriod: 0 });
+    // A no-op trace, as the gateway's client has (src/doors/mqtt-options.ts): MQTT.js's disabled
+    // `debug` still allocates per packet, ~4 packets a pulse here, and collections delay stamps.
+    const log = /mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => {} };
+    const sub = await mqtt.connectAsync(brokerUrl, { protocolVersion: 5, reconnectPeriod: 0, ...log });
     (sub.stream as Socket).setNoDelay(true); // as door firmware does (lwIP TCP_NODELAY)
     const driver = new SwipeDriver(sub, readers, siteId, commandTtlMs);
     await sub.subscribeAsync([...driver.doorOfTopic.keys()], { qos: 1 });

@@ -6,10 +6,13 @@
  *   (a) lock another process holds the SQLite write lock for 10 s; 1,000 swipes inside it
  *   (b) import a 20,000-row `lintel cards import` runs; swipes until the gateway shows it applied
  *   (c) load  500 swipes/s over 20 readers while the platform sends 200 signed callbacks/s
+ *             (measured: reader 0's 100/s, as in every phase; the other 400/s are load)
  *   idle again at the end, to show how far machine noise moved the baseline within the run
  * Targets: p99 ≤ 2× the idle p99, max ≤ 50 ms, 0 audit rows lost (rows in SQLite vs swipes).
- * The bench process writes the ptys and is the doors' subscriber, on one monotonic clock; the
- * platform (callback signing, HTTP) runs in its own process (bench/hardening-load.ts).
+ * A probe process that does nothing else writes the measured pty and is its door's subscriber,
+ * on one monotonic clock (bench/swipe-probe.ts); a second one plays (c)'s other readers; the
+ * platform (callback signing, HTTP) runs in its own process (bench/hardening-load.ts); this
+ * process only steers the phases, polls the gateway and counts audit rows.
  *
  * Run: npm run build && node dist/bench/hardening.js
  * Env: CARDS=1000000 IMPORT_ROWS=20000 READS=1000 LOCK_SEC=10 LOAD_SEC=20 DEADLINE_SEC=540;
@@ -20,16 +23,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { gcBetween, gcNote, logSize } from './gc-trace.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
 import { SITE, TOKEN, cardOf, countAudit, dbFileOf, doorId, fetchStatus, readerId, runCardImport, settleAudit, spawnGateway, waitForHealthy, writeCardCsv, writeConfig } from './hardening-data.js';
 import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
-import { printReport, type PhaseResult } from './hardening-report.js';
-import { SwipeDriver, type LoopPlan } from './hardening-swipes.js';
+import { logSummary, printReport, tail, type PhaseResult } from './hardening-report.js';
+import type { LoopPlan } from './hardening-swipes.js';
+import { SwipeProbe } from './swipe-probe-client.js';
+import { loopLateness, percentiles, startLoopDelay } from './stats.js';
 import { STATUS_EVERY_MS } from '../src/upstream/worker/protocol.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -42,8 +46,10 @@ const READERS = 20;
 const RESOURCES = 50;
 const LOAD_SWIPES_PER_SEC = 500;
 const CALLBACKS_PER_SEC = 200;
-/** One reader's rate outside the load phase: 1,000 swipes in 10 s, the length of the held lock. */
+/** The measured reader's rate in every phase: 1,000 swipes in 10 s, the length of the held lock. */
 const PHASE_RATE = Math.max(100, Math.ceil(READS / LOCK_SEC));
+/** (c)'s other card lines, over the other 19 readers: 500/s in all with the measured ones. */
+const LOAD_RATE = Math.max(0, LOAD_SWIPES_PER_SEC - PHASE_RATE);
 /** A swipe with no pulse after this is counted as a door that never opened. */
 const DRAIN_MS = 30_000;
 /** The doors' command lifetime: the config's default (commandTtlMs), which the bench's config keeps. */
@@ -104,47 +110,67 @@ const readyMs = performance.now() - startedAt;
 const readyMem = memoryOf(gateway.pid);
 log(`lintel run healthy after ${(readyMs / 1000).toFixed(1)} s, RSS ${readyMem?.rssMb.toFixed(0)} MB`);
 
+// The measured path's two ends (reader 0's pty writes, door 0's firmware) in a process that does
+// nothing else and the same in every phase; (c)'s load lines and their doors' firmware (readers
+// 1–19) in a second such process, so the load costs the measuring one nothing but the machine.
 const perDoor = Math.floor(CARDS / READERS);
-const driver = await SwipeDriver.connect(
-  broker.url,
-  SITE,
-  ptys.map((p, k) => ({ doorId: doorId(k), devicePath: p.deviceSide, pickCard: () => cardOf(k + READERS * Math.floor(Math.random() * perDoor)) })),
-  COMMAND_TTL_MS,
-);
-driver.abortIf = () => gatewayExit;
-await driver.warmUp(50);
+const startProbe = async (from: number, to: number) => {
+  const readers = ptys.slice(from, to).map((p, j) => ({ doorId: doorId(from + j), devicePath: p.deviceSide, cards: { base: Number(cardOf(from + j)), stride: READERS, count: perDoor } }));
+  const probe = await SwipeProbe.start(broker.url, SITE, readers, COMMAND_TTL_MS);
+  probe.abortIf = () => gatewayExit;
+  return probe;
+};
+const driver = await startProbe(0, 1);
+const loader = await startProbe(1, READERS);
+await Promise.all([driver.warmUp(50), loader.warmUp(50)]);
 let auditBase = await settleAudit(dbFile, Number.POSITIVE_INFINITY, 10_000);
 const auditStart = auditBase;
-const sentStart = driver.sent;
+const sentStart = driver.sent + loader.sent;
+const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
 
-/** One phase: the swipes of `plan`, with `beside` running meanwhile; then every pulse and audit row. */
-async function measure(name: string, plan: LoopPlan, beside: () => Promise<string[]> = async () => []): Promise<PhaseResult> {
+/**
+ * One phase: the measured swipes of `plan`, with `beside` running meanwhile and, given `load`,
+ * the load probe's swipes for at least as long; then every pulse (both probes) and audit row.
+ */
+async function measure(name: string, plan: LoopPlan, beside: () => Promise<string[]> = async () => [], load?: Omit<LoopPlan, 'until'>): Promise<PhaseResult> {
   log(`phase ${name}`);
-  const sent0 = driver.sent;
-  const refused0 = driver.refused;
-  driver.begin();
-  const lag = monitorEventLoopDelay({ resolution: 1 });
-  lag.enable();
+  const probes = load === undefined ? [driver] : [driver, loader];
+  const sent0 = probes.map((p) => p.sent);
+  const refused0 = probes.map((p) => p.refused);
+  for (const p of probes) await p.begin();
+  const lag = startLoopDelay();
   const log0 = logSize(logFile);
-  const cpu0 = { gateway: cpuSecondsOf(gateway.pid), platform: cpuSecondsOf(platform.pid), bench: process.cpuUsage(), at: performance.now() };
-  const [loop, notes] = await Promise.all([driver.openLoop(plan), beside()]);
-  const noPulse = await driver.drain(DRAIN_MS);
+  const cpu0 = { gateway: cpuSecondsOf(gateway.pid), platform: cpuSecondsOf(platform.pid), probes: probes.map((p) => cpuSecondsOf(p.pid)), bench: process.cpuUsage(), at: performance.now() };
+  let measuredDone = false;
+  const measured = driver.openLoop(plan).finally(() => (measuredDone = true));
+  const loading = load === undefined ? null : loader.openLoop({ ...load, until: () => measuredDone });
+  const [loop, notes, loadLoop] = await Promise.all([measured, beside(), loading]);
+  const missing = await Promise.all(probes.map((p) => p.drain(DRAIN_MS)));
   lag.disable();
   const wall = (performance.now() - cpu0.at) / 1000;
   const benchCpu = process.cpuUsage(cpu0.bench);
   const pct = (seconds: number) => `${((100 * seconds) / wall).toFixed(0)} %`;
+  const probeCpu = probes.map((p, i) => `${i === 0 ? 'swipe probe' : 'load probe'} ${pct(cpuSecondsOf(p.pid) - cpu0.probes[i]!)}`).join(', ');
+  const delay = (d: { p99Ms: number; maxMs: number }) => `p99 ${d.p99Ms.toFixed(1)} ms, max ${d.maxMs.toFixed(1)} ms`;
   notes.push(
-    `${loop.swipes} swipes in ${(loop.ms / 1000).toFixed(1)} s; CPU over the phase: lintel run ${pct(cpuSecondsOf(gateway.pid) - cpu0.gateway)}, platform ${pct(cpuSecondsOf(platform.pid) - cpu0.platform)}, bench ${pct((benchCpu.user + benchCpu.system) / 1e6)} (of one core)`,
-    `${driver.lateOpens} pulses arrived over ${COMMAND_TTL_MS / 1000} s (the command lifetime) after their swipe with expiresAt still ahead: doors the firmware opens that late`,
-    `bench's own event loop delay (what could stamp an arrival late): p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`,
+    `${loop.swipes} measured swipes in ${(loop.ms / 1000).toFixed(1)} s${loadLoop === null ? '' : ` + ${loadLoop.swipes} load swipes over ${READERS - 1} readers`}; CPU over the phase: lintel run ${pct(cpuSecondsOf(gateway.pid) - cpu0.gateway)}, platform ${pct(cpuSecondsOf(platform.pid) - cpu0.platform)}, ${probeCpu}, bench ${pct((benchCpu.user + benchCpu.system) / 1e6)} (of one core)`,
+    `${probes.map((p) => p.lateOpens).join(' + ')} pulses arrived over ${COMMAND_TTL_MS / 1000} s (the command lifetime) after their swipe with expiresAt still ahead: doors the firmware opens that late`,
+    `swipe probe's event loop lateness (what could stamp an arrival late; 10 ms samples): ${delay(driver.loopDelay)}; the bench's own (off the measured path): ${delay(loopLateness(lag))}`,
   );
+  if (load !== undefined) {
+    const l = loader.taken().length > 0 ? percentiles(loader.taken()) : { p50: NaN, p99: NaN, max: NaN };
+    notes.push(`load readers, stamped by the load probe (not in the table): p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}, ${missing[1]} without pulse; its loop lateness ${delay(loader.loopDelay)}`);
+  }
   const gc = gcNote(gcBetween(logFile, log0, logSize(logFile)), wall);
   if (gc !== null) notes.push(gc);
-  const swipes = driver.sent - sent0;
+  // Every line written is a read the gateway must audit, the load's included.
+  const swipes = probes.reduce((n, p, i) => n + p.sent - sent0[i]!, 0);
   const found = (await settleAudit(dbFile, auditBase + swipes, 30_000)) - auditBase;
   auditBase += found;
   if (gatewayExit !== null) throw new Error(`phase ${name}: ${gatewayExit}`);
-  return { name, samples: driver.taken(), swipes, noPulse, refused: driver.refused - refused0, auditExpected: swipes, auditFound: found, notes };
+  const noPulse = missing.reduce((a, b) => a + b, 0);
+  const refused = probes.reduce((n, p, i) => n + p.refused - refused0[i]!, 0);
+  return { name, samples: driver.taken(), swipes, noPulse, refused, auditExpected: swipes, auditFound: found, notes };
 }
 
 const oneReader = { readers: [0], perSec: PHASE_RATE, minReads: READS, maxMs: 120_000 };
@@ -165,15 +191,17 @@ if (PHASES.has('a')) {
   );
 }
 
-// (c) The load profile: every reader busy while the platform's callbacks arrive.
+// (c) The load profile: every reader busy while the platform's callbacks arrive. The measured
+// reader keeps its rate; the load probe writes the rest of the 500/s over the other 19.
 if (PHASES.has('c')) {
   const before = (await fetchStatus(httpPort))?.upstream?.detail.callbacks?.accepted ?? 0;
   platform.stdin?.write(`go ${CALLBACKS_PER_SEC} ${LOAD_SEC * 1000}\n`);
   await platformLines.next((l) => l === 'started', 10_000, 'platform simulator');
-  const all = Array.from({ length: READERS }, (_, k) => k);
+  const others = Array.from({ length: READERS - 1 }, (_, j) => j);
+  const loadPlan = { readers: others, perSec: LOAD_RATE, minReads: 0, minMs: LOAD_SEC * 1000, maxMs: LOAD_SEC * 1000 + 60_000 };
   results.set(
     'c',
-    await measure(`(c) ${LOAD_SWIPES_PER_SEC}/s × ${READERS} readers + ${CALLBACKS_PER_SEC} cb/s`, { readers: all, perSec: LOAD_SWIPES_PER_SEC, minReads: READS, minMs: LOAD_SEC * 1000, maxMs: LOAD_SEC * 1000 + 60_000 }, async () => {
+    await measure(`(c) ${LOAD_SWIPES_PER_SEC}/s × ${READERS} readers + ${CALLBACKS_PER_SEC} cb/s`, { ...oneReader, minMs: LOAD_SEC * 1000, maxMs: LOAD_SEC * 1000 + 60_000 }, async () => {
       const done = JSON.parse((await platformLines.next((l) => l.startsWith('done '), LOAD_SEC * 1000 + 60_000, 'platform simulator')).slice(5)) as {
         subscriptions: number; created: number; sentMs: number; callbacks: number; ok: number; failed: number;
       };
@@ -184,7 +212,7 @@ if (PHASES.has('c')) {
         `platform: ${done.created} appointments in ${(done.sentMs / 1000).toFixed(1)} s → ${done.callbacks} signed callbacks to ${done.subscriptions} subscription(s) (${((done.callbacks * 1000) / done.sentMs).toFixed(0)}/s), ${done.ok} answered 2xx, ${done.failed} not`,
         `gateway accepted ${after - before} callbacks in the phase (its own counter)`,
       ];
-    }),
+    }, loadPlan),
   );
 }
 
@@ -226,8 +254,9 @@ if (PHASES.has('end')) {
 const peakMem = memoryOf(gateway.pid);
 const stopped = await stopChild(gateway, 20_000);
 const auditEnd = countAudit(dbFile);
-const measuredSwipes = driver.sent - sentStart;
+const allSwipes = driver.sent + loader.sent - sentStart;
 await driver.close();
+await loader.close();
 platform.stdin?.end();
 await stopChild(platform, 5000);
 for (const p of ptys) await p.stop();
@@ -242,36 +271,13 @@ const missed = printReport(
     `hardening bench (issue 9): lintel run ${commit}, ${CARDS.toLocaleString('en')} cards + ${CARDS.toLocaleString('en')} grants, ${READERS} serial readers (socat ptys), mosquitto MQTT 5, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     `  base import ${(baseImport.ms / 1000).toFixed(1)} s (peak ${baseImport.peakMb?.toFixed(0)} MB); healthy ${(readyMs / 1000).toFixed(1)} s after start; RSS ${readyMem?.rssMb.toFixed(0)} MB when healthy, ${peakMem?.rssMb.toFixed(0)} MB at the end, peak ${peakMem?.peakMb.toFixed(0)} MB`,
     `  load average (1 min) ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end (other work on this machine colours every figure)`,
-    `  swipe → pulse: open loop, ${PHASE_RATE}/s on one reader outside (c); uniformly random granted cards; pulses matched per door in order`,
+    `  swipe → pulse: open loop, ${PHASE_RATE}/s on one reader in every phase, written and stamped by a probe process that does nothing else; in (c) a second one writes ${LOAD_RATE}/s over the other ${READERS - 1}; uniformly random granted cards; pulses matched per door in order`,
   ],
   shown,
   [
-    `  after the run (SIGTERM: ${stopped === 'exited' ? 'exited' : 'did not exit in 20 s, SIGKILL'}): ${auditEnd - auditStart} audit rows for ${measuredSwipes} measured swipes (${measuredSwipes - (auditEnd - auditStart)} lost); pulses for no swipe: ${driver.unexpected}`,
+    `  after the run (SIGTERM: ${stopped === 'exited' ? 'exited' : 'did not exit in 20 s, SIGKILL'}): ${auditEnd - auditStart} audit rows for ${allSwipes} swipes after the warm-up, load included (${allSwipes - (auditEnd - auditStart)} lost); pulses for no swipe: ${driver.unexpected + loader.unexpected}`,
     ...logSummary(logFile),
   ],
 );
 // Explicit: a handle some library left open must not keep a finished bench waiting for its deadline.
 process.exit(process.env.HARDENING_STRICT === '1' && missed > 0 ? 3 : 0);
-
-/** The log's last lines other than per-read decisions (those say nothing about why it ended). */
-function tail(file: string, lines: number): string {
-  return readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => !l.includes('"msg":"decision"')).slice(-lines).map((l) => `  ${l.slice(0, 300)}`).join('\n');
-}
-
-/** What the gateway itself logged at warn and above, by message: the why behind a miss. */
-function logSummary(file: string): string[] {
-  const counts = new Map<string, number>();
-  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string };
-      if ((entry.level ?? 0) >= 50) count(`error: ${entry.msg}`);
-      else if ((entry.level ?? 0) >= 40) count(`warn: ${entry.msg}`);
-    } catch {
-      count(`not JSON: ${line.slice(0, 100)}`);
-    }
-  }
-  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8);
-  return top.length === 0 ? ['  gateway log: nothing at warn or above'] : ['  gateway log, warn and above:', ...top.map(([msg, n]) => `    ${n} × ${msg}`)];
-}
