@@ -7,7 +7,7 @@ import { adoptUnlocatedSubscriptions } from '../store/upstream-state.js';
 import type { ReconcileReport } from '../upstream/reconciler.js';
 import type { UpstreamLink } from '../upstream/upstream-link.js';
 import { UpstreamThread } from '../upstream/upstream-thread-host.js';
-import { unsubscribeLocation } from '../upstream/unsubscribe.js';
+import { unsubscribeLocation, unsubscribeStored } from '../upstream/unsubscribe.js';
 import type { FilesPart } from './files-part.js';
 import type { ConfigChange, Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
@@ -63,6 +63,8 @@ export class UpstreamPart implements Part, LocationLinks {
     if (adopted > 0) logger.info({ location: this.locations[0]!.id, subscriptions: adopted }, 'stored platform subscriptions assigned to the first location');
     for (const loc of this.locations) {
       if (loc.connection !== 'disconnected') continue;
+      // Subscriptions its link left when it last ran: deleted behind the start, never waited for.
+      if (loc.upstream) unsubscribeStored({ store, upstream: loc.upstream, token: this.tokenOf(loc.upstream), location: loc.id, clock: ctx.clock, logger });
       if (loc.onDisconnect === 'keep') {
         logger.info({ location: loc.id }, 'location disconnected: access already granted stays until it ends; nothing new is granted');
         continue;

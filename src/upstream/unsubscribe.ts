@@ -3,7 +3,9 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { UpstreamClient } from './client.js';
+import type { UpstreamConfig } from '../config/schema.js';
+import { UpstreamClient } from './client.js';
+import { UpstreamHealth } from './health.js';
 
 /*
  * A location disconnected by a reload (parts/upstream-part.ts): once its link's thread has
@@ -15,6 +17,8 @@ import type { UpstreamClient } from './client.js';
  * is logged, and a failure changes nothing else. A subscription not deleted keeps its record: it
  * expires on its own, and a link started for the location again deletes it after subscribing
  * afresh (subscriptions.ts). A `pending` record has no platform id to delete; it expires too.
+ * A location found disconnected at start gets the same (unsubscribeStored): its link may have
+ * left subscriptions when it last ran, before a restart disconnected it.
  */
 
 /** The most a disconnect waits for the platform; the reload that disconnects waits for it too. */
@@ -74,4 +78,24 @@ export async function unsubscribeLocation(opts: UnsubscribeOptions): Promise<Uns
     logger.info({ location, deleted: report.deleted }, 'location disconnected: its platform subscriptions deleted');
   }
   return report;
+}
+
+/**
+ * At start, for a disconnected location: what its link left is deleted behind the start (never
+ * waited for), with a client of its own since no link runs. Nothing stored: no call at all.
+ */
+export function unsubscribeStored(opts: Omit<UnsubscribeOptions, 'client' | 'boundMs'> & { upstream: UpstreamConfig; token: string }): void {
+  const { upstream: up, token, store, clock, location, logger } = opts;
+  // A read that fails here is retried by unsubscribeLocation, which logs it: the start goes on either way.
+  let stored = true;
+  try {
+    stored = liveSubscriptions(store, clock.now(), location).some((s) => s.state !== 'pending');
+  } catch {
+    /* read again below */
+  }
+  if (!stored) return;
+  const client = new UpstreamClient({ baseUrl: up.baseUrl, token, requestTimeoutMs: up.requestTimeoutMs, clock, health: new UpstreamHealth(clock, token.length > 0) });
+  unsubscribeLocation({ store, client, location, clock, logger, boundMs: up.requestTimeoutMs }).catch((err: unknown) =>
+    logger.warn({ location, err: errorMessage(err) }, 'deleting a disconnected location\'s platform subscriptions failed'),
+  );
 }

@@ -77,12 +77,17 @@ describe('locations, end to end', () => {
     ]);
 
     // Disconnected, keep: the annex's link does not run; what it granted stays, nothing new is granted.
+    const annexSub = w.annex.liveSubscriptions()[0]!;
     await w.stop();
     await w.start(w.configFor({ connection: 'disconnected' }));
     await until('hq resubscribed', () => w.hq.liveSubscriptions().length === 1 && w.hq.liveSubscriptions()[0]!.subscriptionId !== hqSub.subscriptionId, 15_000);
-    // The headquarters' restart replaced its own subscription and left the annex's stored one alone.
-    expect(w.query<{ n: number }>("SELECT count(*) AS n FROM upstream_subscriptions WHERE location = 'annex'")).toEqual([{ n: 1 }]);
-    expect(w.annex.liveSubscriptions()).toHaveLength(1);
+    // The annex's subscription, left by its link when it last ran, is deleted at its own platform
+    // behind the start; the headquarters' restart deleted only its own.
+    await until('annex subscription deleted', () => w.query("SELECT 1 FROM upstream_subscriptions WHERE location = 'annex'").length === 0, 15_000);
+    const deletes = (sim: typeof w.hq) => sim.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path.split('/').pop(), r.status]);
+    expect(deletes(w.annex)).toEqual([[annexSub.subscriptionId, 204]]);
+    expect(deletes(w.hq)).toEqual([[hqSub.subscriptionId, 204]]);
+    expect(w.annex.liveSubscriptions()).toEqual([]);
     expect(await w.swipe('side-desk', '7340862')).toBe('granted');
     expect(await w.swipe('side-desk', '7340863')).toBe('granted');
     expect(await w.swipe('side-desk', '7340861')).toBe('granted');
@@ -96,7 +101,6 @@ describe('locations, end to end', () => {
     const subPut = await w.call('PUT', '/api/v1/subscriptions/PLAN-2', { ...sub, email: 'ana@example.com' });
     expect(subPut.status).toBe(409);
     expect(((await subPut.json()) as { error: { code: string } }).error.code).toBe('location_disconnected');
-    const annexSub = w.annex.liveSubscriptions()[0]!;
     const axBody = JSON.stringify({ subscriptionId: annexSub.subscriptionId, type: 'appointment.created', resourceId: 'R-AX', appointmentId: 'A-AX-2', dates: [new Date().toISOString().slice(0, 10)], occurredAt: new Date().toISOString() });
     const axRes = await fetch(annexSub.callUrl, {
       method: 'POST',
