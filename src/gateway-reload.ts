@@ -142,7 +142,8 @@ export class GatewayReloader {
       // Doors first in the store (names, added and removed rows), then in the relay (commit).
       if (plan.changedResources.length > 0 || plan.doorsChanged || plan.locations.revoke.length > 0) revoked = await this.applyMappingRetrying(plan);
     } catch (err) {
-      await detached?.restore();
+      // The reason the reload failed is what the operator needs to read; a restore that fails too is logged beside it.
+      await detached?.restore().catch((restoreErr: unknown) => t.logger.error({ err: errorMessage(restoreErr) }, 'a disconnected location\'s link could not be restarted after the failed reload; restart the gateway'));
       throw err;
     }
     t.commit(plan.config, tokens);

@@ -116,8 +116,9 @@ export class UpstreamPart implements Part, LocationLinks {
       this.unwatch.delete(id);
       stopped.push({ loc, thread });
     }
-    await Promise.all(stopped.map((s) => s.thread.stop()));
     const ctx = this.ctx!;
+    // Bounded (UpstreamThread.stop terminates a thread that does not end); a failure is logged, the reload goes on.
+    await Promise.all(stopped.map(({ loc, thread }) => thread.stop().catch((err: unknown) => ctx.logger.warn({ location: loc.id, err: errorMessage(err) }, 'the link of a disconnected location did not stop cleanly'))));
     return {
       restore: async () => {
         if (ctx.stopping()) return;
