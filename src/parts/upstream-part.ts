@@ -4,7 +4,7 @@ import type { StatusPart } from '../status-builder.js';
 import type { DetachedLinks, LocationLinks } from '../gateway-reload.js';
 import { logRevoked, revokeLocation } from '../store/location-revoke.js';
 import { adoptUnlocatedSubscriptions } from '../store/upstream-state.js';
-import type { ReconcileReport } from '../upstream/reconciler.js';
+import { sumReports, type ReconcileReport } from '../upstream/reconciler.js';
 import type { UpstreamLink } from '../upstream/upstream-link.js';
 import { UpstreamThread } from '../upstream/upstream-thread-host.js';
 import { unsubscribeLocation, unsubscribeStored } from '../upstream/unsubscribe.js';
@@ -12,6 +12,7 @@ import type { FilesPart } from './files-part.js';
 import type { ConfigChange, Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
 import { errorMessage } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
 import type { CallbackTarget } from '../http/webhook-fast-path.js';
 import { locationWebhookApp } from './upstream-webhooks.js';
 
@@ -42,6 +43,9 @@ export class UpstreamPart implements Part, LocationLinks {
   private readonly unwatch = new Map<string, () => void>();
   private locations: SiteLocation[] = [];
   private ctx: PartContext | null = null;
+  /** Made once per part and per location, not per reload: pino keeps a reference to each child for setLogLevel. */
+  private logger: Logger = silentLogger;
+  private readonly linkLoggers = new Map<string, Logger>();
   /** Location id by webhook path: fixed at start (locations are added or removed on a restart only, reload-locations.ts). */
   private byPath = new Map<string, string>();
   private committed: Array<() => void> = [];
@@ -56,7 +60,7 @@ export class UpstreamPart implements Part, LocationLinks {
     const cfg = ctx.config();
     this.locations = siteLocations(cfg);
     this.byPath = new Map(this.locations.flatMap((loc) => (loc.upstream ? webhookPaths(loc, this.locations).map((p): [string, string] => [p, loc.id]) : [])));
-    const logger = ctx.logger.child({ part: 'upstream' });
+    const logger = (this.logger = ctx.logger.child({ part: 'upstream' }));
     const { store } = this.store.site;
     // Subscriptions stored before locations existed are the first location's (where upstream moves to).
     const adopted = store.transact((tx) => adoptUnlocatedSubscriptions(tx, this.locations[0]!.id));
@@ -86,7 +90,7 @@ export class UpstreamPart implements Part, LocationLinks {
       config: locationView(cfg, loc),
       token,
       clock: ctx.clock,
-      logger: ctx.logger.child({ part: 'upstream', ...(loc.implicit ? {} : { location: loc.id }) }),
+      logger: this.linkLogger(ctx, loc),
       countFailure: (task) => ctx.metrics.backgroundErrors.inc({ task }),
       onCommitted: () => {
         for (const fn of this.committed) fn();
@@ -118,18 +122,24 @@ export class UpstreamPart implements Part, LocationLinks {
     }
     const ctx = this.ctx!;
     // Bounded (UpstreamThread.stop terminates a thread that does not end); a failure is logged, the reload goes on.
-    await Promise.all(stopped.map(({ loc, thread }) => thread.stop().catch((err: unknown) => ctx.logger.warn({ location: loc.id, err: errorMessage(err) }, 'the link of a disconnected location did not stop cleanly'))));
+    await Promise.all(stopped.map(({ loc, thread }) => thread.stop().catch((err: unknown) => this.logger.warn({ location: loc.id, err: errorMessage(err) }, 'the link of a disconnected location did not stop cleanly'))));
     return {
       restore: async () => {
         if (ctx.stopping()) return;
         for (const { loc, thread } of stopped) await this.startLink(ctx, ctx.config(), loc, thread.currentToken());
       },
       unsubscribe: async () => {
-        const logger = ctx.logger.child({ part: 'upstream' });
+        const { logger } = this;
         const { store } = this.store.site;
         await Promise.all(stopped.map(({ loc, thread }) => unsubscribeLocation({ store, client: thread.client, location: loc.id, clock: ctx.clock, logger, boundMs: loc.upstream.requestTimeoutMs })));
       },
     };
+  }
+
+  private linkLogger(ctx: PartContext, loc: SiteLocation): Logger {
+    let logger = this.linkLoggers.get(loc.id);
+    if (!logger) this.linkLoggers.set(loc.id, (logger = ctx.logger.child({ part: 'upstream', ...(loc.implicit ? {} : { location: loc.id }) })));
+    return logger;
   }
 
   /** The token when readable: a token file that faulted leaves the link disabled until a retry reads it. */
@@ -174,16 +184,7 @@ export class UpstreamPart implements Part, LocationLinks {
     const running = this.runningLinks();
     // A reload may have disconnected every location since start (or connect one later).
     if (running.length === 0) throw new Error('no booking link runs: every location with a platform is disconnected');
-    const reports = await Promise.all(running.map((l) => l.link.reconcileNow()));
-    const sum = (k: 'resources' | 'appointments' | 'changed' | 'failed') => reports.reduce((n, r) => n + r[k], 0);
-    return {
-      at: Math.max(...reports.map((r) => r.at)),
-      durationMs: Math.max(...reports.map((r) => r.durationMs)),
-      resources: sum('resources'),
-      appointments: sum('appointments'),
-      changed: sum('changed'),
-      failed: sum('failed'),
-    };
+    return sumReports(await Promise.all(running.map((l) => l.link.reconcileNow())));
   }
 
   /** Whether any location has a platform account: then the webhook paths are mounted (a disconnected one answers 404). */
@@ -273,7 +274,7 @@ export class UpstreamPart implements Part, LocationLinks {
     for (const [id, token] of change.upstreamTokens) this.links.get(id)?.setToken(token);
     const ctx = this.ctx;
     if (!ctx || ctx.stopping()) return;
-    const logger = ctx.logger.child({ part: 'upstream' });
+    const { logger } = this;
     for (const loc of next) {
       if (!isLinked(loc) || this.links.has(loc.id) || !this.locations.some((l) => l.id === loc.id)) continue;
       logger.info({ location: loc.id }, 'location connected by a reload: its link starts (subscribe and reconcile)');
