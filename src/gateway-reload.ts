@@ -1,10 +1,12 @@
 import { Counter } from 'prom-client';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { siteLocations } from './config/locations.js';
 import { planReload, type ReloadPlan } from './config/reload-plan.js';
 import type { Config } from './config/schema.js';
 import { resolveSecret } from './config/secret-files.js';
 import type { Metrics } from './metrics.js';
 import { syncFromConfig } from './store/doors.js';
+import { logRevoked, revokeLocation, type RevokeCounts } from './store/location-revoke.js';
 import { isSqliteBusy } from './store/sqlite-busy.js';
 import type { Store } from './store/store.js';
 import { rederiveFromConfig } from './upstream/booking-apply.js';
@@ -32,13 +34,33 @@ export interface ReloadTarget {
   readonly upstream: UpstreamLink | null;
   /** Every running platform link told of a mapping change, each of its own location's resources; null: no link runs. */
   readonly upstreamMapping: ((changed: string[], config: Config) => Promise<void>) | null;
+  /** The locations' links a reload stops (parts/upstream-part.ts); null: the gateway has no platform. */
+  readonly locationLinks: LocationLinks | null;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** False while starting or stopping: a reload then is refused, not half-applied. */
   running(): boolean;
-  /** Called once the new mapping is committed: the new running config (its doors go to the relay), and the token when re-read. */
-  commit(config: Config, token: string | null): void;
+  /**
+   * Called once the new mapping is committed: the new running config (its doors go to the relay,
+   * links of newly connected locations start), and the platform tokens re-read, by location id.
+   */
+  commit(config: Config, tokens: ReadonlyMap<string, string>): void;
+}
+
+/**
+ * A location disconnected by a reload: its link stops before anything is written, so that
+ * nothing it fetches lands after the revoke (and its callbacks 404 from that moment).
+ */
+export interface LocationLinks {
+  detach(ids: readonly string[]): Promise<DetachedLinks>;
+}
+
+export interface DetachedLinks {
+  /** The reload failed after all: the links run again as before (issue 9: a failed reload changes nothing). */
+  restore(): Promise<void>;
+  /** The reload committed: their subscriptions are deleted at the platform; best effort, bounded, logged, never throws. */
+  unsubscribe(): Promise<void>;
 }
 
 /**
@@ -109,35 +131,58 @@ export class GatewayReloader {
     const t = this.target;
     const plan = planReload(t.config, next);
     const problems = [...plan.problems];
-    let token: string | null = null;
-    if (plan.config.upstream && t.upstream) {
-      // Re-read on every reload, changed path or not: replacing the file's content is how a token is rotated.
-      const secret = resolveSecret(plan.config.upstream.token, plan.config.upstream.tokenFile);
-      if (secret && !secret.ok) problems.push(`upstream.tokenFile: ${secret.problem}`);
-      else if (secret) token = secret.text;
-    }
+    const tokens = this.readTokens(plan, problems);
     if (problems.length > 0) throw new ReloadRejected(problems);
 
-    // Doors first in the store (names, added and removed rows), then in the relay (commit).
-    if (plan.changedResources.length > 0 || plan.doorsChanged) await this.applyMappingRetrying(plan);
-    t.commit(plan.config, token);
+    // A disconnected location's link stops first: nothing it fetches may land after its revoke.
+    const { disconnect } = plan.locations;
+    const detached = t.locationLinks && disconnect.length > 0 ? await t.locationLinks.detach(disconnect) : null;
+    let revoked: Array<{ location: string; counts: RevokeCounts }> = [];
+    try {
+      // Doors first in the store (names, added and removed rows), then in the relay (commit).
+      if (plan.changedResources.length > 0 || plan.doorsChanged || plan.locations.revoke.length > 0) revoked = await this.applyMappingRetrying(plan);
+    } catch (err) {
+      // The reason the reload failed is what the operator needs to read; a restore that fails too is logged beside it.
+      await detached?.restore().catch((restoreErr: unknown) => t.logger.error({ err: errorMessage(restoreErr) }, 'a disconnected location\'s link could not be restarted after the failed reload; restart the gateway'));
+      throw err;
+    }
+    t.commit(plan.config, tokens);
+    for (const r of revoked) logRevoked(t.logger, r.location, r.counts);
+    const guard = { logger: t.logger, countFailure: (task: string) => t.metrics.backgroundErrors.inc({ task }) };
     const mapping = t.upstreamMapping;
     if (mapping && plan.changedResources.length > 0) {
       // The grants are re-derived and committed already; this resubscribes and fetches new resources.
-      await runGuarded('reload-resubscribe', () => mapping(plan.changedResources, plan.config), {
-        logger: t.logger,
-        countFailure: (task) => t.metrics.backgroundErrors.inc({ task }),
-      });
+      await runGuarded('reload-resubscribe', () => mapping(plan.changedResources, plan.config), guard);
     }
-    t.logger.info({ applied: plan.live, restartNeeded: plan.restart, changedResources: plan.changedResources }, 'configuration reloaded');
+    if (detached) await runGuarded('location-unsubscribe', () => detached.unsubscribe(), guard);
+    t.logger.info({ applied: plan.live, restartNeeded: plan.restart, changedResources: plan.changedResources, ...plan.locations }, 'configuration reloaded');
     return plan;
   }
 
-  private async applyMappingRetrying(plan: ReloadPlan): Promise<void> {
+  /**
+   * Every running or starting link's token, re-read on every reload, changed path or not:
+   * replacing the file's content is how a token is rotated. A token file that cannot be read
+   * refuses the reload (path-labelled into `problems`).
+   */
+  private readTokens(plan: ReloadPlan, problems: string[]): Map<string, string> {
+    const tokens = new Map<string, string>();
+    const declared = plan.config.locations !== undefined;
+    for (const loc of siteLocations(plan.config)) {
+      if (!loc.upstream || loc.connection !== 'connected') continue;
+      // The implicit location's token is read only while its link runs (adding the platform needs a restart).
+      if (!declared && !this.target.upstream) continue;
+      const secret = resolveSecret(loc.upstream.token, loc.upstream.tokenFile);
+      const path = declared ? `locations.${loc.id}.upstream.tokenFile` : 'upstream.tokenFile';
+      if (secret && !secret.ok) problems.push(`${path}: ${secret.problem}`);
+      else if (secret) tokens.set(loc.id, secret.text);
+    }
+    return tokens;
+  }
+
+  private async applyMappingRetrying(plan: ReloadPlan): Promise<Array<{ location: string; counts: RevokeCounts }>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        this.applyMapping(plan);
-        return;
+        return this.applyMapping(plan);
       } catch (err) {
         if (!isSqliteBusy(err) || attempt >= RELOAD_ATTEMPTS) throw err;
         const waitMs = backoffMs(attempt - 1, 250, 4000);
@@ -148,16 +193,23 @@ export class GatewayReloader {
   }
 
   /**
-   * One transaction: the running doors mapped to the new resources, and the booking grants of
-   * the changed resources re-derived. Both helpers' own transactions nest as savepoints, so a
-   * SQLITE_BUSY (or any failure) anywhere rolls both back: no partial write.
+   * One transaction: the running doors mapped to the new resources, the booking grants of the
+   * changed resources re-derived, and the revoke of each location just disconnected with
+   * `onDisconnect: revoke` (store/location-revoke.ts, the code the start runs). The helpers' own
+   * transactions nest as savepoints, so a SQLITE_BUSY (or any failure) anywhere rolls all back.
    */
-  private applyMapping(plan: ReloadPlan): void {
+  private applyMapping(plan: ReloadPlan): Array<{ location: string; counts: RevokeCounts }> {
     const { store, clock } = this.target;
     const cfg = plan.config;
-    store.transact(() => {
+    const now = clock.now();
+    const locations = siteLocations(cfg);
+    return store.transact(() => {
       syncFromConfig(store, cfg);
-      rederiveFromConfig(store, cfg, plan.changedResources, clock.now());
+      rederiveFromConfig(store, cfg, plan.changedResources, now);
+      return plan.locations.revoke.map((location) => {
+        const resources = (locations.find((l) => l.id === location)?.resources ?? []).map((r) => r.id);
+        return { location, counts: revokeLocation(store, { location, resources }, now) };
+      });
     });
   }
 }

@@ -23,7 +23,7 @@ import type { AuditLog } from './store/audit.js';
 import type { Store } from './store/store.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 import { systemClock, type Clock } from './util/clock.js';
-import { GatewayReloader, type ReloadTarget } from './gateway-reload.js';
+import { GatewayReloader, type LocationLinks, type ReloadTarget } from './gateway-reload.js';
 import { createLogger, setLogLevel, type Logger } from './util/log.js';
 import { createSystemdNotifier, type SystemdNotifier } from './util/systemd.js';
 import { VERSION } from './version.js';
@@ -100,12 +100,12 @@ export class Gateway implements ReloadTarget {
     return this.started && this.stopping === null;
   }
 
-  /** For the reloader, once the new mapping is committed: the new running config, and a re-read token. */
-  commit(config: Config, token: string | null): void {
+  /** For the reloader, once the new mapping is committed: the new running config, and the re-read tokens. */
+  commit(config: Config, tokens: ReadonlyMap<string, string>): void {
     const previous = this.config;
     if (config.log.level !== previous.log.level) setLogLevel(this.logger, config.log.level);
     this.config = config;
-    this.runner.reloaded({ config, previous, upstreamToken: token });
+    this.runner.reloaded({ config, previous, upstreamTokens: tokens });
   }
 
   /** SIGHUP: reads `file` and applies it (gateway-reload.ts); never throws, a rejection is logged and counted. */
@@ -188,6 +188,11 @@ export class Gateway implements ReloadTarget {
   get upstreamMapping(): ((changed: string[], config: Config) => Promise<void>) | null {
     const part = this.core.upstream;
     return part.link ? (changed, config) => part.mappingChanged(changed, config) : null;
+  }
+
+  /** For the reloader: the links a reload disconnects (parts/upstream-part.ts); null without any platform. */
+  get locationLinks(): LocationLinks | null {
+    return this.core.upstream.hasPlatform() ? this.core.upstream : null;
   }
 
   /** The operator's actions, as the console, the operator API and MQTT commands run them. */

@@ -1,4 +1,5 @@
 import { resourceDoors } from './access-model.js';
+import { planLocations, type LocationPlan } from './reload-locations.js';
 import type { Config, DoorConfig, ResourceConfig } from './schema.js';
 
 /**
@@ -27,6 +28,10 @@ import type { Config, DoorConfig, ResourceConfig } from './schema.js';
  * it in when built. A resource whose own doors, accessGroups or grace changed, or whose groups now
  * reach other doors (a zone or group edited under it), is in `changedResources`.
  *
+ * A location's connection, onDisconnect, name and token are live (reload-locations.ts): its
+ * link stops or starts, and a revoke runs, at the reload; locations added or removed and other
+ * `upstream` fields of a location need a restart.
+ *
  * A reload is refused as a whole when a live change cannot be applied to what runs: a door
  * removed while a running reader still reads for it (readers change only on a restart).
  */
@@ -48,6 +53,8 @@ export interface ReloadPlan {
    * accessModelOf(config) beside the running one and swaps it in whole.
    */
   rebuildIndex: boolean;
+  /** Locations whose link stops or starts, and those whose grants are revoked, at this reload. */
+  locations: Pick<LocationPlan, 'disconnect' | 'connect' | 'revoke'>;
   /** What runs after applying: the running config with only the live fields taken from the new one. */
   config: Config;
 }
@@ -64,12 +71,15 @@ const isModelPath = (path: string) => MODEL_SITE_PATHS.has(path) || MODEL_SECTIO
 export function planReload(running: Config, next: Config): ReloadPlan {
   const isDoorPath = (path: string) => isUnder(path, 'doors');
   const doors = planDoors(running, next);
+  const locations = planLocations(running, next);
   const bothUpstream = running.upstream !== undefined && next.upstream !== undefined;
   const isLive = (path: string) =>
     isUnder(path, 'resources') || path === 'log.level' || isModelPath(path) || (bothUpstream && LIVE_UPSTREAM.has(path));
-  const others = diffPaths(running, next).filter((p) => !isDoorPath(p));
-  const live = [...others.filter(isLive), ...doors.live].sort();
-  const restart = [...others.filter((p) => !isLive(p)), ...doors.restart].sort();
+  // With `locations` on both sides, planLocations names their paths; otherwise `locations` is one path (restart).
+  const byLocations = running.locations !== undefined && next.locations !== undefined;
+  const others = diffPaths(running, next).filter((p) => !isDoorPath(p) && !(byLocations && isUnder(p, 'locations')));
+  const live = [...others.filter(isLive), ...doors.live, ...locations.live].sort();
+  const restart = [...others.filter((p) => !isLive(p)), ...doors.restart, ...locations.restart].sort();
   const changed = [...live, ...restart].sort();
 
   const config: Config = {
@@ -83,6 +93,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     accessGroups: next.accessGroups,
     areas: next.areas,
     log: { ...running.log, level: next.log.level },
+    locations: locations.locations,
     upstream:
       running.upstream && next.upstream
         ? { ...running.upstream, token: next.upstream.token, tokenFile: next.upstream.tokenFile }
@@ -90,7 +101,8 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   };
   const changedResources = resourcesChanged(running, next);
   const rebuildIndex = others.some(isModelPath) || doors.model.length > 0;
-  return { changed, live, restart, problems: doors.problems, changedResources, doorsChanged: doors.relay.length > 0, rebuildIndex, config };
+  const { disconnect, connect, revoke } = locations;
+  return { changed, live, restart, problems: doors.problems, changedResources, doorsChanged: doors.relay.length > 0, rebuildIndex, locations: { disconnect, connect, revoke }, config };
 }
 
 /** Door fields a reload applies live in the relay and the store; every other door field needs a restart. */

@@ -69,7 +69,7 @@ export class ConsolePart implements Part {
         return 'forgiven';
       },
       // Every connected location's link (parts/upstream-part.ts), one report.
-      reconcile: upstream.link ? () => upstream.reconcileAll() : null,
+      reconcile: upstream.hasPlatform() ? () => upstream.reconcileAll() : null,
       alarms: () => this.alarmSource(),
       learn: decisions.learn,
       readerKnown: (reader) => ctx.config().readers.some((r) => r.id === reader),

@@ -59,8 +59,8 @@ export interface ConsoleMiddleware {
 export interface ConfigChange {
   readonly config: Config;
   readonly previous: Config;
-  /** The platform token as re-read by the reload (a rotated token file), or null when it was not. */
-  readonly upstreamToken: string | null;
+  /** The platform tokens as re-read by the reload (a rotated token file), by location id (config/locations.ts); none read: absent. */
+  readonly upstreamTokens: ReadonlyMap<string, string>;
 }
 
 export interface Part {

@@ -1,6 +1,7 @@
 import { deleteAppointment } from './appointments.js';
 import { recordChange } from './change-audit.js';
 import { prepareCached as cached } from './db.js';
+import type { Logger } from '../util/log.js';
 import type { Store } from './store.js';
 
 /*
@@ -9,7 +10,9 @@ import type { Store } from './store.js';
  * the seed's integration does). One Store.transact: the location's appointments, fetched and
  * pushed (`api:<id>`), with their booking grants, and its plan subscriptions ended now with
  * their person_groups rows. The index learns of it through the change_log triggers like of
- * any other write. Idempotent: a second pass finds nothing to delete and audits nothing.
+ * any other write. Idempotent: a second pass finds nothing to delete and audits nothing. It runs
+ * at start (parts/upstream-part.ts) and in the transaction of a reload that disconnects the
+ * location (gateway-reload.ts), after its link stopped.
  */
 
 export interface LocationRevoke {
@@ -54,4 +57,9 @@ export function revokeLocation(store: Store, loc: LocationRevoke, now: number): 
     }
     return counts;
   });
+}
+
+/** The one log line of a revoke, at start or at a reload (after the commit: a rolled-back attempt says nothing). */
+export function logRevoked(logger: Logger, location: string, counts: RevokeCounts): void {
+  logger.warn({ location, ...counts }, 'location disconnected with onDisconnect: revoke: its bookings, booking grants and plan subscriptions are revoked');
 }

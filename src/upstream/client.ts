@@ -103,9 +103,14 @@ export class UpstreamClient implements VisitVerifier {
   }
 
   /** 204; a 404 means it is already gone, which is what we wanted. */
-  async deleteSubscription(subscriptionId: string): Promise<void> {
+  /**
+   * `once`: a disconnect's last word (upstream/unsubscribe.ts): its own deadline, and tried even
+   * while backing off, since there is no later retry by this link.
+   */
+  async deleteSubscription(subscriptionId: string, once?: { timeoutMs: number }): Promise<void> {
     try {
-      await this.call('DELETE', `/API/external/booking/v1/subscriptions/${encodeURIComponent(subscriptionId)}`, undefined, null, 204, { notFoundOk: true });
+      const opt = once ? { notFoundOk: true, timeoutMs: once.timeoutMs, bypassGate: true } : { notFoundOk: true };
+      await this.call('DELETE', `/API/external/booking/v1/subscriptions/${encodeURIComponent(subscriptionId)}`, undefined, null, 204, opt);
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'not_found') return;
       throw err;

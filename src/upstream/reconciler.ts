@@ -24,6 +24,19 @@ export interface ReconcileReport {
   failed: number;
 }
 
+/** Several links' sweeps as one (the console's "reconcile now"): sums, the latest end and the longest sweep. */
+export function sumReports(reports: readonly ReconcileReport[]): ReconcileReport {
+  const sum = (k: 'resources' | 'appointments' | 'changed' | 'failed') => reports.reduce((n, r) => n + r[k], 0);
+  return {
+    at: Math.max(...reports.map((r) => r.at)),
+    durationMs: Math.max(...reports.map((r) => r.durationMs)),
+    resources: sum('resources'),
+    appointments: sum('appointments'),
+    changed: sum('changed'),
+    failed: sum('failed'),
+  };
+}
+
 type Outcome = { ok: true; result: ApplyResult } | { ok: false; error: string };
 
 /** Appointments ended this long ago are forgotten (their grants expired long before). */

@@ -46,6 +46,12 @@ export interface UpstreamThreadOptions {
   location?: { key: string; replayPrefix: string };
 }
 
+/** Threads spawned and not yet exited, in this process: a reload storm must not leak any (tests read it). */
+let liveThreads = 0;
+export function liveUpstreamThreads(): number {
+  return liveThreads;
+}
+
 /** Under vitest this file runs from src/ as TypeScript; a worker thread can only run the build in dist/. */
 export function threadEntry(): URL {
   return builtEntry('./worker/upstream-thread.js', import.meta.url);
@@ -106,6 +112,11 @@ export class UpstreamThread implements UpstreamLink {
     // A thread stuck in a fetch or a lock wait is terminated: its commits are in SQLite already.
     if ((await bounded('upstream thread', () => exited, STOP_WAIT_MS, this.opts.logger)) === 'timeout') await worker.terminate();
     this.answerAll(null);
+  }
+
+  /** The token it runs with (a reload that fails after stopping the link restarts it with the same). */
+  currentToken(): string {
+    return this.token;
   }
 
   setToken(token: string): void {
@@ -208,6 +219,8 @@ export class UpstreamThread implements UpstreamLink {
     };
     const worker = new Worker(this.opts.entry ?? threadEntry(), { workerData: init, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
     this.worker = worker;
+    liveThreads++;
+    worker.once('exit', () => liveThreads--);
     this.spawnedAt = this.opts.clock.now();
     this.down = null;
     worker.on('message', (msg: FromThread) => this.onMessage(msg));

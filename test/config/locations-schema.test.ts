@@ -81,13 +81,37 @@ describe('locations in the configuration', () => {
     expect(problemsOf({ ...two, locations: [{ ...two.locations[0], connection: 'paused' }, two.locations[1]] })[0]).toMatch(/^locations\[0\]\.connection: /);
   });
 
-  it('a change of a location needs a restart: the reload plan says so', () => {
+  it('a reload connects or disconnects a location live, with the revoke due; adding one or moving its platform needs a restart', () => {
     const running = parseConfig(two, 'site.yaml', '/');
-    const next = parseConfig({ ...two, locations: [two.locations[0], { ...two.locations[1], connection: 'connected' }] }, 'site.yaml', '/');
-    const plan = planReload(running, next);
-    expect(plan.restart).toEqual(['locations.annex.connection']);
-    expect(plan.live).toEqual([]);
-    expect(plan.config.locations).toEqual(running.locations);
+    const at = (annex: Record<string, unknown>, extra: Record<string, unknown>[] = []) =>
+      parseConfig({ ...two, locations: [two.locations[0], { ...two.locations[1], ...annex }, ...extra] }, 'site.yaml', '/');
+
+    const connect = planReload(running, at({ connection: 'connected' }));
+    expect(connect).toMatchObject({ live: ['locations.annex.connection'], restart: [], locations: { connect: ['annex'], disconnect: [], revoke: [] } });
+    expect(connect.config.locations?.[1]?.connection).toBe('connected');
+
+    // Back to disconnected with revoke: the link stops and the revoke runs at this reload.
+    const connected = at({ connection: 'connected' });
+    expect(planReload(connected, running)).toMatchObject({ live: ['locations.annex.connection'], locations: { connect: [], disconnect: ['annex'], revoke: ['annex'] } });
+    // keep → revoke while disconnected: the revoke the next start would run, now.
+    expect(planReload(at({ onDisconnect: 'keep' }), running)).toMatchObject({ live: ['locations.annex.onDisconnect'], locations: { disconnect: [], revoke: ['annex'] } });
+    // Disconnected with keep: the link stops, nothing is revoked.
+    expect(planReload(connected, at({ onDisconnect: 'keep' }))).toMatchObject({ locations: { disconnect: ['annex'], revoke: [] } });
+
+    const token = planReload(running, at({ name: 'Annex', upstream: { ...up('annex'), token: 'tok-new' } }));
+    expect(token.live).toEqual(['locations.annex.name', 'locations.annex.upstream.token']);
+    expect(token.config.locations?.[1]?.upstream?.token).toBe('tok-new');
+
+    const moved = planReload(running, at({ connection: 'connected', upstream: { ...up('annex'), baseUrl: 'http://elsewhere.example' } }, [{ id: 'lab' }]));
+    expect(moved.restart).toEqual(['locations.annex.upstream.baseUrl', 'locations.lab']);
+    expect(moved.live).toEqual(['locations.annex.connection']);
+    // What runs keeps its platform settings and its set of locations until the restart.
+    expect(moved.config.locations?.map((l) => [l.id, l.connection, l.upstream?.baseUrl])).toEqual([
+      ['hq', 'connected', 'http://hq.example'],
+      ['annex', 'connected', 'http://annex.example'],
+    ]);
+    // A platform account added to or removed from a location needs a restart.
+    expect(planReload(running, at({ upstream: undefined })).restart).toEqual(['locations.annex.upstream']);
   });
 });
 

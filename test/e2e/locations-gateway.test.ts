@@ -1,30 +1,13 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { Gateway } from '../../src/gateway.js';
-import { UpstreamSimulator } from '../../src/simulator/upstream-simulator.js';
 import { signWebhook } from '../../src/upstream/signature.js';
-import { systemClock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/log.js';
-import { freePort, startTestBroker } from '../helpers/broker.js';
 import { until } from '../helpers/lintel-process.js';
-import { tempDir } from '../helpers/tmp.js';
-import { tableHashes } from '../helpers/v1-api.js';
+import { locationsWorld } from '../helpers/locations-world.js';
 
 /*
  * Two locations on one gateway (issue 12), each against its own instance of the platform
- * simulator, over real loopback HTTP, a real broker and a real SQLite file kept across restarts.
- * The upstream threads run the build: `npm run build` first.
+ * simulator, over real loopback HTTP, a real broker and a real SQLite file kept across restarts
+ * (test/helpers/locations-world.ts). The upstream threads run the build: `npm run build` first.
  */
-
-const TOKEN = 'operator-token-for-the-locations-test';
-const readers = [
-  { id: 'front-desk', kind: 'stdin', door: 'front' },
-  { id: 'side-desk', kind: 'stdin', door: 'side' },
-] as const;
 
 describe('locations, end to end', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -32,102 +15,8 @@ describe('locations, end to end', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function platform(resourceId: string, token: string): Promise<UpstreamSimulator> {
-    const sim = new UpstreamSimulator({ clock: systemClock, tokens: [token] });
-    await sim.start();
-    sim.addResource({ resourceId, timeZone: 'Europe/Amsterdam' });
-    cleanups.push(() => sim.stop());
-    return sim;
-  }
-
-  async function world() {
-    const broker = await startTestBroker();
-    cleanups.push(() => broker.stop());
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const [hq, annex] = [await platform('R-HQ', 'tok-hq'), await platform('R-AX', 'tok-ax')];
-    const port = await freePort();
-    const protocolVersion = broker.protocolVersions.includes(5) ? 5 : 4;
-    const configFor = (annexState: { connection: 'connected' | 'disconnected'; onDisconnect?: 'keep' | 'revoke' }): Config =>
-      parseConfig({
-        site: { id: 'acme' },
-        dataDir: join(dir, 'data'),
-        http: { host: '127.0.0.1', port, authToken: TOKEN },
-        mqtt: { url: broker.url, protocolVersion },
-        doors: [
-          { id: 'front', location: 'hq' },
-          { id: 'side', location: 'annex' },
-        ],
-        readers,
-        resources: [
-          { id: 'R-HQ', doors: ['front'], location: 'hq' },
-          { id: 'R-AX', doors: ['side'], location: 'annex' },
-        ],
-        zones: { annex: { doors: ['side'] } },
-        accessGroups: { 'annex-members': { zones: [{ zone: 'annex' }] } },
-        locations: [
-          { id: 'hq', upstream: { baseUrl: hq.baseUrl, callbackUrl: `http://127.0.0.1:${port}/webhooks/offision/hq`, token: 'tok-hq', requestTimeoutMs: 2000 } },
-          {
-            id: 'annex',
-            upstream: { baseUrl: annex.baseUrl, callbackUrl: `http://127.0.0.1:${port}/webhooks/offision/annex`, token: 'tok-ax', requestTimeoutMs: 2000 },
-            ...annexState,
-          },
-        ],
-      });
-    let gateway: Gateway | null = null;
-    const start = async (cfg: Config) => {
-      gateway = new Gateway({ config: cfg, logger: silentLogger, stdin: () => new PassThrough() });
-      await gateway.start();
-      return gateway;
-    };
-    const stop = async () => {
-      await gateway?.stop();
-      gateway = null;
-    };
-    cleanups.push(stop);
-    const call = (method: string, path: string, body?: unknown) =>
-      fetch(`http://127.0.0.1:${port}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    const swipe = async (readerId: string, card: string) => {
-      const g = gateway!;
-      const reader = g.config.readers.find((r) => r.id === readerId)!;
-      const before = g.recent.list().length;
-      g.pipeline.onLine(reader, card);
-      await until('decision', () => g.recent.list().length > before);
-      return g.recent.list()[0]!.reason;
-    };
-    const db = () => new Database(join(dir, 'data', 'lintel.db'), { readonly: true });
-    /** The tables' hashes, of the tables named only: the headquarters' link keeps writing its own state meanwhile. */
-    const hashes = (...tables: string[]) => {
-      const d = db();
-      try {
-        const all = tableHashes(d);
-        return Object.fromEntries(tables.map((t) => [t, all[t]]));
-      } finally {
-        d.close();
-      }
-    };
-    const query = <T>(sql: string, ...args: unknown[]) => {
-      const d = db();
-      try {
-        return d.prepare(sql).all(...args) as T[];
-      } finally {
-        d.close();
-      }
-    };
-    const subscribed = (sim: UpstreamSimulator) => until('subscribed', () => sim.liveSubscriptions().length > 0, 15_000);
-    const book = (sim: UpstreamSimulator, resourceId: string, email: string, id: string) => {
-      const now = Date.now();
-      sim.createAppointment({ appointmentId: id, resourceId, start: now - 10 * 60_000, end: now + 2 * 3_600_000, organizer: { email } });
-    };
-    return { hq, annex, port, configFor, start, stop, call, swipe, hashes, query, subscribed, book };
-  }
-
   it('each location subscribes for its own resources, grants on its own doors, and keeps or revokes when disconnected', async () => {
-    const w = await world();
+    const w = await locationsWorld(cleanups);
     await w.start(w.configFor({ connection: 'connected' }));
     for (const [email, card] of [['ana@example.com', '7340861'], ['bo@example.com', '7340862'], ['cy@example.com', '7340863']] as const) {
       expect((await w.call('PUT', `/api/v1/people/${email}`, { name: email })).status).toBe(201);
@@ -188,12 +77,17 @@ describe('locations, end to end', () => {
     ]);
 
     // Disconnected, keep: the annex's link does not run; what it granted stays, nothing new is granted.
+    const annexSub = w.annex.liveSubscriptions()[0]!;
     await w.stop();
     await w.start(w.configFor({ connection: 'disconnected' }));
     await until('hq resubscribed', () => w.hq.liveSubscriptions().length === 1 && w.hq.liveSubscriptions()[0]!.subscriptionId !== hqSub.subscriptionId, 15_000);
-    // The headquarters' restart replaced its own subscription and left the annex's stored one alone.
-    expect(w.query<{ n: number }>("SELECT count(*) AS n FROM upstream_subscriptions WHERE location = 'annex'")).toEqual([{ n: 1 }]);
-    expect(w.annex.liveSubscriptions()).toHaveLength(1);
+    // The annex's subscription, left by its link when it last ran, is deleted at its own platform
+    // behind the start; the headquarters' restart deleted only its own.
+    await until('annex subscription deleted', () => w.query("SELECT 1 FROM upstream_subscriptions WHERE location = 'annex'").length === 0, 15_000);
+    const deletes = (sim: typeof w.hq) => sim.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path.split('/').pop(), r.status]);
+    expect(deletes(w.annex)).toEqual([[annexSub.subscriptionId, 204]]);
+    expect(deletes(w.hq)).toEqual([[hqSub.subscriptionId, 204]]);
+    expect(w.annex.liveSubscriptions()).toEqual([]);
     expect(await w.swipe('side-desk', '7340862')).toBe('granted');
     expect(await w.swipe('side-desk', '7340863')).toBe('granted');
     expect(await w.swipe('side-desk', '7340861')).toBe('granted');
@@ -207,7 +101,6 @@ describe('locations, end to end', () => {
     const subPut = await w.call('PUT', '/api/v1/subscriptions/PLAN-2', { ...sub, email: 'ana@example.com' });
     expect(subPut.status).toBe(409);
     expect(((await subPut.json()) as { error: { code: string } }).error.code).toBe('location_disconnected');
-    const annexSub = w.annex.liveSubscriptions()[0]!;
     const axBody = JSON.stringify({ subscriptionId: annexSub.subscriptionId, type: 'appointment.created', resourceId: 'R-AX', appointmentId: 'A-AX-2', dates: [new Date().toISOString().slice(0, 10)], occurredAt: new Date().toISOString() });
     const axRes = await fetch(annexSub.callUrl, {
       method: 'POST',

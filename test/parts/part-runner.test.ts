@@ -144,7 +144,7 @@ describe('PartRunner', () => {
     const runner = new PartRunner([part('a', events), part('b', events)], shared);
     await runner.startAll();
     const next = parseConfig({ site: { id: 'next' }, doors: [{ id: 'front' }] });
-    runner.reloaded({ config: next, previous: shared.config(), upstreamToken: null });
+    runner.reloaded({ config: next, previous: shared.config(), upstreamTokens: new Map() });
     expect(events.slice(2)).toEqual(['reloaded a next', 'reloaded b next']);
   });
 
