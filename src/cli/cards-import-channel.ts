@@ -6,7 +6,7 @@ import type { CardStreamMessage } from '../store/card-batches.js';
  * The writer applies the batches inside one synchronous Store.transact, so it cannot await a
  * message: it takes them with receiveMessageOnPort and sleeps on a shared counter in between
  * (Atomics.wait; a worker may block, only the CLI's main thread must not). The parser stops
- * when WINDOW batches are unapplied, so a slow disk does not pile the file up in memory. The
+ * when CHANNEL_WINDOW batches are unapplied, so a slow disk does not pile the file up in memory. The
  * CLI's main thread, whose event loop is free, marks the parser gone when it exits: a parser
  * that ran out of heap can say nothing, and the writer must not sleep forever.
  */
@@ -18,7 +18,7 @@ const GONE = 2;
 const DONE = 3;
 export const CHANNEL_BYTES = 16;
 /** Batches posted and not yet taken at most: ~10 MB of batches at the bench's rows. */
-const WINDOW = 4;
+export const CHANNEL_WINDOW = 4;
 
 /** The writer's side: `next` blocks until the parser's next message. */
 export class BatchReceiver {
@@ -69,7 +69,7 @@ export class BatchSender {
     for (;;) {
       if (Atomics.load(this.flags, DONE) === 1) return false;
       const taken = Atomics.load(this.flags, TAKEN);
-      if (this.sent - taken < WINDOW) break;
+      if (this.sent - taken < CHANNEL_WINDOW) break;
       Atomics.wait(this.flags, TAKEN, taken);
     }
     this.port.postMessage(message, transfer);
