@@ -30,13 +30,15 @@ export interface CardBatch {
   grantDoor: string[];
   grantFrom: Float64Array;
   grantTo: Float64Array;
-  /** The email of each grant's person (its staff source id), also of people of earlier batches. */
-  grantEmail: string[];
   memberPerson: Int32Array;
   memberGroup: string[];
   memberFrom: Float64Array;
   memberTo: Float64Array;
-  memberEmail: string[];
+  /**
+   * [person, email] of the people of earlier batches that this one's grants or memberships name:
+   * the writer needs their email (the staff source id) and does not keep a million of them.
+   */
+  earlier: [number, string][];
 }
 
 /** The parse's outcome, after the last batch: any problems reject the file; else the counts of the summary. */
@@ -97,18 +99,24 @@ export function cutBatch(rows: CardRows, subjectOf?: (email: string) => { hi: nu
     grantDoor: rows.grantDoor.slice(),
     grantFrom: rows.grantFrom.slice(0),
     grantTo: rows.grantTo.slice(0),
-    grantEmail: Array.from(grantPerson, (p) => rows.emails[p]!),
     memberPerson,
     memberGroup: rows.memberGroup.slice(),
     memberFrom: rows.memberFrom.slice(0),
     memberTo: rows.memberTo.slice(0),
-    memberEmail: Array.from(memberPerson, (p) => rows.emails[p]!),
+    earlier: earlierPeople(rows, grantPerson, memberPerson),
   };
   rows.recut.clear();
   sent.people = rows.emails.length;
   sent.cards = cardCount;
   rows.forgetGrants();
   return batch;
+}
+
+function earlierPeople(rows: CardRows, ...persons: Int32Array[]): [number, string][] {
+  const before = rows.sent.people;
+  const named = new Set<number>();
+  for (const column of persons) for (const p of column) if (p < before) named.add(p);
+  return [...named].map((p) => [p, rows.emails[p]!]);
 }
 
 /** The end message for rows whose parse is over (their problems include 'the file has no rows', as CardRows.check words it). */

@@ -77,16 +77,18 @@ class StreamWriter {
       cards.push([this.ids.get(b.cardPerson[c]!), b.cardNumbers[c]!, CARD_FORMATS[b.cardFormat[c]!]!, CARD_STATES[b.cardState[c]!]!]);
     }
     if (cards.length > 0) tx.credentials.upsertMany(cards, this.now);
+    const earlier = new Map(b.earlier);
+    const emailOf = (p: number) => (p >= b.peopleStart ? b.emails[p - b.peopleStart]! : earlier.get(p)!);
     if (this.anyGrant && b.emails.length > 0) tx.grants.dropStaffImports(b.emails);
     const grants: [number, string, number | null, number | null, string][] = [];
     for (let g = 0; g < b.grantPerson.length; g++) {
-      grants.push([this.ids.get(b.grantPerson[g]!), b.grantDoor[g]!, boundOrNull(b.grantFrom[g]!), boundOrNull(b.grantTo[g]!), b.grantEmail[g]!]);
+      grants.push([this.ids.get(b.grantPerson[g]!), b.grantDoor[g]!, boundOrNull(b.grantFrom[g]!), boundOrNull(b.grantTo[g]!), emailOf(b.grantPerson[g]!)]);
     }
     if (grants.length > 0) tx.grants.insertStaffImports(grants);
     if (this.anyMembership && b.emails.length > 0) tx.groups.dropStaffOf(Array.from({ length: b.emails.length }, (_, k) => this.ids.get(b.peopleStart + k)));
     const members: [number, string, number | null, number | null, string][] = [];
     for (let m = 0; m < b.memberPerson.length; m++) {
-      members.push([this.ids.get(b.memberPerson[m]!), b.memberGroup[m]!, boundOrNull(b.memberFrom[m]!), boundOrNull(b.memberTo[m]!), staffImportSourceId(b.memberEmail[m]!)]);
+      members.push([this.ids.get(b.memberPerson[m]!), b.memberGroup[m]!, boundOrNull(b.memberFrom[m]!), boundOrNull(b.memberTo[m]!), staffImportSourceId(emailOf(b.memberPerson[m]!))]);
     }
     if (members.length > 0) tx.groups.insertStaff(members);
   }
