@@ -71,7 +71,8 @@ class StreamWriter {
     this.checkCards(b);
     // After a conflict nothing more is written: the file is rejected, its cards are still checked for the report.
     if (this.conflicts.length > 0) return;
-    for (const [p, name] of b.renamed) tx.people.rename(this.ids.get(p), name, this.now);
+    // A later row's name for someone met in an earlier batch; unchanged from what is stored, nothing is written (nor logged).
+    for (const [p, name] of b.renamed) cached(tx.db, 'UPDATE people SET name = ?, updated_at = ? WHERE id = ? AND name IS NOT ?').run(name, this.now, this.ids.get(p), name);
     const cards: [number, string, string, (typeof CARD_STATES)[number]][] = [];
     for (let c = 0; c < b.cardNumbers.length; c++) {
       cards.push([this.ids.get(b.cardPerson[c]!), b.cardNumbers[c]!, CARD_FORMATS[b.cardFormat[c]!]!, CARD_STATES[b.cardState[c]!]!]);

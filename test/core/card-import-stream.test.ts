@@ -87,6 +87,7 @@ describe('cards import, streamed between two threads', () => {
       'bob@e.com,,2,decimal,lost,,,,', // stored active, lost in the end: his tokens go
       'new1@e.com,New One,10,decimal,disabled,,,,', // renamed and re-listed after both were sent
       'cy@e.com,,3,decimal,active,,,,', // disabled → active voids nothing
+      'cy@e.com,Cy,,,,,,,', // her stored name, in a later batch: not rewritten
     ];
     const path = file(lines);
     const [a, b] = pair();
