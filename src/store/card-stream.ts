@@ -19,6 +19,8 @@ import type { Store, Tx } from './store.js';
  *   with a card stored active whose final state in the file is not (read back at the end);
  * - a person's earlier staff grants and memberships go when the person is first met, before
  *   any of the file's own are written.
+ * One difference, in updated_at only: a stored person the file names otherwise and then, in a
+ * later batch, by the stored name again is renamed twice instead of not at all.
  * `next` blocks until the parsing thread's next message (cli/cards-import-worker.ts); the
  * transaction starts with the first one, so the write lock is not held while the parse starts.
  */
