@@ -1,14 +1,17 @@
 import { statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CardImportError, importCardFile, type ImportSummary } from '../store/card-import.js';
 import type { Store } from '../store/store.js';
 import { withStoreAsync } from './cli-store.js';
 import { lowerOwnPriority } from '../util/priority.js';
+import { CHANNEL_BYTES, markParserGone, markWriterGone } from './cards-import-channel.js';
+import type { ParseSetup } from './cards-import-parse-worker.js';
 
 /*
- * `lintel cards import FILE` runs in a worker thread whose old generation is bounded. The
+ * `lintel cards import FILE` runs in two worker threads, one parsing and one writing at the
+ * same time (inWorker below, store/card-stream.ts), each with its old generation bounded. The
  * validated columns of a million rows are ~290 MB live; with V8's default heap headroom the
  * process peaked near 700 MB, collecting only when it had to. Bounded near what the file needs,
  * the same import peaks under 500 MB for about the same CPU (BENCHMARKS.md, issue 10). A file
@@ -57,16 +60,42 @@ export async function runCardsImport(configFile: string, file: string, heapMb?: 
   }
 }
 
+/**
+ * Two workers: the writer (cards-import-worker.ts) opens the store and says what the parser
+ * needs; the parser (cards-import-parse-worker.ts) then streams batches straight to it over a
+ * MessageChannel. This thread only watches: it tells the writer when the parser is gone, and
+ * answers with the writer's reply, or with the parser's own failure (running out of heap).
+ */
 function inWorker(configFile: string, file: string, maxOldGenerationSizeMb: number): Promise<ImportSummary> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./cards-import-worker.js', import.meta.url), {
-      workerData: { configFile, file },
+    const shared = new SharedArrayBuffer(CHANNEL_BYTES);
+    const { port1, port2 } = new MessageChannel();
+    const writer = new Worker(new URL('./cards-import-worker.js', import.meta.url), {
+      workerData: { configFile, port: port2, shared },
+      transferList: [port2],
       resourceLimits: { maxOldGenerationSizeMb },
     });
+    let parser: Worker | undefined;
+    let parserError: Error | undefined;
+    let writerError: Error | undefined;
     let reply: WorkerReply | undefined;
-    worker.once('message', (m: WorkerReply) => (reply = m));
-    worker.once('error', reject);
-    worker.once('exit', () => {
+    writer.on('message', (m: WorkerReply | { setup: Omit<ParseSetup, 'file' | 'port' | 'shared'> }) => {
+      if (!('setup' in m)) return void (reply = m);
+      parser = new Worker(new URL('./cards-import-parse-worker.js', import.meta.url), {
+        workerData: { ...m.setup, file, port: port1, shared } satisfies ParseSetup,
+        transferList: [port1],
+        resourceLimits: { maxOldGenerationSizeMb },
+      });
+      parser.once('error', (err) => (parserError = err));
+      parser.once('exit', () => markParserGone(shared));
+    });
+    writer.once('error', (err) => (writerError = err));
+    writer.once('exit', () => {
+      markWriterGone(shared);
+      void parser?.terminate();
+      // The parser's failure is the cause of the writer's ("ended without an answer").
+      const failure = parserError ?? writerError;
+      if (failure !== undefined && (reply === undefined || !reply.ok)) return reject(failure);
       if (reply === undefined) return reject(new Error('the import worker ended without an answer'));
       if (reply.ok) return resolve(reply.summary);
       if (reply.problems) return reject(new CardImportError(reply.problems));

@@ -25,8 +25,11 @@ export { CardImportError } from './card-rows.js';
  * checking first that no card belongs to someone else, and only then writing: set-based
  * statements over batches of rows (JSON arrays read by json_each), not six statements a row.
  * Why not a second parse instead of the columns: parsing is a third of the time at a million
- * rows. Why not one transaction around the parse: it would hold the write lock (and the
- * running gateway's audit writes) for the whole parse, and write rows of a file later rejected.
+ * rows. This is the one-thread import (the text path, the CLI's fallback). The CLI itself
+ * streams (card-stream.ts): one thread parses while the other writes the batches in one
+ * transaction, rolled back if the file turns out bad. That holds the write lock from the first
+ * batch instead of after the parse, but the writes were the longer phase (6.2 s against 3.4 s
+ * at a million rows), so the lock is held about as long as before and the import ends ~3 s sooner.
  */
 
 export interface ImportSummary {
@@ -48,7 +51,8 @@ export interface ImportOptions {
 /** Rows per statement: large enough that the per-statement cost vanishes, small enough to keep each JSON array a few hundred kB. */
 export const IMPORT_BATCH = 10_000;
 
-function knownDoors(store: Store): Set<string> {
+/** The doors a card list may name (the store's, kept in step with the configuration). */
+export function knownDoors(store: Store): Set<string> {
   return new Set((cached(store.db, 'SELECT id FROM doors').all() as { id: string }[]).map((d) => d.id));
 }
 
@@ -83,29 +87,41 @@ class LineParser extends Parser {
   }
 }
 
-/** `lintel cards import FILE`: the file is streamed, never read whole. */
-export async function importCardFile(store: Store, file: string, now: number, options: ImportOptions = {}): Promise<ImportSummary> {
-  const rows = new CardRows(knownDoors(store), options.knownGroups);
-  const feed = new SubjectFeed(store, rows);
+/**
+ * Streams `file` through the CSV parser into `rows`, `added` called after each record (not
+ * after the one that makes the problems too many: the parse stops there). Throws the read
+ * error of a file that cannot be read (the operator's mistake, not a CSV problem), and
+ * CardImportError for a malformed CSV, after the problems of the rows before it.
+ */
+export async function parseCardFile(file: string, rows: CardRows, added: () => void = () => undefined): Promise<void> {
   const stop = new AbortController();
   const parser = new LineParser((record, line) => {
     if (rows.full) return;
     rows.add(record, line);
     if (rows.full) stop.abort();
-    else feed.parsed();
+    else added();
   });
   parser.resume(); // its readable side never holds a record: flowing, it ends with the file
   try {
     // pipeline: a read error (no such file, EIO) reaches the parser and ends the parse.
     await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), parser, { signal: stop.signal });
   } catch (err) {
-    if (!rows.full) {
-      feed.cancel();
-      const code = (err as { code?: string }).code;
-      // A file that cannot be read is the operator's mistake, but not a CSV problem.
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw err;
-      throw new CardImportError([...rows.problems, `CSV: ${(err as Error).message}`]);
-    }
+    if (rows.full) return;
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw err;
+    throw new CardImportError([...rows.problems, `CSV: ${(err as Error).message}`]);
+  }
+}
+
+/** `lintel cards import FILE` on one thread (the CLI's fallback, tests): the file is streamed, never read whole. */
+export async function importCardFile(store: Store, file: string, now: number, options: ImportOptions = {}): Promise<ImportSummary> {
+  const rows = new CardRows(knownDoors(store), options.knownGroups);
+  const feed = new SubjectFeed(store, rows);
+  try {
+    await parseCardFile(file, rows, () => feed.parsed());
+  } catch (err) {
+    feed.cancel();
+    throw err;
   }
   if (rows.problems.length > 0 || rows.records === 0) feed.cancel();
   rows.check();

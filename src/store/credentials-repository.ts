@@ -91,6 +91,13 @@ export class CredentialsRepository {
       .all(JSON.stringify(numbers)) as [number, CredentialState, string][];
   }
 
+  /** [position in `numbers`, state, holder's id] of the numbers already stored (the streamed import knows its people by id). */
+  ownersOf(numbers: readonly string[]): [number, CredentialState, number][] {
+    return cached(this.db, 'SELECT j.key, c.state, c.person_id FROM json_each(?) j JOIN credentials c ON c.number = j.value')
+      .raw()
+      .all(JSON.stringify(numbers)) as [number, CredentialState, number][];
+  }
+
   /** Adds or updates cards given as [person id, number, format, state]. */
   upsertMany(rows: readonly [number, string, string, CredentialState][], now: number): void {
     cached(

@@ -46,6 +46,17 @@ describe('cards import in its worker', () => {
     expect(count()).toBe(3000);
   });
 
+  it('a file rejected after batches were written (a stolen card on its last line) leaves nothing of it', async () => {
+    const before = count();
+    const file = join(dir, 'c.csv');
+    // Three batches of the parsing thread, the writer applying them, then w0's card for someone else.
+    writeFileSync(file, `${rows(200_000, 25_000)}\nthief@example.com,500000,front\n`);
+    const err = await runCardsImport(config, file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CardImportError);
+    expect((err as Error & { problems: string[] }).problems).toEqual(['line 25002: card: card number already belongs to another person']);
+    expect(count()).toBe(before);
+  });
+
   it('a heap bound the rows do not fit in: nothing half-written, the import runs again unbounded and completes', async () => {
     const file = join(dir, 'b.csv');
     writeFileSync(file, rows(10_000, 60_000));
