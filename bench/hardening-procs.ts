@@ -50,6 +50,23 @@ export function spawnTracked(command: string, args: string[], opts: SpawnOptions
   return child;
 }
 
+/**
+ * How much nicer than the bench the processes run that stand for other machines on a site (the
+ * booking platform, API clients, the load readers and their doors): REMOTE_NICE, default 0 (all
+ * at one priority, as before). On a site they use no CPU of the door-controller host; here they
+ * share its two cores with the gateway, and at the same priority a load generator's burst is
+ * charged to the gateway's swipes. The measuring probe, Mosquitto and socat stay as they are:
+ * the first is the instrument, the others run on the site's host too.
+ */
+export const REMOTE_NICE = Number(process.env.REMOTE_NICE ?? 0);
+
+/** spawnTracked for a process that stands for another machine: under `nice -n REMOTE_NICE` when set. */
+export function spawnRemote(command: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  if (REMOTE_NICE <= 0) return spawnTracked(command, args, opts);
+  // nice execs the command: same pid, and every thread of it starts at that priority.
+  return spawnTracked('nice', ['-n', String(REMOTE_NICE), command, ...args], opts);
+}
+
 /** True while the child has neither exited nor been killed. */
 export function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;

@@ -20,6 +20,8 @@
  * While iterating on one fault: PHASES=a,b,c,end picks the phases after the idle baseline (which
  * always runs; default all), and GATEWAY_NODE_ARGS (space-separated) go to the node of `lintel run`
  * only (for instance `--cpu-prof --cpu-prof-dir=DIR --trace-gc`), not to the bench or the imports.
+ * REMOTE_NICE=N runs the processes that stand for other machines (the platform simulator, the
+ * load probe) N nice steps below the bench (hardening-procs.ts); default 0.
  */
 import { spawnSync } from 'node:child_process';
 import { gcBetween, gcNote, logSize } from './gc-trace.js';
@@ -29,7 +31,7 @@ import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
 import { SITE, TOKEN, cardOf, countAudit, dbFileOf, doorId, fetchStatus, readerId, runCardImport, settleAudit, spawnGateway, waitForHealthy, writeCardCsv, writeConfig } from './hardening-data.js';
-import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
+import { alive, ChildLines, cpuSecondsOf, memoryOf, onExit, REMOTE_NICE, sleep, spawnRemote, spawnTracked, startDeadline, stopChild } from './hardening-procs.js';
 import { logSummary, printReport, tail, type PhaseResult } from './hardening-report.js';
 import type { LoopPlan } from './hardening-swipes.js';
 import { SwipeProbe } from './swipe-probe-client.js';
@@ -74,7 +76,7 @@ else process.env.TMPDIR = tmpBefore;
 onExit(() => void broker.stop());
 if (broker.kind !== 'mosquitto') throw new Error('mosquitto is not installed: this bench needs the real broker');
 
-const platform = spawnTracked(process.execPath, [LOAD, String(RESOURCES), TOKEN], { stdio: ['pipe', 'pipe', 'inherit'] });
+const platform = spawnRemote(process.execPath, [LOAD, String(RESOURCES), TOKEN], { stdio: ['pipe', 'pipe', 'inherit'] });
 const platformLines = new ChildLines(platform);
 const simUrl = (await platformLines.next((l) => l.startsWith('url '), 15_000, 'platform simulator')).slice(4);
 
@@ -114,14 +116,14 @@ log(`lintel run healthy after ${(readyMs / 1000).toFixed(1)} s, RSS ${readyMem?.
 // nothing else and the same in every phase; (c)'s load lines and their doors' firmware (readers
 // 1–19) in a second such process, so the load costs the measuring one nothing but the machine.
 const perDoor = Math.floor(CARDS / READERS);
-const startProbe = async (from: number, to: number) => {
+const startProbe = async (from: number, to: number, remote: boolean) => {
   const readers = ptys.slice(from, to).map((p, j) => ({ doorId: doorId(from + j), devicePath: p.deviceSide, cards: { base: Number(cardOf(from + j)), stride: READERS, count: perDoor } }));
-  const probe = await SwipeProbe.start(broker.url, SITE, readers, COMMAND_TTL_MS);
+  const probe = await SwipeProbe.start(broker.url, SITE, readers, COMMAND_TTL_MS, remote);
   probe.abortIf = () => gatewayExit;
   return probe;
 };
-const driver = await startProbe(0, 1);
-const loader = await startProbe(1, READERS);
+const driver = await startProbe(0, 1, false);
+const loader = await startProbe(1, READERS, true);
 await Promise.all([driver.warmUp(50), loader.warmUp(50)]);
 let auditBase = await settleAudit(dbFile, Number.POSITIVE_INFINITY, 10_000);
 const auditStart = auditBase;
@@ -272,6 +274,7 @@ const missed = printReport(
     `  base import ${(baseImport.ms / 1000).toFixed(1)} s (peak ${baseImport.peakMb?.toFixed(0)} MB); healthy ${(readyMs / 1000).toFixed(1)} s after start; RSS ${readyMem?.rssMb.toFixed(0)} MB when healthy, ${peakMem?.rssMb.toFixed(0)} MB at the end, peak ${peakMem?.peakMb.toFixed(0)} MB`,
     `  load average (1 min) ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end (other work on this machine colours every figure)`,
     `  swipe → pulse: open loop, ${PHASE_RATE}/s on one reader in every phase, written and stamped by a probe process that does nothing else; in (c) a second one writes ${LOAD_RATE}/s over the other ${READERS - 1}; uniformly random granted cards; pulses matched per door in order`,
+    `  other machines (platform simulator, load probe): ${REMOTE_NICE > 0 ? `at nice +${REMOTE_NICE} relative to the bench (REMOTE_NICE)` : 'at the bench\'s priority (REMOTE_NICE=0)'}`,
   ],
   shown,
   [

@@ -10,8 +10,11 @@
  * GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (written when the gateway exits).
  * Swipe times are performance.now() on both ends (sub-millisecond); each phase also prints the
  * gateway's CPU time (all its threads, /proc) and the 1-minute load average at its end.
+ * REMOTE_NICE=N runs the API client's process N nice steps below the bench (it stands for the
+ * platform, another machine; bench/hardening-procs.ts); default 0.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { REMOTE_NICE, spawnRemote } from './hardening-procs.js';
 import { readFileSync } from 'node:fs';
 import { ResilienceSite } from '../test/helpers/resilience-site.js';
 import { swipeSeries } from '../test/helpers/swipe-meter.js';
@@ -39,9 +42,9 @@ function p(latencies: number[], q: number): number {
 /** One load phase in its own process (provisioning-load.ts); resolves with its figures. */
 function load(base: string, token: string, phase: string, count: number): Promise<{ ms: number; perSec: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOAD, base, token, phase, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnRemote(process.execPath, [LOAD, base, token, phase, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { ms: number; perSec: number }) : reject(new Error(`${phase} load exited ${code}`))));
   });
 }
@@ -92,7 +95,7 @@ try {
   const puts = await measured('single PUTs', () => whileSwiping(site, () => load(base, token, 'puts', SINGLE_PUTS)));
 
   const line = (name: string, lat: number[]) => `${name.padEnd(34)} swipe→pulse p50 ${p(lat, 0.5).toFixed(1)} ms  p99 ${p(lat, 0.99).toFixed(1)} ms  (${(p(lat, 0.99) / idleP99).toFixed(2)}× idle p99, n=${lat.length})`;
-  console.log(`provisioning API bench — ${PEOPLE} people in bulk, ${SUBSCRIPTIONS} subscriptions, ${SINGLE_PUTS} single PUTs, 8 in flight, load from its own process`);
+  console.log(`provisioning API bench — ${PEOPLE} people in bulk, ${SUBSCRIPTIONS} subscriptions, ${SINGLE_PUTS} single PUTs, 8 in flight, load from its own process${REMOTE_NICE > 0 ? ` at nice +${REMOTE_NICE} (REMOTE_NICE)` : ' at the bench\'s priority'}`);
   console.log(line('idle', idle.latencies()));
   console.log(`bulk: ${PEOPLE} people + cards in ${(bulk.result.ms / 1000).toFixed(2)} s = ${Math.round(bulk.result.perSec)} people/s (target ≥ 20000)`);
   console.log(line('  during bulk', bulk.latencies));

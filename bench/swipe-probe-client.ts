@@ -12,7 +12,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { alive, spawnTracked } from './hardening-procs.js';
+import { alive, spawnRemote, spawnTracked } from './hardening-procs.js';
 import type { LoopPlan } from './hardening-swipes.js';
 
 /** A reader as the probe sees it: its cards are `base + stride × j` for a uniform j < count. */
@@ -82,8 +82,10 @@ export class SwipeProbe implements ProbeCounters {
     return this.child.pid;
   }
 
-  static async start(brokerUrl: string, siteId: string, readers: ProbeReader[], commandTtlMs: number): Promise<SwipeProbe> {
-    const probe = new SwipeProbe(spawnTracked(process.execPath, [PROBE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  /** `remote`: the load probe, standing for other readers and doors (REMOTE_NICE); the measuring probe is not. */
+  static async start(brokerUrl: string, siteId: string, readers: ProbeReader[], commandTtlMs: number, remote = false): Promise<SwipeProbe> {
+    const spawnProbe = remote ? spawnRemote : spawnTracked;
+    const probe = new SwipeProbe(spawnProbe(process.execPath, [PROBE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     await probe.call({ op: 'init', brokerUrl, siteId, readers, commandTtlMs });
     return probe;
   }
