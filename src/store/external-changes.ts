@@ -3,11 +3,12 @@ import { AccessIndex } from '../access/access-index.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { guardedInterval, runGuarded, type FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
+import { AppliedWaiters } from './applied-waiters.js';
 import { changedBetween, logHasHole, readChangeMark, type ChangeMark } from './change-log.js';
 import type { Db } from './db.js';
-import { LoopSlice, PEOPLE_PER_STEP, rebuildBeside, SLICE_MS } from './index-rebuild.js';
-import { refreshDoors, refreshPeople } from './index-loader.js';
-import { fillRefreshed, RefreshReader, WORKER_CHUNK, WORKER_MIN_PEOPLE, type RowsReader } from './index-refresh.js';
+import { LoopSlice, rebuildBeside, SLICE_MS } from './index-rebuild.js';
+import { refreshDoors } from './index-loader.js';
+import { ChangedPeople, RefreshReader, WORKER_CHUNK, type RowsReader } from './index-refresh.js';
 
 /*
  * Other processes commit to the same file (`lintel cards import`, the sqlite3 shell). Migration
@@ -86,18 +87,18 @@ export class ExternalChangeWatch {
   private again = false;
   private soon: Timer | null = null;
   private rebuildAsked = false;
-  private readonly waiters = new Set<{ seq: number; resolve: (applied: boolean) => void; timer: Timer | null }>();
-  private readonly reader: RowsReader | null;
+  private readonly waiters: AppliedWaiters;
+  private readonly people: ChangedPeople;
   /** The database file workers read (workerReads), or null. */
   private readonly file: string | null;
-  /** People this connection committed while a worker's rows are on their way or being filled (index-refresh.ts). */
-  private ownDuring: Set<number> | null = null;
 
   constructor(private readonly opts: ExternalChangeWatchOptions) {
     this.mark = opts.from;
+    this.waiters = new AppliedWaiters(opts.clock);
     const file = opts.db.name;
     this.file = opts.workerReads && file !== ':memory:' && file !== '' ? file : null;
-    this.reader = !opts.workerReads ? null : (opts.rowsReader ?? (this.file !== null ? new RefreshReader(this.file) : null));
+    const reader = !opts.workerReads ? null : (opts.rowsReader ?? (this.file !== null ? new RefreshReader(this.file) : null));
+    this.people = new ChangedPeople({ db: opts.db, index: opts.index, reader, logger: opts.logger, countFailure: opts.countFailure });
     this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, workerPeople: 0, workerRebuilds: 0, rebuilds: 0, slices: 0, appliedSeq: opts.from.seq };
   }
 
@@ -107,7 +108,7 @@ export class ExternalChangeWatch {
 
   /** Polls through guardedInterval: a failed poll (SQLITE_BUSY, I/O) is logged, counted, retried. */
   start(): this {
-    this.reader?.warm?.();
+    this.people.warm();
     this.timer = guardedInterval('external-changes', () => this.poll(), {
       clock: this.opts.clock,
       everyMs: this.opts.everyMs ?? 1000,
@@ -122,13 +123,12 @@ export class ExternalChangeWatch {
     this.timer = null;
     this.soon?.cancel();
     this.soon = null;
-    void this.reader?.close();
+    void this.people.close();
   }
 
   /** This connection committed changes to these people (Store.onCommit): a worker's older rows must not overwrite them. */
   noteOwnCommit(people: Iterable<number>): void {
-    if (this.ownDuring === null) return;
-    for (const id of people) this.ownDuring.add(id);
+    this.people.noteOwnCommit(people);
   }
 
   /**
@@ -161,7 +161,7 @@ export class ExternalChangeWatch {
   }
 
   stats(): WatchStats {
-    return { ...this.counters, appliedSeq: this.mark.seq };
+    return { ...this.counters, workerPeople: this.people.workerPeople, appliedSeq: this.mark.seq };
   }
 
   /** The log up to here has been applied: housekeeping may prune it. */
@@ -175,25 +175,12 @@ export class ExternalChangeWatch {
    * not by polling the mark.
    */
   waitApplied(seq: number, ms: number): Promise<boolean> {
-    if (this.mark.seq >= seq) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter = { seq, resolve, timer: null as Timer | null };
-      waiter.timer = this.opts.clock.setTimeout(() => {
-        this.waiters.delete(waiter);
-        resolve(false);
-      }, ms);
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(seq, this.mark.seq, ms);
   }
 
   private moveMark(mark: ChangeMark): void {
     this.mark = mark;
-    for (const w of this.waiters) {
-      if (w.seq > mark.seq) continue;
-      this.waiters.delete(w);
-      w.timer?.cancel();
-      w.resolve(true);
-    }
+    this.waiters.reached(mark.seq);
   }
 
   /**
@@ -259,7 +246,7 @@ export class ExternalChangeWatch {
         if (due.size < WORKER_CHUNK && from + LOG_WINDOW < now.seq) continue;
         const ids = [...due];
         due.clear();
-        if (!(await this.refresh(ids, slice))) return;
+        if (!(await this.people.refresh(ids, slice))) return;
         this.counters.peopleRefreshed += ids.length;
         people += ids.length;
       }
@@ -270,37 +257,6 @@ export class ExternalChangeWatch {
     // An import or a bulk is worth a line; the API's writer commits a person at a time, hundreds a second.
     if (doors || people >= LOGGED_PEOPLE) this.opts.logger.info({ people, doors }, 'applied changes committed by another process');
     else if (people > 0) this.opts.logger.debug({ people }, 'applied changes committed by another process');
-  }
-
-  /** Refreshes `ids` in the index, on the worker when there are enough of them; false if the database closed meanwhile. */
-  private async refresh(ids: number[], slice: LoopSlice): Promise<boolean> {
-    if (this.reader !== null && ids.length >= WORKER_MIN_PEOPLE) {
-      const skip = (this.ownDuring = new Set());
-      try {
-        const rows = await this.reader.read(ids, this.opts.index());
-        const filled = await fillRefreshed(rows, this.opts.db, this.opts.index, slice, PEOPLE_PER_STEP, skip);
-        this.counters.workerPeople += ids.length;
-        return filled;
-      } catch (err) {
-        // The worker failed (or was stopped): these people are read here instead, nothing is lost.
-        this.opts.countFailure?.('index-refresh-worker');
-        this.opts.logger.warn({ err: (err as Error).message, people: ids.length }, 'index refresh worker failed; reading the changed people on the main thread');
-      } finally {
-        this.ownDuring = null;
-      }
-    }
-    return this.refreshHere(ids, slice);
-  }
-
-  /** Reads and puts `ids` on this thread, PEOPLE_PER_STEP at a time: each step reads the current rows. */
-  private async refreshHere(ids: number[], slice: LoopSlice): Promise<boolean> {
-    const { db } = this.opts;
-    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
-      await slice.pace();
-      if (!db.open) return false;
-      refreshPeople(db, this.opts.index(), ids.slice(i, i + PEOPLE_PER_STEP));
-    }
-    return true;
   }
 
   /** A full rebuild beside the live index (index-rebuild.ts), swapped in with the mark moved. */

@@ -5,7 +5,10 @@ import type { Db } from './db.js';
 import type { PackedPage } from './index-load-format.js';
 import { newScratch, PageFill } from './index-load-pages.js';
 import type { RefreshReply, RefreshRequest } from './index-refresh-format.js';
-import type { LoopSlice } from './index-rebuild.js';
+import { PEOPLE_PER_STEP, type LoopSlice } from './index-rebuild.js';
+import { refreshPeople } from './index-loader.js';
+import type { FailureCounter } from '../util/guarded.js';
+import type { Logger } from '../util/log.js';
 
 /*
  * Other connections' commits (an import, the API's writer thread, the upstream thread) name
@@ -110,4 +113,57 @@ export async function fillRefreshed(rows: RefreshedRows, db: Db, index: () => Ac
     for (const id of rows.missing.slice(i, i + step)) if (!skip.has(id)) index().removePerson(id);
   }
   return true;
+}
+
+/**
+ * The changed people of one poll into the index: on the worker when there are enough of them
+ * and it works, else read here a step at a time (as before the worker). Owns the skip set.
+ */
+export class ChangedPeople {
+  /** People whose rows a worker read. */
+  workerPeople = 0;
+  /** People this connection committed while a worker's rows are on their way or being filled. */
+  private ownDuring: Set<number> | null = null;
+
+  constructor(private readonly o: { db: Db; index: () => AccessIndex; reader: RowsReader | null; logger: Logger; countFailure?: FailureCounter }) {}
+
+  warm(): void {
+    this.o.reader?.warm?.();
+  }
+
+  close(): Promise<void> {
+    return this.o.reader?.close() ?? Promise.resolve();
+  }
+
+  noteOwnCommit(people: Iterable<number>): void {
+    if (this.ownDuring === null) return;
+    for (const id of people) this.ownDuring.add(id);
+  }
+
+  /** Refreshes `ids`; false if the database closed meanwhile (the gateway is stopping). */
+  async refresh(ids: number[], slice: LoopSlice): Promise<boolean> {
+    const { reader, db, index } = this.o;
+    if (reader !== null && ids.length >= WORKER_MIN_PEOPLE) {
+      const skip = (this.ownDuring = new Set());
+      try {
+        const rows = await reader.read(ids, index());
+        const filled = await fillRefreshed(rows, db, index, slice, PEOPLE_PER_STEP, skip);
+        this.workerPeople += ids.length;
+        return filled;
+      } catch (err) {
+        // The worker failed (or was stopped): these people are read here instead, nothing is lost.
+        this.o.countFailure?.('index-refresh-worker');
+        this.o.logger.warn({ err: (err as Error).message, people: ids.length }, 'index refresh worker failed; reading the changed people on the main thread');
+      } finally {
+        this.ownDuring = null;
+      }
+    }
+    // Read and put here, PEOPLE_PER_STEP at a time: each step reads the current rows.
+    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
+      await slice.pace();
+      if (!db.open) return false;
+      refreshPeople(db, index(), ids.slice(i, i + PEOPLE_PER_STEP));
+    }
+    return true;
+  }
 }
