@@ -82,7 +82,8 @@ export interface ExternalChangeWatchOptions {
 export class ExternalChangeWatch {
   private mark: ChangeMark;
   private timer: Timer | null = null;
-  private readonly counters: WatchStats;
+  /** The worker's people count lives in ChangedPeople and the mark in `mark`: both are read at stats(). */
+  private readonly counters: Omit<WatchStats, 'workerPeople' | 'appliedSeq'>;
   private running: Promise<void> | null = null;
   private again = false;
   private soon: Timer | null = null;
@@ -99,7 +100,7 @@ export class ExternalChangeWatch {
     this.file = opts.workerReads && file !== ':memory:' && file !== '' ? file : null;
     const reader = !opts.workerReads ? null : (opts.rowsReader ?? (this.file !== null ? new RefreshReader(this.file) : null));
     this.people = new ChangedPeople({ db: opts.db, index: opts.index, reader, logger: opts.logger, countFailure: opts.countFailure });
-    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, workerPeople: 0, workerRebuilds: 0, rebuilds: 0, slices: 0, appliedSeq: opts.from.seq };
+    this.counters = { polls: 0, externalCommits: 0, peopleRefreshed: 0, workerRebuilds: 0, rebuilds: 0, slices: 0 };
   }
 
   private slice(): LoopSlice {

@@ -1,8 +1,9 @@
 /*
  * What the index-load worker (index-load-worker.ts) sends the main thread (index-load-pages.ts):
  * a page of people with their cards, grants and memberships as typed arrays, whose buffers are
- * transferred, plus the strings of the page. Types and constants only, so the worker imports
- * nothing else of the gateway.
+ * transferred, plus the strings of the page; and the change refresher's requests and replies
+ * (index-refresh.ts, index-refresh-worker.ts), which carry the same page. Types and constants
+ * only, so the workers import nothing else of the gateway.
  */
 
 export interface LoadJob {
@@ -57,3 +58,17 @@ export type LoadMessage =
   | { kind: 'page'; page: PackedPage }
   | { kind: 'end' }
   | { kind: 'error'; message: string };
+
+/** A change refresher's request: the people to read. */
+export interface RefreshRequest {
+  id: number;
+  /** Person ids to read; each is either in the page or in `missing`. */
+  ids: number[];
+  /** As in LoadJob. */
+  keyId: number | null;
+  wantEmails: boolean;
+}
+
+export type RefreshReply =
+  | { kind: 'page'; id: number; page: PackedPage; missing: number[] }
+  | { kind: 'error'; id: number; message: string };

@@ -73,13 +73,9 @@ export function loadIndexOnWorker(dbFile: string, db: Db, index: AccessIndex, pa
     const drain = async (p: LoadPacing) => {
       draining = true;
       for (let page = queue.shift(); page !== undefined && !settled; page = queue.shift()) {
-        const fill = new PageFill(page, db, index, scratch);
-        while (!fill.done) {
-          await p.slice.pace();
-          if (settled) return;
-          if (!db.open) throw new Error('the database closed during the index load');
-          fill.next(p.step);
-        }
+        const whole = await new PageFill(page, db, index, scratch).paced(p.slice, p.step, () => settled || !db.open);
+        if (settled) return;
+        if (!whole) throw new Error('the database closed during the index load');
         pageDone();
       }
       draining = false;
@@ -153,6 +149,19 @@ export class PageFill {
 
   get done(): boolean {
     return this.i >= this.page.ids.length;
+  }
+
+  /**
+   * The rest of the page, `step` people between two looks at `slice` (yielding to the loop when
+   * its budget is spent); false if `stop` said so first, with the page not filled to its end.
+   */
+  async paced(slice: LoopSlice, step: number, stop: () => boolean): Promise<boolean> {
+    while (!this.done) {
+      await slice.pace();
+      if (stop()) return false;
+      this.next(step);
+    }
+    return true;
   }
 
   /** Puts up to `count` more people of the page; returns how many it passed (put or skipped). */

@@ -122,13 +122,22 @@ async function buildHere(host: RebuildHost, start: ChangeMark): Promise<Built | 
   const ids = (cached(db, 'SELECT id FROM people').all() as { id: number }[]).map((r) => r.id);
   const slice = host.newSlice();
   try {
-    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
-      await slice.pace();
-      if (!db.open) return null;
-      refreshPeople(db, fresh, ids.slice(i, i + PEOPLE_PER_STEP));
-    }
+    if (!(await refreshPaced(db, () => fresh, ids, slice))) return null;
   } finally {
     host.countSlices(slice.slices);
   }
   return { fresh, from: start.seq, onWorker: false };
+}
+
+/**
+ * Reads and puts `ids` on this thread, PEOPLE_PER_STEP a step, each step reading the current
+ * rows (a person changed again meanwhile is simply newer); false if the database closed meanwhile.
+ */
+export async function refreshPaced(db: Db, index: () => AccessIndex, ids: readonly number[], slice: LoopSlice): Promise<boolean> {
+  for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
+    await slice.pace();
+    if (!db.open) return false;
+    refreshPeople(db, index(), ids.slice(i, i + PEOPLE_PER_STEP));
+  }
+  return true;
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerOwnPriority } from '../util/priority.js';
-import type { RefreshReply, RefreshRequest } from './index-refresh-format.js';
+import type { RefreshReply, RefreshRequest } from './index-load-format.js';
 import { packPage, pageBuffers, type Value } from './index-load-pack.js';
 
 /*

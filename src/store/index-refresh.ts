@@ -2,11 +2,9 @@ import { Worker } from 'node:worker_threads';
 import type { AccessIndex } from '../access/access-index.js';
 import { builtEntry } from '../util/worker-entry.js';
 import type { Db } from './db.js';
-import type { PackedPage } from './index-load-format.js';
+import type { PackedPage, RefreshReply, RefreshRequest } from './index-load-format.js';
 import { newScratch, PageFill } from './index-load-pages.js';
-import type { RefreshReply, RefreshRequest } from './index-refresh-format.js';
-import { PEOPLE_PER_STEP, type LoopSlice } from './index-rebuild.js';
-import { refreshPeople } from './index-loader.js';
+import { PEOPLE_PER_STEP, refreshPaced, type LoopSlice } from './index-rebuild.js';
 import type { FailureCounter } from '../util/guarded.js';
 import type { Logger } from '../util/log.js';
 
@@ -42,7 +40,7 @@ export interface RowsReader {
   close(): Promise<void>;
 }
 
-/** The worker, started at the first large change and kept; a crashed one fails its requests and is started again at the next. */
+/** The worker, started with the watcher (warm) and kept; a crashed one fails its requests and is started again at the next read. */
 export class RefreshReader implements RowsReader {
   private worker: Worker | null = null;
   private nextId = 1;
@@ -101,12 +99,7 @@ export class RefreshReader implements RowsReader {
  * database closed meanwhile (the gateway is stopping: nothing more to do).
  */
 export async function fillRefreshed(rows: RefreshedRows, db: Db, index: () => AccessIndex, slice: LoopSlice, step: number, skip: ReadonlySet<number>): Promise<boolean> {
-  const fill = new PageFill(rows.page, db, index(), newScratch(), skip);
-  while (!fill.done) {
-    await slice.pace();
-    if (!db.open) return false;
-    fill.next(step);
-  }
+  if (!(await new PageFill(rows.page, db, index(), newScratch(), skip).paced(slice, step, () => !db.open))) return false;
   for (let i = 0; i < rows.missing.length; i += step) {
     await slice.pace();
     if (!db.open) return false;
@@ -158,12 +151,6 @@ export class ChangedPeople {
         this.ownDuring = null;
       }
     }
-    // Read and put here, PEOPLE_PER_STEP at a time: each step reads the current rows.
-    for (let i = 0; i < ids.length; i += PEOPLE_PER_STEP) {
-      await slice.pace();
-      if (!db.open) return false;
-      refreshPeople(db, index(), ids.slice(i, i + PEOPLE_PER_STEP));
-    }
-    return true;
+    return refreshPaced(db, index, ids, slice);
   }
 }
