@@ -165,7 +165,7 @@ class SubjectFeed {
 }
 
 /** A first import has nothing stored to check or replace: a million lookups into an empty table are not free. */
-function isEmpty(tx: Tx, table: 'credentials' | 'grants' | 'person_groups'): boolean {
+export function isEmpty(tx: Tx, table: 'people' | 'credentials' | 'grants' | 'person_groups'): boolean {
   return cached(tx.db, `SELECT NOT EXISTS (SELECT 1 FROM ${table}) AS empty`).pluck().get() === 1;
 }
 

@@ -1,6 +1,6 @@
 import { CARD_FORMATS } from '../config/schema.js';
 import type { CardBatch, CardStreamEnd, CardStreamMessage } from './card-batches.js';
-import { IMPORT_BATCH, type ImportSummary } from './card-import.js';
+import { IMPORT_BATCH, isEmpty, type ImportSummary } from './card-import.js';
 import { boundOrNull, CARD_STATES, CardImportError, Column } from './card-rows.js';
 import { prepareCached as cached } from './db.js';
 import { staffImportSourceId } from './grants-repository.js';
@@ -28,10 +28,6 @@ import type { Store, Tx } from './store.js';
 export function applyCardStream(store: Store, next: () => CardStreamMessage, now: number): ImportSummary {
   const first = next();
   return store.transact((tx) => new StreamWriter(tx, now).run(first, next), { immediate: true });
-}
-
-function isEmpty(tx: Tx, table: 'people' | 'credentials' | 'grants' | 'person_groups'): boolean {
-  return cached(tx.db, `SELECT NOT EXISTS (SELECT 1 FROM ${table}) AS empty`).pluck().get() === 1;
 }
 
 class StreamWriter {
