@@ -5,11 +5,11 @@ import { planReload, type ReloadPlan } from './config/reload-plan.js';
 import type { Config } from './config/schema.js';
 import { resolveSecret } from './config/secret-files.js';
 import type { Metrics } from './metrics.js';
-import { syncFromConfig } from './store/doors.js';
-import { logRevoked, revokeLocation, type RevokeCounts } from './store/location-revoke.js';
+import { logRevoked } from './store/location-revoke.js';
+import type { RevokedLocation } from './store/reload-mapping.js';
+import type { ReloadWrites } from './store/reload-writes.js';
 import { isSqliteBusy } from './store/sqlite-busy.js';
 import type { Store } from './store/store.js';
-import { rederiveFromConfig } from './upstream/booking-apply.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 import { backoffMs, type Clock } from './util/clock.js';
 import { errorMessage } from './util/errors.js';
@@ -31,6 +31,8 @@ const RELOAD_ATTEMPTS = 5;
 export interface ReloadTarget {
   readonly config: Config;
   readonly store: Store;
+  /** Where the reload's mapping transaction runs (store/reload-writes.ts): a connection of its own, off the badge path. */
+  readonly reloadWrites: Pick<ReloadWrites, 'apply'>;
   readonly upstream: UpstreamLink | null;
   /** Every running platform link told of a mapping change, each of its own location's resources; null: no link runs. */
   readonly upstreamMapping: ((changed: string[], config: Config) => Promise<void>) | null;
@@ -137,7 +139,7 @@ export class GatewayReloader {
     // A disconnected location's link stops first: nothing it fetches may land after its revoke.
     const { disconnect } = plan.locations;
     const detached = t.locationLinks && disconnect.length > 0 ? await t.locationLinks.detach(disconnect) : null;
-    let revoked: Array<{ location: string; counts: RevokeCounts }> = [];
+    let revoked: RevokedLocation[] = [];
     try {
       // Doors first in the store (names, added and removed rows), then in the relay (commit).
       if (plan.changedResources.length > 0 || plan.doorsChanged || plan.locations.revoke.length > 0) revoked = await this.applyMappingRetrying(plan);
@@ -179,10 +181,15 @@ export class GatewayReloader {
     return tokens;
   }
 
-  private async applyMappingRetrying(plan: ReloadPlan): Promise<Array<{ location: string; counts: RevokeCounts }>> {
+  /**
+   * The mapping transaction (store/reload-mapping.ts) on the reload writer's thread, retried
+   * with backoff while another connection holds the write lock; resolves once the index has it.
+   */
+  private async applyMappingRetrying(plan: ReloadPlan): Promise<RevokedLocation[]> {
+    const job = { config: plan.config, changedResources: plan.changedResources, revoke: plan.locations.revoke, now: this.target.clock.now() };
     for (let attempt = 1; ; attempt++) {
       try {
-        return this.applyMapping(plan);
+        return await this.target.reloadWrites.apply(job);
       } catch (err) {
         if (!isSqliteBusy(err) || attempt >= RELOAD_ATTEMPTS) throw err;
         const waitMs = backoffMs(attempt - 1, 250, 4000);
@@ -190,26 +197,5 @@ export class GatewayReloader {
         await new Promise<void>((resolve) => this.target.clock.setTimeout(resolve, waitMs));
       }
     }
-  }
-
-  /**
-   * One transaction: the running doors mapped to the new resources, the booking grants of the
-   * changed resources re-derived, and the revoke of each location just disconnected with
-   * `onDisconnect: revoke` (store/location-revoke.ts, the code the start runs). The helpers' own
-   * transactions nest as savepoints, so a SQLITE_BUSY (or any failure) anywhere rolls all back.
-   */
-  private applyMapping(plan: ReloadPlan): Array<{ location: string; counts: RevokeCounts }> {
-    const { store, clock } = this.target;
-    const cfg = plan.config;
-    const now = clock.now();
-    const locations = siteLocations(cfg);
-    return store.transact(() => {
-      syncFromConfig(store, cfg);
-      rederiveFromConfig(store, cfg, plan.changedResources, now);
-      return plan.locations.revoke.map((location) => {
-        const resources = (locations.find((l) => l.id === location)?.resources ?? []).map((r) => r.id);
-        return { location, counts: revokeLocation(store, { location, resources }, now) };
-      });
-    });
   }
 }

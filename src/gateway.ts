@@ -10,6 +10,7 @@ import { redactUrl } from './doors/mqtt-options.js';
 import type { GatewayStatus } from './http/status.js';
 import { Metrics } from './metrics.js';
 import type { EventsPart } from './parts/events-part.js';
+import type { StorePart } from './parts/store-part.js';
 import { gatewayParts, type CoreParts } from './parts/gateway-parts.js';
 import { PartRunner } from './parts/part-runner.js';
 import type { OperatorActions } from './console/actions.js';
@@ -160,6 +161,11 @@ export class Gateway implements ReloadTarget {
 
   get store(): Store {
     return this.core.store.store;
+  }
+
+  /** For the reloader: its mapping transaction runs on its own thread (store/reload-writes.ts). */
+  get reloadWrites(): StorePart['site']['reloadWrites'] {
+    return this.core.store.site.reloadWrites;
   }
 
   get audit(): AuditLog {

@@ -86,7 +86,8 @@ export function gatewayParts(inputs: ReaderInputs & { status: () => GatewayStatu
       events,
       http,
       new ReadersPart(store, decisions, inputs),
-      new BackgroundPart(files, store, index, upstream, [api]),
+      // The reload's writer is told like the API's: its reload goes on once the index has the commit.
+      new BackgroundPart(files, store, index, upstream, [api, { onCommitted: (listener, waitApplied) => store.site.reloadWrites.onCommitted(listener, waitApplied) }]),
     ],
   };
 }

@@ -3,6 +3,7 @@ import type { StatusPart } from '../status-builder.js';
 import { AuditLog } from '../store/audit.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
 import { syncFromConfig } from '../store/doors.js';
+import { ReloadWrites } from '../store/reload-writes.js';
 import type { Store } from '../store/store.js';
 import type { SubjectHasher } from '../store/subject-columns.js';
 import { errorMessage } from '../util/errors.js';
@@ -18,6 +19,8 @@ interface Opened {
   dbFile: string;
   /** Resources whose doors changed since the last run: their stored bookings are re-derived (index-part.ts). */
   changedResources: string[];
+  /** A reload's mapping transaction, on a thread and connection of its own (store/reload-writes.ts). */
+  reloadWrites: ReloadWrites;
 }
 
 /**
@@ -36,7 +39,7 @@ export class StorePart implements Part {
     const cfg = ctx.config();
     const { store, key, subjects, dbFile } = openSiteStore(cfg);
     // Kept before anything below can throw: a failed start still closes the database.
-    this.opened = { store, audit: new AuditLog(store.db), key, subjects, dbFile, changedResources: [] };
+    this.opened = { store, audit: new AuditLog(store.db), key, subjects, dbFile, changedResources: [], reloadWrites: new ReloadWrites({ dbFile, key }) };
     this.opened.changedResources = syncFromConfig(store, cfg);
   }
 
