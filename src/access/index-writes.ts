@@ -4,7 +4,7 @@ import { privilegesOf } from './derive.js';
 import type { PersonInput } from './index-inputs.js';
 import { ALWAYS } from './model.js';
 import * as layout from './record-layout.js';
-import { plannedSize, planRecord, writeRecord } from './record-writer.js';
+import { newRecordPlan, plannedSize, planRecord, writeRecord } from './record-writer.js';
 import { cardRuleOf, cardStateOf } from './side-tables.js';
 import { countWindows } from './window-match.js';
 
@@ -15,10 +15,26 @@ import { countWindows } from './window-match.js';
  * from the loader and the change watcher, where a call more costs nothing measurable.
  */
 
+/** The one plan every put fills (record-writer.ts): used up before the next put, never kept. */
+const scratchPlan = newRecordPlan();
+
+/** Each index's two lookups for planRecord, made once rather than as two closures a put. */
+const lookupsOf = new WeakMap<AccessIndex, { slot: (schedule: string | null) => number; door: (door: string) => number }>();
+
+function lookups(ix: AccessIndex): { slot: (schedule: string | null) => number; door: (door: string) => number } {
+  let l = lookupsOf.get(ix);
+  if (l === undefined) {
+    l = { slot: (schedule) => slotOf(ix, schedule), door: (door) => ix.doors.numberOf(door) };
+    lookupsOf.set(ix, l);
+  }
+  return l;
+}
+
 /** Replaces everything known about one person, dropping cards they no longer hold. */
 export function putPersonInto(ix: AccessIndex, input: PersonInput): void {
   // Planned (and refused, if it must be) before the person's old record is touched.
-  const plan = planRecord(input, ix.groupDoors, (schedule) => slotOf(ix, schedule), (door) => ix.doors.numberOf(door));
+  const l = lookups(ix);
+  const plan = planRecord(input, ix.groupDoors, l.slot, l.door, scratchPlan);
   const subject = ix.subjectOf === undefined ? null : (input.subject ?? (input.email !== undefined ? ix.subjectOf(input.email) : null));
   removePersonFrom(ix, input.id);
   const record = ix.pool.alloc(plannedSize(plan, subject));
@@ -26,7 +42,8 @@ export function putPersonInto(ix: AccessIndex, input: PersonInput): void {
   ix.records.set(input.id, record);
   if (input.tokensValidAfter !== 0) ix.tokensAfter.set(input.id, input.tokensValidAfter);
   if (subject !== null) ix.subjects.add(subject, record, input.id, (r) => ix.recordPersonId(r));
-  if (plan.others.length > 0) ix.otherCards.set(input.id, plan.others);
+  // Kept: a copy, the scratch's array is the next put's.
+  if (plan.otherCount > 0) ix.otherCards.set(input.id, plan.others.slice(0, plan.otherCount));
   if (input.memberships !== undefined && ix.groups !== null) ix.privileges.set(input.id, privilegesOf(input.memberships, ix.groups));
   ix.grantCount += plan.windowCount;
   for (const c of input.cards) {

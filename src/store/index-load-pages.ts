@@ -157,7 +157,7 @@ export class PageFill {
    */
   async paced(slice: LoopSlice, step: number, stop: () => boolean): Promise<boolean> {
     while (!this.done) {
-      await slice.pace();
+      if (slice.spent()) await slice.yield();
       if (stop()) return false;
       this.next(step);
     }
@@ -211,9 +211,17 @@ export class PageFill {
         refreshPeople(db, index, [id]);
         continue;
       }
-      p.cards = scratch.cards.slice(0, nc);
-      p.grants = scratch.windows.slice(0, ng);
-      p.memberships = nm === 0 ? NO_MEMBERSHIPS : scratch.memberships.slice(0, nm);
+      // The scratch arrays themselves, cut to this person's counts: no copy a person (the slots
+      // are reused from person to person already; nothing the index keeps points into them).
+      scratch.cards.length = nc;
+      scratch.windows.length = ng;
+      p.cards = scratch.cards;
+      p.grants = scratch.windows;
+      if (nm === 0) p.memberships = NO_MEMBERSHIPS;
+      else {
+        scratch.memberships.length = nm;
+        p.memberships = scratch.memberships;
+      }
       p.id = id;
       p.email = email;
       p.subject = stored ? { hi: subjects[2 * i]!, lo: subjects[2 * i + 1]! } : undefined;
