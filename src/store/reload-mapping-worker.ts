@@ -5,16 +5,19 @@ import { openDatabase } from './db.js';
 import { applyReloadMapping, type ReloadMappingJob } from './reload-mapping.js';
 import type { ReloadMappingReply } from './reload-writes.js';
 import { Store } from './store.js';
+import { lowerOwnPriority } from '../util/priority.js';
 
 /*
  * The worker side of reload-writes.ts: one reload's mapping transaction on a connection of its
- * own, then one answer. Its busy wait is short on purpose: the reloader retries a locked
- * database with backoff and gives up after a few attempts, as it did on the main connection.
+ * own, then one answer. Niced like the bulk worker: the badge path keeps the CPU it needs. Its
+ * busy wait is short on purpose: the reloader retries a locked database with backoff and gives
+ * up after a few attempts, as it did on the main connection.
  */
 
 /** Long enough for the upstream thread's few-millisecond commits, short enough that the reloader's backoff decides. */
 const BUSY_WAIT_MS = 200;
 
+lowerOwnPriority();
 const { dbFile, key, job } = workerData as { dbFile: string; key: Uint8Array; job: ReloadMappingJob };
 let reply: ReloadMappingReply;
 let store: Store | null = null;
