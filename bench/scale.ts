@@ -17,13 +17,18 @@
  *
  * Run: npm run build && node dist/bench/scale.js      Env: CARDS, READS, READ_RATE, IDLE_SEC,
  * BLOCKS, WARMUP, GATEWAY_NODE_ARGS (to the node of both `lintel run`s, e.g. "--cpu-prof --cpu-prof-dir=DIR").
+ * With `--trace-gc-nvp` in GATEWAY_NODE_ARGS the bare path gets it too, and each path's main-thread
+ * collections and bytes allocated over its own read blocks are printed per 10,000 reads.
+ * KEEP_DIR=/path keeps the database and its CSV there (imported if missing, never removed), so a
+ * later run skips step 1; E2E_ONLY=1 stops after step 3 (with IDLE_SEC=0: the e2e part alone).
  * Needs Mosquitto, socat and ~2 GB of memory; the temp dir is removed at exit.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startTestBroker } from '../test/helpers/broker.js';
 import { startSocatPty, type SocatPty } from '../test/helpers/pty.js';
+import { gcBetween, logSize, type GcSummary } from './gc-trace.js';
 import { SITE, announceDoors, cardOf, doorId, fetchStatus, readerId, runCardImport, waitForHealthy, writeCardCsv, gatewayConfigLines, spawnGateway } from './hardening-data.js';
 import { alive, ChildLines, memoryOf, onExit, sleep, spawnTracked, startDeadline, stopChild, threadCpuNsOf } from './hardening-procs.js';
 import { SwipeDriver } from './hardening-swipes.js';
@@ -42,6 +47,10 @@ const BARE = new URL('./bare-path.js', import.meta.url).pathname;
 const BARE_SITE = 'bare';
 const READERS = 20;
 const COMMAND_TTL_MS = 2000;
+const KEEP_DIR = process.env.KEEP_DIR;
+const E2E_ONLY = process.env.E2E_ONLY === '1';
+/** The GC flags of GATEWAY_NODE_ARGS, given to the bare path too so both are counted alike. */
+const GC_ARGS = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a.startsWith('--trace-gc'));
 
 startDeadline(env('DEADLINE_SEC', 900) * 1000);
 const dir = mkdtempSync(join(tmpdir(), 'lintel-scale-'));
@@ -77,18 +86,28 @@ const ptys = await startPtys('');
 const barePtys = await startPtys('bare-');
 const httpPort = await freePort();
 const config = join(dir, 'lintel.yaml');
-writeFileSync(config, [...gatewayConfigLines({ dataDir: join(dir, 'data'), httpPort, brokerUrl: broker.url, readerPaths: ptys.map((p) => p.gatewaySide) }), ''].join('\n'));
+const dataRoot = KEEP_DIR ?? dir;
+if (KEEP_DIR !== undefined) mkdirSync(KEEP_DIR, { recursive: true });
+writeFileSync(config, [...gatewayConfigLines({ dataDir: join(dataRoot, 'data'), httpPort, brokerUrl: broker.url, readerPaths: ptys.map((p) => p.gatewaySide) }), ''].join('\n'));
 
 // 1. The database through the product's import.
-const baseCsv = join(dir, 'cards-base.csv');
-writeCardCsv(baseCsv, 0, CARDS, READERS);
-const base = await runCardImport(config, baseCsv, 600_000);
-if (base.code !== 0) throw new Error(`base import failed (${base.code}): ${base.output}`);
+const baseCsv = join(dataRoot, `cards-base-${CARDS}.csv`);
+if (KEEP_DIR !== undefined && existsSync(baseCsv) && existsSync(join(dataRoot, 'data', 'lintel.db'))) {
+  console.log(`  cards import: skipped, the database of ${dataRoot} reused (KEEP_DIR)`);
+} else {
+  writeCardCsv(baseCsv, 0, CARDS, READERS);
+  const base = await runCardImport(config, baseCsv, 600_000);
+  if (base.code !== 0) throw new Error(`base import failed (${base.code}): ${base.output}`);
+  report(`cards import of ${CARDS.toLocaleString()} rows`, `${(base.ms / 1000).toFixed(1)} s, peak ${mb(base.peakMb)}`, '≤ 10 s, < 500 MB ' + pass(base.ms <= 10_000 && (base.peakMb ?? Infinity) < 500));
+}
 // The bare path reads the same file into its Map, door k's reads on its pty k as the gateway's.
-report(`cards import of ${CARDS.toLocaleString()} rows`, `${(base.ms / 1000).toFixed(1)} s, peak ${mb(base.peakMb)}`, '≤ 10 s, < 500 MB ' + pass(base.ms <= 10_000 && (base.peakMb ?? Infinity) < 500));
-const bare = spawnTracked(process.execPath, [BARE, baseCsv, broker.url, '5', BARE_SITE, ...barePtys.map((p, k) => `${doorId(k)}=${p.gatewaySide}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const bare = spawnTracked(process.execPath, [...GC_ARGS, BARE, baseCsv, broker.url, '5', BARE_SITE, ...barePtys.map((p, k) => `${doorId(k)}=${p.gatewaySide}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Its stdout also goes to a file, where gc-trace.ts reads its collections as it reads the gateway's.
+const bareLog = join(dir, 'bare.log');
+writeFileSync(bareLog, '');
+bare.stdout?.on('data', (b: Buffer) => appendFileSync(bareLog, b));
 console.log(`  bare path: ${await new ChildLines(bare).next((l) => l.startsWith('ready'), 120_000, 'bare path start')}, RSS ${mb(memoryOf(bare.pid)?.rssMb)}`);
-rmSync(baseCsv);
+if (KEEP_DIR === undefined) rmSync(baseCsv);
 
 // 2. The real process, its doors' controllers online on the broker.
 await announceDoors(broker.url, ptys.map((_, k) => doorId(k)));
@@ -117,9 +136,10 @@ report(`RSS after ${IDLE_SEC} s idle`, mb(idleRss), '≤ 300 MB ' + pass((idleRs
 // 3. Open loop over the million, every reader in turn, the gateway and the bare path in
 // alternating blocks, ABBA (which goes first alternates), so drift and other jobs hit both alike.
 const all = ptys.map((_, k) => k);
+const noGc = (): GcSummary => ({ scavenges: [], markCompacts: [], allocated: 0, promoted: 0, scavengeParts: {} });
 const paths = [
-  { name: 'gateway', driver, pid: gateway.pid, samples: [] as number[], cpuNs: 0, mainNs: 0, ms: 0, idleNsPerMs: 0, lost: 0 },
-  { name: 'bare path', driver: bareDriver, pid: bare.pid, samples: [] as number[], cpuNs: 0, mainNs: 0, ms: 0, idleNsPerMs: 0, lost: 0 },
+  { name: 'gateway', driver, pid: gateway.pid, log: join(dir, 'gateway.log'), gc: noGc(), samples: [] as number[], cpuNs: 0, mainNs: 0, ms: 0, idleNsPerMs: 0, lost: 0 },
+  { name: 'bare path', driver: bareDriver, pid: bare.pid, log: bareLog, gc: noGc(), samples: [] as number[], cpuNs: 0, mainNs: 0, ms: 0, idleNsPerMs: 0, lost: 0 },
 ];
 for (const p of paths) await p.driver.warmUp(WARMUP);
 // What each spends with no reads at all (timers, polls, GC): taken out of its CPU a read, since a
@@ -130,6 +150,7 @@ paths.forEach((p, i) => (p.idleNsPerMs = (threadCpuNsOf(p.pid).all - idle0[i]!) 
 for (let block = 0; block < BLOCKS; block++) {
   for (const p of block % 2 === 0 ? paths : [...paths].reverse()) {
     p.driver.begin();
+    const log0 = logSize(p.log);
     const cpu0 = threadCpuNsOf(p.pid);
     const t0 = performance.now();
     await p.driver.openLoop({ readers: all, perSec: READ_RATE, minReads: Math.ceil(READS / BLOCKS), minMs: 0, maxMs: 120_000 });
@@ -139,6 +160,11 @@ for (let block = 0; block < BLOCKS; block++) {
     p.mainNs += cpu1.main - cpu0.main;
     p.ms += performance.now() - t0;
     p.samples.push(...p.driver.taken());
+    const gc = gcBetween(p.log, log0, logSize(p.log));
+    p.gc.scavenges.push(...gc.scavenges);
+    p.gc.markCompacts.push(...gc.markCompacts);
+    p.gc.allocated += gc.allocated;
+    p.gc.promoted += gc.promoted;
   }
 }
 await stopChild(bare, 5000);
@@ -147,9 +173,17 @@ const [gw, ref] = paths.map((p) => {
   console.log(`  ${p.name}: swipe → pulse at ${READ_RATE}/s open loop, uniform cards: p50 ${(e.p50 / 1e6).toFixed(2)} ms, p99 ${(e.p99 / 1e6).toFixed(2)} ms, max ${(e.max / 1e6).toFixed(1)} ms, ${p.lost} without pulse`);
   const perRead = (ns: number) => `${(ns / 1e3 / p.samples.length).toFixed(0)} µs`;
   console.log(`    CPU a read ${perRead(p.cpuNs)} (main thread ${perRead(p.mainNs)}), ${perRead(p.cpuNs - p.idleNsPerMs * p.ms)} beyond its idle ${(p.idleNsPerMs / 1e3).toFixed(1)} ms/s`);
+  if (GC_ARGS.length > 0) console.log(`    ${gcPer10k(p.gc, p.samples.length)}`);
   return e;
 }) as [ReturnType<typeof percentiles>, ReturnType<typeof percentiles>];
 const ratio = { p50: gw.p50 / ref.p50, p99: gw.p99 / ref.p99 };
+/** Main-thread collections over a path's own blocks, per 10,000 reads (counts and bytes need no quiet box; pauses do). */
+function gcPer10k(gc: GcSummary, reads: number): string {
+  const per = (n: number) => ((n * 10_000) / reads).toFixed(1);
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const volume = gc.allocated > 0 ? `, ${(gc.allocated / 1024 / reads).toFixed(2)} KiB allocated and ${(gc.promoted / 1024 / reads).toFixed(3)} KiB promoted a read` : '';
+  return `main-thread GC per 10,000 reads: ${per(gc.scavenges.length)} scavenges (${per(sum(gc.scavenges))} ms), ${per(gc.markCompacts.length)} mark-compacts (${per(sum(gc.markCompacts))} ms)${volume}`;
+}
 report(
   `swipe → pulse at ${READ_RATE}/s open loop, uniform over ${CARDS.toLocaleString()} cards, gateway / bare path`,
   `p50 ${(gw.p50 / 1e6).toFixed(2)} / ${(ref.p50 / 1e6).toFixed(2)} ms = ${ratio.p50.toFixed(2)}×, p99 ${(gw.p99 / 1e6).toFixed(2)} / ${(ref.p99 / 1e6).toFixed(2)} ms = ${ratio.p99.toFixed(2)}×`,
@@ -169,6 +203,11 @@ function probeLoop(): { stop: () => Promise<number> } {
     }
   })();
   return { stop: async () => ((running = false), await done, worst) };
+}
+
+if (E2E_ONLY) {
+  await stopChild(gateway, 20_000);
+  process.exit(0);
 }
 
 // 4. External imports while reads go on.

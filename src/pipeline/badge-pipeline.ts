@@ -190,8 +190,10 @@ export class BadgePipeline {
       readMark,
       decidedMark,
       publishedMark,
-      ...(decision.source != null ? { source: decision.source } : {}),
-      ...(decision.event != null ? { event: decision.event } : {}),
+      // Always both keys (undefined when none): one object shape for every read, and no
+      // spread of a temporary object to build it.
+      source: decision.source ?? undefined,
+      event: decision.event ?? undefined,
     });
   }
 }

@@ -4,7 +4,7 @@ import type { AuditEntry, AuditLog } from '../store/audit.js';
 import { isSqliteRetryable } from '../store/sqlite-busy.js';
 import { backoffMs, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
-import type { Logger } from '../util/log.js';
+import { inOneWrite, type Logger } from '../util/log.js';
 import type { Metrics } from '../metrics.js';
 import type { DecisionEvent, RecentDecisions } from './recent-decisions.js';
 
@@ -61,6 +61,19 @@ const WARN_AFTER_ATTEMPTS = 3;
  */
 export const RECORD_DELAY_MS = 2;
 
+/** The fields of a `decision` log line; `source` and `event` are left out of the line while undefined (pino skips them). */
+interface DecisionLine {
+  reader: string;
+  door: string;
+  credential: string;
+  kind: DecisionEvent['kind'];
+  result: DecisionEvent['result'];
+  reason: string;
+  relay: DecisionEvent['relay'];
+  source: GrantSource | undefined;
+  event: PolicyEvent | undefined;
+}
+
 /**
  * Everything that happens after a decision has been acted on: the audit row, the counter, the
  * status page's ring, observers and the log line. Decisions are queued and written together,
@@ -84,6 +97,11 @@ export class DecisionRecorder {
   private retryTimer: Timer | null = null;
   private busyAttempts = 0;
   private droppedThisOutage = 0;
+  /**
+   * Every decision's log line is this one object, refilled: pino serialises it before info()
+   * returns and keeps nothing of it, so a line costs its text, not an object and a copy.
+   */
+  private readonly line: DecisionLine = { reader: '', door: '', credential: '', kind: 'card', result: 'denied', reason: '', relay: 'none', source: undefined, event: undefined };
 
   constructor(private readonly deps: DecisionRecorderDeps) {
     this.maxQueued = deps.maxQueuedRows ?? DEFAULT_MAX_QUEUED_AUDIT_ROWS;
@@ -128,33 +146,47 @@ export class DecisionRecorder {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    // The batch's log lines (and any error it logs) leave in one write when it is done.
+    inOneWrite(this.deps.logger, () => {
+      this.enqueueAudit(batch);
+      if (this.retryTimer === null) this.writeAudit();
+      for (const d of batch) this.tellEveryone(d);
+    });
+  }
+
+  /** Counters, histograms, the status ring, the observers and the log line of one decision. */
+  private tellEveryone(d: RecordedDecision): void {
     const { metrics, logger, recent } = this.deps;
-    this.enqueueAudit(batch);
-    if (this.retryTimer === null) this.writeAudit();
-    for (const d of batch) {
-      if (d.relay === 'unreachable') metrics.relayUnreachable.inc();
-      // Reads, not rows: a collapsed row counts every denial it stands for.
-      metrics.decisions.inc({ result: d.result, reason: d.reason }, d.count ?? 1);
-      if (d.readMark !== undefined) observeLatency(metrics, d, d.readMark);
-      const event: DecisionEvent = {
-        at: d.at,
-        readerId: d.readerId,
-        doorId: d.doorId,
-        credential: d.credential,
-        kind: d.kind,
-        result: d.result,
-        reason: d.reason,
-        relay: d.relay,
-      };
-      // Only when it has one, so a denial's event is exactly what it was.
-      if (d.source != null) event.source = d.source;
-      recent.push(event, d.personId);
-      for (const l of this.listeners) this.tell(l, event, d.personId);
-      const line = { reader: d.readerId, door: d.doorId, credential: d.credential, kind: d.kind, result: d.result, reason: d.reason, relay: d.relay };
-      // Only the decisions that have them carry source and event, so every other line stays as it was.
-      if (d.source != null || d.event != null) logger.info({ ...line, source: d.source ?? undefined, event: d.event ?? undefined }, 'decision');
-      else logger.info(line, 'decision');
-    }
+    if (d.relay === 'unreachable') metrics.relayUnreachable.inc();
+    // Reads, not rows: a collapsed row counts every denial it stands for.
+    metrics.decisions.inc({ result: d.result, reason: d.reason }, d.count ?? 1);
+    if (d.readMark !== undefined) observeLatency(metrics, d, d.readMark);
+    const event: DecisionEvent = {
+      at: d.at,
+      readerId: d.readerId,
+      doorId: d.doorId,
+      credential: d.credential,
+      kind: d.kind,
+      result: d.result,
+      reason: d.reason,
+      relay: d.relay,
+    };
+    // Only when it has one, so a denial's event is exactly what it was.
+    if (d.source != null) event.source = d.source;
+    recent.push(event, d.personId);
+    for (const l of this.listeners) this.tell(l, event, d.personId);
+    const line = this.line;
+    line.reader = d.readerId;
+    line.door = d.doorId;
+    line.credential = d.credential;
+    line.kind = d.kind;
+    line.result = d.result;
+    line.reason = d.reason;
+    line.relay = d.relay;
+    // Only the decisions that have them carry source and event, so every other line stays as it was.
+    line.source = d.source ?? undefined;
+    line.event = d.event ?? undefined;
+    logger.info(line, 'decision');
   }
 
   private tell(listener: DecisionListener, event: DecisionEvent, personId: number | null): void {

@@ -23,8 +23,11 @@ const LOG_WRITE_BYTES = 1024;
 
 export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const stderr = destination ?? pino.destination({ fd: 2, sync: false, maxWrite: LOG_WRITE_BYTES });
+  // Innermost, so what the journal format makes of a held batch is held too.
+  const batch = new LineBatch(stderr);
   const journal = format === 'journal' || (format === 'auto' && destination === undefined && stderrIsJournal());
-  const out: DestinationStream = journal ? new JournalDestination({ out: stderr, clock: systemClock }) : stderr;
+  const out: DestinationStream = journal ? new JournalDestination({ out: batch, clock: systemClock }) : batch;
+  batches.set(out, batch);
   const family = new Set<WeakRef<Logger>>();
   const root = pino(
     {
@@ -43,6 +46,62 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: Dest
 }
 
 const families = new WeakMap<Logger, Set<WeakRef<Logger>>>();
+/** A logger's destination (pino's stream, shared by its children) → the batch in front of its output. */
+const batches = new WeakMap<object, LineBatch>();
+
+/**
+ * Holds the lines written while a burst is being logged and hands them on as one write. Each
+ * line given to sonic-boom while no write is in flight starts a write of its own (a pool round
+ * trip: the main thread's hand-off, a wake-up when it is done); a burst of decisions logged one
+ * by one started one for its first line and one more for the rest. Nothing is held past the
+ * synchronous task that asked (inOneWrite), so a hard kill loses no more than before.
+ */
+class LineBatch implements DestinationStream {
+  private held: string | null = null;
+  private depth = 0;
+
+  constructor(private readonly out: DestinationStream) {}
+
+  write(line: string): void {
+    if (this.held === null) this.out.write(line);
+    else this.held += line;
+  }
+
+  hold(): void {
+    if (this.depth++ === 0) this.held = '';
+  }
+
+  release(): void {
+    if (--this.depth > 0) return;
+    const lines = this.held;
+    this.held = null;
+    if (lines) this.out.write(lines);
+  }
+
+  /** pino's logger.flush() reaches the destination through here. */
+  flush(cb?: (err?: Error) => void): void {
+    const out = this.out as DestinationStream & { flush?: (cb?: (err?: Error) => void) => void };
+    if (out.flush) out.flush(cb);
+    else cb?.();
+  }
+}
+
+/**
+ * Runs `fn` with the lines it logs (through `logger` or any logger of its family) written
+ * together when it returns, in the order logged. A logger not made by createLogger writes as
+ * it goes.
+ */
+export function inOneWrite(logger: Logger, fn: () => void): void {
+  const stream = (logger as unknown as Record<symbol, object | undefined>)[pino.symbols.streamSym];
+  const batch = stream === undefined ? undefined : batches.get(stream);
+  if (batch === undefined) return fn();
+  batch.hold();
+  try {
+    fn();
+  } finally {
+    batch.release();
+  }
+}
 
 /**
  * A reload's new log level, for the root and every child the parts hold (pino copies the level

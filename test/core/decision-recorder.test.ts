@@ -27,8 +27,10 @@ function setup() {
   const s = testStore(['front']);
   const clock = new FakeClock();
   const lines: Array<Record<string, unknown>> = [];
+  const writes: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
+      writes.push(chunk.toString());
       for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
       done();
     },
@@ -37,7 +39,7 @@ function setup() {
   const recent = new RecentDecisions();
   const audit = new AuditLog(s.store.db);
   const recorder = new DecisionRecorder({ audit, clock, logger: createLogger('info', sink), metrics, recent });
-  return { ...s, clock, lines, metrics, recent, audit, recorder };
+  return { ...s, clock, lines, writes, metrics, recent, audit, recorder };
 }
 
 let ctx: ReturnType<typeof setup>;
@@ -100,5 +102,23 @@ describe('DecisionRecorder', () => {
     ctx.recorder.record(decision());
     ctx.clock.advance(RECORD_DELAY_MS);
     expect(ctx.audit.recent()).toHaveLength(1);
+  });
+
+  it("a burst's log lines leave in one write, each line with the fields it always had", async () => {
+    ctx = setup();
+    ctx.recorder.record(decision());
+    ctx.recorder.record(decision({ personId: 7, result: 'granted', reason: 'granted', relay: 'sent', source: 'staff', event: 'antipassback_soft' }));
+    ctx.recorder.record(decision({ credential: '****0862' }));
+    ctx.clock.advance(RECORD_DELAY_MS);
+    await new Promise((r) => setImmediate(r));
+    expect(ctx.writes).toHaveLength(1);
+    const decisions = ctx.lines.filter((l) => l.msg === 'decision');
+    expect(decisions.map((l) => Object.keys(l))).toEqual([
+      ['level', 'time', 'reader', 'door', 'credential', 'kind', 'result', 'reason', 'relay', 'msg'],
+      ['level', 'time', 'reader', 'door', 'credential', 'kind', 'result', 'reason', 'relay', 'source', 'event', 'msg'],
+      ['level', 'time', 'reader', 'door', 'credential', 'kind', 'result', 'reason', 'relay', 'msg'],
+    ]);
+    expect(decisions[1]).toMatchObject({ reader: 'r1', door: 'front', credential: '****0861', kind: 'card', result: 'granted', reason: 'granted', relay: 'sent', source: 'staff', event: 'antipassback_soft' });
+    expect(decisions[2]).toMatchObject({ credential: '****0862', result: 'denied', reason: 'unknown_credential', relay: 'none' });
   });
 });
