@@ -75,11 +75,6 @@ export class ApiWriter implements V1Endpoint {
     if (!this.stopped) this.thread();
   }
 
-  /** Unexpected exits so far (for status and tests). */
-  get restarts(): number {
-    return this.crashes;
-  }
-
   /** The running configuration changed (a reload): the thread serves the next request with it. */
   setLive(live: ApiLive): void {
     this.live = live;
