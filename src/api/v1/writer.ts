@@ -156,7 +156,7 @@ export class ApiWriter implements V1Endpoint {
     const transfers = this.transfers;
     this.outbox = [];
     this.transfers = [];
-    const worker = this.stopped ? null : this.thread();
+    const worker = this.stopped ? null : this.startedOrNull();
     if (worker) return worker.postMessage(batch, transfers);
     // Stopped, or restarting, in between: never start a thread again after a stop; the callers may retry.
     const [code, message] = this.stopped ? ['stopping', 'the gateway is stopping'] : ['api_unavailable', 'the API thread is restarting; retry'];
@@ -167,6 +167,16 @@ export class ApiWriter implements V1Endpoint {
         this.pending.get(id)?.reject(new ApiError(503, code, message));
         this.pending.delete(id);
       }
+    }
+  }
+
+  /** The thread, started if need be; a start that throws is logged and answered like a restart (this runs in a setImmediate). */
+  private startedOrNull(): Worker | null {
+    try {
+      return this.thread();
+    } catch (err) {
+      this.opts.logger.error({ err: errorMessage(err) }, 'api thread could not be started; requests get 503 until it is');
+      return null;
     }
   }
 
