@@ -59,7 +59,7 @@ function ownBytes(body: Buffer): ArrayBuffer {
 }
 
 /** Writes a reply; `close` ends the connection after it (a refused upload is never read to its end). */
-export function writeReply(res: ServerResponse, reply: V1Reply, close = false): void {
+function writeReply(res: ServerResponse, reply: V1Reply, close = false): void {
   if (res.headersSent || res.destroyed) return;
   res.statusCode = reply.status;
   for (const [name, value] of reply.headers) res.appendHeader(name, value);
@@ -78,17 +78,27 @@ export function v1Forward(opts: V1ForwardOptions): (req: IncomingMessage, res: S
     return Array.isArray(v) ? v.join(', ') : v;
   };
 
+  // Runs in promise callbacks: whatever goes wrong writing (a header node refuses, a socket gone) ends this request, never the process.
+  const send = (res: ServerResponse, reply: V1Reply, close = false) => {
+    try {
+      writeReply(res, reply, close);
+    } catch (err) {
+      opts.logger.error({ err: errorMessage(err) }, 'api answer could not be written');
+      res.destroy();
+    }
+  };
+
   const forward = (req: IncomingMessage, res: ServerResponse, method: string, url: string, body: ArrayBuffer | null) => {
     // A browser check refuses on headers alone; it runs after the body is read, as in the Hono app (host, cap, browser).
     const refused = browserWriteRefusal(method, header(req), req.headers.host ?? '', configured, false);
-    if (refused !== null) return writeReply(res, refusal(refused.status, refused.error));
+    if (refused !== null) return send(res, refusal(refused.status, refused.error));
     const scheme = (req.socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
     opts.endpoint.answer({ method, url, rawHeaders: req.rawHeaders, scheme, body }).then(
-      (reply) => writeReply(res, reply),
+      (reply) => send(res, reply),
       (err: unknown) => {
         // The endpoint answers failures itself; this is a bug's last stop, never the process's.
         opts.logger.error({ err: errorMessage(err) }, 'api request forwarding failed');
-        writeReply(res, refusal(500, 'internal error'));
+        send(res, refusal(500, 'internal error'));
       },
     );
   };
@@ -100,7 +110,7 @@ export function v1Forward(opts: V1ForwardOptions): (req: IncomingMessage, res: S
     if (!isV1(path)) return false;
     const method = req.method ?? 'GET';
     if (!allowed(req.headers.host ?? '')) {
-      writeReply(res, refusal(421, 'unknown host'));
+      send(res, refusal(421, 'unknown host'));
       return true;
     }
     if (NO_BODY.has(method)) {
@@ -110,14 +120,19 @@ export function v1Forward(opts: V1ForwardOptions): (req: IncomingMessage, res: S
     const maxBytes = path === opts.bulk.path ? opts.bulk.maxBytes : opts.maxBodyBytes;
     // Refused before a byte is read; the connection closes so the rest is never read either.
     if (declaredOverCap(req.headers, maxBytes)) {
-      writeReply(res, refusal(413, 'body too large'), true);
+      send(res, refusal(413, 'body too large'), true);
       return true;
     }
-    void readCapped(req, maxBytes).then((body) => {
-      if (body === 'too_large') return writeReply(res, refusal(413, 'body too large'), true);
-      if (body === 'incomplete') return writeReply(res, refusal(400, 'request body incomplete'), true);
-      forward(req, res, method, url, ownBytes(body));
-    });
+    readCapped(req, maxBytes)
+      .then((body) => {
+        if (body === 'too_large') return send(res, refusal(413, 'body too large'), true);
+        if (body === 'incomplete') return send(res, refusal(400, 'request body incomplete'), true);
+        forward(req, res, method, url, ownBytes(body));
+      })
+      .catch((err: unknown) => {
+        opts.logger.error({ err: errorMessage(err) }, 'api request forwarding failed');
+        send(res, refusal(500, 'internal error'));
+      });
     return true;
   };
 }
