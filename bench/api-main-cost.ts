@@ -1,7 +1,8 @@
 /**
  * What one provisioning request costs the gateway's MAIN thread, load-independent (issue 12):
  * the real `lintel run` with --trace-gc-nvp, its output in a log file; N single person PUTs
- * from the load process (8 in flight), then N GETs of one person. Per phase it prints the main
+ * from the load process (8 in flight), then N GETs of one person, then N plan subscription PUTs
+ * (their people made by one bulk first, not counted). Per phase it prints the main
  * thread's CPU (/proc/PID/task/PID/schedstat: TID == PID is the main thread) per request, and
  * the bytes V8 allocated on the main isolate (trace-gc-nvp's `allocated`, summed over the
  * phase's scavenges) per request. Neither depends on how busy the machine is.
@@ -63,9 +64,12 @@ try {
   const { token } = JSON.parse(made.stdout) as { token: string };
   const base = `http://127.0.0.1:${site.httpPort}/api/v1`;
   const pid = gateway.pid!;
-  // A warm-up of the same requests: the JIT and the connections, not counted.
+  // The people the subscriptions name (p0@…, one bulk, not counted), then a warm-up of the same
+  // requests as the phases: the JIT and the connections, not counted either.
+  await load(base, token, 'bulk', N + 300);
   await load(base, token, 'puts', 300);
   await getMany(`${base}/people/single-1@bench.example`, token, 300);
+  await load(base, token, 'subscriptions', 300);
   const phase = async (name: string, run: () => Promise<void>) => {
     const [cpu0, log0] = [mainCpuNs(pid), logSize(logFile)];
     await run();
@@ -77,6 +81,7 @@ try {
   console.log(`main-thread cost of /api/v1 — ${N} requests a phase, 8 in flight (schedstat of TID==PID; --trace-gc-nvp allocated on the main isolate)`);
   await phase('person PUTs', () => load(base, token, 'puts', N));
   await phase('person GETs', () => getMany(`${base}/people/single-1@bench.example`, token, N));
+  await phase('subscription PUTs', () => load(base, token, 'subscriptions', N));
 } finally {
   gateway.kill('SIGTERM');
   await new Promise((r) => gateway.once('exit', r));
