@@ -7,6 +7,7 @@ import { ApplyBatcher } from '../../store/apply-batcher.js';
 import { readChangeMark } from '../../store/change-log.js';
 import { errorMessage } from '../../util/errors.js';
 import { createLogger } from '../../util/log.js';
+import { lowerOwnPriority } from '../../util/priority.js';
 import type { LevelWithSilent } from 'pino';
 import { apiErrorOf } from './error-handler.js';
 import { ApiError } from './errors.js';
@@ -35,6 +36,11 @@ neverWaitForLocks(reads.db);
 const batcher = new ApplyBatcher(store, { durability: 'full', ms: 5, immediate: true });
 const post = (msg: FromThread, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(msg, transfer);
 const logger = createLogger(live.logLevel as LevelWithSilent, { write: (line: string) => post({ kind: 'log', line }) });
+// The API's CPU (routing, zod, JSON) now runs here: it yields the core to the badge path
+// (util/priority.ts), as the upstream thread does. A client's answer may wait a little longer
+// while both want a core; a swipe does not. A bulk's worker, started from here, is nicer still.
+const refused = lowerOwnPriority();
+if (refused !== null) logger.debug({ err: refused }, 'could not lower the api thread priority');
 
 /**
  * The change log's mark after the batch that carried a reply: the main thread waits until its
