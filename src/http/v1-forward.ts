@@ -58,6 +58,18 @@ function ownBytes(body: Buffer): ArrayBuffer {
   return (whole ? body.buffer : body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)) as ArrayBuffer;
 }
 
+/** The path as Hono routes it: without the query, percent-decoded (an undecodable one as sent). */
+function routedPath(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Writes a reply; `close` ends the connection after it (a refused upload is never read to its end). */
 function writeReply(res: ServerResponse, reply: V1Reply, close = false): void {
   if (res.headersSent || res.destroyed) return;
@@ -105,8 +117,7 @@ export function v1Forward(opts: V1ForwardOptions): (req: IncomingMessage, res: S
 
   return (req, res) => {
     const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = routedPath(url);
     if (!isV1(path)) return false;
     const method = req.method ?? 'GET';
     if (!allowed(req.headers.host ?? '')) {

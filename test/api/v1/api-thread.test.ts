@@ -108,6 +108,8 @@ describe('the API thread behind the gateway server', () => {
     // The audit names the token, as when the API ran on the main thread.
     expect(recentChanges(store, 1).map((c) => [c.action, c.actor])).toEqual([['person.create', 'api:platform']]);
     expect((await call(port, 'GET', '/api/v1/openapi.json')).status).toBe(200);
+    // Percent-encoded as Hono would decode it: still the thread's, never the main app's.
+    expect((await call(port, 'GET', '/api/%761/openapi.json')).status).toBe(200);
     expect(JSON.parse((await call(port, 'GET', '/api/v1/people/ana@example.com')).body)).toMatchObject({ error: { code: 'unauthorized' } });
     expect(honoCalls).toEqual([]);
     // Anything else is still the app's.
