@@ -15,6 +15,7 @@ import { SessionStore } from './console-auth/sessions.js';
 import { mountHealthRoutes } from './health-routes.js';
 import { bodyCap, browserWriteCheck, hostCheck } from './request-guards.js';
 import { renderStatusPage } from './status-page.js';
+import { isV1, V1_PATH } from './v1-forward.js';
 import type { GatewayStatus } from './status.js';
 
 export interface HttpDeps {
@@ -53,8 +54,7 @@ export interface ConsoleAuthOptions {
 export const isConsoleForm = (path: string): boolean => path === '/login' || path === '/logout' || path.startsWith('/console/') || path.startsWith('/actions/');
 
 export const WEBHOOK_PATH = '/webhooks/offision';
-export const V1_PATH = '/api/v1';
-const isV1 = (path: string): boolean => path === V1_PATH || path.startsWith(`${V1_PATH}/`);
+export { V1_PATH };
 
 /**
  * The gateway's one HTTP app. Routes are tested with `app.request()` and no socket.

@@ -30,8 +30,8 @@ export function freshIncoming(c: Context): NodeIncoming | undefined {
   return incoming;
 }
 
-/** Reads the whole body, refusing at the first byte past `maxBytes` (the rest is left unread). */
-function readCapped(incoming: IncomingMessage, maxBytes: number): Promise<Buffer | 'too_large' | 'incomplete'> {
+/** Reads the whole body, refusing at the first byte past `maxBytes` (the rest is left unread); bufferBody and http/v1-forward.ts. */
+export function readCapped(incoming: IncomingMessage, maxBytes: number): Promise<Buffer | 'too_large' | 'incomplete'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

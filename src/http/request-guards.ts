@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { IncomingHttpHeaders } from 'node:http';
 import { bufferBody, freshIncoming } from './body-buffer.js';
 
 /*
@@ -90,17 +91,31 @@ export function hostCheck(names: readonly string[], refuse: Refuse): MiddlewareH
 export function browserWriteCheck(names: readonly string[], refuse: Refuse, requireJson = true): MiddlewareHandler {
   const allowed = new Set(names);
   return async (c, next) => {
-    if (!STATE_CHANGING.has(c.req.method)) return next();
-    if (c.req.header('sec-fetch-site') === 'cross-site') return refuse(c, 403, 'cross-site request');
-    const origin = c.req.header('origin');
-    if (origin !== undefined && !originAllowed(origin, c.req.header('host') ?? new URL(c.req.url).host, allowed)) {
-      return refuse(c, 403, 'foreign origin');
-    }
-    if (!requireJson) return next();
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') return refuse(c, 415, 'content-type must be application/json');
-    return next();
+    const refusal = browserWriteRefusal(c.req.method, (name) => c.req.header(name), c.req.header('host') ?? new URL(c.req.url).host, allowed, requireJson);
+    return refusal === null ? next() : refuse(c, refusal.status, refusal.error);
   };
+}
+
+/** What a guard answers instead of the route: `{ error }` as JSON with this status. */
+export interface GuardRefusal {
+  status: 403 | 415;
+  error: string;
+}
+
+/**
+ * The browser checks on a request's method and headers alone (browserWriteCheck is this as
+ * Hono middleware; the v1 forwarder, http/v1-forward.ts, calls it on node's request): the
+ * refusal, or null when the request passes. `host` is the Host the request was sent to.
+ */
+export function browserWriteRefusal(method: string, header: (name: string) => string | undefined, host: string, configured: ReadonlySet<string>, requireJson: boolean): GuardRefusal | null {
+  if (!STATE_CHANGING.has(method)) return null;
+  if (header('sec-fetch-site') === 'cross-site') return { status: 403, error: 'cross-site request' };
+  const origin = header('origin');
+  if (origin !== undefined && !originAllowed(origin, host, configured)) return { status: 403, error: 'foreign origin' };
+  if (!requireJson) return null;
+  const type = (header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') return { status: 415, error: 'content-type must be application/json' };
+  return null;
 }
 
 /** Same origin (scheme aside: a TLS proxy may sit in front), or a name the operator configured. */
@@ -132,12 +147,17 @@ export function bodyCap(maxBytes: number, refuse: Refuse): MiddlewareHandler {
     // app.request() in tests has no socket and goes through Hono's own limit, the same rules.
     const incoming = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : freshIncoming(c);
     if (incoming === undefined) return viaFetch(c, next);
-    const declared = incoming.headers['content-length'];
-    if (declared !== undefined && incoming.headers['transfer-encoding'] === undefined && Number.parseInt(declared, 10) > maxBytes) return tooLarge(c);
+    if (declaredOverCap(incoming.headers, maxBytes)) return tooLarge(c);
     const read = await bufferBody(c, incoming, maxBytes);
     if (read.ok) return next();
     if (read.reason === 'too_large') return tooLarge(c);
     c.header('connection', 'close');
     return c.json({ error: 'request body incomplete' }, 400);
   };
+}
+
+/** A Content-Length over the cap, on a body that is not chunked: refused before a byte is read (bodyCap, http/v1-forward.ts). */
+export function declaredOverCap(headers: IncomingHttpHeaders, maxBytes: number): boolean {
+  const declared = headers['content-length'];
+  return declared !== undefined && headers['transfer-encoding'] === undefined && Number.parseInt(declared, 10) > maxBytes;
 }

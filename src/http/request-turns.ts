@@ -9,6 +9,7 @@ import type { Logger } from '../util/log.js';
  * for them too. Started one per macrotask instead (setImmediate), the loop looks at its file
  * descriptors again between two handlers, so a reader's line waits for at most one. A request
  * is still parsed as its bytes arrive; only the start of its handler waits for its turn.
+ * (/api/v1 no longer comes here: http/v1-forward.ts hands its requests to the API's thread.)
  */
 export class RequestTurns {
   private readonly queue: Array<() => void> = [];

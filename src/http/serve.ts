@@ -8,6 +8,7 @@ import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { RequestTurns } from './request-turns.js';
 import { webhookFastPath, type CallbackRoute } from './webhook-fast-path.js';
+import { v1Forward, type V1ForwardOptions } from './v1-forward.js';
 
 export interface ServeOptions {
   app: Pick<Hono<ConsoleEnv>, 'fetch'>;
@@ -19,19 +20,26 @@ export interface ServeOptions {
    * with the app's own host names and the link's body cap; null without a platform link.
    */
   webhook?: { route: CallbackRoute; allowedHosts: readonly string[] } | null;
+  /**
+   * The provisioning API's thread (http/v1-forward.ts): /api/v1 requests go there after the
+   * app's guards, and never reach the Hono app; null when the app mounts /api/v1 itself.
+   */
+  v1?: Omit<V1ForwardOptions, 'logger'> | null;
   /** http.tls, read (config/preflight.ts): serve HTTPS with it; plain HTTP without. */
   tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
-/** The gateway's HTTP(S) server: the Hono app behind an optional fast path; resolves once listening. */
+/** The gateway's HTTP(S) server: the Hono app behind the API's forwarder and the callbacks' fast path, each optional; resolves once listening. */
 export function serveGateway(opts: ServeOptions): Promise<{ server: Server; address: { host: string; port: number } }> {
   const hono = getRequestListener(opts.app.fetch);
   const w = opts.webhook;
   const fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = w
     ? webhookFastPath({ route: w.route, allowedHosts: w.allowedHosts, logger: opts.logger })
     : null;
+  const v1 = opts.v1 ? v1Forward({ ...opts.v1, logger: opts.logger }) : null;
   const turns = new RequestTurns(opts.logger);
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (v1?.(req, res)) return;
     if (fastPath?.(req, res)) return;
     turns.enter(() => void hono(req, res).catch((err: unknown) => opts.logger.error({ err: errorMessage(err) }, 'http request failed')));
   };

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { BULK_PATH, MAX_BULK_BYTES } from '../api/v1/bulk-routes.js';
 import { siteLocations } from '../config/locations.js';
 import { isLoopback } from '../config/loopback.js';
 import { createHttpApp } from '../http/app.js';
@@ -16,7 +17,8 @@ import type { UpstreamPart } from './upstream-part.js';
 /**
  * HTTP: health, metrics, status page, the operator API and the platform's callbacks. It mounts
  * the routes of every part started before it (parts/part.ts), so a part with routes is listed
- * before this one; the platform's callbacks also get the fast path in front of Hono.
+ * before this one; the platform's callbacks also get the fast path in front of Hono, and the
+ * provisioning API is forwarded to its thread (http/v1-forward.ts) without reaching Hono.
  */
 export class HttpPart implements Part {
   readonly name = 'http';
@@ -42,12 +44,13 @@ export class HttpPart implements Part {
     // Every location's callback host is one this gateway answers to.
     const callbackHosts = siteLocations(cfg).flatMap((l) => (l.upstream ? [new URL(l.upstream.callbackUrl).hostname] : []));
     const allowedHosts = allowedHostNames({ bindHost: cfg.http.host, allowedHosts: [...cfg.http.allowedHosts, ...callbackHosts] });
+    const routes = ctx.routes();
     const app = createHttpApp({
       status: this.gatewayStatus,
       metrics: ctx.metrics,
       logger,
       authToken: this.files.authToken,
-      parts: ctx.routes(),
+      parts: routes,
       allowedHosts,
       maxBodyBytes: cfg.http.maxBodyBytes,
       timeZone: cfg.site.timeZone,
@@ -62,7 +65,10 @@ export class HttpPart implements Part {
     });
     const upstream = this.upstream;
     const webhook = upstream.hasPlatform() ? { route: (path: string) => upstream.callbackTarget(path), allowedHosts } : null;
-    const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook, tls: this.files.tls });
+    const endpoints = routes.flatMap((r) => (r.v1Thread ? [r.v1Thread] : []));
+    if (endpoints.length > 1) throw new Error(`${endpoints.length} parts serve /api/v1; one may`);
+    const v1 = endpoints[0] ? { endpoint: endpoints[0], allowedHosts, maxBodyBytes: cfg.http.maxBodyBytes, bulk: { path: BULK_PATH, maxBytes: MAX_BULK_BYTES } } : null;
+    const served = await serveGateway({ app, host: cfg.http.host, port: cfg.http.port, logger, webhook, v1, tls: this.files.tls });
     this.server = served.server;
     this.bound = served.address;
   }

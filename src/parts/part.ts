@@ -1,6 +1,7 @@
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { Config } from '../config/schema.js';
 import type { ConsoleEnv } from '../console/operator.js';
+import type { V1Endpoint } from '../http/v1-forward.js';
 import type { Metrics } from '../metrics.js';
 import type { StatusPart } from '../status-builder.js';
 import type { Clock } from '../util/clock.js';
@@ -36,6 +37,12 @@ export interface PartRoutes {
   api?: Hono;
   /** The provisioning API, mounted at /api/v1: its own token auth (scoped API tokens), not the operator's. */
   v1?: Hono;
+  /**
+   * The provisioning API served off the main thread (parts/api-part.ts): the server hands it
+   * every /api/v1 request after the Host check, the body cap and the browser checks
+   * (http/v1-forward.ts), before the Hono app sees it. One per gateway, instead of `v1`.
+   */
+  v1Thread?: V1Endpoint;
   /**
    * The booking platform's signed callbacks at WEBHOOK_PATH: authenticated by their own
    * signature, capped by their own limit. One per gateway; a second is refused at start.

@@ -56,4 +56,27 @@ describe('provisioning API, end to end', () => {
     // Nothing answers without a token.
     expect((await fetch(`${base}/api/v1/people`)).status).toBe(401);
   }, 30_000);
+
+  it('a reload that adds a group makes it usable at the next API request (the API runs on its own thread)', async () => {
+    const { gateway, config, base } = await startGatewayRig(cleanups, 'api-reload', {
+      doors: [{ id: 'front' }],
+      zones: { lobby: { doors: ['front'] } },
+      accessGroups: { members: { zones: [{ zone: 'lobby' }] } },
+    }, ['front']);
+    const { token } = createToken(gateway.store, { scope: 'write', name: 'platform' }, Date.now(), 'test');
+    const put = () =>
+      fetch(`${base}/api/v1/people/bo@example.com`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Bo', groups: ['lab'] }),
+      });
+
+    const before = await put();
+    expect(before.status).toBe(422);
+    expect(await before.json()).toMatchObject({ error: { code: 'unknown_group', field: 'body.groups' } });
+    await gateway.reload({ ...config, accessGroups: { ...config.accessGroups, lab: config.accessGroups.members! } });
+    const after = await put();
+    expect(after.status).toBe(201);
+    expect(await after.json()).toMatchObject({ groups: [{ group: 'lab' }] });
+  }, 30_000);
 });

@@ -31,7 +31,7 @@ export interface V1Deps {
   /** Token middleware (token-auth.ts); injected so tests can use the real one on a test store. */
   auth: MiddlewareHandler;
   knownGroups: () => ReadonlySet<string>;
-  /** Where every write goes (write-ops.ts): the writer thread in the gateway, direct calls in tests. */
+  /** Where every write goes (write-ops.ts): the API thread's batcher in the gateway (thread-app.ts), direct calls in tests. */
   writes: Writes;
   /** Issues member QR tokens; without it POST …/qr-tokens is not mounted. */
   issueQr?: (email: string) => IssuedToken;

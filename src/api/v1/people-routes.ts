@@ -18,7 +18,7 @@ export interface PeopleRouteDeps {
   clock: Clock;
   /** The access groups of the running configuration (a reload may change them). */
   knownGroups: () => ReadonlySet<string>;
-  /** Where writes go: the writer thread in the gateway (writer.ts), direct calls in tests. */
+  /** Where writes go: the API thread's batcher in the gateway (thread-app.ts), direct calls in tests. */
   writes: Writes;
   /** Issues a member QR token (src/qr/issuer.ts, the gateway's key); without it the route is not mounted. */
   issueQr?: (email: string) => IssuedToken;

@@ -8,9 +8,11 @@ import { deleteSubscription, putSubscription } from '../../store/subscription-ad
 import { assignLearnedCard, disableCard, revokePersonTokens, setPersonState, switchLockdownAudited } from '../../store/console-admin.js';
 
 /*
- * Every write the v1 API makes, by name: the routes call them through a Writes, which is the
- * writer thread in the gateway (writer.ts) and a direct call in tests and the CLI. Arguments and
- * results are plain data (structured-clone safe), so a call means the same on either side.
+ * Every write the v1 API makes, by name: the routes call them through a Writes, which in the
+ * gateway is the API thread's batcher (the routes run on that thread too: thread-app.ts), for the
+ * console the same ops sent to that thread by name (writer.ts), and a direct call in tests and
+ * the CLI. Arguments and results are plain data (structured-clone safe), so a call means the
+ * same on either side.
  */
 
 export const WRITE_OPS = {
