@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /*
@@ -46,10 +47,14 @@ process.once('exit', () => {
 /**
  * Starts `node dist/src/cli.js ARGS` (or another build's cli.js: an installed package's);
  * stdout is ignored, stderr kept (the last 2 MB). `nodeArgs` go to node itself (a bench's
- * --cpu-prof: NODE_OPTIONS refuses it).
+ * --cpu-prof: NODE_OPTIONS refuses it). LINTEL_STDOUT_FILE=PATH in the bench's environment
+ * appends stdout there instead (what a bench's --trace-gc prints).
  */
 export function spawnLintel(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI, nodeArgs: readonly string[] = []): LintelProcess {
-  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const outFile = process.env.LINTEL_STDOUT_FILE;
+  const stdout = outFile ? openSync(outFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, ...env } });
+  if (typeof stdout === 'number') closeSync(stdout);
   running.add(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
