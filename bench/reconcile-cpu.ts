@@ -86,10 +86,15 @@ async function round(): Promise<{ cold: Sweep; steady: Sweep }> {
 }
 
 const rounds: { cold: Sweep; steady: Sweep }[] = [];
-for (let r = 0; r < ROUNDS; r++) rounds.push(await round());
+try {
+  for (let r = 0; r < ROUNDS; r++) rounds.push(await round());
+} finally {
+  platform.kill('SIGTERM'); // a failed round must not leave the simulator running
+}
 const list = (pick: (s: { cold: Sweep; steady: Sweep }) => number) => rounds.map((r) => pick(r).toFixed(0)).join(', ');
-const first = rounds[0]!;
+const first = rounds[0];
 console.log(`one sweep's CPU, ${APPOINTMENTS} appointments across ${RESOURCES} resources, ${ROUNDS} round(s) (the first one warms the JIT):`);
-console.log(`  from empty (${first.cold.listed} listed, ${first.cold.changed} applied): CPU ${list((r) => r.cold.cpuMs)} ms; simulator ${list((r) => r.cold.simMs)} ms; wall ${list((r) => r.cold.wallMs)} ms`);
-console.log(`  no change  (${first.steady.changed} applied): CPU ${list((r) => r.steady.cpuMs)} ms; simulator ${list((r) => r.steady.simMs)} ms; wall ${list((r) => r.steady.wallMs)} ms`);
-platform.kill('SIGTERM');
+if (first) {
+  console.log(`  from empty (${first.cold.listed} listed, ${first.cold.changed} applied): CPU ${list((r) => r.cold.cpuMs)} ms; simulator ${list((r) => r.cold.simMs)} ms; wall ${list((r) => r.cold.wallMs)} ms`);
+  console.log(`  no change  (${first.steady.changed} applied): CPU ${list((r) => r.steady.cpuMs)} ms; simulator ${list((r) => r.steady.simMs)} ms; wall ${list((r) => r.steady.wallMs)} ms`);
+}
