@@ -31,6 +31,7 @@ import { systemClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/log.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { fmtUs, percentiles } from './stats.js';
+import { cpuMsBetween, processCpuMs, threadCpuNs, threadsBornDuring } from './thread-cpu.js';
 
 const RESOURCES = 500;
 const APPOINTMENTS = Number(process.env.APPOINTMENTS ?? 10_000);
@@ -50,6 +51,23 @@ interface Round {
   /** From the thread's start until the index had applied everything the sweeps committed. */
   appliedMs: number;
   workerPeople: number;
+  /** CPU ms (schedstat), independent of the load beside the bench. */
+  cpu: RoundCpu;
+}
+
+/**
+ * The upstream thread's CPU from its spawn until the sweep from empty reported (its boot and
+ * subscription included: the thread says nothing between them and the sweep), and in the sweep
+ * with no change; the process's other threads but the deciding main one (refresh worker, V8's
+ * GC helpers, libuv's pool) from spawn until the index applied both sweeps; the simulator
+ * process (the platform's side, sharing the cores) in the same two spans as the thread.
+ */
+interface RoundCpu {
+  cold: number;
+  steady: number;
+  others: number;
+  simCold: number;
+  simSteady: number;
 }
 
 /** `spin`: one decision every setImmediate turn (the main thread never idles); `timer`: one a 1 ms timer, a mostly idle main thread as on a site. */
@@ -106,16 +124,28 @@ async function round(pace: Pace, samples: number[]): Promise<Round> {
 
   const host = new UpstreamThread({ config, token: TOKEN, clock: systemClock, logger: silentLogger, countFailure: () => undefined, onCommitted: () => watch.pollSoon() });
   const started = performance.now();
-  await host.start();
+  const at0 = { threads: threadCpuNs(), sim: processCpuMs(platform.pid!) };
+  const thread = threadsBornDuring(() => void host.start());
   // The thread subscribes and sweeps on its own at start: that sweep is the one from empty.
   let cold = host.status().lastReconcile;
   while (cold === null) {
     await sleep(50);
     cold = host.status().lastReconcile;
   }
+  const atCold = { threads: threadCpuNs(), sim: processCpuMs(platform.pid!) };
   const steady = await host.reconcileNow();
+  const atSteady = { threads: threadCpuNs(), sim: processCpuMs(platform.pid!) };
   const applied = await watch.waitApplied(readChangeMark(store.db).seq, 30_000);
   const appliedMs = performance.now() - started;
+  const atEnd = threadCpuNs();
+  const others = [...atEnd.keys()].filter((tid) => tid !== process.pid && !thread.includes(tid));
+  const cpu: RoundCpu = {
+    cold: cpuMsBetween(at0.threads, atCold.threads, thread),
+    steady: cpuMsBetween(atCold.threads, atSteady.threads, thread),
+    others: cpuMsBetween(at0.threads, atEnd, others),
+    simCold: atCold.sim - at0.sim,
+    simSteady: atSteady.sim - atCold.sim,
+  };
   sampling = false;
   const workerPeople = watch.stats().workerPeople;
   if (!applied) throw new Error('the index did not apply the sweeps within 30 s');
@@ -123,7 +153,7 @@ async function round(pace: Pace, samples: number[]): Promise<Round> {
   watch.stop();
   store.close();
   tmp.cleanup();
-  return { cold, steady, appliedMs, workerPeople };
+  return { cold, steady, appliedMs, workerPeople, cpu };
 }
 
 async function pass(pace: Pace): Promise<void> {
@@ -137,6 +167,10 @@ async function pass(pace: Pace): Promise<void> {
   console.log(`  reconcile from empty: ${list((r) => r.cold.durationMs)} ms for ${c.resources} resources, ${c.appointments} listed, ${c.changed} applied, ${c.failed} failed (target ≤ 2000 ms)`);
   console.log(`  reconcile, no change: ${list((r) => r.steady.durationMs)} ms, ${results[0]!.steady.changed} applied`);
   console.log(`  thread start → index has applied both sweeps: ${list((r) => r.appliedMs)} ms; people read by the refresh worker: ${list((r) => r.workerPeople)}`);
+  const cpu = (pick: (c: RoundCpu) => number) => results.map((r) => pick(r.cpu).toFixed(0)).join(', ');
+  console.log(`  CPU ms, upstream thread: spawn → sweep from empty done ${cpu((c) => c.cold)}; sweep, no change ${cpu((c) => c.steady)}`);
+  console.log(`  CPU ms, the process's other threads but main (refresh worker, GC helpers, libuv), spawn → applied: ${cpu((c) => c.others)}`);
+  console.log(`  CPU ms, simulator process: spawn → sweep from empty done ${cpu((c) => c.simCold)}; sweep, no change ${cpu((c) => c.simSteady)}`);
   console.log(`  decision on the main thread meanwhile (${samples.length} samples): p50 ${fmtUs(p.p50)}  p99 ${fmtUs(p.p99)}  p99.9 ${fmtUs(p.p999)} (target p99 ≤ 5 µs)`);
 }
 

@@ -1,10 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSiteStore } from '../../site-store.js';
 import { systemClock } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
 import { createLogger } from '../../util/log.js';
 import { lowerOwnPriority } from '../../util/priority.js';
 import { UpstreamSync } from '../upstream-sync.js';
+import { openUpstreamThreadStore } from './thread-store.js';
 import { STATUS_EVERY_MS, type CallbackRequest, type FromThread, type ThreadInit, type ToThread } from './protocol.js';
 
 /*
@@ -28,7 +28,7 @@ const logger = createLogger(init.logLevel, { write: (line: string) => post({ typ
 const refused = lowerOwnPriority();
 if (refused !== null) logger.debug({ err: refused }, 'could not lower the upstream thread priority');
 const { config } = init;
-const { store } = openSiteStore(config);
+const store = openUpstreamThreadStore(config);
 
 // Commits coalesced per macrotask: an applied daily list is one message, not one per person.
 let commitPending = false;
