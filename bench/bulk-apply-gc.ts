@@ -2,11 +2,10 @@
  * The main thread's GC pauses while the change watcher applies a 100,000-person commit of
  * another connection (what follows an API bulk or a `cards import`; issue 12's bulk phase):
  * the rows read by the refresh worker, filled in slices on this thread, as in `lintel run`.
- * Pauses come from perf_hooks' gc entries (this thread's isolate only). The bench tunes GC as
- * `lintel run` does (src/util/gc-tuning.ts); run with `--parallel-scavenge` for V8's default.
+ * Pauses come from perf_hooks' gc entries (this thread's isolate only).
  *
  *   npm run build && node dist/bench/bulk-apply-gc.js [people=100000]
- *   node --parallel-scavenge dist/bench/bulk-apply-gc.js          # V8's default, for comparison
+ *   node --no-parallel-scavenge dist/bench/bulk-apply-gc.js        # scavenges without V8's helper threads
  *   HEAPPROF=/tmp/fill.heapprofile node dist/bench/bulk-apply-gc.js  # where the fill allocates
  *
  * Pause lengths are wall time: on a loaded machine they include waiting for CPU, which is the
@@ -23,11 +22,9 @@ import { neverWaitForLocks, openDatabase } from '../src/store/db.js';
 import { ExternalChangeWatch } from '../src/store/external-changes.js';
 import { loadIndex } from '../src/store/index-loader.js';
 import { systemClock } from '../src/util/clock.js';
-import { tuneGcForLatency } from '../src/util/gc-tuning.js';
 import { silentLogger } from '../src/util/log.js';
 import { tempDir } from '../test/helpers/tmp.js';
 
-const tuned = tuneGcForLatency();
 const PEOPLE = Number(process.argv[2] ?? 100_000);
 const t = tempDir('lintel-bulkgc-');
 const file = join(t.dir, 'lintel.db');
@@ -74,7 +71,7 @@ if (session) {
   writeFileSync(process.env.HEAPPROF!, JSON.stringify(profile));
 }
 const summary = (v: number[]) => ({ n: v.length, sumMs: Math.round(v.reduce((a, b) => a + b, 0) * 10) / 10, maxMs: Math.round(Math.max(0, ...v) * 10) / 10, over2ms: v.filter((x) => x > 2).length });
-console.log(`${PEOPLE} people applied in ${Math.round(ms)} ms, parallel scavenge ${tuned ? 'off (as lintel run)' : 'as on the command line'}`);
+console.log(`${PEOPLE} people applied in ${Math.round(ms)} ms`);
 console.log(`  main-thread scavenges: ${JSON.stringify(summary(pauses.minor))}; mark-compacts: ${JSON.stringify(summary(pauses.major))}`);
 watch.stop();
 other.close();

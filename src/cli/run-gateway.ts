@@ -1,6 +1,5 @@
 import { loadConfigFile } from '../config/load.js';
 import { SchemaTooNewError } from '../store/upgrade.js';
-import { tuneGcForLatency } from '../util/gc-tuning.js';
 import { runGuarded } from '../util/guarded.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
@@ -14,8 +13,6 @@ export const HARD_STOP_MS = 12_000;
  * alive would otherwise let Node exit 0.
  */
 export async function runGateway(file: string): Promise<void> {
-  // Before the gateway allocates anything: its pauses are the badge path's (util/gc-tuning.ts).
-  tuneGcForLatency();
   // Loaded here, not at the top: a one-shot command (cards import above all, whose peak memory
   // counts) does not carry the gateway's module graph (~25 MB).
   const { Gateway } = await import('../gateway.js');
