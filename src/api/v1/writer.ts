@@ -70,7 +70,7 @@ export class ApiWriter implements V1Endpoint {
     this.writes = writesVia((op, args) => this.send(op, args));
   }
 
-  /** Starts the thread now rather than at the first request (it loads the API's modules: a first answer would wait for them). */
+  /** Starts the thread now rather than at the first request (tests; and the restart after a crash, which must not wait for a request to come). */
   start(): void {
     if (!this.stopped) this.thread();
   }
