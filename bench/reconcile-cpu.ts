@@ -11,7 +11,6 @@
  *
  * Under --cpu-prof the profile holds the sweeps and little else (no index, no decisions).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
@@ -22,15 +21,13 @@ import { systemClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/log.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { processCpuMs } from './thread-cpu.js';
+import { spawnPlatformSim } from './sim-spawn.js';
 
 const RESOURCES = 500;
 const APPOINTMENTS = Number(process.env.APPOINTMENTS ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const TOKEN = 'bench-token';
-const platform = spawn(process.execPath, [new URL('./sim-process.js', import.meta.url).pathname, String(RESOURCES), String(APPOINTMENTS), TOKEN], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const baseUrl = await new Promise<string>((resolve) => platform.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+const { platform, baseUrl } = await spawnPlatformSim(RESOURCES, APPOINTMENTS, TOKEN);
 
 /** This thread's CPU so far, ms (the main thread's schedstat: its tid is the pid). */
 const ownCpuMs = (): number => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;

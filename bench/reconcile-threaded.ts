@@ -14,7 +14,6 @@
  * per 1 ms timer (the main thread mostly idle, as on a site), from before the thread starts until
  * the index has applied the second sweep. ROUNDS (default 3) fresh databases per pass.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { AccessIndex } from '../src/access/access-index.js';
 import { decideCardInto } from '../src/access/decide.js';
@@ -32,16 +31,14 @@ import { silentLogger } from '../src/util/log.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { fmtUs, percentiles } from './stats.js';
 import { cpuMsBetween, processCpuMs, threadCpuNs, threadsBornDuring } from './thread-cpu.js';
+import { spawnPlatformSim } from './sim-spawn.js';
 
 const RESOURCES = 500;
 const APPOINTMENTS = Number(process.env.APPOINTMENTS ?? 10_000);
 const CARDS = Number(process.env.CARDS ?? 1_000_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const TOKEN = 'bench-token';
-const platform = spawn(process.execPath, [new URL('./sim-process.js', import.meta.url).pathname, String(RESOURCES), String(APPOINTMENTS), TOKEN], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const baseUrl = await new Promise<string>((resolve) => platform.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+const { platform, baseUrl } = await spawnPlatformSim(RESOURCES, APPOINTMENTS, TOKEN);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

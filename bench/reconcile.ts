@@ -10,22 +10,19 @@
  * where every decision directly follows sync work, as a badge read at a random moment does.
  * One a turn yields few samples per sweep, so that pass pools ROUNDS (default 3) rounds.
  */
-import { spawn } from 'node:child_process';
 import { decideCardInto } from '../src/access/decide.js';
 import { decisionSlot } from '../src/access/types.js';
 import type { ReconcileReport } from '../src/upstream/upstream-sync.js';
 import { startRig } from './upstream-rig.js';
 import { fmtUs, percentiles } from './stats.js';
+import { spawnPlatformSim } from './sim-spawn.js';
 
 const RESOURCES = 500;
 const APPOINTMENTS = Number(process.env.APPOINTMENTS ?? 10_000);
 /** Card holders already in the index: the scale (was 200,000; CARDS=200000 for the old figure). */
 const CARDS = Number(process.env.CARDS ?? 1_000_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const platform = spawn(process.execPath, [new URL('./sim-process.js', import.meta.url).pathname, String(RESOURCES), String(APPOINTMENTS), 'bench-token'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const baseUrl = await new Promise<string>((resolve) => platform.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+const { platform, baseUrl } = await spawnPlatformSim(RESOURCES, APPOINTMENTS, 'bench-token');
 
 interface Round {
   cold: ReconcileReport;
