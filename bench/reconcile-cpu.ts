@@ -13,7 +13,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../src/config/load.js';
 import { syncFromConfig } from '../src/store/doors.js';
 import { UpstreamSync } from '../src/upstream/upstream-sync.js';
 import { openUpstreamThreadStore } from '../src/upstream/worker/thread-store.js';
@@ -21,7 +20,7 @@ import { systemClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/log.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { processCpuMs } from './thread-cpu.js';
-import { spawnPlatformSim } from './sim-spawn.js';
+import { reconcileBenchSite, spawnPlatformSim } from './sim-spawn.js';
 
 const RESOURCES = 500;
 const APPOINTMENTS = Number(process.env.APPOINTMENTS ?? 10_000);
@@ -49,13 +48,7 @@ async function measured(sync: UpstreamSync): Promise<Sweep> {
 
 async function round(): Promise<{ cold: Sweep; steady: Sweep }> {
   const tmp = tempDir('lintel-bench-cpu-');
-  const config = parseConfig({
-    site: { id: 'bench' },
-    dataDir: join(tmp.dir, 'data'),
-    doors: Array.from({ length: 50 }, (_, i) => ({ id: `door-${i}` })),
-    resources: Array.from({ length: RESOURCES }, (_, i) => ({ id: `R-${i}`, doors: [`door-${i % 50}`] })),
-    upstream: { baseUrl, callbackUrl: 'http://127.0.0.1:9/webhooks/offision', token: TOKEN, requestTimeoutMs: 10_000, reconcileIntervalSec: 86_400 },
-  });
+  const config = reconcileBenchSite(join(tmp.dir, 'data'), RESOURCES, baseUrl, TOKEN);
   const store = openUpstreamThreadStore(config);
   syncFromConfig(store, config);
   // The thread's one listener: it makes every commit read its change_log rows, as there.

@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { AccessIndex } from '../src/access/access-index.js';
 import { decideCardInto } from '../src/access/decide.js';
 import { decisionSlot } from '../src/access/types.js';
-import { parseConfig } from '../src/config/load.js';
 import { openSiteStore } from '../src/site-store.js';
 import { readChangeMark } from '../src/store/change-log.js';
 import { syncFromConfig } from '../src/store/doors.js';
@@ -31,7 +30,7 @@ import { silentLogger } from '../src/util/log.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { fmtUs, percentiles } from './stats.js';
 import { cpuMsBetween, processCpuMs, threadCpuNs, threadsBornDuring } from './thread-cpu.js';
-import { spawnPlatformSim } from './sim-spawn.js';
+import { reconcileBenchSite, spawnPlatformSim } from './sim-spawn.js';
 
 const RESOURCES = 500;
 const APPOINTMENTS = Number(process.env.APPOINTMENTS ?? 10_000);
@@ -72,14 +71,7 @@ type Pace = 'spin' | 'timer';
 
 async function round(pace: Pace, samples: number[]): Promise<Round> {
   const tmp = tempDir('lintel-bench-thr-');
-  const config = parseConfig({
-    site: { id: 'bench' },
-    dataDir: join(tmp.dir, 'data'),
-    doors: Array.from({ length: 50 }, (_, i) => ({ id: `door-${i}` })),
-    resources: Array.from({ length: RESOURCES }, (_, i) => ({ id: `R-${i}`, doors: [`door-${i % 50}`] })),
-    // Nothing calls back in this bench (the appointments exist before the sweep); the sweeps are the work.
-    upstream: { baseUrl, callbackUrl: 'http://127.0.0.1:9/webhooks/offision', token: TOKEN, requestTimeoutMs: 10_000, reconcileIntervalSec: 86_400 },
-  });
+  const config = reconcileBenchSite(join(tmp.dir, 'data'), RESOURCES, baseUrl, TOKEN);
   const { store } = openSiteStore(config);
   syncFromConfig(store, config);
   let index = new AccessIndex();
