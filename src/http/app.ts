@@ -15,7 +15,7 @@ import { SessionStore } from './console-auth/sessions.js';
 import { mountHealthRoutes } from './health-routes.js';
 import { bodyCap, browserWriteCheck, hostCheck } from './request-guards.js';
 import { renderStatusPage } from './status-page.js';
-import { isV1, V1_PATH } from './v1-forward.js';
+import { isV1 } from './v1-forward.js';
 import type { GatewayStatus } from './status.js';
 
 export interface HttpDeps {
@@ -54,7 +54,6 @@ export interface ConsoleAuthOptions {
 export const isConsoleForm = (path: string): boolean => path === '/login' || path === '/logout' || path.startsWith('/console/') || path.startsWith('/actions/');
 
 export const WEBHOOK_PATH = '/webhooks/offision';
-export { V1_PATH };
 
 /**
  * The gateway's one HTTP app. Routes are tested with `app.request()` and no socket.
@@ -69,7 +68,7 @@ export { V1_PATH };
  * before the signature) and skips the browser checks.
  */
 export function createHttpApp(deps: HttpDeps): Hono {
-  const { api, webhook, v1, console: consolePage } = mountedRoutes(deps);
+  const { api, webhook, console: consolePage } = mountedRoutes(deps);
   const app = new Hono();
   const consoleAuth = consoleAuthOf(deps);
   // Who is at the console (a session, the admin token, or nobody), then at least a viewer, then
@@ -110,9 +109,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
     app.route('/', consolePage({ session: viewer, csrf: requireCsrf() as unknown as MiddlewareHandler<ConsoleEnv> }));
   } else app.get('/', auth, (c) => c.html(renderStatusPage(deps.status(), deps.timeZone)));
   // Everything under /api is the operator's: one middleware, registered before any /api route.
-  // /api/v1 is the provisioning API's, with scoped API tokens of its own (api/v1/token-auth.ts).
+  // /api/v1 is the provisioning API's, with scoped API tokens of its own (api/v1/token-auth.ts),
+  // served on its thread (http/v1-forward.ts): a request for it that reaches this app finds no route.
   app.use('/api/*', async (c, next) => (isV1(c.req.path) ? next() : auth(c, next)));
-  if (v1) app.route(V1_PATH, v1);
   app.get('/api/status', (c) => c.json(deps.status()));
   for (const routes of api) app.route('/api', routes);
   if (webhook) app.route(WEBHOOK_PATH, webhook);
@@ -136,20 +135,17 @@ function consoleAuthOf(deps: HttpDeps) {
   };
 }
 
-/** One list of /api routes, at most one v1 app and at most one webhook: two platform links would answer each other's callbacks. */
-function mountedRoutes(deps: HttpDeps): { api: Hono[]; webhook: Hono | null; v1: Hono | null; console: PartRoutes['console'] | null } {
+/** One list of /api routes and at most one webhook: two platform links would answer each other's callbacks. */
+function mountedRoutes(deps: HttpDeps): { api: Hono[]; webhook: Hono | null; console: PartRoutes['console'] | null } {
   const api = [...(deps.api ?? [])];
   const webhooks = deps.webhook ? [deps.webhook] : [];
-  const v1s: Hono[] = [];
   const consoles: NonNullable<PartRoutes['console']>[] = [];
   for (const part of deps.parts ?? []) {
     if (part.api) api.push(part.api);
     if (part.webhook) webhooks.push(part.webhook);
-    if (part.v1) v1s.push(part.v1);
     if (part.console) consoles.push(part.console);
   }
   if (webhooks.length > 1) throw new Error(`${webhooks.length} parts mount the platform webhook at ${WEBHOOK_PATH}; one may`);
-  if (v1s.length > 1) throw new Error(`${v1s.length} parts mount ${V1_PATH}; one may`);
   if (consoles.length > 1) throw new Error(`${consoles.length} parts mount the console; one may`);
-  return { api, webhook: webhooks[0] ?? null, v1: v1s[0] ?? null, console: consoles[0] ?? null };
+  return { api, webhook: webhooks[0] ?? null, console: consoles[0] ?? null };
 }

@@ -35,12 +35,11 @@ export interface PartContext {
 export interface PartRoutes {
   /** Mounted under /api: behind operator auth, the Host check, the body cap and the browser checks. */
   api?: Hono;
-  /** The provisioning API, mounted at /api/v1: its own token auth (scoped API tokens), not the operator's. */
-  v1?: Hono;
   /**
    * The provisioning API served off the main thread (parts/api-part.ts): the server hands it
    * every /api/v1 request after the Host check, the body cap and the browser checks
-   * (http/v1-forward.ts), before the Hono app sees it. One per gateway, instead of `v1`.
+   * (http/v1-forward.ts), before the Hono app sees it. One per gateway. Its own token auth
+   * (scoped API tokens), not the operator's.
    */
   v1Thread?: V1Endpoint;
   /**
