@@ -79,7 +79,13 @@ function writeReply(res: ServerResponse, reply: V1Reply, close = false): void {
   res.end(reply.body === null ? undefined : Buffer.from(reply.body));
 }
 
-const refusal = (status: number, error: string): V1Reply => ({ status, headers: [['content-type', 'application/json']], body: ownBytes(Buffer.from(JSON.stringify({ error }))) });
+/** A JSON answer made here rather than by the v1 app (the guards' refusals, the API thread's 503s and last-resort 500). */
+export function jsonReply(status: number, value: unknown, headers: Array<[string, string]> = []): V1Reply {
+  return { status, headers: [['content-type', 'application/json'], ...headers], body: ownBytes(Buffer.from(JSON.stringify(value))) };
+}
+
+/** The main app's guard answer, `{ error }`, as http/app.ts gives it. */
+const refusal = (status: number, error: string): V1Reply => jsonReply(status, { error });
 
 /** Returns a handler that takes a v1 request and says true, or says false and leaves it to the Hono app. */
 export function v1Forward(opts: V1ForwardOptions): (req: IncomingMessage, res: ServerResponse) => boolean {

@@ -12,6 +12,7 @@ import type { LevelWithSilent } from 'pino';
 import { apiErrorOf } from './error-handler.js';
 import { ApiError } from './errors.js';
 import { ThreadApp } from './thread-app.js';
+import { jsonReply } from '../../http/v1-forward.js';
 import type { ApiThreadData, FromThread, ToThread, WriterReply, WriterRequest } from './thread-messages.js';
 import { runOp, WRITE_OPS, type WriteOp } from './write-ops.js';
 
@@ -55,7 +56,7 @@ function committedSeq(): number {
 
 /** Resolved in the microtasks right after the commit's macrotask: no later batch has committed yet. */
 const write = (op: WriteOp, args: readonly unknown[]) => batcher.apply(() => runOp(store, op, args)).then((value) => ({ value, seq: committedSeq() }));
-const app = new ThreadApp({ reads, dbFile, key: Buffer.from(key), logger, write: (op, args) => write(op, args) }, live);
+const app = new ThreadApp({ reads, dbFile, key: Buffer.from(key), logger, write }, live);
 
 function failure(err: unknown): WriterReply['error'] {
   if (isSqliteBusy(err)) return { kind: 'busy', message: errorMessage(err) };
@@ -88,8 +89,8 @@ function accept(msg: ToThread): void {
         (done) => post(done, done.reply.body === null ? [] : [done.reply.body]),
         (err: unknown) => {
           logger.error({ err: errorMessage(err) }, 'api request failed in the thread');
-          const body = new TextEncoder().encode(JSON.stringify(new ApiError(500, 'internal_error', 'internal error').body())).buffer as ArrayBuffer;
-          post({ kind: 'http', id: msg.id, reply: { status: 500, headers: [['content-type', 'application/json']], body } }, [body]);
+          const reply = jsonReply(500, new ApiError(500, 'internal_error', 'internal error').body());
+          post({ kind: 'http', id: msg.id, reply }, reply.body === null ? [] : [reply.body]);
         },
       );
   }

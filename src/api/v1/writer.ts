@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { V1Endpoint, V1Reply, V1Request } from '../../http/v1-forward.js';
+import { jsonReply, type V1Endpoint, type V1Reply, type V1Request } from '../../http/v1-forward.js';
 import { relayThreadLog } from '../../upstream/worker/thread-log.js';
 import { backoffMs } from '../../util/clock.js';
 import { errorMessage } from '../../util/errors.js';
@@ -45,10 +45,7 @@ const RESTART_BASE_MS = 100;
 const RESTART_MAX_MS = 10_000;
 
 /** A v1 answer the thread could not give: the API's error shape, and a hint to retry. */
-function unavailable(code: string, message: string): V1Reply {
-  const body = Buffer.from(JSON.stringify(new ApiError(503, code, message).body()));
-  return { status: 503, headers: [['content-type', 'application/json'], ['retry-after', '1']], body: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer };
-}
+const unavailable = (code: string, message: string): V1Reply => jsonReply(503, new ApiError(503, code, message).body(), [['retry-after', '1']]);
 
 export class ApiWriter implements V1Endpoint {
   readonly writes: Writes;
