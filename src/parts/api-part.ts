@@ -6,6 +6,7 @@ import type { Writes } from '../api/v1/write-ops.js';
 import type { FilesPart } from './files-part.js';
 import type { ConfigChange, Part, PartContext, PartRoutes } from './part.js';
 import type { StorePart } from './store-part.js';
+import { IndexCatchUp } from '../store/applied-waiters.js';
 
 /**
  * The provisioning API (/api/v1), served whole by a thread of its own (api/v1/writer.ts): the
@@ -14,9 +15,6 @@ import type { StorePart } from './store-part.js';
  * Writes reach the index through the change watcher, told at each commit, so a person PUT opens
  * doors within milliseconds and never holds a badge read. Listed before `http`, which forwards to it.
  */
-/** The longest a single write's answer waits for the index (the watcher applies in slices beside the badges). */
-const INDEX_WAIT_MS = 2_000;
-
 export class ApiPart implements Part {
   readonly name = 'api';
   /**
@@ -33,24 +31,14 @@ export class ApiPart implements Part {
     private readonly store: StorePart,
   ) {}
 
-  /** The change watcher's (BackgroundPart): apply the log now, and wait until it has applied up to a mark. */
-  private committed: () => void = () => undefined;
-  private waitApplied: ((seq: number, ms: number) => Promise<boolean>) | null = null;
+  /**
+   * The change watcher, told at each of the thread's commits: the API answers a write only when
+   * doors know it, bounded (store/applied-waiters.ts). Wired by BackgroundPart.
+   */
+  private readonly catchUp = new IndexCatchUp();
 
   onCommitted(listener: () => void, waitApplied: (seq: number, ms: number) => Promise<boolean>): void {
-    this.committed = listener;
-    this.waitApplied = waitApplied;
-  }
-
-  /**
-   * Resolves once the index has applied the change log up to `seq`, the thread's mark right
-   * after the commit (the same mark the change watcher keeps, read the same way): the API
-   * answers a write only when doors know it. Bounded: past INDEX_WAIT_MS the answer goes
-   * anyway (the write is durable; the watcher catches up, sliced, beside the badges).
-   */
-  private async indexed(seq: number): Promise<void> {
-    this.committed();
-    await this.waitApplied?.(seq, INDEX_WAIT_MS);
+    this.catchUp.onCommitted(listener, waitApplied);
   }
 
   /** What the API reads of the running configuration, as plain data for the thread. */
@@ -75,9 +63,9 @@ export class ApiPart implements Part {
       key,
       logger,
       live: this.liveOf(ctx.config()),
-      afterCommit: (seq) => this.indexed(seq),
+      afterCommit: (seq) => this.catchUp.reached(seq),
       // Not waited for: a bulk's people reach the index in slices over seconds, beside the badges.
-      nudge: () => this.committed(),
+      nudge: () => this.catchUp.nudge(),
       onCrash: () => ctx.metrics.backgroundErrors.inc({ task: 'api-thread' }),
     });
     // Not started here: the first request or console write starts the thread, as the writer thread

@@ -33,3 +33,33 @@ export class AppliedWaiters {
     }
   }
 }
+
+/** The longest a writer of ours waits for the index (the watcher applies in slices beside the badges); past it the answer goes anyway. */
+export const INDEX_WAIT_MS = 2_000;
+
+/**
+ * A writer on a thread of ours (the API thread, a reload's worker) after its commit: tell the
+ * change watcher to read the log now, and wait until its index has applied up to the commit's
+ * seq, so whoever is told "done" can badge at once. Wired by BackgroundPart (onCommitted) once
+ * the watcher runs; before that, nothing to tell and nothing to wait for.
+ */
+export class IndexCatchUp {
+  private committed: () => void = () => undefined;
+  private waitApplied: ((seq: number, ms: number) => Promise<boolean>) | null = null;
+
+  onCommitted(listener: () => void, waitApplied: (seq: number, ms: number) => Promise<boolean>): void {
+    this.committed = listener;
+    this.waitApplied = waitApplied;
+  }
+
+  /** Read the log now, without waiting (a bulk: its people arrive in slices over seconds). */
+  nudge(): void {
+    this.committed();
+  }
+
+  /** Resolves once the index has `seq`, or after INDEX_WAIT_MS (the write is durable either way); never rejects. */
+  async reached(seq: number): Promise<void> {
+    this.committed();
+    await this.waitApplied?.(seq, INDEX_WAIT_MS);
+  }
+}

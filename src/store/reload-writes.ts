@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { builtEntry } from '../util/worker-entry.js';
+import { IndexCatchUp } from './applied-waiters.js';
 import type { ReloadMappingJob, RevokedLocation } from './reload-mapping.js';
 
 /*
@@ -17,19 +18,14 @@ export type ReloadMappingReply =
   | { ok: true; revoked: RevokedLocation[]; seq: number }
   | { ok: false; error: { message: string; code?: string } };
 
-/** The longest a reload waits for the index to apply its commit; past it the watcher catches up, sliced. */
-const INDEX_WAIT_MS = 2_000;
-
 export class ReloadWrites {
-  private committed: () => void = () => undefined;
-  private waitApplied: ((seq: number, ms: number) => Promise<boolean>) | null = null;
+  private readonly catchUp = new IndexCatchUp();
 
   constructor(private readonly site: { dbFile: string; key: Uint8Array }) {}
 
   /** The change watcher's (BackgroundPart): apply the log now, and wait until it has applied up to a mark. */
   onCommitted(listener: () => void, waitApplied: (seq: number, ms: number) => Promise<boolean>): void {
-    this.committed = listener;
-    this.waitApplied = waitApplied;
+    this.catchUp.onCommitted(listener, waitApplied);
   }
 
   /**
@@ -39,8 +35,7 @@ export class ReloadWrites {
   async apply(job: ReloadMappingJob): Promise<RevokedLocation[]> {
     const reply = await inWorker(this.site, job);
     if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error.code === undefined ? {} : { code: reply.error.code });
-    this.committed();
-    await this.waitApplied?.(reply.seq, INDEX_WAIT_MS);
+    await this.catchUp.reached(reply.seq);
     return reply.revoked;
   }
 }
