@@ -9,7 +9,6 @@ import { logRevoked } from './store/location-revoke.js';
 import type { RevokedLocation } from './store/reload-mapping.js';
 import type { ReloadWrites } from './store/reload-writes.js';
 import { isSqliteBusy } from './store/sqlite-busy.js';
-import type { Store } from './store/store.js';
 import type { UpstreamLink } from './upstream/upstream-link.js';
 import { backoffMs, type Clock } from './util/clock.js';
 import { errorMessage } from './util/errors.js';
@@ -30,7 +29,6 @@ const RELOAD_ATTEMPTS = 5;
 /** What of the gateway a reload reads and, once everything is validated and written, replaces. */
 export interface ReloadTarget {
   readonly config: Config;
-  readonly store: Store;
   /** Where the reload's mapping transaction runs (store/reload-writes.ts): a connection of its own, off the badge path. */
   readonly reloadWrites: Pick<ReloadWrites, 'apply'>;
   readonly upstream: UpstreamLink | null;

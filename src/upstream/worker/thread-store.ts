@@ -9,9 +9,9 @@ import type { Store } from '../../store/store.js';
  * the original of every page a savepoint changes to a sub-journal, on disk once it passes
  * 64 KiB. A sweep from empty created, wrote, truncated and unlinked that temporary file with
  * every list: a quarter of its CPU (22–26 % in alternating runs of bench/reconcile-cpu.ts,
- * BENCHMARKS.md issue 10). The sub-journal only serves rolling back a savepoint inside an open transaction; a crash never
- * reads it (the WAL is what recovers), so durability is unchanged. Its size is bounded by one
- * batch's pages: the batcher commits at least every APPLY_SLICE_MS.
+ * BENCHMARKS.md issue 10). The sub-journal only serves rolling back a savepoint inside an open
+ * transaction; a crash never reads it (the WAL is what recovers), so durability is unchanged.
+ * Its size is bounded by one batch's pages: the batcher commits at least every APPLY_SLICE_MS.
  */
 export function openUpstreamThreadStore(config: Config): Store {
   const { store } = openSiteStore(config);
